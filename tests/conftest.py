@@ -1,0 +1,74 @@
+"""Shared fixtures.
+
+Real-data tests find the Winding et al. 2023 data through ``LARVASIM_DATA``.
+Without it they are skipped with a reason, except under CI (``CI=true``),
+where a missing data set is an error.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from connectomes.synthetic import write_winding_format
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory):
+    """Keep every test's compiled caches out of the user's cache."""
+    old = os.environ.get("LARVASIM_CACHE")
+    os.environ["LARVASIM_CACHE"] = str(tmp_path_factory.mktemp("larvasim-cache"))
+    yield
+    if old is None:
+        os.environ.pop("LARVASIM_CACHE", None)
+    else:
+        os.environ["LARVASIM_CACHE"] = old
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch) -> Path:
+    """An empty cache directory for one test."""
+    d = tmp_path / "cache"
+    monkeypatch.setenv("LARVASIM_CACHE", str(d))
+    return d
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real data directory (``$LARVASIM_DATA``)."""
+    env = os.environ.get("LARVASIM_DATA")
+    reason = None
+    if not env:
+        reason = "LARVASIM_DATA is not set (point it at a folder with winding2023/Supplementary-Data-S1.zip)"
+    elif not (Path(env) / "winding2023" / "Supplementary-Data-S1.zip").is_file():
+        reason = f"LARVASIM_DATA={env} does not hold winding2023/Supplementary-Data-S1.zip"
+    if reason:
+        if _in_ci():
+            pytest.fail(f"real-data test cannot run in CI: {reason}")
+        pytest.skip(reason)
+    return Path(env).resolve()
+
+
+@pytest.fixture(scope="session")
+def real_connectome(real_data_dir):
+    """The Winding et al. 2023 connectome, loaded once per test session."""
+    import connectomes
+
+    return connectomes.load("winding2023", data_dir=real_data_dir)
+
+
+@pytest.fixture
+def toy(tmp_path):
+    """A synthetic connectome in the Data S1 formats (extracted folder)."""
+    return write_winding_format(tmp_path / "toy", seed=1)
+
+
+@pytest.fixture
+def toy_zip(tmp_path):
+    """A synthetic connectome zipped like the published Data S1."""
+    return write_winding_format(tmp_path / "toyzip", seed=2, zipped=True)
