@@ -1,0 +1,42 @@
+"""Neuron models and parameter sets of larvasim.
+
+Public API
+----------
+get_model(name="current_lif", **overrides)
+    A neuron model with its published defaults (see :func:`available_models`).
+CurrentLIF
+    Current-based LIF of the whole adult fly brain (Shiu et al. 2024), default.
+ConductanceAdaptiveLIF
+    Conductance-based adaptive LIF with cell classes (Jürgensen et al. 2024).
+Parameter, ParameterSet
+    Values with unit and source; overridable, serialisable.
+"""
+
+from .neurons import CLASS_PARAMETERS, SYNAPSE_KINDS, ConductanceAdaptiveLIF, CurrentLIF, NeuronModel
+from .parameters import (
+    OVERRIDE_PREFIX,
+    Parameter,
+    ParameterDimensionError,
+    ParameterSet,
+    UnknownParameterError,
+    parse_unit,
+)
+from .registry import DEFAULT_MODEL, available_models, get_model, register_model
+
+__all__ = [
+    "CLASS_PARAMETERS",
+    "DEFAULT_MODEL",
+    "OVERRIDE_PREFIX",
+    "SYNAPSE_KINDS",
+    "ConductanceAdaptiveLIF",
+    "CurrentLIF",
+    "NeuronModel",
+    "Parameter",
+    "ParameterDimensionError",
+    "ParameterSet",
+    "UnknownParameterError",
+    "available_models",
+    "get_model",
+    "parse_unit",
+    "register_model",
+]

@@ -1,0 +1,42 @@
+"""Model registry: names, defaults, overrides and errors."""
+
+import pytest
+from brian2 import mV, ms, nS, pF
+
+from models import ConductanceAdaptiveLIF, CurrentLIF, NeuronModel, available_models, get_model, register_model
+
+
+def test_available_models_default_first():
+    assert available_models() == ("current_lif", "conductance_lif")
+    assert isinstance(get_model(), CurrentLIF)
+    assert isinstance(get_model("conductance_lif"), ConductanceAdaptiveLIF)
+
+
+def test_get_model_applies_overrides():
+    m = get_model("current_lif", w_syn=0.3 * mV, tau_syn=10 * ms)
+    assert m.parameters.value("w_syn") == 0.3 * mV and m.parameters.value("tau_syn") == 10 * ms
+    assert m.namespace()["tau_syn"] == 10 * ms
+    c = get_model("conductance_lif", w_syn_e=0.1 * nS, APL={"C_m": 150 * pF})
+    assert c.synaptic_weights(2, 1)[()] == 0.2 * nS
+    assert c.class_parameter_arrays(["APL", None])["C_m"][0] == 150 * pF
+
+
+def test_get_model_errors():
+    with pytest.raises(ValueError, match=r"unknown neuron model 'current_lf'.*did you mean 'current_lif'"):
+        get_model("current_lf")
+    with pytest.raises(ValueError, match=r"'w_sin'.*did you mean 'w_syn'"):
+        get_model(w_sin=1 * mV)
+    with pytest.raises(ValueError, match=r"'tau_m' expects a value in 'ms'"):
+        get_model(tau_m=20)
+
+
+def test_register_model_rejects_name_clash():
+    class Other(CurrentLIF):
+        pass
+
+    with pytest.raises(ValueError, match="already registered"):
+        register_model(Other)
+    with pytest.raises(TypeError):
+        register_model(dict)
+    assert register_model(CurrentLIF) is CurrentLIF
+    assert issubclass(CurrentLIF, NeuronModel)
