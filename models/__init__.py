@@ -22,6 +22,18 @@ from .parameters import (
     parse_unit,
 )
 from .registry import DEFAULT_MODEL, available_models, get_model, register_model
+from .signs import (
+    MODULATORY_CHOICES,
+    MODULATORY_TRANSMITTERS,
+    POLICIES,
+    SignAssignment,
+    SignCSVError,
+    SignPolicyError,
+    assign_signs,
+    available_policies,
+    literature_transmitters,
+    neuron_names,
+)
 
 __all__ = [
     "CLASS_PARAMETERS",
@@ -39,4 +51,14 @@ __all__ = [
     "get_model",
     "parse_unit",
     "register_model",
+    "MODULATORY_CHOICES",
+    "MODULATORY_TRANSMITTERS",
+    "POLICIES",
+    "SignAssignment",
+    "SignCSVError",
+    "SignPolicyError",
+    "assign_signs",
+    "available_policies",
+    "literature_transmitters",
+    "neuron_names",
 ]
