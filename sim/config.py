@@ -1,0 +1,156 @@
+"""Run descriptions from text: quantities, selections and stimuli for the CLI and TOML files.
+
+A run file (TOML)::
+
+    duration = "1 s"
+    trials = 5
+    seed = 1
+    model = "current_lif"          # or "conductance_lif"
+    signs = "literature"           # excitatory | literature | random | path/to/signs.csv
+    device = "numpy"               # numpy | cython
+    synapse_types = ["ad", "aa", "dd", "da"]
+
+    [model_parameters]             # optional overrides, by name
+    w_syn = "0.3 mV"
+
+    [[drive]]                      # also [[activate]]
+    select = { modality = "olfactory", hemisphere = "left" }
+    rate = "80 Hz"
+    start = "200 ms"
+    stop = "700 ms"
+
+    [[silence]]
+    select = { name = "APL" }
+    mode = "all"                   # or "outgoing"
+
+On the command line a stimulus is ``KEY=VALUE[,KEY=VALUE...]`` where the keys
+``rate``, ``start``, ``stop``, ``mode`` and ``name`` configure the stimulus and
+every other key is a selection criterion (``celltype``, ``modality``,
+``hemisphere``, ``name``, ...; ``|`` separates alternatives), e.g.
+``--drive "modality=olfactory,hemisphere=left,rate=80Hz,start=200ms,stop=700ms"``.
+"""
+from __future__ import annotations
+
+import re
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+from pathlib import Path
+
+import brian2
+from brian2 import Hz, Quantity
+
+from .stimuli import Activation, PoissonDrive, Silence
+
+__all__ = ["parse_quantity", "parse_stimulus", "load_run_file", "stimuli_from_config", "RUN_KEYS"]
+
+_UNITS = {u: getattr(brian2, u) for u in ("Hz", "kHz", "ms", "second", "us", "mV", "volt", "nS", "pA", "nA", "pF")}
+_UNITS.update({"s": brian2.second, "sec": brian2.second, "hz": Hz})
+
+#: Keys of a run file besides stimuli.
+RUN_KEYS = ("duration", "trials", "seed", "model", "signs", "device", "synapse_types", "weight_mode",
+            "model_parameters", "sign_options", "drive", "activate", "silence", "output")
+
+_STIM_KEYS = {"rate", "start", "stop", "mode", "name", "dead_time"}
+
+
+def parse_quantity(text, what: str = "value") -> Quantity:
+    """``"80 Hz"``, ``"80Hz"``, ``"200 ms"``, ``"1 s"`` -> Brian2 quantity (error names ``what``)."""
+    if isinstance(text, Quantity):
+        return text
+    m = re.fullmatch(r"\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*", str(text))
+    if not m or m.group(2) not in _UNITS:
+        raise ValueError(f"{what}: cannot read {text!r} as a quantity with a unit "
+                         f"(e.g. '80 Hz', '200 ms'; units: {', '.join(sorted(_UNITS))})")
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def _split_spec(spec: str) -> dict:
+    out = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        if "=" not in part:
+            raise ValueError(f"stimulus {spec!r}: {part!r} is not KEY=VALUE")
+        k, v = (x.strip() for x in part.split("=", 1))
+        out[k] = v.split("|") if "|" in v else v
+    return out
+
+
+def _stimulus(connectome, kind: str, d: dict, where: str):
+    d = dict(d)
+    select = d.pop("select", None) or {k: d.pop(k) for k in list(d) if k not in _STIM_KEYS}
+    if not select:
+        raise ValueError(f"{where}: no selection given (e.g. modality=olfactory)")
+    sel = connectome.select(**select)
+    if kind == "silence":
+        unknown = set(d) - {"mode"}
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {sorted(unknown)} for a silence")
+        return Silence(sel, mode=d.get("mode", "outgoing"))
+    unknown = set(d) - _STIM_KEYS - {"mode"}
+    if unknown or "mode" in d:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown | ({'mode'} & set(d)))}")
+    if "rate" not in d:
+        raise ValueError(f"{where}: a {kind} needs a rate (e.g. rate=80Hz)")
+    kw = {"rate": parse_quantity(d["rate"], f"{where}: rate")}
+    for key in ("start", "stop", "dead_time"):
+        if key in d:
+            kw[key] = parse_quantity(d[key], f"{where}: {key}")
+    cls = Activation if kind == "activate" else PoissonDrive
+    return cls(sel, name=d.get("name", sel.description), **kw)
+
+
+def parse_stimulus(connectome, kind: str, spec: str):
+    """One stimulus from its command-line text (see the module docstring)."""
+    return _stimulus(connectome, kind, _split_spec(spec), f"--{kind} {spec!r}")
+
+
+def load_run_file(path) -> dict:
+    """Read a TOML run file; unknown keys are an error naming the file and key."""
+    path = Path(path)
+    try:
+        cfg = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    unknown = set(cfg) - set(RUN_KEYS)
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; known: {', '.join(RUN_KEYS)}")
+    cfg["_path"] = str(path)
+    return cfg
+
+
+def stimuli_from_config(connectome, cfg: dict) -> list:
+    """Stimuli of a run file's ``[[drive]]``, ``[[activate]]`` and ``[[silence]]`` tables."""
+    out = []
+    where = cfg.get("_path", "run file")
+    for kind in ("drive", "activate", "silence"):
+        for k, d in enumerate(cfg.get(kind, [])):
+            out.append(_stimulus(connectome, kind, d, f"{where}: [[{kind}]] #{k + 1}"))
+    return out
+
+
+def network_from_config(connectome, cfg: dict):
+    """Build the :class:`~sim.network.Network` a run file describes."""
+    from models import get_model
+
+    from .network import Network
+
+    where = cfg.get("_path", "run file")
+    overrides = {}
+    for name, value in (cfg.get("model_parameters") or {}).items():
+        overrides[name] = parse_quantity(value, f"{where}: model_parameters.{name}") if isinstance(value, str) else value
+    model = get_model(cfg.get("model", "current_lif"), **overrides)
+    return Network(connectome, model=model, signs=cfg.get("signs", "excitatory"),
+                   synapse_types=tuple(cfg.get("synapse_types", ("ad", "aa", "dd", "da"))),
+                   weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device", "numpy"),
+                   seed=int(cfg.get("seed", 0)), **(cfg.get("sign_options") or {}))
+
+
+def run_config(connectome, cfg: dict, progress: bool | None = None):
+    """Build the network of a run file, run its stimuli; returns :class:`~sim.results.Results`."""
+    where = cfg.get("_path", "run file")
+    net = network_from_config(connectome, cfg)
+    stimuli = stimuli_from_config(connectome, cfg)
+    duration = parse_quantity(cfg.get("duration", "1 s"), f"{where}: duration")
+    return net.run(stimuli, duration=duration, trials=int(cfg.get("trials", 1)), seed=int(cfg.get("seed", 0)),
+                   progress=progress)

@@ -1,0 +1,354 @@
+"""Build a Brian2 network from a connectome once; run trials with stimuli on it.
+
+>>> import connectomes, sim
+>>> from brian2 import Hz, ms, second
+>>> c = connectomes.load("winding2023")                                   # doctest: +SKIP
+>>> net = sim.Network(c, model="current_lif", signs="literature")        # doctest: +SKIP
+>>> olf = c.select(modality="olfactory")                                 # doctest: +SKIP
+>>> res = net.run([sim.PoissonDrive(olf, 150*Hz)], duration=1*second, trials=5, seed=1)  # doctest: +SKIP
+>>> res.readout()                                                        # doctest: +SKIP
+
+The network is built once (neurons, recurrent synapses from the connectome's
+synapse counts and the presynaptic signs, a drive input, monitors) and its
+initial state stored; every trial restores that state, applies the trial's
+stimuli and silencing, and runs. Nothing is rebuilt between trials or when the
+stimuli change.
+
+Order of events within a time step (Brian2): state update, threshold,
+synaptic propagation, reset. A drive event delivered in step ``k`` makes its
+target spike in step ``k + 1``; a spike in step ``k`` reaches its targets
+``delay`` later (their ``g`` changes at the end of step ``k + delay/dt``).
+"""
+from __future__ import annotations
+
+import contextlib
+import platform
+import sys
+import time
+from typing import Sequence
+
+import brian2
+import numpy as np
+from brian2 import (Clock, Network as BrianNetwork, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses,
+                    mV, ms, prefs, second)
+from tqdm.auto import tqdm
+
+import connectomes
+from connectomes.connectome import larvasim_version
+from connectomes.winding2023 import SYNAPSE_TYPES
+from models import get_model
+from models.neurons import NeuronModel
+
+from .results import Results
+from .stimuli import InputEvents, PoissonDrive, Silence, as_indices, draw_inputs
+
+__all__ = ["Network", "DEVICES", "WEIGHT_MODES", "cell_classes", "versions"]
+
+#: Brian2 code-generation targets of the runtime device.
+DEVICES = ("numpy", "cython")
+
+#: How synapse counts become weights (see :class:`Network`).
+WEIGHT_MODES = ("count", "binary")
+
+#: Cell classes of the conductance model (Jürgensen et al. 2024) by Data S1 cell type.
+_CLASS_OF_CELLTYPE = {"PN": "PN", "LN": "LN", "KC": "KC", "MBON": "MBON", "MBIN": "MBIN"}
+
+
+def cell_classes(connectome) -> np.ndarray:
+    """Cell-class label per neuron for models with class parameters.
+
+    Olfactory sensory neurons -> ``"ORN"``; PN, LN, KC, MBON, MBIN by cell
+    type; the APL (by name) -> ``"APL"``; everyone else ``None`` (the model's
+    default class).
+    """
+    n = connectome.neurons
+    labels = np.array([_CLASS_OF_CELLTYPE.get(ct) for ct in n["celltype"]], dtype=object)
+    olf = n["modality"].str.split(";").apply(lambda m: "olfactory" in m).to_numpy() & (n["celltype"] == "sensory").to_numpy()
+    labels[olf] = "ORN"
+    labels[(n["mb_name"] == "APL").to_numpy()] = "APL"
+    return labels
+
+
+def versions() -> dict:
+    """Versions of larvasim and the libraries a run depends on."""
+    import h5py
+    import numba
+    import scipy
+
+    return {"larvasim": larvasim_version(), "brian2": brian2.__version__, "numpy": np.__version__,
+            "scipy": scipy.__version__, "numba": numba.__version__, "h5py": h5py.__version__,
+            "python": sys.version.split()[0], "platform": platform.platform()}
+
+
+@contextlib.contextmanager
+def _codegen(target: str):
+    old = prefs.codegen.target
+    prefs.codegen.target = target
+    try:
+        yield
+    finally:
+        prefs.codegen.target = old
+
+
+def _resolve_signs(connectome, signs, seed, sign_options):
+    """Signs per neuron and their description, from a policy name, a CSV path or an array."""
+    if isinstance(signs, np.ndarray) or isinstance(signs, (list, tuple)):
+        arr = np.asarray(signs, dtype=float)
+        if arr.shape != (connectome.n_neurons,):
+            raise ValueError(f"signs array must have one entry per neuron ({connectome.n_neurons}), got {arr.shape}")
+        if not np.isin(arr, (-1, 0, 1)).all():
+            raise ValueError("signs must be +1, -1 or 0")
+        return arr, {"policy": "array", "n_excitatory": int((arr > 0).sum()),
+                     "n_inhibitory": int((arr < 0).sum()), "n_no_fast_synapses": int((arr == 0).sum())}
+    if hasattr(signs, "signs") and hasattr(signs, "to_dict"):
+        return np.asarray(signs.signs, dtype=float), signs.to_dict()
+    from models.signs import assign_signs
+
+    opts = dict(sign_options)
+    if signs == "random":
+        opts.setdefault("seed", seed)
+    a = assign_signs(connectome, signs, **opts)
+    return np.asarray(a.signs, dtype=float), a.to_dict()
+
+
+class Network:
+    """A whole-brain (or any connectome) spiking network, built once.
+
+    Parameters
+    ----------
+    connectome : connectomes.Connectome
+    model : str or models.NeuronModel
+        ``"current_lif"`` (default; Shiu et al. 2024), ``"conductance_lif"``
+        (Jürgensen et al. 2024) or a model instance (with overrides).
+    signs : str, path, array or SignAssignment
+        Sign policy of the presynaptic neurons (``"excitatory"``,
+        ``"literature"``, ``"random"``, a CSV path; see :mod:`models.signs`),
+        or an array of +1/-1/0 per neuron. Neurons with sign 0 have no fast
+        synapses.
+    synapse_types : sequence of str
+        Which synapse types count (default all four: ``ad``, ``aa``, ``dd``, ``da``).
+    weight_mode : {"count", "binary"}
+        ``"count"``: a connection of ``n`` synapses has weight ``n x w_syn``
+        (Shiu et al. 2024); ``"binary"``: every connection has weight ``w_syn``.
+    device : {"numpy", "cython"}
+        Brian2 runtime code generation target: ``"numpy"`` needs no compiler
+        (the teaching default); ``"cython"`` compiles once (about a minute,
+        cached) and runs several times faster.
+    drive_weight : Quantity (volt), optional
+        Jump of ``v`` per drive event; default ``poisson_weight_factor x w_syn``
+        (68.75 mV, Shiu et al. 2024) for the current LIF, 100 mV otherwise --
+        large enough that every event outside refractoriness forces a spike.
+    record : "all" or Selection
+        Neurons whose spikes are recorded.
+    record_states : dict, optional
+        ``{variable: selection}`` of state variables to record every step for
+        a few neurons, e.g. ``{"v": c.select(name="MBON-i1")}``.
+    seed : int
+        Seed of the ``random`` sign policy (trial inputs use the seed given to
+        :meth:`run`).
+    **sign_options
+        Passed to the sign policy (e.g. ``fraction=0.3``, ``modulatory="none"``).
+    """
+
+    def __init__(self, connectome, model="current_lif", signs="excitatory", *,
+                 synapse_types: Sequence[str] = SYNAPSE_TYPES, weight_mode: str = "count",
+                 device: str = "numpy", drive_weight=None, record="all", record_states=None,
+                 seed: int = 0, **sign_options):
+        t0 = time.perf_counter()
+        if device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        if weight_mode not in WEIGHT_MODES:
+            raise ValueError(f"weight_mode must be one of {WEIGHT_MODES}, got {weight_mode!r}")
+        self.connectome = connectome
+        self.model: NeuronModel = get_model(model) if isinstance(model, str) else model
+        self.device = device
+        self.synapse_types = tuple(synapse_types)
+        self.weight_mode = weight_mode
+        self.signs, self.sign_info = _resolve_signs(connectome, signs, seed, sign_options)
+        n = connectome.n_neurons
+        self.n_neurons = n
+        self.dt = self.model.dt
+        self.dt_ms = float(self.dt / ms)
+        p = self.model.parameters
+        if drive_weight is None:
+            if "poisson_weight_factor" in p and "w_syn" in p:
+                drive_weight = p["poisson_weight_factor"].value * p["w_syn"].value
+            else:
+                drive_weight = 100 * mV
+        self.drive_weight = drive_weight
+
+        W = connectome.weights(self.synapse_types).tocoo()
+        pre, post, count = W.row.astype(np.int64), W.col.astype(np.int64), W.data.astype(float)
+        if weight_mode == "binary":
+            count = np.ones_like(count)
+        sgn = self.signs[pre]
+        fast = sgn != 0
+
+        with _codegen(device):
+            self.clock = Clock(self.dt, name="larvasim_clock")
+            clk = {"clock": self.clock}
+            self.group = self.model.neuron_group(n, cell_classes=cell_classes(connectome), name="brain", **clk)
+            self.pathways = []
+            kinds = [("excitatory", fast)] if self.model.shared_pathway else [
+                ("excitatory", sgn > 0), ("inhibitory", sgn < 0)]
+            for kind, mask in kinds:
+                if not mask.any():
+                    continue
+                syn = Synapses(self.group, self.group, **self.model.synapses_kwargs(kind),
+                               name=f"synapses_{kind}", **clk)
+                syn.connect(i=pre[mask], j=post[mask])
+                syn.w = self.model.synaptic_weights(count[mask], sgn[mask])
+                self.pathways.append((syn, pre[mask], post[mask], np.array(syn.w_[:])))
+            self.drive = SpikeGeneratorGroup(n, np.zeros(0, dtype=int), np.zeros(0) * ms, name="drive", **clk)
+            self.drive_synapses = Synapses(self.drive, self.group, on_pre="v += w_drive",
+                                           namespace={"w_drive": drive_weight}, **clk,
+                                           name="drive_synapses")
+            self.drive_synapses.connect(j="i")
+            self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)
+            self.spike_monitor = SpikeMonitor(self.group, record=self.recorded if len(self.recorded) < n else True,
+                                              name="spikes")
+            objs = [self.group, self.drive, self.drive_synapses, self.spike_monitor] + [s for s, *_ in self.pathways]
+            self.state_monitors = {}
+            for var, sel in (record_states or {}).items():
+                idx = as_indices(sel, n)
+                mon = StateMonitor(self.group, var, record=idx, name=f"state_{var}", **clk)
+                self.state_monitors[var] = (mon, idx)
+                objs.append(mon)
+            self.net = BrianNetwork(*objs)
+            self.net.store("initial")
+        self.n_synapses = int(count[fast].size)
+        self.build_time = time.perf_counter() - t0
+
+    # -- description -------------------------------------------------------------------
+    def describe(self) -> dict:
+        """JSON-serialisable description of the network (for results metadata)."""
+        return {
+            "model": self.model.to_dict(),
+            "signs": self.sign_info,
+            "synapse_types": list(self.synapse_types),
+            "weight_mode": self.weight_mode,
+            "device": self.device,
+            "drive_weight_mV": float(self.drive_weight / mV),
+            "n_neurons": self.n_neurons,
+            "n_connections": self.n_synapses,
+            "dt_ms": self.dt_ms,
+            "connectome": self.connectome.provenance,
+        }
+
+    def __repr__(self):
+        return (f"<Network {self.connectome.name}: {self.n_neurons} neurons, {self.n_synapses} connections, "
+                f"model={self.model.name}, signs={self.sign_info.get('policy')}, device={self.device}>")
+
+    # -- running -------------------------------------------------------------------------
+    def _split(self, stimuli):
+        drives, silences = [], []
+        for s in stimuli:
+            if isinstance(s, PoissonDrive):
+                drives.append(s)
+            elif isinstance(s, Silence):
+                silences.append(s)
+            else:
+                raise TypeError(f"unknown stimulus {s!r}; use PoissonDrive, Activation or Silence")
+        return drives, silences
+
+    def _apply_silence(self, silences):
+        out_off = np.zeros(self.n_neurons, dtype=bool)
+        all_off = np.zeros(self.n_neurons, dtype=bool)
+        for s in silences:
+            idx = as_indices(s.target, self.n_neurons)
+            out_off[idx] = True
+            if s.mode == "all":
+                all_off[idx] = True
+        for syn, pre, post, w0 in self.pathways:
+            cut = out_off[pre] | all_off[post]
+            syn.w_[:] = np.where(cut, 0.0, w0)
+        return np.flatnonzero(all_off)
+
+    def draw_inputs(self, stimuli, duration, trials: int = 1, seed: int = 0) -> list[InputEvents]:
+        """The input events :meth:`run` would use (one :class:`InputEvents` per trial)."""
+        drives, _ = self._split(stimuli)
+        n_steps = int(round(float(duration / self.dt)))
+        dead_ms = float(self.model.parameters["t_ref"].value / ms) + self.dt_ms if "t_ref" in self.model.parameters else self.dt_ms
+        out = []
+        for trial in range(trials):
+            rng = np.random.default_rng(np.random.SeedSequence([int(seed), trial]))
+            out.append(draw_inputs(drives, n_steps, self.dt_ms, dead_ms, rng))
+        return out
+
+    def run(self, stimuli: Sequence = (), duration=1 * second, trials: int = 1, seed: int = 0,
+            inputs: Sequence[InputEvents] | None = None, progress: bool | None = None) -> Results:
+        """Run ``trials`` trials of ``duration`` with ``stimuli``; return :class:`~sim.results.Results`.
+
+        Parameters
+        ----------
+        stimuli : sequence of PoissonDrive, Activation, Silence
+        duration : Quantity (time)
+            Length of each trial.
+        trials : int
+            Number of trials; trial ``k`` draws its input from ``SeedSequence([seed, k])``.
+        seed : int
+            Seed of the run: the same seed gives the same spikes.
+        inputs : sequence of InputEvents, optional
+            Pre-generated input events per trial (overrides the drives' random
+            draw; used to feed two engines identical input).
+        progress : bool, optional
+            Show a progress bar (default: when more than one trial).
+        """
+        if not isinstance(duration, brian2.Quantity) or duration.dim != second.dim:
+            raise ValueError(f"duration must be a time, e.g. 1*second; got {duration!r}")
+        if trials < 1:
+            raise ValueError("trials must be >= 1")
+        drives, silences = self._split(stimuli)
+        n_steps = int(round(float(duration / self.dt)))
+        given = inputs is not None
+        if not given:
+            inputs = self.draw_inputs(stimuli, duration, trials, seed)
+        elif len(inputs) != trials:
+            raise ValueError(f"inputs has {len(inputs)} trials, expected {trials}")
+        spikes_t, spikes_i, spikes_k = [], [], []
+        states = {var: [] for var in self.state_monitors}
+        show = trials > 1 if progress is None else progress
+        t_run = 0.0
+        with _codegen(self.device):
+            for trial in tqdm(range(trials), desc="trials", disable=not show, leave=False):
+                self.net.restore("initial")
+                silenced_all = self._apply_silence(silences)
+                ev = inputs[trial].without(silenced_all) if len(silenced_all) else inputs[trial]
+                keep = ev.steps < n_steps
+                nrn, stp = ev.neurons[keep], ev.steps[keep]
+                if len(nrn):
+                    pairs = np.unique(np.stack([stp, nrn]), axis=1)  # one event per neuron and step
+                    stp, nrn = pairs[0], pairs[1]
+                self.drive.set_spikes(nrn, stp * self.dt)
+                t0 = time.perf_counter()
+                self.net.run(duration, namespace={})
+                t_run += time.perf_counter() - t0
+                i = np.asarray(self.spike_monitor.i[:], dtype=np.int64)
+                t = np.asarray(self.spike_monitor.t[:] / ms, dtype=float)
+                spikes_i.append(i)
+                spikes_t.append(np.round(t, 6))
+                spikes_k.append(np.full(len(i), trial, dtype=np.int32))
+                for var, (mon, idx) in self.state_monitors.items():
+                    states[var].append(np.asarray(getattr(mon, var)[:]))
+        metadata = {
+            "network": self.describe(),
+            "stimuli": [s.to_dict() for s in stimuli],
+            "seed": int(seed),
+            "trials": int(trials),
+            "duration_ms": float(duration / ms),
+            "inputs": "given" if given else "drawn from seed",
+            "n_input_events": [int(len(e)) for e in inputs],
+            "versions": versions(),
+            "build_time_s": self.build_time,
+            "run_time_s": t_run,
+        }
+        state_data = None
+        if self.state_monitors:
+            state_data = {}
+            for var, (mon, idx) in self.state_monitors.items():
+                arr = np.stack(states[var])
+                state_data[var] = (idx, np.asarray(mon.t[:] / ms), arr)
+        return Results(np.concatenate(spikes_k), np.concatenate(spikes_i), np.concatenate(spikes_t),
+                       neurons=self.connectome.neurons, n_trials=trials, duration=duration, dt=self.dt,
+                       metadata=metadata, population=self.connectome.name, recorded=self.recorded,
+                       states=state_data)

@@ -1,0 +1,258 @@
+"""Stimuli and manipulations: drive neurons, silence neurons.
+
+A stimulus is a description (what, when, how strongly); the spike trains it
+produces are drawn per trial from the trial's seed by :func:`draw_inputs`, so
+that a run is reproducible and two engines can be fed identical input events.
+
+* :class:`PoissonDrive` -- sensory stimulation or optogenetic-style activation:
+  the target neurons receive input events at a rate (constant, or a function
+  of time) inside a time window; each event forces one spike of its target.
+* :class:`Silence` -- silencing of a selection, either of its outgoing
+  synapses only (like tetanus-toxin light chain: the neuron still fires but
+  releases nothing) or of all its synapses and drive (like a hyperpolarising
+  channel: the neuron is cut off from the network).
+
+Input events follow a Poisson process with dead time (a "refractory Poisson"
+process): after each event no event occurs for ``dead_time``; the hazard
+outside the dead time is set so that the mean rate is exactly the requested
+rate. With the default dead time (the model's refractory period plus one
+step) no event falls into the target's refractory period, so a driven neuron
+fires at the requested rate. ``dead_time=0*ms`` gives a plain Poisson input
+(as in Shiu et al. 2024), whose events during refractoriness are lost.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence, Union
+
+import numpy as np
+from brian2 import Hz, Quantity, ms, second
+
+__all__ = ["PoissonDrive", "Activation", "Silence", "InputEvents", "draw_inputs", "as_indices",
+           "SILENCE_MODES"]
+
+#: How :class:`Silence` acts.
+SILENCE_MODES = ("outgoing", "all")
+
+Target = Union["Selection", Sequence[int], np.ndarray]  # noqa: F821
+
+
+def as_indices(target, n: int | None = None) -> np.ndarray:
+    """Neuron indices of a Selection, an index array or a single index."""
+    idx = np.asarray(getattr(target, "indices", target), dtype=np.int64).ravel()
+    if n is not None and idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"neuron indices must lie in [0, {n}); got {idx.min()}..{idx.max()}")
+    return np.unique(idx)
+
+
+def _describe_target(target) -> str:
+    desc = getattr(target, "description", None)
+    n = len(as_indices(target))
+    return f"{desc} ({n} neurons)" if desc else f"{n} neurons"
+
+
+def _ms(q, what: str) -> float:
+    if isinstance(q, Quantity):
+        if q.dim != second.dim:
+            raise ValueError(f"{what} must be a time (e.g. 200*ms), got {q}")
+        return float(q / ms)
+    if q is None:
+        return None
+    raise TypeError(f"{what} must be a Brian2 time quantity (e.g. 200*ms), got {q!r}")
+
+
+@dataclass(frozen=True)
+class PoissonDrive:
+    """Input events at ``rate`` to every neuron of ``target`` between ``start`` and ``stop``.
+
+    Parameters
+    ----------
+    target : Selection or sequence of int
+        Neurons to drive (e.g. ``c.select(modality="olfactory", hemisphere="left")``).
+    rate : Quantity (Hz) or callable
+        Event rate per neuron. A callable gets the time (Brian2 quantity
+        array, from trial start) and returns rates (Hz) for a time-varying drive.
+    start, stop : Quantity (time)
+        Window of the drive (``stop=None``: to the end of the trial).
+    dead_time : Quantity (time), optional
+        Minimum interval between events; default: the model's refractory
+        period plus one time step (see the module docstring).
+    name : str
+        Label used in results and plots.
+    """
+
+    target: object
+    rate: Union[Quantity, Callable]
+    start: Quantity = field(default_factory=lambda: 0 * ms)
+    stop: Quantity | None = None
+    dead_time: Quantity | None = None
+    name: str = ""
+
+    def __post_init__(self):
+        if not callable(self.rate):
+            if not isinstance(self.rate, Quantity) or self.rate.dim != Hz.dim:
+                raise ValueError(f"rate must be in Hz (e.g. 80*Hz) or a function of time, got {self.rate!r}")
+            if float(self.rate / Hz) < 0:
+                raise ValueError(f"rate must be >= 0 Hz, got {self.rate}")
+        start = _ms(self.start, "start")
+        stop = _ms(self.stop, "stop")
+        if stop is not None and stop < start:
+            raise ValueError(f"stop ({self.stop}) is before start ({self.start})")
+        if self.dead_time is not None and _ms(self.dead_time, "dead_time") < 0:
+            raise ValueError("dead_time must be >= 0 ms")
+        if len(as_indices(self.target)) == 0:
+            raise ValueError("the drive's target selection is empty")
+
+    kind = "drive"
+
+    def rates_hz(self, t_ms: np.ndarray) -> np.ndarray:
+        """Rate (Hz) at times ``t_ms`` (ms from trial start), 0 outside the window."""
+        if callable(self.rate):
+            r = self.rate(t_ms * ms)
+            r = np.broadcast_to(np.asarray(r / Hz if isinstance(r, Quantity) else r, dtype=float),
+                                t_ms.shape)
+        else:
+            r = np.full(t_ms.shape, float(self.rate / Hz))
+        start = _ms(self.start, "start")
+        stop = _ms(self.stop, "stop") if self.stop is not None else np.inf
+        return np.where((t_ms >= start) & (t_ms < stop), r, 0.0)
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable description (for results metadata)."""
+        return {
+            "kind": type(self).__name__,
+            "name": self.name,
+            "target": _describe_target(self.target),
+            "indices": as_indices(self.target).tolist(),
+            "rate_hz": "function of time" if callable(self.rate) else float(self.rate / Hz),
+            "start_ms": _ms(self.start, "start"),
+            "stop_ms": _ms(self.stop, "stop"),
+            "dead_time_ms": _ms(self.dead_time, "dead_time"),
+        }
+
+
+@dataclass(frozen=True)
+class Activation(PoissonDrive):
+    """Optogenetic-style activation: a :class:`PoissonDrive` of chosen neurons.
+
+    Same parameters as :class:`PoissonDrive`; a separate name so that results
+    say which manipulation was meant.
+    """
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Silence ``target`` for the whole trial.
+
+    Parameters
+    ----------
+    target : Selection or sequence of int
+    mode : {"outgoing", "all"}
+        ``"outgoing"``: the neurons' outgoing synapses transmit nothing (they
+        still fire and are recorded). ``"all"``: incoming and outgoing synapses
+        and any drive to them are removed, so they do not fire.
+    """
+
+    target: object
+    mode: str = "outgoing"
+
+    kind = "silence"
+
+    def __post_init__(self):
+        if self.mode not in SILENCE_MODES:
+            raise ValueError(f"Silence mode must be one of {SILENCE_MODES}, got {self.mode!r}")
+
+    def to_dict(self) -> dict:
+        return {"kind": "Silence", "mode": self.mode, "target": _describe_target(self.target),
+                "indices": as_indices(self.target).tolist()}
+
+
+@dataclass
+class InputEvents:
+    """Input events of one trial: event ``k`` drives neuron ``neurons[k]`` at step ``steps[k]``.
+
+    Steps count time steps of length ``dt`` from the start of the trial; the
+    event is delivered in that step and the target spikes one step later.
+    """
+
+    neurons: np.ndarray
+    steps: np.ndarray
+    dt_ms: float = field(default=0.1)
+
+    def __post_init__(self):
+        self.neurons = np.asarray(self.neurons, dtype=np.int64)
+        self.steps = np.asarray(self.steps, dtype=np.int64)
+        if self.neurons.shape != self.steps.shape:
+            raise ValueError("neurons and steps must have the same length")
+
+    def __len__(self):
+        return len(self.neurons)
+
+    def without(self, neurons: np.ndarray) -> "InputEvents":
+        """The events minus those to ``neurons``."""
+        keep = ~np.isin(self.neurons, neurons)
+        return InputEvents(self.neurons[keep], self.steps[keep], self.dt_ms)
+
+
+def _draw_train(rng: np.random.Generator, p: np.ndarray, dead_steps: int) -> np.ndarray:
+    """Event steps of a discrete-time renewal process with per-step hazard ``p``.
+
+    After an event at step ``k`` no event can occur before step
+    ``k + dead_steps + 1``.
+    """
+    n = len(p)
+    u = rng.random(n)
+    if dead_steps == 0:
+        return np.flatnonzero(u < p)
+    hits = np.flatnonzero(u < p)
+    out = []
+    last = -(10 ** 9)
+    for k in hits:  # sparse: only candidate steps are visited
+        if k - last > dead_steps:
+            out.append(k)
+            last = k
+    return np.asarray(out, dtype=np.int64)
+
+
+def draw_inputs(stimuli: Sequence[PoissonDrive], n_steps: int, dt_ms: float, default_dead_ms: float,
+                rng: np.random.Generator) -> InputEvents:
+    """Draw the input events of one trial for all drives.
+
+    The per-step hazard outside the dead time is ``1 / (1/(r dt) - D)`` for a
+    rate ``r`` and a dead time of ``D`` steps, which makes the mean inter-event
+    interval exactly ``1/r`` for a constant rate (capped at 1 per step).
+
+    Parameters
+    ----------
+    stimuli : sequence of PoissonDrive
+    n_steps : int
+        Steps per trial.
+    dt_ms : float
+        Time step (ms).
+    default_dead_ms : float
+        Dead time for drives that do not set their own (ms).
+    rng : numpy.random.Generator
+        The trial's generator.
+    """
+    t_ms = np.arange(n_steps) * dt_ms
+    neurons, steps = [], []
+    for stim in stimuli:
+        dead_ms = default_dead_ms if stim.dead_time is None else _ms(stim.dead_time, "dead_time")
+        dead_steps = int(round(dead_ms / dt_ms))
+        r = stim.rates_hz(t_ms) * dt_ms * 1e-3  # expected events per step
+        if np.any(r * (1 + dead_steps) > 1 + 1e-12):
+            rmax = 1e3 / (dt_ms * (1 + dead_steps))
+            raise ValueError(f"drive {stim.name or stim.to_dict()['target']}: rate above {rmax:.0f} Hz "
+                             f"cannot be reached with a dead time of {dead_ms} ms and dt {dt_ms} ms")
+        with np.errstate(divide="ignore"):
+            p = np.where(r > 0, 1.0 / np.maximum(1.0 / np.where(r > 0, r, 1.0) - dead_steps, 1.0), 0.0)
+        for idx in as_indices(stim.target):
+            k = _draw_train(rng, p, dead_steps)
+            neurons.append(np.full(len(k), idx, dtype=np.int64))
+            steps.append(k)
+    if not neurons:
+        return InputEvents(np.zeros(0, np.int64), np.zeros(0, np.int64), dt_ms)
+    neurons = np.concatenate(neurons)
+    steps = np.concatenate(steps)
+    order = np.lexsort((neurons, steps))
+    return InputEvents(neurons[order], steps[order], dt_ms)

@@ -1,0 +1,154 @@
+"""The Brian2 network built from a connectome: wiring, weights, delays, drive, silencing, seeds."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from brian2 import Hz, ms, mV, second
+
+import connectomes
+import sim
+from sim.stimuli import InputEvents
+
+
+@pytest.fixture
+def toyc(toy, fresh_cache):
+    return connectomes.load("winding2023", data_dir=toy.path, verify=False)
+
+
+def _strongest_edge(c, types=connectomes.SYNAPSE_TYPES):
+    W = c.weights(types).tocoo()
+    k = int(np.argmax(W.data))
+    return int(W.row[k]), int(W.col[k]), int(W.data[k])
+
+
+def test_single_event_psp_through_the_network(toyc):
+    """One drive event to neuron A: A spikes one step later; every target j of A sees
+    g jump by count(A->j) x w_syn exactly delay + dt after A's spike, and nothing else moves."""
+    a, b, count = _strongest_edge(toyc)
+    targets = np.flatnonzero(toyc.weights().toarray()[a])
+    net = sim.Network(toyc, record_states={"g": np.arange(toyc.n_neurons)})
+    ev = [InputEvents([a], [100])]
+    res = net.run(duration=20 * ms, inputs=ev)
+    trains = res.spike_trains(0)
+    assert list(trains.get(a, [])) == [pytest.approx(10.1)]  # event in step 100 -> spike in step 101
+    idx, t_ms, g = res.states["g"]
+    g = g[0] * 1e3  # volt -> mV
+    w = toyc.weights().toarray()[a]
+    land = int(round((10.1 + 1.8 + 0.1) / 0.1))  # spike step + delay + one step (Brian2 timing)
+    assert np.allclose(g[:, :land], 0.0)
+    assert np.allclose(g[:, land], w * 0.275, atol=1e-9)
+    assert set(np.flatnonzero(g[:, land])) == set(targets)
+
+
+def test_inhibitory_sign_flips_the_input(toyc):
+    a, b, count = _strongest_edge(toyc)
+    signs = np.ones(toyc.n_neurons)
+    signs[a] = -1
+    net = sim.Network(toyc, signs=signs, record_states={"g": [b]})
+    res = net.run(duration=15 * ms, inputs=[InputEvents([a], [0])])
+    g = res.states["g"][2][0, 0] * 1e3
+    assert g.min() == pytest.approx(-count * 0.275, rel=1e-6) and g.max() <= 0
+
+
+def test_zero_sign_means_no_fast_synapses(toyc):
+    a, b, _ = _strongest_edge(toyc)
+    signs = np.ones(toyc.n_neurons)
+    signs[a] = 0
+    net = sim.Network(toyc, signs=signs, record_states={"g": [b]})
+    res = net.run(duration=15 * ms, inputs=[InputEvents([a], [0])])
+    assert np.all(res.states["g"][2] == 0)
+
+
+def test_synapse_type_subset(toyc):
+    a, b, _ = _strongest_edge(toyc, ("aa",))
+    net = sim.Network(toyc, synapse_types=("aa",), record_states={"g": [b]})
+    res = net.run(duration=15 * ms, inputs=[InputEvents([a], [0])])
+    expect = toyc.weights(("aa",))[a, b] * 0.275
+    assert res.states["g"][2][0, 0].max() * 1e3 == pytest.approx(expect, rel=1e-6)
+    assert net.describe()["synapse_types"] == ["aa"]
+
+
+def test_drive_rate(toyc):
+    """Driven neurons fire at the drive rate (dead-time Poisson input, one spike per event)."""
+    olf = toyc.select(modality="olfactory")
+    net = sim.Network(toyc)
+    res = net.run([sim.PoissonDrive(olf, 100 * Hz, start=0 * ms, stop=2000 * ms)],
+                  duration=2 * second, trials=2, seed=3)
+    rates = res.mean_rates()
+    mean = rates.loc[olf.indices, "mean_hz"].mean()
+    # 6 neurons x 2 trials x ~200 spikes: the SD of the pooled rate is < 1 Hz
+    assert mean == pytest.approx(100, rel=0.05)
+    # every input event outside refractoriness makes exactly one spike
+    ev = net.draw_inputs([sim.PoissonDrive(olf, 100 * Hz, start=0 * ms, stop=2000 * ms)], 2 * second,
+                         trials=2, seed=3)
+    n_events = sum(len(e) for e in ev)
+    n_spikes = int(res.spikes["node_id"].isin(olf.indices).sum())
+    assert n_spikes >= n_events
+
+
+def test_drive_window(toyc):
+    olf = toyc.select(modality="olfactory", hemisphere="left")
+    net = sim.Network(toyc)
+    res = net.run([sim.PoissonDrive(olf, 150 * Hz, start=200 * ms, stop=700 * ms)], duration=1 * second, seed=1)
+    t = res.spikes
+    driven = t[t["node_id"].isin(olf.indices)]["t_ms"]
+    assert len(driven) > 100
+    assert driven.min() >= 200.0 and driven.max() <= 700.1
+
+
+def test_same_seed_same_spikes(toyc):
+    olf = toyc.select(modality="olfactory")
+    net = sim.Network(toyc)
+    stim = [sim.PoissonDrive(olf, 120 * Hz)]
+    a = net.run(stim, duration=300 * ms, trials=2, seed=7)
+    b = net.run(stim, duration=300 * ms, trials=2, seed=7)
+    c = net.run(stim, duration=300 * ms, trials=2, seed=8)
+    assert len(a.spikes) > 0
+    assert a.spikes.equals(b.spikes)
+    assert not a.spikes.equals(c.spikes)
+    # a fresh network from the same inputs gives the same spikes too
+    d = sim.Network(toyc).run(stim, duration=300 * ms, trials=2, seed=7)
+    assert a.spikes.equals(d.spikes)
+
+
+def _targets_of(c, a):
+    return np.flatnonzero(c.weights().toarray()[a])
+
+
+def test_silence_outgoing_cuts_effect_on_targets(toyc):
+    a, b, _ = _strongest_edge(toyc)
+    sel = toyc.select(ids=[int(toyc.ids[a])])
+    net = sim.Network(toyc, record_states={"g": _targets_of(toyc, a)})
+    drive = sim.Activation(sel, 200 * Hz)
+    on = net.run([drive], duration=200 * ms, seed=2)
+    off = net.run([drive, sim.Silence(sel, "outgoing")], duration=200 * ms, seed=2)
+    assert np.abs(on.states["g"][2]).max() > 0
+    assert np.all(off.states["g"][2] == 0)          # its targets receive nothing
+    n_a_on = (on.spikes["node_id"] == a).sum()
+    assert (off.spikes["node_id"] == a).sum() == n_a_on > 20   # it still fires
+    assert off.metadata["stimuli"][1] == {"kind": "Silence", "mode": "outgoing",
+                                          "target": sel.description + " (1 neurons)", "indices": [a]}
+
+
+def test_silence_all_stops_the_neuron(toyc):
+    olf = toyc.select(modality="olfactory")
+    pn = toyc.select(celltype="PN")
+    net = sim.Network(toyc)
+    drive = sim.PoissonDrive(olf, 150 * Hz)
+    off = net.run([drive, sim.Silence(olf, "all")], duration=200 * ms, seed=2)
+    assert not off.spikes["node_id"].isin(olf.indices).any()
+    # silencing a neuron's inputs: PNs driven only through synapses stay silent when cut off
+    off_pn = net.run([drive, sim.Silence(pn, "all")], duration=200 * ms, seed=2)
+    assert not off_pn.spikes["node_id"].isin(pn.indices).any()
+
+
+def test_bad_arguments(toyc):
+    with pytest.raises(ValueError, match="device must be one of"):
+        sim.Network(toyc, device="gpu")
+    net = sim.Network(toyc)
+    with pytest.raises(ValueError, match="duration must be a time"):
+        net.run(duration=5)
+    with pytest.raises(ValueError, match="rate must be in Hz"):
+        sim.PoissonDrive(toyc.select(celltype="KC"), 5 * ms)
+    with pytest.raises(ValueError, match="Silence mode must be one of"):
+        sim.Silence(toyc.select(celltype="KC"), "partly")
