@@ -22,19 +22,26 @@ target spike in step ``k + 1``; a spike in step ``k`` reaches its targets
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import platform
 import sys
 import time
+from pathlib import Path
 from typing import Sequence
 
 import brian2
 import numpy as np
-from brian2 import (Clock, Network as BrianNetwork, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses,
+from brian2 import (Clock, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
                     mV, ms, prefs, second)
+from brian2 import Network as BrianNetwork
+from brian2 import get_unit
+from brian2.devices.device import all_devices, reset_device, set_device
 from tqdm.auto import tqdm
 
 import connectomes
 from connectomes.connectome import larvasim_version
+from connectomes.paths import cache_dir
 from connectomes.winding2023 import SYNAPSE_TYPES
 from models import get_model
 from models.neurons import NeuronModel
@@ -45,7 +52,13 @@ from .stimuli import InputEvents, PoissonDrive, Silence, as_indices, draw_inputs
 __all__ = ["Network", "DEVICES", "WEIGHT_MODES", "cell_classes", "versions"]
 
 #: Brian2 code-generation targets of the runtime device.
-DEVICES = ("numpy", "cython")
+RUNTIME_DEVICES = ("numpy", "cython")
+#: All devices: the runtime targets and Brian2's C++ standalone device.
+DEVICES = RUNTIME_DEVICES + ("cpp_standalone",)
+
+#: The network whose C++ standalone project is currently built (Brian2 has one
+#: standalone device per process; building another network's project replaces it).
+_STANDALONE_OWNER = None
 
 #: How synapse counts become weights (see :class:`Network`).
 WEIGHT_MODES = ("count", "binary")
@@ -130,10 +143,17 @@ class Network:
     weight_mode : {"count", "binary"}
         ``"count"``: a connection of ``n`` synapses has weight ``n x w_syn``
         (Shiu et al. 2024); ``"binary"``: every connection has weight ``w_syn``.
-    device : {"numpy", "cython"}
-        Brian2 runtime code generation target: ``"numpy"`` needs no compiler
-        (the teaching default); ``"cython"`` compiles once (about a minute,
-        cached) and runs several times faster.
+    device : {"numpy", "cython", "cpp_standalone"}
+        ``"numpy"``: Brian2 runtime without a compiler (the teaching default);
+        ``"cython"``: runtime with compiled code objects (about a minute to
+        compile the first time, cached); ``"cpp_standalone"``: Brian2 compiles
+        the whole network into a C++ program at the first :meth:`run` (about
+        15 s), then every trial, stimulus and silencing with the same duration
+        and drive targets re-runs that program with new ``run_args``
+        (TimedArray drive, synaptic weights) without recompiling. The project
+        lives in ``<cache>/standalone/<key>``; Brian2 allows one standalone
+        project per process at a time, so running a second standalone network
+        rebuilds when the first is used again.
     drive_weight : Quantity (volt), optional
         Jump of ``v`` per drive event; default ``poisson_weight_factor x w_syn``
         (68.75 mV, Shiu et al. 2024) for the current LIF, 100 mV otherwise --
@@ -181,43 +201,119 @@ class Network:
         pre, post, count = W.row.astype(np.int64), W.col.astype(np.int64), W.data.astype(float)
         if weight_mode == "binary":
             count = np.ones_like(count)
-        sgn = self.signs[pre]
-        fast = sgn != 0
-
-        with _codegen(device):
-            self.clock = Clock(self.dt, name="larvasim_clock")
-            clk = {"clock": self.clock}
-            self.group = self.model.neuron_group(n, cell_classes=cell_classes(connectome), name="brain", **clk)
-            self.pathways = []
-            kinds = [("excitatory", fast)] if self.model.shared_pathway else [
-                ("excitatory", sgn > 0), ("inhibitory", sgn < 0)]
-            for kind, mask in kinds:
-                if not mask.any():
-                    continue
-                syn = Synapses(self.group, self.group, **self.model.synapses_kwargs(kind),
-                               name=f"synapses_{kind}", **clk)
-                syn.connect(i=pre[mask], j=post[mask])
-                syn.w = self.model.synaptic_weights(count[mask], sgn[mask])
-                self.pathways.append((syn, pre[mask], post[mask], np.array(syn.w_[:])))
-            self.drive = SpikeGeneratorGroup(n, np.zeros(0, dtype=int), np.zeros(0) * ms, name="drive", **clk)
-            self.drive_synapses = Synapses(self.drive, self.group, on_pre="v += w_drive",
-                                           namespace={"w_drive": drive_weight}, **clk,
-                                           name="drive_synapses")
-            self.drive_synapses.connect(j="i")
-            self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)
-            self.spike_monitor = SpikeMonitor(self.group, record=self.recorded if len(self.recorded) < n else True,
-                                              name="spikes")
-            objs = [self.group, self.drive, self.drive_synapses, self.spike_monitor] + [s for s, *_ in self.pathways]
-            self.state_monitors = {}
-            for var, sel in (record_states or {}).items():
-                idx = as_indices(sel, n)
-                mon = StateMonitor(self.group, var, record=idx, name=f"state_{var}", **clk)
-                self.state_monitors[var] = (mon, idx)
-                objs.append(mon)
-            self.net = BrianNetwork(*objs)
-            self.net.store("initial")
-        self.n_synapses = int(count[fast].size)
+        self._edges = (pre, post, count, self.signs[pre])
+        self.n_synapses = int((self._edges[3] != 0).sum())
+        self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)
+        self._record_states = {var: as_indices(sel, n) for var, sel in (record_states or {}).items()}
+        self._standalone = None  # (device, directory, n_steps, drive targets) once built
+        if device in RUNTIME_DEVICES:
+            with _codegen(device):
+                self._build_objects(drive_targets=None)
+                self.net.store("initial")
         self.build_time = time.perf_counter() - t0
+
+    def _build_objects(self, drive_targets=None, n_steps=None):
+        """Create the Brian2 objects.
+
+        ``drive_targets=None``: the drive is a ``SpikeGeneratorGroup`` over all
+        neurons whose spikes are set per trial (runtime devices). Otherwise a
+        group of one input unit per target neuron fires when a ``TimedArray``
+        of shape ``(n_steps, len(drive_targets))`` holds 1 (C++ standalone,
+        whose TimedArray values change per trial through ``run_args``).
+        """
+        n = self.n_neurons
+        pre, post, count, sgn = self._edges
+        self.clock = Clock(self.dt, name="larvasim_clock")
+        clk = {"clock": self.clock}
+        self.group = self.model.neuron_group(n, cell_classes=cell_classes(self.connectome), name="brain", **clk)
+        self.pathways = []
+        fast = sgn != 0
+        kinds = [("excitatory", fast)] if self.model.shared_pathway else [
+            ("excitatory", sgn > 0), ("inhibitory", sgn < 0)]
+        for kind, mask in kinds:
+            if not mask.any():
+                continue
+            syn = Synapses(self.group, self.group, **self.model.synapses_kwargs(kind),
+                           name=f"synapses_{kind}", **clk)
+            syn.connect(i=pre[mask], j=post[mask])
+            w = self.model.synaptic_weights(count[mask], sgn[mask])
+            syn.w = w
+            self.pathways.append((syn, pre[mask], post[mask], np.asarray(w, dtype=float)))
+        if drive_targets is None:
+            self.drive = SpikeGeneratorGroup(n, np.zeros(0, dtype=int), np.zeros(0) * ms, name="drive", **clk)
+            self.drive_input = None
+            targets = "i"
+        else:
+            self.drive_input = TimedArray(np.zeros((n_steps, len(drive_targets))), dt=self.dt, name="drive_input")
+            self.drive = NeuronGroup(len(drive_targets), "", threshold="drive_input(t, i) > 0.5",
+                                     reset="", namespace={"drive_input": self.drive_input}, name="drive", **clk)
+            targets = None
+        self.drive_synapses = Synapses(self.drive, self.group, on_pre="v_post += w_drive",
+                                       namespace={"w_drive": self.drive_weight}, name="drive_synapses", **clk)
+        if targets == "i":
+            self.drive_synapses.connect(j="i")
+        else:
+            self.drive_synapses.connect(i=np.arange(len(drive_targets)), j=np.asarray(drive_targets))
+        self.spike_monitor = SpikeMonitor(self.group, record=self.recorded if len(self.recorded) < n else True,
+                                          name="spikes")
+        objs = [self.group, self.drive, self.drive_synapses, self.spike_monitor] + [s for s, *_ in self.pathways]
+        self.state_monitors = {}
+        for var, idx in self._record_states.items():
+            mon = StateMonitor(self.group, var, record=idx, name=f"state_{var}", **clk)
+            self.state_monitors[var] = (mon, idx)
+            objs.append(mon)
+        self.net = BrianNetwork(*objs)
+
+    # -- C++ standalone ------------------------------------------------------------------
+    def _standalone_dir(self, n_steps, targets) -> Path:
+        blob = json.dumps({"net": {k: v for k, v in self.describe().items() if k != "connectome"},
+                           "key": self.connectome.provenance.get("cache_key"), "n_steps": n_steps,
+                           "targets": hashlib.sha256(np.asarray(targets, np.int64).tobytes()).hexdigest(),
+                           "recorded": hashlib.sha256(self.recorded.tobytes()).hexdigest(),
+                           "states": {k: v.tolist() for k, v in self._record_states.items()},
+                           "brian2": brian2.__version__}, sort_keys=True, default=str)
+        return cache_dir() / "standalone" / hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def _build_standalone(self, n_steps, targets):
+        """Generate and compile the C++ project once for (duration, drive targets)."""
+        global _STANDALONE_OWNER
+        directory = self._standalone_dir(n_steps, targets)
+        directory.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        sa = all_devices["cpp_standalone"]
+        sa.reinit()
+        set_device("cpp_standalone", build_on_run=False, directory=str(directory))
+        try:
+            self._build_objects(drive_targets=targets, n_steps=n_steps)
+            self.net.run(n_steps * self.dt, namespace={})
+            sa.build(directory=str(directory), compile=True, run=False, with_output=False)
+        finally:
+            reset_device()
+        _STANDALONE_OWNER = self
+        self._standalone = (sa, directory, n_steps, np.asarray(targets, dtype=np.int64))
+        self.compile_time = time.perf_counter() - t0
+
+    def _run_standalone(self, inputs, silences, n_steps):
+        """Run the compiled project once per trial with the trial's drive and weights as run_args."""
+        targets = np.unique(np.concatenate([e.neurons for e in inputs] + [np.zeros(0, np.int64)]))
+        if not len(targets):
+            targets = np.zeros(1, dtype=np.int64)  # one idle input unit
+        st = self._standalone
+        if (st is None or _STANDALONE_OWNER is not self or st[2] != n_steps
+                or not np.isin(targets, st[3]).all()):
+            self._build_standalone(n_steps, targets)
+        sa, directory, _, built_targets = self._standalone
+        pos = {int(t): k for k, t in enumerate(built_targets)}
+        cut = self._silence_masks(silences)
+        run_args_w = {syn.w: np.where(c, 0.0, w0) * get_unit(syn.w.dim)
+                      for (syn, _, _, w0), c in zip(self.pathways, cut) if c.any()}
+        for ev in inputs:
+            values = np.zeros((n_steps, len(built_targets)))
+            if len(ev):
+                values[ev.steps, [pos[int(i)] for i in ev.neurons]] = 1.0
+            sa.run(directory=str(directory), with_output=False,
+                   run_args={self.drive_input: values, **run_args_w})
+            yield
 
     # -- description -------------------------------------------------------------------
     def describe(self) -> dict:
@@ -251,7 +347,8 @@ class Network:
                 raise TypeError(f"unknown stimulus {s!r}; use PoissonDrive, Activation or Silence")
         return drives, silences
 
-    def _apply_silence(self, silences):
+    def _silenced(self, silences):
+        """Boolean masks (outgoing cut, fully silenced) over neurons."""
         out_off = np.zeros(self.n_neurons, dtype=bool)
         all_off = np.zeros(self.n_neurons, dtype=bool)
         for s in silences:
@@ -259,10 +356,12 @@ class Network:
             out_off[idx] = True
             if s.mode == "all":
                 all_off[idx] = True
-        for syn, pre, post, w0 in self.pathways:
-            cut = out_off[pre] | all_off[post]
-            syn.w_[:] = np.where(cut, 0.0, w0)
-        return np.flatnonzero(all_off)
+        return out_off, all_off
+
+    def _silence_masks(self, silences):
+        """Per pathway, which synapses are cut by ``silences``."""
+        out_off, all_off = self._silenced(silences)
+        return [out_off[pre] | all_off[post] for _, pre, post, _ in self.pathways]
 
     def draw_inputs(self, stimuli, duration, trials: int = 1, seed: int = 0) -> list[InputEvents]:
         """The input events :meth:`run` would use (one :class:`InputEvents` per trial)."""
@@ -305,31 +404,45 @@ class Network:
             inputs = self.draw_inputs(stimuli, duration, trials, seed)
         elif len(inputs) != trials:
             raise ValueError(f"inputs has {len(inputs)} trials, expected {trials}")
+        # the trial's events, minus those to fully silenced neurons and beyond the end
+        _, all_off = self._silenced(silences)
+        cleaned = []
+        for ev in inputs:
+            keep = (ev.steps < n_steps) & (ev.steps >= 0) & ~all_off[ev.neurons]
+            pairs = np.unique(np.stack([ev.steps[keep], ev.neurons[keep]]), axis=1)  # one per step and neuron
+            cleaned.append(InputEvents(pairs[1], pairs[0], self.dt_ms))
         spikes_t, spikes_i, spikes_k = [], [], []
-        states = {var: [] for var in self.state_monitors}
+        states = {var: [] for var in self._record_states}
         show = trials > 1 if progress is None else progress
-        t_run = 0.0
-        with _codegen(self.device):
-            for trial in tqdm(range(trials), desc="trials", disable=not show, leave=False):
-                self.net.restore("initial")
-                silenced_all = self._apply_silence(silences)
-                ev = inputs[trial].without(silenced_all) if len(silenced_all) else inputs[trial]
-                keep = ev.steps < n_steps
-                nrn, stp = ev.neurons[keep], ev.steps[keep]
-                if len(nrn):
-                    pairs = np.unique(np.stack([stp, nrn]), axis=1)  # one event per neuron and step
-                    stp, nrn = pairs[0], pairs[1]
-                self.drive.set_spikes(nrn, stp * self.dt)
-                t0 = time.perf_counter()
-                self.net.run(duration, namespace={})
-                t_run += time.perf_counter() - t0
-                i = np.asarray(self.spike_monitor.i[:], dtype=np.int64)
-                t = np.asarray(self.spike_monitor.t[:] / ms, dtype=float)
-                spikes_i.append(i)
-                spikes_t.append(np.round(t, 6))
-                spikes_k.append(np.full(len(i), trial, dtype=np.int32))
-                for var, (mon, idx) in self.state_monitors.items():
-                    states[var].append(np.asarray(getattr(mon, var)[:]))
+        bar = tqdm(total=trials, desc="trials", disable=not show, leave=False)
+        t0 = time.perf_counter()
+
+        def collect(trial):
+            i = np.asarray(self.spike_monitor.i[:], dtype=np.int64)
+            t = np.asarray(self.spike_monitor.t[:] / ms, dtype=float)
+            spikes_i.append(i)
+            spikes_t.append(np.round(t, 6))
+            spikes_k.append(np.full(len(i), trial, dtype=np.int32))
+            for var, (mon, idx) in self.state_monitors.items():
+                states[var].append(np.asarray(getattr(mon, var)[:]))
+            bar.update()
+
+        if self.device == "cpp_standalone":
+            for trial, _ in enumerate(self._run_standalone(cleaned, silences, n_steps)):
+                collect(trial)
+        else:
+            cut = self._silence_masks(silences)
+            with _codegen(self.device):
+                for trial, ev in enumerate(cleaned):
+                    self.net.restore("initial")
+                    for (syn, _, _, w0), c in zip(self.pathways, cut):
+                        if c.any():
+                            syn.w_[:] = np.where(c, 0.0, w0)
+                    self.drive.set_spikes(ev.neurons, ev.steps * self.dt)
+                    self.net.run(duration, namespace={})
+                    collect(trial)
+        bar.close()
+        t_run = time.perf_counter() - t0
         metadata = {
             "network": self.describe(),
             "stimuli": [s.to_dict() for s in stimuli],
@@ -340,14 +453,13 @@ class Network:
             "n_input_events": [int(len(e)) for e in inputs],
             "versions": versions(),
             "build_time_s": self.build_time,
+            "compile_time_s": getattr(self, "compile_time", None),
             "run_time_s": t_run,
         }
         state_data = None
         if self.state_monitors:
-            state_data = {}
-            for var, (mon, idx) in self.state_monitors.items():
-                arr = np.stack(states[var])
-                state_data[var] = (idx, np.asarray(mon.t[:] / ms), arr)
+            state_data = {var: (idx, np.asarray(mon.t[:] / ms), np.stack(states[var]))
+                          for var, (mon, idx) in self.state_monitors.items()}
         return Results(np.concatenate(spikes_k), np.concatenate(spikes_i), np.concatenate(spikes_t),
                        neurons=self.connectome.neurons, n_trials=trials, duration=duration, dt=self.dt,
                        metadata=metadata, population=self.connectome.name, recorded=self.recorded,
