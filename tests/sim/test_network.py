@@ -152,3 +152,55 @@ def test_bad_arguments(toyc):
         sim.PoissonDrive(toyc.select(celltype="KC"), 5 * ms)
     with pytest.raises(ValueError, match="Silence mode must be one of"):
         sim.Silence(toyc.select(celltype="KC"), "partly")
+
+
+def test_cpp_standalone_equals_numpy_spike_for_spike(toyc):
+    """C++ standalone compiles once, re-runs trials and changed stimuli with run_args, and
+    gives the same spikes as the numpy target for the same seed (inputs are pre-generated)."""
+    olf = toyc.select(modality="olfactory")
+    stim = [sim.PoissonDrive(olf, 150 * Hz)]
+    silence = [sim.Silence(toyc.select(celltype="PN"), "outgoing")]
+    ref = sim.Network(toyc).run(stim, duration=200 * ms, trials=2, seed=4)
+    ref_silenced = sim.Network(toyc).run(stim + silence, duration=200 * ms, trials=2, seed=5)
+    net = sim.Network(toyc, device="cpp_standalone")
+    a = net.run(stim, duration=200 * ms, trials=2, seed=4)
+    project = net._standalone[1]
+    b = net.run(stim + silence, duration=200 * ms, trials=2, seed=5)
+    assert net._standalone[1] == project  # no rebuild for new seeds, weights and silencing
+    assert len(a.spikes) > 50
+    assert a.spikes.equals(ref.spikes)
+    assert b.spikes.equals(ref_silenced.spikes)
+    assert not a.spikes.equals(b.spikes)
+    # the runtime device still works after a standalone build in the same process
+    again = sim.Network(toyc).run(stim, duration=200 * ms, trials=2, seed=4)
+    assert again.spikes.equals(ref.spikes)
+
+
+def test_conductance_model_network(toyc):
+    """The conductance-based adaptive LIF runs on the same network: cell classes are set
+    from the cell types, drive forces spikes, and excitatory/inhibitory pathways are split."""
+    from models import get_model
+
+    signs = np.ones(toyc.n_neurons)
+    signs[toyc.select(name="APL").indices] = -1
+    net = sim.Network(toyc, model=get_model("conductance_lif"), signs=signs, record_states={"v": [0]})
+    kinds = sorted(s.name for s, *_ in net.pathways)
+    assert kinds == ["synapses_excitatory", "synapses_inhibitory"]
+    classes = sim.cell_classes(toyc)
+    assert set(classes[toyc.select(celltype="KC").indices]) == {"KC"}
+    assert set(classes[toyc.select(name="APL").indices]) == {"APL"}
+    assert set(classes[toyc.select(modality="olfactory").indices]) == {"ORN"}
+    olf = toyc.select(modality="olfactory")
+    res = net.run([sim.PoissonDrive(olf, 50 * Hz)], duration=1 * second, seed=1)
+    assert res.mean_rates().loc[olf.indices, "mean_hz"].mean() == pytest.approx(50, rel=0.15)
+    assert res.metadata["network"]["model"]["model"] == "conductance_lif"
+
+
+@pytest.mark.slow
+def test_cython_equals_numpy(toyc):
+    """The Cython target (compiled once, ~1-2 min) gives the numpy target's spikes."""
+    olf = toyc.select(modality="olfactory")
+    stim = [sim.PoissonDrive(olf, 150 * Hz)]
+    ref = sim.Network(toyc).run(stim, duration=200 * ms, trials=2, seed=4)
+    cy = sim.Network(toyc, device="cython").run(stim, duration=200 * ms, trials=2, seed=4)
+    assert cy.spikes.equals(ref.spikes)

@@ -1,0 +1,89 @@
+"""Whole-connectome runs (real data): drive rates, devices, seeds, silencing of a real pair."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from brian2 import Hz, ms, second
+
+import sim
+
+pytestmark = pytest.mark.realdata
+
+TRIALS = 30
+
+
+@pytest.fixture(scope="module")
+def olfactory_runs(real_connectome):
+    """Both sides' olfactory neurons at 150 Hz for 1 s, 30 trials, on C++ standalone and numpy."""
+    c = real_connectome
+    olf = c.select(modality="olfactory")
+    stim = [sim.PoissonDrive(olf, 150 * Hz)]
+    standalone = sim.Network(c, device="cpp_standalone").run(stim, duration=1 * second, trials=TRIALS, seed=1)
+    numpy_net = sim.Network(c, device="numpy")
+    numpy_run = numpy_net.run(stim, duration=1 * second, trials=TRIALS, seed=2)
+    same_seed = numpy_net.run(stim, duration=1 * second, trials=2, seed=1)
+    return olf, standalone, numpy_run, same_seed
+
+
+def test_driven_neurons_fire_at_the_drive_rate(olfactory_runs):
+    olf, standalone, numpy_run, _ = olfactory_runs
+    for res in (standalone, numpy_run):
+        rate = res.mean_rates().loc[olf.indices, "mean_hz"].mean()
+        assert rate == pytest.approx(150.0, rel=0.05)
+
+
+def test_descending_output_is_reported(olfactory_runs):
+    _, standalone, numpy_run, _ = olfactory_runs
+    table = standalone.readout()
+    assert list(table["group"]) == ["DN-VNC", "DN-SEZ", "RGN"]
+    assert list(table["n_neurons"]) == [182, 164, 54]
+    assert np.isfinite(table["mean_hz"]).all()
+    # olfactory drive reaches the subesophageal output (the brain is not silent downstream)
+    assert table.set_index("group").loc["DN-SEZ", "mean_hz"] > 0
+    assert "DN-VNC" in standalone.summary_table()
+
+
+def test_numpy_and_cpp_standalone_agree_within_trial_noise(olfactory_runs):
+    """Independent seeds on the two devices: per-cell-type mean rates agree within 4 SE."""
+    _, standalone, numpy_run, _ = olfactory_runs
+    a = standalone.rates_by("celltype").set_index("group")
+    b = numpy_run.rates_by("celltype").set_index("group")
+    active = a.index[(a["mean_hz"] > 0) | (b["mean_hz"] > 0)]
+    assert len(active) > 10
+    se = np.sqrt(a.loc[active, "sem_hz"] ** 2 + b.loc[active, "sem_hz"] ** 2)
+    diff = (a.loc[active, "mean_hz"] - b.loc[active, "mean_hz"]).abs()
+    assert (diff <= 4 * se + 1e-3).all(), (diff / se).sort_values().tail()
+
+
+def test_same_seed_same_spikes_across_devices(olfactory_runs):
+    _, standalone, numpy_run, same_seed = olfactory_runs
+    first_two = standalone.spikes[standalone.spikes["trial"] < 2].reset_index(drop=True)
+    assert same_seed.spikes.equals(first_two)
+    assert not numpy_run.spikes[numpy_run.spikes["trial"] < 2].reset_index(drop=True).equals(first_two)
+
+
+def test_silencing_a_real_pair_removes_its_effect(real_connectome):
+    """Activate the left/right pair with the most output synapses; its strongest target gets
+    input and the network responds. Cutting the pair's outgoing synapses leaves every other
+    neuron without input: the target's g stays 0 and nothing else fires."""
+    c = real_connectome
+    W = c.weights()
+    out = np.asarray(W.sum(axis=1)).ravel()
+    paired = c.neurons["pair_index"].to_numpy() >= 0
+    best = int(np.argmax(np.where(paired, out, -1)))
+    pair = c.select(pair_of=int(c.ids[best]))
+    assert len(pair) == 2
+    row = np.asarray(W[pair.indices].sum(axis=0)).ravel()
+    row[pair.indices] = 0
+    target = int(np.argmax(row))
+    net = sim.Network(c, record_states={"g": [target]})
+    drive = sim.Activation(pair, 100 * Hz)
+    on = net.run([drive], duration=300 * ms, seed=3)
+    off = net.run([drive, sim.Silence(pair, "outgoing")], duration=300 * ms, seed=3)
+    assert on.states["g"][2].max() > 0
+    assert np.all(off.states["g"][2] == 0)
+    others_on = ~on.spikes["node_id"].isin(pair.indices)
+    others_off = ~off.spikes["node_id"].isin(pair.indices)
+    assert others_on.sum() > 0 and others_off.sum() == 0
+    # the pair itself still fires at the activation rate
+    assert off.mean_rates().loc[pair.indices, "mean_hz"].mean() == pytest.approx(100, rel=0.25)
