@@ -163,6 +163,11 @@ class Network:
     record_states : dict, optional
         ``{variable: selection}`` of state variables to record every step for
         a few neurons, e.g. ``{"v": c.select(name="MBON-i1")}``.
+    plasticity : object, optional
+        A plasticity rule (see :mod:`models.plasticity`): its
+        ``plastic_edges(connectome, pre, post)`` picks the connections that
+        become plastic and ``build(network, pre=, post=, count=, sign=, clock=)``
+        returns ``[(synapses, pre, post, initial_weights), *other_brian_objects]``.
     seed : int
         Seed of the ``random`` sign policy (trial inputs use the seed given to
         :meth:`run`).
@@ -173,13 +178,14 @@ class Network:
     def __init__(self, connectome, model="current_lif", signs="excitatory", *,
                  synapse_types: Sequence[str] = SYNAPSE_TYPES, weight_mode: str = "count",
                  device: str = "numpy", drive_weight=None, record="all", record_states=None,
-                 seed: int = 0, **sign_options):
+                 plasticity=None, seed: int = 0, **sign_options):
         t0 = time.perf_counter()
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
         if weight_mode not in WEIGHT_MODES:
             raise ValueError(f"weight_mode must be one of {WEIGHT_MODES}, got {weight_mode!r}")
         self.connectome = connectome
+        self.plasticity = plasticity
         self.model: NeuronModel = get_model(model) if isinstance(model, str) else model
         self.device = device
         self.synapse_types = tuple(synapse_types)
@@ -227,9 +233,12 @@ class Network:
         clk = {"clock": self.clock}
         self.group = self.model.neuron_group(n, cell_classes=cell_classes(self.connectome), name="brain", **clk)
         self.pathways = []
-        fast = sgn != 0
+        # edges handed to a plasticity rule (e.g. KC -> MBON) form their own pathway
+        plastic = (self.plasticity.plastic_edges(self.connectome, pre, post) & (sgn != 0)
+                   if self.plasticity is not None else np.zeros(len(pre), dtype=bool))
+        fast = (sgn != 0) & ~plastic
         kinds = [("excitatory", fast)] if self.model.shared_pathway else [
-            ("excitatory", sgn > 0), ("inhibitory", sgn < 0)]
+            ("excitatory", fast & (sgn > 0)), ("inhibitory", fast & (sgn < 0))]
         for kind, mask in kinds:
             if not mask.any():
                 continue
@@ -256,7 +265,16 @@ class Network:
             self.drive_synapses.connect(i=np.arange(len(drive_targets)), j=np.asarray(drive_targets))
         self.spike_monitor = SpikeMonitor(self.group, record=self.recorded if len(self.recorded) < n else True,
                                           name="spikes")
-        objs = [self.group, self.drive, self.drive_synapses, self.spike_monitor] + [s for s, *_ in self.pathways]
+        self.plastic_objects = []
+        if plastic.any():
+            # the rule returns its Brian2 objects; the plastic Synapses comes first, as
+            # (synapses, pre, post, initial weights) like the other pathways
+            (syn, p_pre, p_post, w0), *extra = self.plasticity.build(
+                self, pre=pre[plastic], post=post[plastic], count=count[plastic], sign=sgn[plastic], clock=self.clock)
+            self.pathways.append((syn, p_pre, p_post, w0))
+            self.plastic_objects = extra
+        objs = ([self.group, self.drive, self.drive_synapses, self.spike_monitor] + [s for s, *_ in self.pathways]
+                + list(self.plastic_objects))
         self.state_monitors = {}
         for var, idx in self._record_states.items():
             mon = StateMonitor(self.group, var, record=idx, name=f"state_{var}", **clk)
@@ -328,6 +346,7 @@ class Network:
             "n_neurons": self.n_neurons,
             "n_connections": self.n_synapses,
             "dt_ms": self.dt_ms,
+            "plasticity": self.plasticity.to_dict() if self.plasticity is not None else None,
             "connectome": self.connectome.provenance,
         }
 
