@@ -11,7 +11,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import pedigo2023, store, winding2023
-from .errors import ConnectomeDataError
 from .paths import DataLocation, compiled_dir, locate
 from .selection import Selection, select
 from .sources import PEDIGO2023, get_spec

@@ -39,7 +39,6 @@ from brian2 import get_unit
 from brian2.devices.device import all_devices, reset_device, set_device
 from tqdm.auto import tqdm
 
-import connectomes
 from connectomes.connectome import larvasim_version
 from connectomes.paths import cache_dir
 from connectomes.winding2023 import SYNAPSE_TYPES

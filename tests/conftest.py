@@ -14,7 +14,8 @@ import pytest
 from connectomes.synthetic import write_winding_format
 
 
-def _in_ci() -> bool:
+def in_ci() -> bool:
+    """True under CI (``CI=true``), where real-data tests must run, never skip."""
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -48,7 +49,7 @@ def real_data_dir() -> Path:
     elif not (Path(env) / "winding2023" / "Supplementary-Data-S1.zip").is_file():
         reason = f"LARVASIM_DATA={env} does not hold winding2023/Supplementary-Data-S1.zip"
     if reason:
-        if _in_ci():
+        if in_ci():
             pytest.fail(f"real-data test cannot run in CI: {reason}")
         pytest.skip(reason)
     return Path(env).resolve()

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -253,41 +251,11 @@ def test_csv_unparseable(c, tmp_path):
 # real data
 # --------------------------------------------------------------------------
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
 @pytest.fixture(scope="module")
-def raw_match(real_data_dir):
-    """Transmitter per neuron (matrix order) matched from the raw files, as in
-    test_transmitters.py: Data S1 annotation tokens + Pedigo name, Data S1
-    celltype, Pedigo class2 -- independent of the Connectome neuron table."""
-    pedigo = real_data_dir / "pedigo2023" / "unmatched_full_nodes.csv"
-    if not pedigo.is_file():
-        reason = f"{pedigo} is missing (Pedigo et al. 2023 node table)"
-        if _in_ci():
-            pytest.fail(f"real-data test cannot run in CI: {reason}")
-        pytest.skip(reason)
-    zpath = real_data_dir / "winding2023" / "Supplementary-Data-S1.zip"
-    with zipfile.ZipFile(zpath) as z:
-        with z.open("Supplementary-Data-S1/annotations.csv") as f:
-            ann = pd.read_csv(f, dtype=str, keep_default_na=False)
-        with z.open("Supplementary-Data-S1/all-all_connectivity_matrix.csv") as f:
-            header = pd.read_csv(f, index_col=0, nrows=0)
-    ids = [int(float(col)) for col in header.columns]
-    tokens, celltype = {}, {}
-    for row in ann.itertuples(index=False):
-        toks = [s.strip() for s in row.additional_annotations.split(";") if s.strip()]
-        for sid in (row.left_id, row.right_id):
-            if sid != "no pair":
-                tokens[int(sid)] = toks
-                celltype[int(sid)] = row.celltype
-    nodes = pd.read_csv(pedigo, index_col=0, usecols=["Unnamed: 0", "name", "class2"],
-                        dtype={"name": str, "class2": str}, keep_default_na=False)
-    names = [tokens.get(i, []) + ([nodes.at[i, "name"]] if i in nodes.index else [])
-             for i in ids]
-    cts = [celltype.get(i) for i in ids]
-    c2 = [nodes.at[i, "class2"] if i in nodes.index else None for i in ids]
+def raw_match(real_names):
+    """Transmitter per neuron matched from the raw files (tests/models/conftest.py),
+    independent of the Connectome neuron table."""
+    ids, names, cts, c2 = real_names
     t, _ = tx.match(tx.load_table(), names, cts, c2)
     return dict(zip(ids, t))
 

@@ -1,12 +1,9 @@
 """Tests for the curated transmitter table (models/transmitters.py)."""
 from __future__ import annotations
 
-import os
-import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from models import transmitters as tx
@@ -209,46 +206,6 @@ def test_unparseable_and_missing_file(tmp_path):
 # --------------------------------------------------------------------------
 # real data (Winding et al. 2023 Data S1 + Pedigo et al. 2023 node table)
 # --------------------------------------------------------------------------
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-@pytest.fixture(scope="module")
-def real_names(real_data_dir):
-    """Per-neuron names, cell types and class2 for the 2,952 matrix neurons.
-
-    names = Data S1 ``additional_annotations`` tokens + Pedigo CATMAID name,
-    joined on skeleton id; celltype from Data S1; class2 from Pedigo.
-    """
-    pedigo = real_data_dir / "pedigo2023" / "unmatched_full_nodes.csv"
-    if not pedigo.is_file():
-        reason = f"{pedigo} is missing (Pedigo et al. 2023 node table)"
-        if _in_ci():
-            pytest.fail(f"real-data test cannot run in CI: {reason}")
-        pytest.skip(reason)
-    zpath = real_data_dir / "winding2023" / "Supplementary-Data-S1.zip"
-    with zipfile.ZipFile(zpath) as z:
-        with z.open("Supplementary-Data-S1/annotations.csv") as f:
-            ann = pd.read_csv(f, dtype=str, keep_default_na=False)
-        with z.open("Supplementary-Data-S1/all-all_connectivity_matrix.csv") as f:
-            header = pd.read_csv(f, index_col=0, nrows=0)
-    ids = [int(float(c)) for c in header.columns]
-    tokens, celltype = {}, {}
-    for row in ann.itertuples(index=False):
-        toks = [s.strip() for s in row.additional_annotations.split(";") if s.strip()]
-        for sid in (row.left_id, row.right_id):
-            if sid != "no pair":
-                tokens[int(sid)] = toks
-                celltype[int(sid)] = row.celltype
-    nodes = pd.read_csv(pedigo, index_col=0, usecols=["Unnamed: 0", "name", "class2"],
-                        dtype={"name": str, "class2": str}, keep_default_na=False)
-    names = [tokens.get(i, []) + ([nodes.at[i, "name"]] if i in nodes.index else [])
-             for i in ids]
-    cts = [celltype.get(i) for i in ids]
-    c2 = [nodes.at[i, "class2"] if i in nodes.index else None for i in ids]
-    return ids, names, cts, c2
-
 
 def test_real_apl_is_two_gaba_neurons(real_names):
     ids, names, cts, c2 = real_names

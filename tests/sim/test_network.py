@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from brian2 import Hz, ms, mV, second
+from brian2 import Hz, ms, second
 
 import connectomes
 import sim
