@@ -1,0 +1,163 @@
+"""What every larvasim experiment shares: a registry, results with tables and figures, saving.
+
+An experiment is a function ``f(connectome, *, seed, trials, device, null, **options)``
+registered with :func:`register`; it returns an :class:`ExperimentResult`.
+:func:`run_experiment` loads the connectome (or a shuffled copy of it, with
+``null=True``), runs the experiment, and writes its tables (CSV), runs
+(HDF5, SONATA layout) and figures (PNG) into an output folder, atomically.
+``larvasim run NAME`` does the same from the command line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+__all__ = ["ExperimentResult", "register", "EXPERIMENTS", "run_experiment", "available_experiments"]
+
+#: name -> (function, one-line description)
+EXPERIMENTS: dict[str, tuple[Callable, str]] = {}
+
+
+def register(name: str, description: str):
+    """Decorator: make ``f`` runnable as ``run_experiment(name)`` and ``larvasim run name``."""
+    def deco(f):
+        EXPERIMENTS[name] = (f, description)
+        return f
+    return deco
+
+
+def available_experiments() -> dict[str, str]:
+    """Names and one-line descriptions of the registered experiments."""
+    _load_all()
+    return {k: d for k, (_, d) in sorted(EXPERIMENTS.items())}
+
+
+def _load_all():
+    from . import screens, sensory  # noqa: F401  (registration side effects)
+
+
+@dataclass
+class ExperimentResult:
+    """Tables, runs and figures of one experiment.
+
+    Attributes
+    ----------
+    name : str
+    tables : dict of str -> pandas.DataFrame
+        Tidy tables (one row per stimulus x neuron, per pair, ...).
+    runs : dict of str -> sim.Results
+        The simulations behind the tables.
+    figures : dict of str -> matplotlib Figure
+        Drawn but not yet saved; :meth:`save` writes them as PNG.
+    summary : str
+        A few lines of findings for the terminal.
+    metadata : dict
+        Options, seed, connectome provenance, null model.
+    """
+
+    name: str
+    tables: dict = field(default_factory=dict)
+    runs: dict = field(default_factory=dict)
+    figures: dict = field(default_factory=dict)
+    summary: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    def save(self, out_dir, runs: bool = True) -> Path:
+        """Write tables (CSV), runs (HDF5), figures (PNG) and metadata (JSON) into ``out_dir``."""
+        from sim import plots
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for key, df in self.tables.items():
+            _atomic_text(out / f"{key}.csv", df.to_csv(index=False))
+        if runs:
+            for key, res in self.runs.items():
+                res.save(out / f"run_{_safe(key)}.h5")
+        for key, fig in list(self.figures.items()):
+            plots.save(fig, out / f"{key}.png")
+        _atomic_text(out / "metadata.json", json.dumps(self.metadata, indent=2, default=str))
+        _atomic_text(out / "summary.txt", self.summary + "\n")
+        return out
+
+
+def _safe(key: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in key)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = False, null_seed: int = 0,
+                   **options) -> ExperimentResult:
+    """Run a registered experiment.
+
+    Parameters
+    ----------
+    name : str
+        See :func:`available_experiments`.
+    connectome : Connectome, optional
+        Default ``connectomes.load("winding2023")``.
+    out_dir : path, optional
+        Save tables, runs and figures there.
+    null : bool
+        Run on a degree- and strength-preserving shuffle of the connectome
+        (:func:`connectomes.nullmodels.shuffle`, seed ``null_seed``).
+    **options
+        Passed to the experiment (``trials``, ``seed``, ``device``, ...).
+    """
+    _load_all()
+    if name not in EXPERIMENTS:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(EXPERIMENTS), n=3)
+        raise KeyError(f"unknown experiment {name!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+                       + f" Available: {', '.join(sorted(EXPERIMENTS))}")
+    import connectomes
+    from connectomes.nullmodels import shuffle
+
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    if null:
+        c = shuffle(c, seed=null_seed)
+    f, _ = EXPERIMENTS[name]
+    t0 = time.perf_counter()
+    res = f(c, **options)
+    res.metadata.setdefault("experiment", name)
+    res.metadata.setdefault("options", {k: str(v) for k, v in options.items()})
+    res.metadata["null_model"] = c.provenance.get("null_model")
+    res.metadata["connectome"] = {k: c.provenance.get(k) for k in ("dataset", "container_sha256", "cache_key")}
+    res.metadata["wall_time_s"] = time.perf_counter() - t0
+    if out_dir is not None:
+        res.save(out_dir)
+    return res
+
+
+def pair_table(connectome, indices) -> pd.DataFrame:
+    """Left/right pairs among ``indices``: columns left, right (neuron indices), label."""
+    n = connectome.neurons
+    rows = []
+    seen = set()
+    for i in indices:
+        j = int(n.at[i, "pair_index"])
+        if i in seen or j < 0 or j in seen:
+            continue
+        if n.at[i, "hemisphere"] == "left" and n.at[j, "hemisphere"] == "right":
+            rows.append((i, j, n.at[i, "label"]))
+        elif n.at[i, "hemisphere"] == "right" and n.at[j, "hemisphere"] == "left":
+            rows.append((j, i, n.at[i, "label"]))
+        seen.update((i, j))
+    return pd.DataFrame(rows, columns=["left", "right", "label"])

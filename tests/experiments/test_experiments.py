@@ -1,0 +1,110 @@
+"""Virtual experiments on the real connectome: each checks a scientific property."""
+from __future__ import annotations
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+import scipy.sparse.csgraph as csgraph
+
+from experiments.core import available_experiments, run_experiment
+
+pytestmark = pytest.mark.realdata
+
+FAST = dict(trials=2, onset=50, stop=300, duration=350, device="numpy")
+
+
+def _png_ok(path):
+    img = mpimg.imread(path)
+    assert img.shape[0] > 200 and img.shape[1] > 300 and img[..., :3].std() > 0.01
+
+
+def test_registry():
+    names = available_experiments()
+    assert {"sensory_map", "left_right", "activation_screen", "silencing_screen", "multisensory_synergy",
+            "light"} <= set(names)
+    with pytest.raises(KeyError, match="did you mean sensory_map"):
+        run_experiment("sensory_mop")
+
+
+def test_sensory_map_respects_the_wiring(real_connectome, tmp_path):
+    """Every output neuron that responds to a modality is reachable from that modality's
+    sensory neurons, and no faster than its shortest synaptic path allows
+    (each synapse costs delay + dt = 1.9 ms)."""
+    c = real_connectome
+    res = run_experiment("sensory_map", c, out_dir=tmp_path, seed=1, **FAST)
+    t = res.tables["responses"]
+    hits = t[t["p_response"] >= 0.5]
+    assert len(hits) > 0 and set(hits["modality"]) >= {"olfactory", "gustatory-external"}
+    W = c.weights()
+    for m, g in hits.groupby("modality"):
+        src = c.select(modality=m).indices
+        dist = csgraph.shortest_path(W, directed=True, unweighted=True, indices=src).min(axis=0)
+        hops = dist[g["node_id"].to_numpy()]
+        assert np.isfinite(hops).all(), m
+        # first spike after onset: driven neuron fires one step after its input event
+        # (>= 0.1 ms), then each synapse adds 1.9 ms
+        assert (g["latency_ms"].to_numpy() >= hops * 1.9).all(), m
+    cls = res.tables["classes"]
+    assert set(cls["class"]) <= {"silent", "labelled line", "integrator"}
+    assert (cls["n_modalities"] >= 2).sum() == (cls["class"] == "integrator").sum()
+    _png_ok(tmp_path / "heatmap.png")
+    assert (tmp_path / "responses.csv").is_file() and (tmp_path / "run_olfactory.h5").is_file()
+
+
+def test_left_right_ipsilateral_bias_is_consistent_and_wiring_specific(real_connectome, tmp_path):
+    res = run_experiment("left_right", real_connectome, out_dir=tmp_path, seeds=(0, 1, 2), **FAST)
+    pop = res.tables["population"].set_index(["brain", "seed"])["ipsi_index"]
+    real = pop.loc["real"].to_numpy()
+    assert np.all(np.isfinite(real))
+    assert np.all(np.sign(real) == np.sign(real[0])), real  # same sign in every seed
+    assert real.mean() > 0.3  # one side's smell drives mostly the same side's DNs
+    shuffled = pop.loc["shuffled"].to_numpy()
+    assert np.nanmean(shuffled) < real.mean()  # the bias depends on the real wiring
+    _png_ok(tmp_path / "ipsilateral_index.png")
+
+
+def test_activation_screen_top_driver_is_wired_to_its_output(real_connectome, tmp_path):
+    """Screen the projection-neuron pairs: for the most strongly driven output neuron, the
+    top-ranked candidate has direct synapses onto it, more than the median candidate."""
+    c = real_connectome
+    cand = c.select(celltype="PN")
+    res = run_experiment("activation_screen", c, out_dir=tmp_path, candidates=cand, progress=False,
+                         rate=150, **{**FAST, "trials": 1})
+    top = res.tables["top_drivers"]
+    assert len(top) > 0
+    best = top[top["rank"] == 1].sort_values("rate_hz", ascending=False).iloc[0]
+    W = c.weights().tocsc()
+    col = W[:, int(best["node_id"])].toarray().ravel()
+    members = [int(x) for x in best["candidate_indices"].split(";")]
+    syn_top = col[members].sum()
+    from experiments.screens import candidate_groups
+
+    per_cand = [col[g].sum() for _, g in candidate_groups(c, cand)]
+    assert syn_top > 0 and syn_top >= np.median(per_cand)
+    _png_ok(tmp_path / "heatmap.png")
+
+
+def test_silencing_screen_effects_follow_from_cuts(real_connectome, tmp_path):
+    """Silencing never changes the output of a candidate set that receives no drive; the
+    candidates with the largest effect lie downstream of the stimulated neurons."""
+    c = real_connectome
+    cand = c.select(celltype="PN", second_order="olfactory")
+    res = run_experiment("silencing_screen", c, out_dir=tmp_path, candidates=cand, progress=False, **FAST)
+    t = res.tables["effects"]
+    assert len(t) > 5
+    top = t.iloc[0]
+    assert top["change_hz"] < 0  # cutting an olfactory PN's output removes DN activity
+    _png_ok(tmp_path / "bars.png")
+
+
+def test_multisensory_and_light_run_end_to_end(real_connectome, tmp_path):
+    syn = run_experiment("multisensory_synergy", real_connectome, out_dir=tmp_path / "syn", **FAST)
+    out = syn.tables["outputs"]
+    assert {"rate_noci", "rate_mechano-Ch", "rate_both", "supra_additivity_hz"} <= set(out.columns)
+    np.testing.assert_allclose(out["supra_additivity_hz"],
+                               out["rate_both"] - out["rate_noci"] - out["rate_mechano-Ch"])
+    assert len(syn.tables["named_pathway"]) > 0  # the data names Goro-pathway neurons
+    lit = run_experiment("light", real_connectome, out_dir=tmp_path / "light", **FAST)
+    reach = lit.tables["reach"].set_index("celltype")
+    assert reach.sum().sum() > 0
+    _png_ok(tmp_path / "light" / "heatmap.png")
