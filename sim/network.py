@@ -170,6 +170,15 @@ class Network:
     seed : int
         Seed of the ``random`` sign policy (trial inputs use the seed given to
         :meth:`run`).
+    drive_targets : Selection or array of int, optional
+        C++ standalone only: neurons that any later run may drive, compiled in
+        at the first run, so that runs driving different subsets of them
+        (e.g. one modality after another) reuse one build.
+    standalone_root : path, optional
+        Folder of the C++ standalone projects (default ``<cache>/standalone``).
+        Processes that run the same network at once need one folder each (the
+        compiled program writes its results into its project);
+        :mod:`sim.sweep` gives every worker process its own.
     **sign_options
         Passed to the sign policy (e.g. ``fraction=0.3``, ``modulatory="none"``).
     """
@@ -177,7 +186,8 @@ class Network:
     def __init__(self, connectome, model="current_lif", signs="excitatory", *,
                  synapse_types: Sequence[str] = SYNAPSE_TYPES, weight_mode: str = "count",
                  device: str = "numpy", drive_weight=None, record="all", record_states=None,
-                 plasticity=None, seed: int = 0, **sign_options):
+                 plasticity=None, seed: int = 0, standalone_root=None, drive_targets=None,
+                 **sign_options):
         t0 = time.perf_counter()
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
@@ -211,6 +221,9 @@ class Network:
         self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)
         self._record_states = {var: as_indices(sel, n) for var, sel in (record_states or {}).items()}
         self._standalone = None  # (device, directory, n_steps, drive targets) once built
+        self.standalone_root = Path(standalone_root) if standalone_root else None
+        self.drive_targets = (np.zeros(0, np.int64) if drive_targets is None
+                              else as_indices(drive_targets, n))
         if device in RUNTIME_DEVICES:
             with _codegen(device):
                 self._build_objects(drive_targets=None)
@@ -289,7 +302,8 @@ class Network:
                            "recorded": hashlib.sha256(self.recorded.tobytes()).hexdigest(),
                            "states": {k: v.tolist() for k, v in self._record_states.items()},
                            "brian2": brian2.__version__}, sort_keys=True, default=str)
-        return cache_dir() / "standalone" / hashlib.sha256(blob.encode()).hexdigest()[:16]
+        root = Path(self.standalone_root) if self.standalone_root else cache_dir() / "standalone"
+        return root / hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def _build_standalone(self, n_steps, targets):
         """Generate and compile the C++ project once for (duration, drive targets)."""
@@ -310,9 +324,9 @@ class Network:
         self._standalone = (sa, directory, n_steps, np.asarray(targets, dtype=np.int64))
         self.compile_time = time.perf_counter() - t0
 
-    def _run_standalone(self, inputs, silences, n_steps):
+    def _run_standalone(self, inputs, silences, n_steps, weight_scale=None):
         """Run the compiled project once per trial with the trial's drive and weights as run_args."""
-        targets = np.unique(np.concatenate([e.neurons for e in inputs] + [np.zeros(0, np.int64)]))
+        targets = np.unique(np.concatenate([e.neurons for e in inputs] + [self.drive_targets]))
         if not len(targets):
             targets = np.zeros(1, dtype=np.int64)  # one idle input unit
         st = self._standalone
@@ -322,8 +336,9 @@ class Network:
         sa, directory, _, built_targets = self._standalone
         pos = {int(t): k for k, t in enumerate(built_targets)}
         cut = self._silence_masks(silences)
-        run_args_w = {syn.w: np.where(c, 0.0, w0) * get_unit(syn.w.dim)
-                      for (syn, _, _, w0), c in zip(self.pathways, cut) if c.any()}
+        scales = self._weight_scales(weight_scale)  # pathways exist only once built
+        run_args_w = {syn.w: np.where(c, 0.0, w0 * s) * get_unit(syn.w.dim)
+                      for (syn, _, _, w0), c, s in zip(self.pathways, cut, scales) if c.any() or s != 1.0}
         for ev in inputs:
             values = np.zeros((n_steps, len(built_targets)))
             if len(ev):
@@ -376,6 +391,24 @@ class Network:
                 all_off[idx] = True
         return out_off, all_off
 
+    def _weight_scales(self, weight_scale) -> list[float]:
+        """Factor per pathway from ``weight_scale`` (a number, or ``{pathway kind: number}``)."""
+        kinds = [syn.name.removeprefix("synapses_") if syn.name in ("synapses_excitatory", "synapses_inhibitory")
+                 else "plastic" for syn, *_ in self.pathways]
+        if weight_scale is None:
+            return [1.0] * len(kinds)
+        if isinstance(weight_scale, dict):
+            unknown = set(weight_scale) - {"excitatory", "inhibitory", "plastic"}
+            if unknown:
+                raise ValueError(f"weight_scale keys must be pathway kinds (excitatory, inhibitory, plastic), "
+                                 f"got {sorted(unknown)}")
+            out = [float(weight_scale.get(k, 1.0)) for k in kinds]
+        else:
+            out = [float(weight_scale)] * len(kinds)
+        if not all(np.isfinite(out)):
+            raise ValueError(f"weight_scale must be finite, got {weight_scale!r}")
+        return out
+
     def _silence_masks(self, silences):
         """Per pathway, which synapses are cut by ``silences``."""
         out_off, all_off = self._silenced(silences)
@@ -393,7 +426,8 @@ class Network:
         return out
 
     def run(self, stimuli: Sequence = (), duration=1 * second, trials: int = 1, seed: int = 0,
-            inputs: Sequence[InputEvents] | None = None, progress: bool | None = None) -> Results:
+            inputs: Sequence[InputEvents] | None = None, progress: bool | None = None,
+            weight_scale=None) -> Results:
         """Run ``trials`` trials of ``duration`` with ``stimuli``; return :class:`~sim.results.Results`.
 
         Parameters
@@ -410,12 +444,20 @@ class Network:
             draw; used to feed two engines identical input).
         progress : bool, optional
             Show a progress bar (default: when more than one trial).
+        weight_scale : float or dict, optional
+            Multiply the built synaptic weights for this run, like silencing,
+            without rebuilding: a number scales every pathway, ``{"excitatory":
+            a, "inhibitory": b, "plastic": c}`` each kind (``current_lif`` has one
+            signed pathway, ``"excitatory"``). ``w_syn`` swept this way gives
+            the weights of a network built with ``w_syn x scale`` (up to
+            rounding) but keeps the drive weight of the build (:mod:`sim.sweep`).
         """
         if not isinstance(duration, brian2.Quantity) or duration.dim != second.dim:
             raise ValueError(f"duration must be a time, e.g. 1*second; got {duration!r}")
         if trials < 1:
             raise ValueError("trials must be >= 1")
         drives, silences = self._split(stimuli)
+        scales = self._weight_scales(weight_scale) if self.device != "cpp_standalone" else None
         n_steps = int(round(float(duration / self.dt)))
         given = inputs is not None
         if not given:
@@ -431,6 +473,7 @@ class Network:
             cleaned.append(InputEvents(pairs[1], pairs[0], self.dt_ms))
         spikes_t, spikes_i, spikes_k = [], [], []
         states = {var: [] for var in self._record_states}
+        plastic_states = {}
         show = trials > 1 if progress is None else progress
         bar = tqdm(total=trials, desc="trials", disable=not show, leave=False)
         t0 = time.perf_counter()
@@ -443,19 +486,23 @@ class Network:
             spikes_k.append(np.full(len(i), trial, dtype=np.int32))
             for var, (mon, idx) in self.state_monitors.items():
                 states[var].append(np.asarray(getattr(mon, var)[:]))
+            # a plasticity rule may record its weights: {var: (neuron ids, times_ms, values, unit)}
+            if self.plasticity is not None and hasattr(self.plasticity, "collect"):
+                for var, (idx, t_ms, vals, unit) in self.plasticity.collect(self, trial).items():
+                    plastic_states.setdefault(var, (idx, t_ms, [], unit))[2].append(vals)
             bar.update()
 
         if self.device == "cpp_standalone":
-            for trial, _ in enumerate(self._run_standalone(cleaned, silences, n_steps)):
+            for trial, _ in enumerate(self._run_standalone(cleaned, silences, n_steps, weight_scale)):
                 collect(trial)
         else:
             cut = self._silence_masks(silences)
             with _codegen(self.device):
                 for trial, ev in enumerate(cleaned):
                     self.net.restore("initial")
-                    for (syn, _, _, w0), c in zip(self.pathways, cut):
-                        if c.any():
-                            syn.w_[:] = np.where(c, 0.0, w0)
+                    for (syn, _, _, w0), c, s in zip(self.pathways, cut, scales):
+                        if c.any() or s != 1.0:
+                            syn.w_[:] = np.where(c, 0.0, w0 * s)
                     self.drive.set_spikes(ev.neurons, ev.steps * self.dt)
                     self.net.run(duration, namespace={})
                     collect(trial)
@@ -468,6 +515,7 @@ class Network:
             "trials": int(trials),
             "duration_ms": float(duration / ms),
             "inputs": "given" if given else "drawn from seed",
+            "weight_scale": weight_scale,
             "n_input_events": [int(len(e)) for e in inputs],
             "versions": versions(),
             "build_time_s": self.build_time,
@@ -478,6 +526,10 @@ class Network:
         if self.state_monitors:
             state_data = {var: (idx, np.asarray(mon.t[:] / ms), np.stack(states[var]))
                           for var, (mon, idx) in self.state_monitors.items()}
+        if plastic_states:
+            state_data = dict(state_data or {})
+            state_data.update({var: (idx, t_ms, np.stack(vals), unit)
+                               for var, (idx, t_ms, vals, unit) in plastic_states.items()})
         return Results(np.concatenate(spikes_k), np.concatenate(spikes_i), np.concatenate(spikes_t),
                        neurons=self.connectome.neurons, n_trials=trials, duration=duration, dt=self.dt,
                        metadata=metadata, population=self.connectome.name, recorded=self.recorded,
