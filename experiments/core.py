@@ -40,7 +40,7 @@ def available_experiments() -> dict[str, str]:
 
 
 def _load_all():
-    from . import screens, sensory  # noqa: F401  (registration side effects)
+    from . import compare, screens, sensory  # noqa: F401  (registration side effects)
 
 
 @dataclass

@@ -24,10 +24,14 @@ A run file (TOML)::
     mode = "all"                   # or "outgoing"
 
 On the command line a stimulus is ``KEY=VALUE[,KEY=VALUE...]`` where the keys
-``rate``, ``start``, ``stop``, ``mode`` and ``name`` configure the stimulus and
-every other key is a selection criterion (``celltype``, ``modality``,
-``hemisphere``, ``name``, ...; ``|`` separates alternatives), e.g.
-``--drive "modality=olfactory,hemisphere=left,rate=80Hz,start=200ms,stop=700ms"``.
+``rate``, ``start``, ``stop``, ``dead_time`` (drive/activate) and ``mode``
+(silence) configure the stimulus and every other key is a selection criterion
+(``celltype``, ``modality``, ``hemisphere``, ``name``, ...; ``|`` separates
+alternatives), e.g.
+``--drive "modality=olfactory,hemisphere=left,rate=80Hz,start=200ms,stop=700ms"``
+or ``--silence "name=APL,mode=all"``. A run-file table may use the same flat
+keys instead of ``select = {...}``; with ``select``, a ``name`` key beside it
+labels the stimulus.
 """
 from __future__ import annotations
 
@@ -52,7 +56,8 @@ _UNITS.update({"s": brian2.second, "sec": brian2.second, "hz": Hz})
 RUN_KEYS = ("duration", "trials", "seed", "model", "signs", "device", "synapse_types", "weight_mode",
             "model_parameters", "sign_options", "drive", "activate", "silence", "output")
 
-_STIM_KEYS = {"rate", "start", "stop", "mode", "name", "dead_time"}
+_STIM_KEYS = {"rate", "start", "stop", "mode", "dead_time"}
+_TABLE_KINDS = ("drive", "activate", "silence")
 
 
 def parse_quantity(text, what: str = "value") -> Quantity:
@@ -77,27 +82,43 @@ def _split_spec(spec: str) -> dict:
 
 
 def _stimulus(connectome, kind: str, d: dict, where: str):
+    from connectomes.errors import SelectionError
+
     d = dict(d)
-    select = d.pop("select", None) or {k: d.pop(k) for k in list(d) if k not in _STIM_KEYS}
+    where = d.pop("_where", where)
+    if "select" in d:  # table form: select = {...}; a "name" beside it labels the stimulus
+        select = d.pop("select")
+        if not isinstance(select, dict):
+            raise ValueError(f"{where}: select must be a table of criteria, e.g. select = {{ name = \"APL\" }}")
+        label = d.pop("name", None)
+    else:  # flat form: every key that does not configure the stimulus selects (name included)
+        select = {k: d.pop(k) for k in list(d) if k not in _STIM_KEYS}
+        label = None
     if not select:
         raise ValueError(f"{where}: no selection given (e.g. modality=olfactory)")
-    sel = connectome.select(**select)
-    if kind == "silence":
-        unknown = set(d) - {"mode"}
-        if unknown:
-            raise ValueError(f"{where}: unknown key(s) {sorted(unknown)} for a silence")
-        return Silence(sel, mode=d.get("mode", "outgoing"))
-    unknown = set(d) - _STIM_KEYS - {"mode"}
-    if unknown or "mode" in d:
-        raise ValueError(f"{where}: unknown key(s) {sorted(unknown | ({'mode'} & set(d)))}")
-    if "rate" not in d:
+    allowed = {"mode"} if kind == "silence" else _STIM_KEYS - {"mode"}
+    unknown = set(d) - allowed
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)} for a {kind} "
+                         f"(allowed: {', '.join(sorted(allowed))})")
+    try:
+        sel = connectome.select(**select)
+    except SelectionError as exc:
+        raise SelectionError(f"{where}: {exc}") from None
+    if kind != "silence" and "rate" not in d:
         raise ValueError(f"{where}: a {kind} needs a rate (e.g. rate=80Hz)")
-    kw = {"rate": parse_quantity(d["rate"], f"{where}: rate")}
-    for key in ("start", "stop", "dead_time"):
-        if key in d:
-            kw[key] = parse_quantity(d[key], f"{where}: {key}")
-    cls = Activation if kind == "activate" else PoissonDrive
-    return cls(sel, name=d.get("name", sel.description), **kw)
+    try:
+        if kind == "silence":
+            return Silence(sel, mode=d.get("mode", "outgoing"))
+        kw = {"rate": parse_quantity(d["rate"], f"{where}: rate")}
+        for key in ("start", "stop", "dead_time"):
+            if key in d:
+                kw[key] = parse_quantity(d[key], f"{where}: {key}")
+        cls = Activation if kind == "activate" else PoissonDrive
+        return cls(sel, name=label or sel.description, **kw)
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        raise ValueError(msg if msg.startswith(where) else f"{where}: {msg}") from None
 
 
 def parse_stimulus(connectome, kind: str, spec: str):
@@ -115,6 +136,12 @@ def load_run_file(path) -> dict:
     unknown = set(cfg) - set(RUN_KEYS)
     if unknown:
         raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; known: {', '.join(RUN_KEYS)}")
+    for key in _TABLE_KINDS:
+        if key in cfg and not (isinstance(cfg[key], list) and all(isinstance(t, dict) for t in cfg[key])):
+            raise ValueError(f"{path}: {key!r} must be an array of tables, written [[{key}]]")
+    for key in ("model_parameters", "sign_options"):
+        if key in cfg and not isinstance(cfg[key], dict):
+            raise ValueError(f"{path}: {key!r} must be a table, written [{key}]")
     cfg["_path"] = str(path)
     return cfg
 
@@ -138,7 +165,12 @@ def network_from_config(connectome, cfg: dict):
     where = cfg.get("_path", "run file")
     overrides = {}
     for name, value in (cfg.get("model_parameters") or {}).items():
-        overrides[name] = parse_quantity(value, f"{where}: model_parameters.{name}") if isinstance(value, str) else value
+        if isinstance(value, str):
+            try:  # a plain number (dimensionless parameter, e.g. --set poisson_weight_factor=200)
+                value = float(value)
+            except ValueError:
+                value = parse_quantity(value, f"{where}: model_parameters.{name}")
+        overrides[name] = value
     model = get_model(cfg.get("model", "current_lif"), **overrides)
     return Network(connectome, model=model, signs=cfg.get("signs", "excitatory"),
                    synapse_types=tuple(cfg.get("synapse_types", ("ad", "aa", "dd", "da"))),
@@ -149,8 +181,8 @@ def network_from_config(connectome, cfg: dict):
 def run_config(connectome, cfg: dict, progress: bool | None = None):
     """Build the network of a run file, run its stimuli; returns :class:`~sim.results.Results`."""
     where = cfg.get("_path", "run file")
-    net = network_from_config(connectome, cfg)
-    stimuli = stimuli_from_config(connectome, cfg)
+    stimuli = stimuli_from_config(connectome, cfg)  # read everything before the (slow) build
     duration = parse_quantity(cfg.get("duration", "1 s"), f"{where}: duration")
+    net = network_from_config(connectome, cfg)
     return net.run(stimuli, duration=duration, trials=int(cfg.get("trials", 1)), seed=int(cfg.get("seed", 0)),
                    progress=progress)

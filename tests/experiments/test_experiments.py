@@ -108,3 +108,17 @@ def test_multisensory_and_light_run_end_to_end(real_connectome, tmp_path):
     reach = lit.tables["reach"].set_index("celltype")
     assert reach.sum().sum() > 0
     _png_ok(tmp_path / "light" / "heatmap.png")
+
+
+def test_spiking_vs_cascade(real_connectome, tmp_path):
+    """Cascade and spiking model agree on ordering where both see a response: more hops,
+    later first spike; the report table covers every modality and output neuron."""
+    res = run_experiment("spiking_vs_cascade", real_connectome, out_dir=tmp_path, n_cascades=300,
+                         modalities=["olfactory", "gustatory-external"], **FAST)
+    mt = res.tables["modalities"].set_index("modality")
+    assert list(mt.index) == ["olfactory", "gustatory-external"]
+    n_out = len(real_connectome.select(celltype=["DN-VNC", "DN-SEZ"]))
+    assert (mt[["reached_and_responds", "reached_only", "responds_only", "neither"]].sum(axis=1) == n_out).all()
+    assert mt["reached_and_responds"].sum() > 0
+    assert res.metadata["pooled_rho_hop_latency"] > 0
+    _png_ok(tmp_path / "probability.png")

@@ -1,0 +1,139 @@
+"""``larvasim run``: stimuli in, rate table and results file out (toy connectome, numpy target)."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from brian2 import Hz, ms, mV
+
+import connectomes
+import sim
+from larvasim.cli import build_parser, main
+from models import get_model
+
+DRIVE = "modality=olfactory,hemisphere=left,rate=150Hz,start=100ms,stop=200ms"
+
+
+@pytest.fixture
+def toydir(toy, fresh_cache):
+    return str(toy.path)
+
+
+def _run(toydir, *args):
+    return main(["run", "--data-dir", toydir, "--no-verify", "--quiet", *args])
+
+
+def test_run_prints_rate_table_and_writes_results(toydir, tmp_path, capsys):
+    out = tmp_path / "results.h5"
+    assert _run(toydir, "--drive", DRIVE, "--duration", "300 ms", "--trials", "2", "--seed", "5",
+                "-o", str(out)) == 0
+    stdout = capsys.readouterr().out
+    assert stdout.splitlines()[0].startswith("winding2023: 2 trial(s) x 300 ms, ")
+    assert re.search(r"^\s+celltype\s+neurons\s+recorded\s+mean Hz\s+sd Hz\s+sem Hz$", stdout, re.MULTILINE)
+    c = connectomes.load("winding2023", data_dir=toydir, verify=False)
+    for ct, n in c.neurons["celltype"].value_counts().items():  # one row per cell type, outputs starred
+        mark = r"\*" if ct in ("DN-VNC", "DN-SEZ", "RGN") else " "
+        assert re.search(rf"^{mark} {re.escape(ct)}\s+{n}\s+{n}\s", stdout, re.MULTILINE), ct
+    assert f"results written to {out}" in stdout
+
+    loaded = sim.Results.load(out)
+    # the same run from Python, same seed
+    sel = c.select(modality="olfactory", hemisphere="left")
+    ref = sim.Network(c).run([sim.PoissonDrive(sel, 150 * Hz, start=100 * ms, stop=200 * ms)],
+                             duration=300 * ms, trials=2, seed=5, progress=False)
+    assert ref.n_spikes > 0 and loaded.n_spikes == ref.n_spikes
+    assert np.array_equal(loaded.spike_trials, ref.spike_trials)
+    assert np.array_equal(loaded.spike_nodes, ref.spike_nodes)
+    assert np.array_equal(loaded.spike_times, ref.spike_times)
+    assert (loaded.n_trials, loaded.duration_ms, loaded.dt_ms) == (ref.n_trials, ref.duration_ms, ref.dt_ms)
+    assert loaded.neurons.equals(ref.neurons)
+    m = loaded.metadata
+    assert m["seed"] == 5 and m["trials"] == 2
+    assert [s["indices"] for s in m["stimuli"]] == [sel.indices.tolist()]
+    assert m["network"]["model"] == ref.metadata["network"]["model"]
+    # the printed sensory rate is that of the results
+    sensory = loaded.rates_by("celltype").set_index("group").loc["sensory", "mean_hz"]
+    assert re.search(rf"^  sensory\s+\d+\s+\d+\s+{re.escape(f'{sensory:.3g}')}\s", stdout, re.MULTILINE)
+
+
+def test_run_refuses_unverified_data_without_no_verify(toydir, capsys):
+    assert main(["run", "--data-dir", toydir, "--quiet", "--drive", DRIVE]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("larvasim: error: ") and "verify=False" in err  # the --no-verify case
+
+
+def test_run_file_with_flag_overrides(toydir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.toml").write_text("""
+duration = "300 ms"
+trials = 1
+seed = 1
+output = "from_file.h5"
+
+[model_parameters]
+w_syn = "0.5 mV"
+
+[[drive]]
+select = { modality = "olfactory", hemisphere = "left" }
+name = "odour"
+rate = "150 Hz"
+start = "100 ms"
+stop = "200 ms"
+""")
+    assert main(["run", "run.toml", "--data-dir", toydir, "--no-verify", "--quiet", "--seed", "9",
+                 "--trials", "2", "--set", "w_syn=0.6mV", "--set", "poisson_weight_factor=300",
+                 "--silence", "name=APL,mode=all"]) == 0
+    assert "results written to from_file.h5" in capsys.readouterr().out
+    res = sim.Results.load(tmp_path / "from_file.h5")
+    m = res.metadata
+    assert m["seed"] == 9 and m["trials"] == 2 and res.n_trials == 2 and res.duration_ms == 300
+    p = m["network"]["model"]["parameters"]
+    assert p["w_syn"]["value"] == pytest.approx(0.6) and p["poisson_weight_factor"]["value"] == 300
+    assert m["network"]["drive_weight_mV"] == pytest.approx(300 * 0.6)
+    assert [(s["kind"], s.get("name"), s.get("mode")) for s in m["stimuli"]] == [
+        ("PoissonDrive", "odour", None), ("Silence", None, "all")]
+
+    # the same file, flags overriding differently: the spikes follow the seed given on the command line
+    c = connectomes.load("winding2023", data_dir=toydir, verify=False)
+    ref = sim.Network(c, model=get_model("current_lif", w_syn=0.6 * mV, poisson_weight_factor=300)).run(
+        [sim.PoissonDrive(c.select(modality="olfactory", hemisphere="left"), 150 * Hz, start=100 * ms,
+                          stop=200 * ms), sim.Silence(c.select(name="APL"), mode="all")],
+        duration=300 * ms, trials=2, seed=9, progress=False)
+    assert np.array_equal(res.spike_times, ref.spike_times) and np.array_equal(res.spike_nodes, ref.spike_nodes)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--drive", "modality=olfactry,rate=80Hz"],
+     "--drive 'modality=olfactry,rate=80Hz': no neuron has modality='olfactry'. Close matches: olfactory"),
+    (["--drive", "modality=olfactory"], "--drive 'modality=olfactory': a drive needs a rate (e.g. rate=80Hz)"),
+    (["--drive", "modality=olfactory,rate=80"], "--drive 'modality=olfactory,rate=80': rate: cannot read '80'"),
+    (["--activate", "celltype=KC,rate=8Hz,mode=all"], "--activate 'celltype=KC,rate=8Hz,mode=all': unknown key(s) ['mode']"),
+    (["--silence", "APL"], "stimulus 'APL': 'APL' is not KEY=VALUE"),
+    (["--set", "w_syn"], "--set 'w_syn': expected NAME=VALUE"),
+    (["--set", "w_syn=fast"], "model_parameters.w_syn: cannot read 'fast'"),
+    (["--duration", "300"], "duration: cannot read '300'"),
+])
+def test_bad_spec_exits_2_with_a_clear_message(toydir, tmp_path, capsys, args, message):
+    out = tmp_path / "never.h5"
+    assert _run(toydir, *args, "-o", str(out)) == 2
+    cap = capsys.readouterr()
+    assert cap.err.startswith("larvasim: error: ")
+    assert message in cap.err
+    assert "Traceback" not in cap.err and cap.out == ""
+    assert not out.exists()
+
+
+def test_bad_run_file_exits_2(toydir, tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text('duration = "300 ms"\nstimulus = "odour"\n')
+    assert main(["run", str(path), "--data-dir", toydir, "--no-verify", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"larvasim: error: {path}: unknown key(s) ['stimulus']" in err
+
+
+def test_run_parser_flags():
+    a = build_parser().parse_args(["run", "--no-verify", "--drive", "x=1", "--drive", "y=2"])
+    assert a.no_verify and a.drive == ["x=1", "y=2"] and a.config is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--device", "gpu"])
