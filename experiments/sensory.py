@@ -172,7 +172,8 @@ def left_right(c, *, modality="olfactory", rate=100, onset=100, stop=600, durati
     lines = [f"left vs right ({modality}, {float(rate / Hz):g} Hz, {trials} trials x {len(seeds)} seeds):"]
     for brain, g in pop.groupby("brain", sort=False):
         v = g["ipsi_index"].to_numpy()
-        lines.append(f"  {brain:<9} population ipsilateral index {np.nanmean(v):+.3f} (per seed "
+        mean = float(np.mean(v[np.isfinite(v)])) if np.isfinite(v).any() else np.nan
+        lines.append(f"  {brain:<9} population ipsilateral index {mean:+.3f} (per seed "
                      + ", ".join(f"{x:+.3f}" for x in v) + f"), responding pairs {g['n_responding'].max()}")
     import matplotlib.pyplot as plt
 

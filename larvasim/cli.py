@@ -3,12 +3,18 @@
 ``larvasim info NAME``   summary of a connectome (counts, synapses, provenance)
 ``larvasim fetch NAME``  download (or ``--from PATH`` import) data into the cache
 ``larvasim run [RUN.toml]``  simulate: stimuli in, spikes and rates out
+``larvasim run EXPERIMENT``  a registered experiment (``larvasim experiments`` lists them)
+``larvasim plot KIND ...``  figures from results files or a connectome
+``larvasim validate``  reproduce the published connectome analyses
+``larvasim sweep SWEEP.toml``  parameter sweep: runs in parallel, one table, resumable
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+
+import numpy as np
 
 import connectomes
 from connectomes.errors import ConnectomeError
@@ -36,7 +42,88 @@ def _cmd_fetch(args) -> int:
     return 0
 
 
+def _cmd_experiment(args) -> int:
+    """``larvasim run NAME``: a registered experiment."""
+    from experiments.core import run_experiment
+
+    options = {k: getattr(args, k) for k in ("trials", "seed", "device", "signs") if getattr(args, k) is not None}
+    for item in args.option or []:
+        if "=" not in item:
+            raise ValueError(f"--option {item!r}: expected NAME=VALUE")
+        k, v = item.split("=", 1)
+        options[k.strip()] = _literal(v.strip())
+    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    out = args.out or f"results/{args.config}{'_null' if args.null else ''}"
+    res = run_experiment(args.config, c, out_dir=out, null=args.null, **options)
+    print(res.summary)
+    print(f"\ntables, runs and figures written to {out}/")
+    return 0
+
+
+def _literal(text: str):
+    """A number, a comma-separated list, or the text itself (for --option values)."""
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _cmd_experiments(args) -> int:
+    from experiments.core import available_experiments
+
+    for name, desc in available_experiments().items():
+        print(f"  {name:<22} {desc}")
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from sim import plots
+    from sim.results import Results
+
+    if args.kind == "connectivity":
+        c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+        fig = plots.connectivity(c, normalise=args.normalise)
+    else:
+        if not args.results:
+            raise ValueError(f"plot {args.kind}: give a results file (larvasim run ... -o FILE.h5)")
+        res = Results.load(args.results)
+        if args.kind == "raster":
+            fig = plots.raster(res, trial=args.trial)
+        elif args.kind == "rates":
+            fig = plots.population_rates(res)
+        else:
+            fig = plots.readout_heatmap({f"trial {k}": _trial(res, k) for k in range(res.n_trials)},
+                                        title="descending output per trial")
+    path = plots.save(fig, args.out)
+    print(f"figure written to {path}")
+    return 0
+
+
+def _trial(res, k):
+    """One trial of a Results as a Results."""
+    from sim.results import Results
+
+    m = res.spike_trials == k
+    return Results(np.zeros(int(m.sum()), np.int32), res.spike_nodes[m], res.spike_times[m], neurons=res.neurons,
+                   n_trials=1, duration=res.duration, dt=res.dt, metadata={}, population=res.population,
+                   recorded=res.recorded)
+
+
 def _cmd_run(args) -> int:
+    from experiments.core import EXPERIMENTS, _load_all
+
+    _load_all()
+    if args.config and args.config in EXPERIMENTS:
+        return _cmd_experiment(args)
+    if args.config and not args.config.endswith(".toml"):
+        import difflib
+
+        close = difflib.get_close_matches(args.config, list(EXPERIMENTS), n=3)
+        raise ValueError(f"{args.config!r} is neither a run file (.toml) nor an experiment"
+                         + (f"; did you mean {', '.join(close)}?" if close else "")
+                         + " (larvasim experiments lists them)")
     from sim.config import _split_spec, load_run_file, run_config
 
     cfg = load_run_file(args.config) if args.config else {}
@@ -53,8 +140,8 @@ def _cmd_run(args) -> int:
         cfg.setdefault("model_parameters", {})[k.strip()] = v.strip()
     for kind in ("drive", "activate", "silence"):
         for spec in getattr(args, kind) or []:
-            cfg.setdefault(kind, []).append(_split_spec(spec))
-    c = connectomes.load(args.name, data_dir=args.data_dir)
+            cfg.setdefault(kind, []).append({**_split_spec(spec), "_where": f"--{kind} {spec!r}"})
+    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     res = run_config(c, cfg, progress=not args.quiet)
     print(res.summary_table())
     out = args.out or cfg.get("output")
@@ -62,6 +149,39 @@ def _cmd_run(args) -> int:
         res.save(out)
         print(f"\nresults written to {out}")
     return 0
+
+
+def _cmd_sweep(args) -> int:
+    from sim.sweep import format_summary, load_sweep_file, plot_sweep, run_sweep
+    from sim.sweep_store import SweepLockedError
+
+    sw = load_sweep_file(args.file)
+    if args.data_dir:
+        sw.connectome["data_dir"] = args.data_dir
+    if args.no_verify:
+        sw.connectome["verify"] = False
+    if args.spikes:
+        sw.spikes = True
+    out = args.out or sw.output or f"{sw.name}.sweep"
+    if args.dry_run:
+        plan = sw.table_plan()
+        print(f"{sw!r}\nfolder: {out}\n{plan.to_string(index=False)}")
+        return 0
+    scheduler = args.scheduler or sw.options.get("scheduler")
+    try:
+        table = run_sweep(sw, out, jobs=args.jobs or sw.options.get("jobs"), scheduler=scheduler,
+                          progress=not args.quiet, retry_errors=args.retry_errors, summary=False)
+    except SweepLockedError as exc:
+        print(f"larvasim: error: {exc}", file=sys.stderr)
+        return 2
+    info = table.attrs["summary"]
+    print(format_summary(info, sw.name))
+    figure = args.plot or sw.options.get("figure")
+    if figure and (table["status"] == "ok").any():
+        readout = args.readout or sw.options.get("figure_readout", "hz.DN-VNC")
+        plot_sweep(table, readout=readout, path=figure)
+        print(f"  figure: {figure}")
+    return 0 if info["missing"] == 0 and info["failed_total"] == 0 else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,9 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
         "KEY=VALUE,... specs: selection keys (celltype, modality, hemisphere, name, ...; "
         "'|' for alternatives) plus rate, start, stop (drive/activate) or mode (silence). "
         "Example: --drive 'modality=olfactory,hemisphere=left,rate=80Hz,start=200ms,stop=700ms'")
-    pr.add_argument("config", nargs="?", help="TOML run file (see sim/config.py); flags override it")
+    pr.add_argument("config", nargs="?", metavar="RUN.toml | EXPERIMENT",
+                    help="TOML run file (see sim/config.py; flags override it) or an experiment name "
+                    "(larvasim experiments)")
     pr.add_argument("--name", default="winding2023", choices=connectomes.available())
     pr.add_argument("--data-dir", help="folder holding the data (default: $LARVASIM_DATA, then the cache)")
+    pr.add_argument("--no-verify", action="store_true", help="skip the published-checksum check")
     pr.add_argument("--drive", action="append", metavar="SPEC", help="sensory drive (repeatable)")
     pr.add_argument("--activate", action="append", metavar="SPEC", help="optogenetic-style activation")
     pr.add_argument("--silence", action="append", metavar="SPEC", help="silencing, mode=outgoing|all")
@@ -103,17 +226,67 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=int, help="seed (default 0): same seed, same spikes")
     pr.add_argument("--model", help="current_lif (default) or conductance_lif")
     pr.add_argument("--signs", help="excitatory (default), literature, random or a CSV path")
-    pr.add_argument("--device", choices=["numpy", "cython"], help="Brian2 code generation (default numpy)")
+    pr.add_argument("--device", choices=["numpy", "cython", "cpp_standalone"],
+                    help="numpy (default, no compiler), cython, or cpp_standalone (compiled once, fast trials)")
     pr.add_argument("--synapse-types", help="comma-separated subset of ad,aa,dd,da")
     pr.add_argument("--set", action="append", metavar="NAME=VALUE", help="model parameter override, e.g. w_syn=0.3mV")
-    pr.add_argument("-o", "--out", help="write results to this HDF5 file")
+    pr.add_argument("-o", "--out", help="write results to this HDF5 file (experiments: this folder)")
+    pr.add_argument("--null", action="store_true",
+                    help="experiments: run on a degree-preserving shuffle of the connectome")
+    pr.add_argument("--option", action="append", metavar="NAME=VALUE",
+                    help="experiments: an option of the experiment, e.g. rate=150 or modality=gut")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=_cmd_run)
+
+    pe = sub.add_parser("experiments", help="list the experiments that `larvasim run NAME` runs")
+    pe.set_defaults(func=_cmd_experiments)
+
+    pp = sub.add_parser("plot", help="draw a figure: raster, rates, readout (from a results file) or "
+                                     "connectivity (of a connectome)")
+    pp.add_argument("kind", choices=["raster", "rates", "readout", "connectivity"])
+    pp.add_argument("results", nargs="?", help="results file (HDF5) written by larvasim run -o")
+    pp.add_argument("-o", "--out", required=True, help="figure file (.png or .svg)")
+    pp.add_argument("--trial", type=int, default=0, help="raster: which trial")
+    pp.add_argument("--normalise", choices=["none", "post"], default="none",
+                    help="connectivity: 'post' shows each group's share of its input")
+    pp.add_argument("--name", default="winding2023", choices=connectomes.available())
+    pp.add_argument("--data-dir")
+    pp.add_argument("--no-verify", action="store_true")
+    pp.set_defaults(func=_cmd_plot)
+
+    pv = sub.add_parser("validate", help="reproduce the published connectome analyses (signal cascades) "
+                                         "and write docs/validation.md", add_help=False)
+    pv.add_argument("rest", nargs=argparse.REMAINDER)
+    pv.set_defaults(func=lambda args: 0)  # handled in main()
+
+    ps = sub.add_parser(
+        "sweep", help="parameter sweep: a run file plus [sweep] (grid, points or random); resumable",
+        description="Run a parameter sweep (docs/sweeps.md) on all local cores (joblib) or on a Dask "
+        "cluster; every completed run is kept in the sweep folder, so running the same command again "
+        "does only the missing runs. Exit status 1 if runs failed or are missing.")
+    ps.add_argument("file", help="TOML sweep file: a run file with a [sweep] table")
+    ps.add_argument("-o", "--out", help="sweep folder (default: [sweep] output, else NAME.sweep)")
+    ps.add_argument("--jobs", "-j", type=int, help="local worker processes (default: one per core)")
+    ps.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this Dask scheduler instead")
+    ps.add_argument("--data-dir", help="folder holding the data (default: $LARVASIM_DATA, then the cache)")
+    ps.add_argument("--no-verify", action="store_true", help="skip the published-checksum check")
+    ps.add_argument("--spikes", action="store_true", help="also keep every run's spikes (spikes/RUN_ID.h5)")
+    ps.add_argument("--retry-errors", action="store_true", help="run again the runs recorded as failed")
+    ps.add_argument("--plot", metavar="PATH", help="write the sweep's figure (readout versus parameters)")
+    ps.add_argument("--readout", help="table column to plot (default hz.DN-VNC)")
+    ps.add_argument("--dry-run", action="store_true", help="list the planned runs and exit")
+    ps.add_argument("--quiet", action="store_true", help="no progress bar")
+    ps.set_defaults(func=_cmd_sweep)
     return p
 
 
 def main(argv=None) -> int:
     """Entry point of the ``larvasim`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["validate"]:  # its own option parser (experiments.validation)
+        from experiments import validation
+
+        return validation.main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -132,7 +132,7 @@ def readout_heatmap(runs: Mapping[str, object], groups: Sequence[str] = ("DN-VNC
     first = next(iter(tables.values()))
     mat = pd.DataFrame({name: t["mean_hz"] for name, t in tables.items()}).T
     labels = first["celltype"]
-    if only_responding:
+    if only_responding and (mat.fillna(0) > 0).any(axis=None):
         keep = (mat.fillna(0) > 0).any(axis=0)
         mat, labels = mat.loc[:, keep], labels[keep]
     fig, ax = _axes(ax, (max(6, 0.06 * mat.shape[1] + 3), 0.4 * len(runs) + 2))

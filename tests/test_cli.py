@@ -37,3 +37,36 @@ def test_info_without_data_explains(tmp_path, fresh_cache, monkeypatch, capsys):
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "larvasim.cli", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.startswith("larvasim ")
+
+
+def test_experiments_listed_and_misspelling_explained(capsys):
+    assert main(["experiments"]) == 0
+    out = capsys.readouterr().out
+    assert "sensory_map" in out and "left_right" in out and "activation_screen" in out
+    assert main(["run", "sensory_mop"]) == 2
+    assert "did you mean sensory_map" in capsys.readouterr().err
+
+
+def test_plot_from_results_file(toy, fresh_cache, tmp_path, capsys):
+    import matplotlib.image as mpimg
+
+    out = tmp_path / "res.h5"
+    assert main(["run", "--data-dir", str(toy.path), "--no-verify", "--drive", "modality=olfactory,rate=150Hz",
+                 "--duration", "200 ms", "--trials", "2", "--quiet", "-o", str(out)]) == 0
+    for kind in ("raster", "rates", "readout"):
+        png = tmp_path / f"{kind}.png"
+        assert main(["plot", kind, str(out), "-o", str(png)]) == 0
+        img = mpimg.imread(png)
+        assert img.shape[0] > 200 and img[..., :3].std() > 0.01
+    png = tmp_path / "conn.png"
+    assert main(["plot", "connectivity", "--data-dir", str(toy.path), "--no-verify", "-o", str(png)]) == 0
+    assert png.stat().st_size > 10_000
+
+
+def test_run_experiment_from_cli(toy, fresh_cache, tmp_path, capsys):
+    out = tmp_path / "lr"
+    assert main(["run", "left_right", "--data-dir", str(toy.path), "--no-verify", "--trials", "2",
+                 "--device", "numpy", "--option", "seeds=(0,)", "--option", "compare_null=False",
+                 "-o", str(out)]) == 0
+    assert "ipsilateral index" in capsys.readouterr().out
+    assert (out / "population.csv").is_file() and (out / "ipsilateral_index.png").is_file()
