@@ -226,8 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--seed", type=int, help="seed (default 0): same seed, same spikes")
     pr.add_argument("--model", help="current_lif (default) or conductance_lif")
     pr.add_argument("--signs", help="excitatory (default), literature, random or a CSV path")
-    pr.add_argument("--device", choices=["numpy", "cython", "cpp_standalone"],
-                    help="numpy (default, no compiler), cython, or cpp_standalone (compiled once, fast trials)")
+    pr.add_argument("--device", choices=["numpy", "cython", "cpp_standalone", "numba"],
+                    help="numpy (default, no compiler), cython, cpp_standalone (compiled once) or numba (fastest)")
     pr.add_argument("--synapse-types", help="comma-separated subset of ad,aa,dd,da")
     pr.add_argument("--set", action="append", metavar="NAME=VALUE", help="model parameter override, e.g. w_syn=0.3mV")
     pr.add_argument("-o", "--out", help="write results to this HDF5 file (experiments: this folder)")

@@ -204,3 +204,32 @@ def test_cython_equals_numpy(toyc):
     ref = sim.Network(toyc).run(stim, duration=200 * ms, trials=2, seed=4)
     cy = sim.Network(toyc, device="cython").run(stim, duration=200 * ms, trials=2, seed=4)
     assert cy.spikes.equals(ref.spikes)
+
+
+def test_numba_device_equals_brian2_through_network(toyc):
+    """device="numba" runs the same network, stimuli, silencing and weight scaling as Brian2
+    and returns identical Results spikes and state traces."""
+    olf = toyc.select(modality="olfactory")
+    signs = np.ones(toyc.n_neurons)
+    signs[toyc.select(name="APL").indices] = -1
+    stim = [sim.PoissonDrive(olf, 150 * Hz), sim.Silence(toyc.select(celltype="LN", name="broad*"), "outgoing")]
+    kw = dict(signs=signs, record_states={"v": [0, 3], "g": [5]})
+    ref = sim.Network(toyc, **kw).run(stim, duration=300 * ms, trials=2, seed=9, weight_scale=1.5)
+    fast = sim.Network(toyc, device="numba", **kw).run(stim, duration=300 * ms, trials=2, seed=9, weight_scale=1.5)
+    assert len(ref.spikes) > 50
+    assert fast.spikes.equals(ref.spikes)
+    for var in ("v", "g"):
+        np.testing.assert_array_equal(fast.states[var][2], ref.states[var][2])
+    assert fast.metadata["network"]["device"] == "numba"
+
+
+def test_record_subset(toyc):
+    kc = toyc.select(celltype=["PN", "KC"])
+    olf = toyc.select(modality="olfactory")
+    full = sim.Network(toyc).run([sim.PoissonDrive(olf, 150 * Hz)], duration=200 * ms, seed=2)
+    for device in ("numpy", "numba"):
+        part = sim.Network(toyc, record=kc, device=device).run([sim.PoissonDrive(olf, 150 * Hz)],
+                                                                duration=200 * ms, seed=2)
+        expect = full.spikes[full.spikes["node_id"].isin(kc.indices)].reset_index(drop=True)
+        assert len(expect) > 0 and part.spikes.equals(expect)
+        assert np.isnan(part.mean_rates().loc[olf.indices, "mean_hz"]).all()  # not recorded

@@ -1,0 +1,741 @@
+"""Fast engine: the larvasim neuron models simulated with numba, spike for spike as Brian2.
+
+:func:`simulate` runs independent trials of one network -- neurons of a
+:class:`~models.neurons.NeuronModel`, recurrent synapses ``(pre, post, w)``,
+a drive of pre-generated :class:`~sim.stimuli.InputEvents` -- and returns, per
+trial, the spikes (neuron, time step) that Brian2's runtime (``numpy``
+target) produces for the same network built by :class:`sim.Network`. Not
+statistically similar: the same spikes, because every floating-point
+operation of Brian2's generated code is done in the same order.
+
+What is reproduced (each point checked against Brian2 2.9 by
+``tests/sim/test_engine_numba.py``)
+---------------------------------------------------------------------------
+Per time step ``k`` (``t = k dt``), in Brian2's schedule order:
+
+1. **State update** (``groups``). ``not_refractory = timestep(t - lastspike)
+   >= timestep(t_ref)``, i.e. ``k - k_spike >= R`` with ``R = int((t_ref +
+   1e-3 dt) / dt)`` (22 steps for 2.2 ms). Variables marked ``(unless
+   refractory)`` are integrated only when not refractory.
+
+   * ``CurrentLIF``, method ``"linear"``: Brian2's exact update, with the
+     loop-invariant constants computed in NumPy exactly as Brian2's numpy
+     target does (``np.exp`` of the same float64 expressions)::
+
+         g <- e2 g
+         v <- v_rest + (((c8 g + u_ext) + e9 v) + e9 (-v_rest - u_ext))
+         e2 = exp(-dt/tau_syn), e9 = exp(-dt/tau_m),
+         c8 = tau_syn/(tau_m - tau_syn) (exp(dt/tau_syn) - exp(dt/tau_m)) e9 e2
+
+   * ``ConductanceAdaptiveLIF``, method ``"euler"``: ``x <- (-dt/tau_x) x + x``
+     for ``g_e, g_i, g_a`` (always), and (unless refractory)
+     ``v <- v + dt (I_ext + g_L (E_L - v) + g_a (E_a - v) + g_e (E_e - v)
+     + g_i (E_i - v)) / C_m`` with the conductances of the previous step.
+
+2. **Threshold** (``thresholds``): ``v > v_th`` and not refractory; the spike
+   is labelled ``t = k dt``; the neuron becomes refractory at once.
+3. **Synaptic propagation** (``synapses``). A pathway with a delay of ``D =
+   int(delay / dt + 0.5)`` steps (Brian2's C++ ``SpikeQueue``, used by the
+   runtime and standalone devices: halves round up) pushes the spikes of step
+   ``k`` and applies, in step ``k + D``, those pushed ``D`` steps earlier (so
+   ``D = 0`` acts in the spike's own step; effects are seen from step ``k + D
+   + 1``, i.e. ``delay + dt`` after the spike label): for each spiking neuron
+   in increasing index, for each of its synapses in the order given
+   (Brian2's synapse order), ``g[post] += w``, skipped when ``post`` is
+   refractory and ``g`` is an ``(unless refractory)`` variable (Brian2
+   write-protects it) -- ``CurrentLIF``'s ``g``, not the conductance model's
+   ``g_e``/``g_i``. The additions are done one by one in that order (as
+   ``numpy.add.at``), so sums round the same. The drive: an event ``(i, k)``
+   adds ``drive_weight`` to ``v[i]`` in step ``k`` unless ``i`` is
+   refractory (``v`` is write-protected too), so ``i`` spikes in step ``k +
+   1``.
+4. **Reset** (``resets``): ``CurrentLIF`` ``v = v_reset; g = 0``;
+   ``ConductanceAdaptiveLIF`` ``v = V_reset; g_a += delta_g_a``.
+
+State variables are recorded at the start of a step (Brian2's
+``StateMonitor`` default, ``when="start"``). A synapse of weight 0 (e.g. a
+silenced one) adds 0 and is skipped: the sums are unchanged.
+
+How it is fast
+--------------
+One kernel call runs one trial. The update of all active neurons is one
+vectorised loop (float64, no fast-math: the same roundings as NumPy); spikes
+are found from a byte flag per neuron, 64 at a time; the delay line is a ring
+of the last ``D + 1`` steps' spike lists; inputs go through a CSR table of
+the synapses by presynaptic neuron. Two exact shortcuts for ``CurrentLIF``:
+a refractory neuron sits at ``(v_reset, 0)``, which the update leaves
+unchanged when ``v_reset = v_rest`` and ``u_ext = 0`` (the default), so it
+needs no special handling; and a neuron that has had no input yet sits at
+``(v_rest, 0)`` and is not integrated at all until its first input (it is
+"dormant"; see :func:`_current_lif_trial`).
+
+Parallelism
+-----------
+Trials are independent. Each trial is one call of a compiled kernel that
+releases the GIL (``nogil=True``); a thread pool runs ``threads`` of them at
+once (default: one per core, at most one per trial). Threads share the
+network's read-only arrays and need no process start-up or pickling; a trial
+gives the same spikes whatever the number of threads. The kernels are
+compiled once (about 10 s each) and cached on disk (``cache=True``, in
+``sim/__pycache__`` or ``$NUMBA_CACHE_DIR``); a new process loads them in
+well under a second.
+
+Seam with :class:`sim.Network`
+------------------------------
+:func:`simulate` takes what :class:`sim.Network` already holds; for
+``device="numba"`` its :meth:`~sim.Network.run` would do::
+
+    pre, post, count, sgn = self._edges
+    fast = sgn != 0
+    w = np.asarray(self.model.synaptic_weights(count[fast], sgn[fast]), float)  # SI
+    out_off, all_off = self._silenced(silences)
+    w[out_off[pre[fast]] | all_off[post[fast]]] = 0.0          # silencing (x weight_scale)
+    out = simulate(self.model, self.n_neurons, pre[fast], post[fast], w, cleaned, n_steps,
+                   drive_weight=self.drive_weight, inhibitory=sgn[fast] < 0,
+                   cell_classes=cell_classes(self.connectome), record=self.recorded,
+                   record_states=self._record_states)
+    trial, node, t_ms = out.concatenated()     # -> Results(trial, node, t_ms, ...)
+    out.states                                 # {var: (idx, t_ms, values)} -> Results(states=)
+
+``cleaned`` are the trial inputs as :meth:`~sim.Network.run` cleans them.
+Plasticity is not simulated: refuse ``device="numba"`` with ``plasticity``.
+
+Examples
+--------
+>>> out = simulate(get_model("current_lif"), 3, [0], [1], [0.01], [InputEvents([0], [5])], 100,
+...                drive_weight=0.06875)                                  # doctest: +SKIP
+>>> out.spikes[0]                                                         # doctest: +SKIP
+(array([0]), array([6]))
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+__all__ = ["SUPPORTED", "EngineOutput", "simulate", "state_variables"]
+
+#: Models (registry name -> integration method) that the engine reproduces.
+SUPPORTED = {"current_lif": "linear", "conductance_lif": "euler"}
+
+#: State variables of each model, in the order of the kernels' state arrays.
+_STATE_VARS = {"current_lif": ("v", "g"), "conductance_lif": ("v", "g_e", "g_i", "g_a")}
+
+#: Brian2 initialises ``lastspike`` to -1e4 s (neurons that never spiked).
+_LASTSPIKE0_S = -1e4
+
+
+def state_variables(model) -> tuple[str, ...]:
+    """Names of the state variables the engine can record for ``model``."""
+    return _STATE_VARS[_check_model(model)]
+
+
+@dataclass
+class EngineOutput:
+    """Spikes (and recorded states) of the trials run by :func:`simulate`.
+
+    Attributes
+    ----------
+    spikes : list of (neurons, steps)
+        Per trial, ``int64`` arrays of the spiking neuron and the time step of
+        each spike, sorted by step and, within a step, by neuron (the order of
+        Brian2's ``SpikeMonitor``). A spike in step ``k`` has the time ``k dt``.
+    dt : float
+        Time step (second).
+    n_steps : int
+        Steps per trial.
+    states : dict
+        ``{var: (indices, t_ms, values)}`` as :class:`sim.Results` takes them:
+        ``values`` of shape ``(trials, len(indices), n_steps)`` in SI units,
+        sampled at the start of each step (as ``StateMonitor``), ``t_ms`` the
+        sampling times.
+    """
+
+    spikes: list
+    dt: float
+    n_steps: int
+    states: dict = field(default_factory=dict)
+
+    @property
+    def n_trials(self) -> int:
+        return len(self.spikes)
+
+    def times_ms(self, trial: int) -> np.ndarray:
+        """Spike times (ms) of ``trial``, as ``np.round(SpikeMonitor.t / ms, 6)`` gives them."""
+        return np.round(self.spikes[trial][1] * self.dt / 1e-3, 6)
+
+    def concatenated(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(trial, neuron, t_ms)`` of every spike, the arrays :class:`sim.Results` takes."""
+        trials = [np.full(len(i), t, dtype=np.int32) for t, (i, _) in enumerate(self.spikes)]
+        nodes = [i for i, _ in self.spikes]
+        times = [self.times_ms(t) for t in range(self.n_trials)]
+        if not self.spikes:
+            return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0)
+        return np.concatenate(trials), np.concatenate(nodes), np.concatenate(times)
+
+
+# --------------------------------------------------------------------------- helpers
+def _check_model(model) -> str:
+    name = getattr(model, "name", None)
+    if name not in SUPPORTED:
+        raise NotImplementedError(f"the numba engine supports the models {sorted(SUPPORTED)}, not {name!r}")
+    if model.method != SUPPORTED[name]:
+        raise NotImplementedError(f"the numba engine integrates {name!r} with method {SUPPORTED[name]!r} only "
+                                  f"(as Brian2 would with that method); got method={model.method!r}")
+    if model.equations != type(model)._EQUATIONS or model.reset != type(model)._RESET \
+            or model.threshold != type(model)._THRESHOLD:
+        raise NotImplementedError(f"the numba engine reproduces the equations of {type(model).__name__} "
+                                  "as published; this model changes them")
+    return name
+
+
+def _si(x) -> np.ndarray:
+    """Plain float64 SI values of a Brian2 quantity (or of numbers already in SI units)."""
+    return np.asarray(x, dtype=np.float64)
+
+
+def _timestep(t, dt):
+    """Brian2's ``timestep(t, dt)``: ``int64((t + 1e-3 dt) / dt)``."""
+    return np.array((np.asarray(t, dtype=np.float64) + 1e-3 * dt) / dt, dtype=np.int64)
+
+
+def _delay_steps(delay, dt) -> int:
+    """Brian2's C++ SpikeQueue (runtime and standalone): ``(int)(delay / dt + 0.5)``, halves rounded up.
+
+    (Brian2's pure-Python fallback queue, used only when the compiled one is
+    missing, rounds halves to even: it differs for delays of ``(m + 1/2) dt``.)
+    """
+    if delay < 0:
+        raise ValueError(f"the synaptic delay must be >= 0, got {delay} s")
+    return int(np.float64(delay) / np.float64(dt) + 0.5)
+
+
+def _csr(n, pre, post, w):
+    """Synapses grouped by presynaptic neuron, keeping the given order within a neuron."""
+    keep = w != 0.0
+    pre, post, w = pre[keep], post[keep], w[keep]
+    order = np.argsort(pre, kind="stable")  # Brian2's SpikeQueue: mergesort of the synapse sources
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre, minlength=n), out=indptr[1:])
+    return indptr, np.ascontiguousarray(post[order], dtype=np.int64), np.ascontiguousarray(w[order])
+
+
+def _events_csr(ev, n, n_steps):
+    """A trial's drive events grouped by step (deduplicated, out-of-range events dropped)."""
+    neurons = np.asarray(ev.neurons, dtype=np.int64)
+    steps = np.asarray(ev.steps, dtype=np.int64)
+    if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
+        raise IndexError(f"input events target neurons outside [0, {n})")
+    keep = (steps >= 0) & (steps < n_steps)
+    key = np.unique(steps[keep] * n + neurons[keep])
+    ptr = np.searchsorted(key // n, np.arange(n_steps + 1)).astype(np.int64)
+    return ptr, np.ascontiguousarray(key % n, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- kernels
+@njit(cache=True, nogil=True, inline="always")
+def _push_record(spk_n, spk_k, m, i, k):
+    """Append spike (i, k) to the growable output buffers; return them and the new count."""
+    if m == spk_n.shape[0]:
+        bigger_n = np.empty(2 * m, dtype=np.int64)
+        bigger_k = np.empty(2 * m, dtype=np.int64)
+        bigger_n[:m] = spk_n
+        bigger_k[:m] = spk_k
+        spk_n = bigger_n
+        spk_k = bigger_k
+    spk_n[m] = i
+    spk_k[m] = k
+    return spk_n, spk_k, m + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _collect(flag, flag64, n, spikes):
+    """Indices ``< n`` of the set flags, ascending, into ``spikes``; return their number.
+
+    ``flag`` is padded to a multiple of 64 bytes; a block of 64 flags is
+    skipped when the OR of its eight 64-bit words is 0.
+    """
+    ns = 0
+    for b in range(0, (n + 63) // 64 * 8, 8):
+        if (flag64[b] | flag64[b + 1] | flag64[b + 2] | flag64[b + 3] | flag64[b + 4] | flag64[b + 5]
+                | flag64[b + 6] | flag64[b + 7]) != 0:
+            for i in range(b * 8, min(b * 8 + 64, n)):
+                if flag[i] != 0:
+                    spikes[ns] = i
+                    ns += 1
+    return ns
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _wake(j, slot, who, n_act):
+    """Move dormant neuron ``j`` into the active prefix of the state arrays; return the new ``n_act``.
+
+    Dormant neurons all hold the same state, so only the maps change.
+    """
+    p = slot[j]
+    if p >= n_act:
+        o = who[n_act]
+        slot[j] = n_act
+        who[n_act] = j
+        slot[o] = p
+        who[p] = o
+        n_act += 1
+    return n_act
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _refractory_begin(k, until, refr, n_refr):
+    """Drop the neurons whose refractoriness has ended at step ``k`` from ``refr``."""
+    m = 0
+    for x in range(n_refr):
+        j = refr[x]
+        if until[j] > k:
+            refr[m] = j
+            m += 1
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
+                       indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap):
+    """One trial of CurrentLIF (method "linear"); returns (neurons, steps) of the spikes.
+
+    ``until[i]``: first step at which ``i`` is not refractory (``k_spike +
+    max(R, 1)``: a neuron is refractory in its own spike step even for
+    ``t_ref = 0``, as Brian2 sets ``not_refractory = False`` at the
+    threshold). A refractory neuron's state is exactly ``(v_reset, 0)``: the
+    reset set it, integration is off and its input is dropped. The dense
+    update integrates every neuron; the refractory ones (listed in ``refr``)
+    are then put back to ``(v_reset, 0)`` and cannot spike -- unless one
+    update step leaves ``(v_reset, 0)`` unchanged and below threshold for
+    every neuron (``v_reset = v_rest``, ``u_ext = 0``: the default), when
+    nothing needs to be done for them. ``u_ext``/``cst`` of length 1 mean
+    the same value for every neuron.
+
+    Dormant neurons: a neuron that has had no input yet sits at ``(v_rest,
+    0)``, which one update leaves exactly unchanged when ``u_ext = 0`` (and
+    ``v_rest <= v_th``), so it need not be integrated. ``v`` and ``g`` are
+    stored by slot (``slot[i]``, ``who[p]``): the active neurons in slots
+    ``0 .. n_act-1``, integrated each step; a neuron's first input moves it
+    there (:func:`_wake`). Everything else (spikes, delays, ``until``) uses
+    neuron indices; each step's spikes are sorted by neuron index, so inputs
+    are summed in Brian2's order.
+    """
+    n = v0.shape[0]
+    uniform = u_ext.shape[0] == 1
+    u0 = u_ext[0]
+    c0 = cst[0]
+    # is the refractory state (v_reset, 0) a fixed point of the update, below threshold?
+    fixed = not (v_reset > v_th)
+    for i in range(n):
+        ui = u0 if uniform else u_ext[i]
+        ci = c0 if uniform else cst[i]
+        if v_rest + (((c8 * 0.0 + ui) + e9 * v_reset) + ci) != v_reset:
+            fixed = False
+        if until0[i] > 0:  # refractory at the start: never with Brian2's lastspike = -1e4 s
+            fixed = False
+    # may neurons at rest stay dormant? (the default: v0 = v_rest, g0 = 0, u_ext = 0)
+    rest_fixed = (uniform and u0 == 0.0 and not np.signbit(u0) and not (v_rest > v_th)
+                  and v_rest + ((c8 * 0.0 + e9 * v_rest) + c0) == v_rest)
+    slot = np.empty(n, dtype=np.int64)
+    who = np.empty(n, dtype=np.int64)
+    n_act = 0
+    for i in range(n):  # active neurons first, in index order, then the dormant ones
+        if not (rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= 0):
+            slot[i] = n_act
+            n_act += 1
+    p = n_act
+    for i in range(n):
+        if rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= 0:
+            slot[i] = p
+            p += 1
+    v = np.empty(n)
+    g = np.empty(n)
+    for i in range(n):
+        who[slot[i]] = i
+        v[slot[i]] = v0[i]
+        g[slot[i]] = g0[i]
+    until = until0.copy()
+    n8 = (n + 63) // 64 * 64
+    flag = np.zeros(n8, dtype=np.uint8)
+    flag64 = flag.view(np.uint64)
+    refr = np.empty(n, dtype=np.int64)
+    n_refr = 0
+    L = D + 1
+    ring = np.empty((L, n), dtype=np.int64)  # spikes (neuron indices) of the last D + 1 steps
+    ring_n = np.zeros(L, dtype=np.int64)
+    spk_n = np.empty(cap, dtype=np.int64)
+    spk_k = np.empty(cap, dtype=np.int64)
+    m = 0
+    cur = 0
+    n_rec = rec_nrn.shape[0]
+    for k in range(n_steps):
+        for r in range(n_rec):
+            q = slot[rec_nrn[r]]
+            rec_out[r, k] = v[q] if rec_var[r] == 0 else g[q]
+        if not fixed:
+            n_refr = _refractory_begin(k, until, refr, n_refr)
+        # state update and threshold of the active neurons (vectorised)
+        cnt = 0
+        if uniform and u0 == 0.0 and not np.signbit(u0):
+            # c8 g + 0.0 differs from c8 g only in the sign of a zero, which cannot change v
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + ((c8 * gq + e9 * v[q]) + c0)
+                v[q] = vn
+                g[q] = e2 * gq
+                sp = vn > v_th
+                flag[q] = sp
+                cnt += sp
+        elif uniform:
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + (((c8 * gq + u0) + e9 * v[q]) + c0)
+                v[q] = vn
+                g[q] = e2 * gq
+                sp = vn > v_th
+                flag[q] = sp
+                cnt += sp
+        else:  # n_act == n and slot[i] == i
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + (((c8 * gq + u_ext[q]) + e9 * v[q]) + cst[q])
+                v[q] = vn
+                g[q] = e2 * gq
+                sp = vn > v_th
+                flag[q] = sp
+                cnt += sp
+        # refractory neurons: not integrated, cannot spike
+        for x in range(n_refr):
+            q = slot[refr[x]]
+            v[q] = v_reset
+            g[q] = 0.0
+            cnt -= flag[q]
+            flag[q] = 0
+        # spikes of this step (neuron indices, ascending) go into the delay ring
+        slot_in = (cur + D) % L
+        ns = 0
+        if cnt:
+            row = ring[slot_in]
+            ns = _collect(flag, flag64, n_act, row)
+            for a in range(ns):
+                row[a] = who[row[a]]
+            if ns > 1:
+                row[:ns].sort()
+            for a in range(ns):
+                i = row[a]
+                until[i] = k + max(R[i], 1)
+                if not fixed:
+                    refr[n_refr] = i
+                    n_refr += 1
+                spk_n, spk_k, m = _push_record(spk_n, spk_k, m, i, k)
+        ring_n[slot_in] = ns
+        # synaptic effects whose delay has elapsed (g is write-protected while refractory)
+        for a in range(ring_n[cur]):
+            src = ring[cur, a]
+            for e in range(indptr[src], indptr[src + 1]):
+                j = post[e]
+                if k >= until[j]:
+                    if slot[j] >= n_act:
+                        n_act = _wake(j, slot, who, n_act)
+                    g[slot[j]] += w[e]
+        ring_n[cur] = 0
+        cur = (cur + 1) % L
+        # drive events of this step (v is write-protected while refractory)
+        for e in range(ev_ptr[k], ev_ptr[k + 1]):
+            j = ev_nrn[e]
+            if k >= until[j]:
+                if slot[j] >= n_act:
+                    n_act = _wake(j, slot, who, n_act)
+                v[slot[j]] += w_drive
+        # reset
+        for a in range(ns):
+            q = slot[ring[slot_in, a]]
+            v[q] = v_reset
+            g[q] = 0.0
+    return spk_n[:m].copy(), spk_k[:m].copy()
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_L, E_L, V_th, V_reset,
+                           delta_g_a, E_e, E_i, E_a, dt, l_a, l_e, l_i,
+                           indptr_e, post_e, w_e, indptr_i, post_i, w_i, D, ev_ptr, ev_nrn, w_drive,
+                           rec_var, rec_nrn, rec_out, cap):
+    """One trial of ConductanceAdaptiveLIF (method "euler"); returns (neurons, steps) of the spikes.
+
+    As :func:`_current_lif_trial`; only ``v`` is frozen (at ``V_reset``)
+    while refractory (the conductances always decay and always take input). ``error_model="numpy"``
+    lets the division by ``C_m`` vectorise (no Python zero-division check).
+    """
+    n = v0.shape[0]
+    v = v0.copy()
+    ge = ge0.copy()
+    gi_ = gi0.copy()
+    ga = ga0.copy()
+    until = until0.copy()
+    n8 = (n + 63) // 64 * 64
+    flag = np.zeros(n8, dtype=np.uint8)
+    flag64 = flag.view(np.uint64)
+    refr = np.empty(n, dtype=np.int64)
+    n_refr = 0
+    for i in range(n):
+        if until[i] > 0:  # refractory at the start: never with Brian2's lastspike = -1e4 s
+            refr[n_refr] = i
+            n_refr += 1
+    L = D + 1
+    ring = np.empty((L, n), dtype=np.int64)
+    ring_n = np.zeros(L, dtype=np.int64)
+    spk_n = np.empty(cap, dtype=np.int64)
+    spk_k = np.empty(cap, dtype=np.int64)
+    m = 0
+    cur = 0
+    n_rec = rec_nrn.shape[0]
+    for k in range(n_steps):
+        for r in range(n_rec):
+            j = rec_nrn[r]
+            rv = rec_var[r]
+            rec_out[r, k] = v[j] if rv == 0 else (ge[j] if rv == 1 else (gi_[j] if rv == 2 else ga[j]))
+        n_refr = _refractory_begin(k, until, refr, n_refr)
+        cnt = 0
+        for i in range(n):
+            vi = v[i]
+            a_ = ga[i]
+            e_ = ge[i]
+            h_ = gi_[i]
+            vn = vi + ((dt * ((((I_ext[i] + (g_L[i] * (E_L[i] - vi))) + (a_ * (E_a - vi)))
+                               + (e_ * (E_e - vi))) + (h_ * (E_i - vi)))) / C_m[i])
+            ga[i] = (l_a * a_) + a_
+            ge[i] = (l_e * e_) + e_
+            gi_[i] = (l_i * h_) + h_
+            v[i] = vn
+            s = vn > V_th[i]
+            flag[i] = s
+            cnt += s
+        for x in range(n_refr):  # v of a refractory neuron stays V_reset (frozen, drive dropped)
+            j = refr[x]
+            v[j] = V_reset[j]
+            cnt -= flag[j]
+            flag[j] = 0
+        slot_in = (cur + D) % L
+        ns = 0
+        if cnt:
+            ns = _collect(flag, flag64, n, ring[slot_in])
+            for a in range(ns):
+                i = ring[slot_in, a]
+                until[i] = k + max(R[i], 1)
+                refr[n_refr] = i
+                n_refr += 1
+                spk_n, spk_k, m = _push_record(spk_n, spk_k, m, i, k)
+        ring_n[slot_in] = ns
+        # conductances are not (unless refractory): input is never dropped
+        for a in range(ring_n[cur]):
+            src = ring[cur, a]
+            for e in range(indptr_e[src], indptr_e[src + 1]):
+                ge[post_e[e]] += w_e[e]
+        for a in range(ring_n[cur]):
+            src = ring[cur, a]
+            for e in range(indptr_i[src], indptr_i[src + 1]):
+                gi_[post_i[e]] += w_i[e]
+        ring_n[cur] = 0
+        cur = (cur + 1) % L
+        for e in range(ev_ptr[k], ev_ptr[k + 1]):
+            j = ev_nrn[e]
+            if k >= until[j]:
+                v[j] += w_drive
+        for a in range(ns):
+            i = ring[slot_in, a]
+            v[i] = V_reset[i]
+            ga[i] += delta_g_a[i]
+    return spk_n[:m].copy(), spk_k[:m].copy()
+
+
+# --------------------------------------------------------------------------- preparation
+def _prepare_current_lif(model, n, dt, init, csr, D, w_drive):
+    p = model.parameters
+    f64 = np.float64
+    tau_m, tau_syn = f64(_si(p["tau_m"].value)), f64(_si(p["tau_syn"].value))
+    v_rest = f64(_si(p["v_rest"].value))
+    if tau_m == tau_syn:
+        raise NotImplementedError("tau_m == tau_syn: Brian2's 'linear' solution has another form")
+    dt = f64(dt)
+    # Brian2's numpy target: the loop-invariant constants of the generated code, same expressions
+    lio_1 = (-dt) / tau_syn
+    lio_3 = tau_syn / (tau_m - tau_syn)
+    lio_4 = dt / tau_m
+    lio_5 = dt / tau_syn
+    lio_6 = (-dt) / tau_m
+    lio_7 = f64(0.0) - v_rest
+    e2 = np.exp(lio_1)
+    c8 = ((lio_3 * ((-np.exp(lio_4)) + np.exp(lio_5))) * np.exp(lio_6)) * np.exp(lio_1)
+    e9 = np.exp(lio_6)
+    u_ext = np.ascontiguousarray(_si(init["u_ext"]))
+    cst = e9 * (lio_7 + (-u_ext))
+    if np.all(u_ext == u_ext[:1]) and np.all(np.signbit(u_ext) == np.signbit(u_ext[:1])):
+        u_ext, cst = u_ext[:1].copy(), cst[:1].copy()  # one value for all: the kernel's scalar loop
+    indptr, post, w = csr[0]
+    state0 = (np.ascontiguousarray(_si(init["v"])), np.ascontiguousarray(_si(init["g"])))
+
+    def run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps):
+        return _current_lif_trial(n_steps, state0[0], state0[1], R, until0, u_ext, cst, float(e2), float(c8),
+                                  float(e9), float(v_rest), float(_si(p["v_th"].value)),
+                                  float(_si(p["v_reset"].value)), indptr, post, w, D, ev_ptr, ev_nrn,
+                                  float(w_drive), rec_var, rec_nrn, rec_out, cap)
+    return run
+
+
+def _prepare_conductance_lif(model, n, dt, init, csr, D, w_drive):
+    p = model.parameters
+    f64 = np.float64
+    dt = f64(dt)
+    l_a = (-dt) / f64(_si(p["tau_a"].value))
+    l_e = (-dt) / f64(_si(p["tau_e"].value))
+    l_i = (-dt) / f64(_si(p["tau_i"].value))
+    arr = {k: np.ascontiguousarray(_si(init[k])) for k in
+           ("v", "g_e", "g_i", "g_a", "I_ext", "C_m", "g_L", "E_L", "V_th", "V_reset", "delta_g_a")}
+    (ip_e, po_e, w_e), (ip_i, po_i, w_i) = csr
+
+    def run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps):
+        return _conductance_lif_trial(
+            n_steps, arr["v"], arr["g_e"], arr["g_i"], arr["g_a"], R, until0, arr["I_ext"], arr["C_m"],
+            arr["g_L"], arr["E_L"], arr["V_th"], arr["V_reset"], arr["delta_g_a"],
+            float(_si(p["E_e"].value)), float(_si(p["E_i"].value)), float(_si(p["E_a"].value)), float(dt),
+            float(l_a), float(l_e), float(l_i), ip_e, po_e, w_e, ip_i, po_i, w_i, D, ev_ptr, ev_nrn,
+            float(w_drive), rec_var, rec_nrn, rec_out, cap)
+    return run
+
+
+# --------------------------------------------------------------------------- public API
+def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, *, drive_weight,
+             inhibitory=None, cell_classes=None, initial: Mapping[str, object] | None = None, record=None,
+             record_states: Mapping[str, Sequence[int]] | None = None,
+             threads: int | None = None) -> EngineOutput:
+    """Run one trial per element of ``inputs`` on the network; spikes as Brian2 gives them.
+
+    Parameters
+    ----------
+    model : models.NeuronModel
+        ``CurrentLIF`` (method ``"linear"``) or ``ConductanceAdaptiveLIF``
+        (method ``"euler"``), with any parameter overrides. Its
+        ``initial_values(n, cell_classes)`` give the initial state and the
+        per-neuron constants (as :meth:`~models.neurons.NeuronModel.neuron_group`
+        sets them); ``dt`` and ``synaptic_delay`` are the model's.
+    n : int
+        Number of neurons.
+    pre, post : array of int
+        Synapses (connections), in the order Brian2 holds them (the order
+        passed to ``Synapses.connect``); the order fixes the order in which
+        simultaneous inputs are summed, hence the last bits of ``g``.
+    weights : array or Quantity
+        ``model.synaptic_weights(count, sign)`` per synapse, in SI units
+        (volt or siemens); 0 for a silenced synapse.
+    inputs : sequence of InputEvents
+        One per trial: drive events ``(neuron, step)``; an event in step
+        ``k`` adds ``drive_weight`` to ``v`` in step ``k`` (only ``steps``
+        count, not ``dt_ms``). Duplicates and events outside ``[0,
+        n_steps)`` are ignored.
+    n_steps : int
+        Time steps per trial (``round(duration / dt)``).
+    drive_weight : Quantity or float
+        Jump of ``v`` per drive event (volt).
+    inhibitory : array of bool, optional
+        Per synapse, whether the presynaptic neuron is inhibitory. Required
+        for models without a shared pathway (``ConductanceAdaptiveLIF``:
+        inhibitory synapses act on ``g_i``); ignored by ``CurrentLIF``
+        (signed weights).
+    cell_classes : sequence, optional
+        Cell-class label per neuron (see :func:`sim.cell_classes`).
+    initial : mapping, optional
+        Per-neuron values (arrays or Quantities of length ``n``, SI) that
+        replace entries of ``model.initial_values`` (e.g. ``v``, ``u_ext``,
+        ``t_ref``), as setting them on the ``NeuronGroup`` would.
+    record : array of int, optional
+        Neurons whose spikes are returned (default all).
+    record_states : mapping, optional
+        ``{var: neuron indices}``; ``var`` one of :func:`state_variables`.
+    threads : int, optional
+        Trials run at once (default: the number of cores).
+
+    Returns
+    -------
+    EngineOutput
+    """
+    name = _check_model(model)
+    n = int(n)
+    pre = np.asarray(pre, dtype=np.int64).ravel()
+    post = np.asarray(post, dtype=np.int64).ravel()
+    w = np.array(_si(weights), dtype=np.float64).ravel()
+    if not (pre.shape == post.shape == w.shape):
+        raise ValueError(f"pre, post and weights must have the same length, got {pre.shape}, {post.shape}, {w.shape}")
+    if pre.size and (min(pre.min(), post.min()) < 0 or max(pre.max(), post.max()) >= n):
+        raise IndexError(f"synapse indices must lie in [0, {n})")
+    n_steps = int(n_steps)
+    if n_steps < 0:
+        raise ValueError("n_steps must be >= 0")
+    inputs = list(inputs)
+    dt = float(_si(model.dt))
+    D = _delay_steps(float(_si(model.synaptic_delay)), dt)
+    init = dict(model.initial_values(n, cell_classes))
+    for var, values in (initial or {}).items():
+        if var not in init:
+            raise ValueError(f"unknown initial value {var!r}; {name!r} has {sorted(init)}")
+        init[var] = np.broadcast_to(_si(values), (n,)).copy()
+    R = np.ascontiguousarray(_timestep(_si(init["t_ref"]), dt))
+    until0 = R - _timestep(-_LASTSPIKE0_S, dt)  # never spiked: lastspike = -1e4 s
+    if model.shared_pathway:
+        csr = [_csr(n, pre, post, w)]
+    else:
+        if inhibitory is None:
+            raise ValueError(f"model {name!r} needs `inhibitory` (per synapse) to route inputs to g_e / g_i")
+        inh = np.asarray(inhibitory, dtype=bool).ravel()
+        if inh.shape != pre.shape:
+            raise ValueError("inhibitory must have one entry per synapse")
+        csr = [_csr(n, pre[~inh], post[~inh], w[~inh]), _csr(n, pre[inh], post[inh], w[inh])]
+
+    names = _STATE_VARS[name]
+    rec_idx = {}
+    for var, idx in (record_states or {}).items():
+        if var not in names:
+            raise ValueError(f"the numba engine records {names} of {name!r}, not {var!r}")
+        idx = np.asarray(getattr(idx, "indices", idx), dtype=np.int64).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise IndexError(f"recorded neurons must lie in [0, {n})")
+        rec_idx[var] = idx
+    rec_var = np.concatenate([np.full(len(i), names.index(v), np.int64) for v, i in rec_idx.items()] + [np.zeros(0, np.int64)])
+    rec_nrn = np.concatenate(list(rec_idx.values()) + [np.zeros(0, np.int64)])
+
+    if n == 0:
+        outs = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, n_steps))) for _ in inputs]
+    else:
+        prepare = _prepare_current_lif if name == "current_lif" else _prepare_conductance_lif
+        run = prepare(model, n, dt, init, csr, D, float(_si(drive_weight)))
+        cap = max(1024, n_steps * n // 200)  # spike buffer; the kernel doubles it when full
+
+        def one(ev):
+            ev_ptr, ev_nrn = _events_csr(ev, n, n_steps)
+            rec_out = np.zeros((len(rec_nrn), n_steps))
+            i, k = run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps)
+            return i, k, rec_out
+
+        threads = max(1, min(len(inputs), threads or os.cpu_count() or 1))
+        if threads == 1:
+            outs = [one(ev) for ev in inputs]
+        else:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                outs = list(pool.map(one, inputs))
+
+    keep = None
+    if record is not None:
+        keep = np.zeros(n, dtype=bool)
+        keep[np.asarray(getattr(record, "indices", record), dtype=np.int64)] = True
+    spikes = [(i, k) if keep is None else (i[keep[i]], k[keep[i]]) for i, k, _ in outs]
+    states, start = {}, 0
+    t_ms = np.arange(n_steps) * dt / 1e-3
+    for var, idx in rec_idx.items():
+        values = np.stack([o[2][start:start + len(idx)] for o in outs]) if outs else np.zeros((0, len(idx), n_steps))
+        states[var] = (idx, t_ms, values)
+        start += len(idx)
+    return EngineOutput(spikes, dt, n_steps, states)

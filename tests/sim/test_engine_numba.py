@@ -1,0 +1,333 @@
+"""The numba engine gives Brian2's spikes, spike for spike, and Brian2's state traces, bit for bit.
+
+Every comparison feeds both engines the same network (``sim.Network``'s edges,
+weights and drive weight) and the same pre-generated input events; the Brian2
+reference is ``sim.Network`` on the numpy target. No test depends on timing.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from brian2 import Hz, ms, mV, nS, second
+
+import connectomes
+import sim
+from models import get_model
+from models.neurons import ConductanceAdaptiveLIF, CurrentLIF
+from sim.engine_numba import EngineOutput, simulate, state_variables
+from sim.stimuli import InputEvents
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# --------------------------------------------------------------------------- helpers
+def engine_run(net, inputs, n_steps, silences=(), record_states=None, threads=None, **kwargs) -> EngineOutput:
+    """What ``sim.Network`` with the numba engine does: its edges, weights, silencing and drive."""
+    pre, post, count, sgn = net._edges
+    fast = sgn != 0
+    w = np.asarray(net.model.synaptic_weights(count[fast], sgn[fast]), dtype=float)
+    out_off, all_off = net._silenced(silences)
+    w[out_off[pre[fast]] | all_off[post[fast]]] = 0.0
+    inputs = [ev.without(np.flatnonzero(all_off)) for ev in inputs]
+    kwargs.setdefault("record", net.recorded)
+    return simulate(net.model, net.n_neurons, pre[fast], post[fast], w, inputs, n_steps,
+                    drive_weight=net.drive_weight, inhibitory=sgn[fast] < 0,
+                    cell_classes=sim.cell_classes(net.connectome),
+                    record_states=record_states if record_states is not None else net._record_states,
+                    threads=threads, **kwargs)
+
+
+def assert_same(res, out: EngineOutput, states=()):
+    """Brian2's Results and the engine's output hold the same spikes (and state traces)."""
+    trial, node, t_ms = out.concatenated()
+    ref = res.spikes  # sorted by trial, time, node id: the engine's order
+    assert len(ref) == len(node), f"Brian2 {len(ref)} spikes, numba {len(node)}"
+    np.testing.assert_array_equal(ref["trial"].to_numpy(), trial)
+    np.testing.assert_array_equal(ref["node_id"].to_numpy(), node)
+    np.testing.assert_array_equal(ref["t_ms"].to_numpy(), t_ms)
+    for var in states:
+        idx_b, t_b, val_b = res.states[var]
+        idx_n, t_n, val_n = out.states[var]
+        np.testing.assert_array_equal(idx_b, idx_n)
+        np.testing.assert_array_equal(t_b, t_n)
+        assert val_b.shape == val_n.shape
+        assert np.array_equal(val_b, val_n), f"{var}: max |diff| {np.abs(val_b - val_n).max()}"
+
+
+def brian_and_engine(c, model, stim, duration, trials=2, seed=1, signs="excitatory", record_all=(),
+                     silences=(), **net_kw):
+    everyone = np.arange(c.n_neurons)
+    net = sim.Network(c, model=model, signs=signs, record_states={v: everyone for v in record_all}, **net_kw)
+    inputs = net.draw_inputs(stim, duration, trials=trials, seed=seed)
+    res = net.run(list(stim) + list(silences), duration=duration, trials=trials, inputs=inputs, progress=False)
+    out = engine_run(net, inputs, round(float(duration / net.dt)), silences=silences)
+    return net, res, out
+
+
+@pytest.fixture
+def toyc(toy, fresh_cache):
+    return connectomes.load("winding2023", data_dir=toy.path, verify=False)
+
+
+def _random_signs(n, fraction=0.3, seed=7):
+    return np.where(np.random.default_rng(seed).random(n) < fraction, -1.0, 1.0)
+
+
+# --------------------------------------------------------------------------- equality on the toy connectome
+@pytest.mark.parametrize("signs", ["excitatory", "random"])
+def test_current_lif_equals_brian_spikes_and_states(toyc, signs):
+    """Recurrent activity (w_syn = 1 mV): spikes equal, v and g of every neuron equal bit for bit."""
+    olf = toyc.select(modality="olfactory")
+    model = get_model("current_lif", w_syn=1 * mV)
+    s = _random_signs(toyc.n_neurons) if signs == "random" else "excitatory"
+    _, res, out = brian_and_engine(toyc, model, [sim.PoissonDrive(olf, 150 * Hz)], 400 * ms, signs=s,
+                                   record_all=("v", "g"))
+    not_driven = ~np.isin(res.spikes["node_id"], olf.indices)
+    assert not_driven.sum() > 100  # the network itself spikes, not only the drive
+    assert_same(res, out, states=("v", "g"))
+
+
+def test_conductance_lif_equals_brian_spikes_and_states(toyc):
+    olf = toyc.select(modality="olfactory")
+    model = get_model("conductance_lif", w_syn_e=1 * nS, w_syn_i=4 * nS)
+    _, res, out = brian_and_engine(toyc, model, [sim.PoissonDrive(olf, 150 * Hz)], 400 * ms,
+                                   signs=_random_signs(toyc.n_neurons), record_all=("v", "g_e", "g_i", "g_a"))
+    assert (~np.isin(res.spikes["node_id"], olf.indices)).sum() > 100
+    assert_same(res, out, states=("v", "g_e", "g_i", "g_a"))
+
+
+@pytest.mark.parametrize("overrides", [
+    {"t_ref": 0 * ms},                     # refractory only within the spike's own step
+    {"t_ref": 0.25 * ms, "delay": 0 * ms},  # effects in the spike's own step
+    {"delay": 0.55 * ms},                  # 5.5 steps -> 6
+    {"delay": 0.45 * ms, "tau_syn": 2 * ms, "v_reset": -60 * mV},  # 4.5 steps -> 5: halves round up
+])
+def test_timing_variants_equal_brian(toyc, overrides):
+    olf = toyc.select(modality="olfactory")
+    model = get_model("current_lif", w_syn=1 * mV, **overrides)
+    _, res, out = brian_and_engine(toyc, model, [sim.PoissonDrive(olf, 150 * Hz),
+                                                 sim.PoissonDrive(toyc.select(celltype="KC"), 20 * Hz,
+                                                                  dead_time=0 * ms)],
+                                   300 * ms, signs=_random_signs(toyc.n_neurons), record_all=("v", "g"))
+    assert_same(res, out, states=("v", "g"))
+
+
+def test_silencing_equals_brian(toyc):
+    """Silenced synapses (weight 0) and fully silenced neurons (no drive) as sim.Network does them."""
+    olf = toyc.select(modality="olfactory")
+    model = get_model("current_lif", w_syn=1 * mV)
+    silences = [sim.Silence(toyc.select(celltype="PN"), "outgoing"), sim.Silence(olf.indices[:2], "all")]
+    _, res, out = brian_and_engine(toyc, model, [sim.PoissonDrive(olf, 150 * Hz)], 300 * ms, silences=silences)
+    assert len(res.spikes) > 100
+    assert not np.isin(res.spikes["node_id"], olf.indices[:2]).any()
+    assert_same(res, out)
+
+
+@pytest.mark.parametrize("u_max", [14.0, 0.0])
+def test_hand_built_brian_network_with_per_neuron_values(toyc, u_max):
+    """Per-neuron initial v and t_ref, with per-neuron u_ext (the kernel's non-uniform path) or
+    u_ext = 0 and half the neurons starting at rest (dormant until their first input)."""
+    from brian2 import Network as BrianNetwork
+    from brian2 import SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, prefs, volt
+
+    n = toyc.n_neurons
+    rng = np.random.default_rng(3)
+    u_ext = rng.uniform(0, u_max, n) * 1e-3  # some fire tonically
+    v0 = rng.uniform(-55, -46, n) * 1e-3
+    if u_max == 0:
+        v0[::2] = -52e-3  # v_rest
+    t_ref = rng.choice([0.0, 0.1, 1.0, 2.2], n) * 1e-3
+    model = get_model("current_lif", w_syn=1 * mV)
+    W = toyc.weights().tocoo()
+    pre, post = W.row.astype(np.int64), W.col.astype(np.int64)
+    sgn = _random_signs(n)[pre]
+    w = np.asarray(model.synaptic_weights(W.data, sgn))
+    pairs = np.unique(np.stack([rng.integers(0, 900, 80), rng.integers(0, n, 80)]), axis=1)  # (step, neuron)
+    ev = InputEvents(pairs[1], pairs[0])
+    old_target = prefs.codegen.target
+    prefs.codegen.target = "numpy"
+    try:
+        group = model.neuron_group(n)
+        group.u_ext = u_ext * volt  # SI values, set exactly
+        group.v = v0 * volt
+        group.t_ref = t_ref * second
+        syn = Synapses(group, group, **model.synapses_kwargs("excitatory"))
+        syn.connect(i=pre, j=post)
+        syn.w = w * volt
+        drive = SpikeGeneratorGroup(n, ev.neurons, ev.steps * model.dt)
+        dsyn = Synapses(drive, group, on_pre="v_post += w_drive", namespace={"w_drive": 68.75e-3 * volt})
+        dsyn.connect(j="i")
+        mon = SpikeMonitor(group)
+        smon = StateMonitor(group, ["v", "g"], record=True)
+        BrianNetwork(group, syn, drive, dsyn, mon, smon).run(100 * ms, namespace={})
+    finally:
+        prefs.codegen.target = old_target
+    out = simulate(model, n, pre, post, w, [ev], 1000, drive_weight=68.75e-3,
+                   initial={"u_ext": u_ext, "v": v0, "t_ref": t_ref}, record_states={"v": np.arange(n),
+                                                                                     "g": np.arange(n)})
+    order = np.lexsort((np.asarray(mon.i), np.asarray(mon.t)))
+    assert len(order) > (100 if u_max else 50)
+    np.testing.assert_array_equal(np.asarray(mon.i)[order], out.spikes[0][0])
+    np.testing.assert_array_equal(np.round(np.asarray(mon.t / ms)[order], 6), out.times_ms(0))
+    assert np.array_equal(np.asarray(smon.v), out.states["v"][2][0])
+    assert np.array_equal(np.asarray(smon.g), out.states["g"][2][0])
+
+
+# --------------------------------------------------------------------------- statistics with independent seeds
+def test_rates_agree_with_brian_for_independent_seeds(toyc):
+    """Different seeds on the two engines: per-cell-type mean rates agree within 4 SE."""
+    olf = toyc.select(modality="olfactory")
+    model = get_model("current_lif", w_syn=1 * mV)
+    stim = [sim.PoissonDrive(olf, 100 * Hz)]
+    net = sim.Network(toyc, model=model, signs=_random_signs(toyc.n_neurons))
+    trials, duration = 8, 250 * ms
+    res_b = net.run(stim, duration=duration, trials=trials, seed=1, progress=False)
+    out = engine_run(net, net.draw_inputs(stim, duration, trials=trials, seed=2), 2500)
+    res_n = sim.Results(*out.concatenated(), neurons=toyc.neurons, n_trials=trials, duration=duration,
+                        dt=net.dt, metadata={})
+    a = res_b.rates_by("celltype").set_index("group")
+    b = res_n.rates_by("celltype").set_index("group")
+    active = a.index[(a["mean_hz"] > 0) | (b["mean_hz"] > 0)]
+    assert len(active) >= 5
+    se = np.sqrt(a.loc[active, "sem_hz"] ** 2 + b.loc[active, "sem_hz"] ** 2)
+    diff = (a.loc[active, "mean_hz"] - b.loc[active, "mean_hz"]).abs()
+    assert (diff <= 4 * se + 1e-3).all(), (diff / se).sort_values().tail()
+    assert not res_b.spikes.equals(res_n.spikes)  # the seeds do differ
+
+
+# --------------------------------------------------------------------------- API
+def test_threads_and_trial_order_do_not_change_results(toyc):
+    olf = toyc.select(modality="olfactory")
+    net = sim.Network(toyc, model=get_model("current_lif", w_syn=1 * mV))
+    inputs = net.draw_inputs([sim.PoissonDrive(olf, 150 * Hz)], 200 * ms, trials=5, seed=3)
+    one = engine_run(net, inputs, 2000, threads=1)
+    many = engine_run(net, inputs, 2000, threads=3)
+    alone = engine_run(net, inputs[3:4], 2000)
+    for (i1, k1), (i2, k2) in zip(one.spikes, many.spikes):
+        np.testing.assert_array_equal(i1, i2)
+        np.testing.assert_array_equal(k1, k2)
+    np.testing.assert_array_equal(alone.spikes[0][0], one.spikes[3][0])
+    assert len({len(i) for i, _ in one.spikes}) > 1  # trials differ
+
+
+def test_single_event_timing(toyc):
+    """A drive event in step k: spike in step k + 1; its targets' g jumps at the end of step k + 1 + D."""
+    model = get_model("current_lif")
+    out = simulate(model, 3, [0, 0], [1, 2], [0.3e-3, -0.5e-3], [InputEvents([0], [100])], 200,
+                   drive_weight=68.75e-3, record_states={"g": [1, 2]})
+    np.testing.assert_array_equal(out.spikes[0][0], [0])
+    np.testing.assert_array_equal(out.spikes[0][1], [101])
+    g = out.states["g"][2][0]
+    land = 101 + 18 + 1  # recorded at the start of the step after the effect
+    assert np.all(g[:, :land] == 0)
+    assert g[0, land] == 0.3e-3 and g[1, land] == -0.5e-3
+
+
+def test_drive_during_refractoriness_is_dropped():
+    """Events 1 step and 21 steps after a spike are lost (t_ref = 2.2 ms = 22 steps); 22 steps after, not."""
+    model = get_model("current_lif")
+    ev = InputEvents([0, 0, 0, 0], [10, 12, 32, 33])  # spike at 11; 12 and 32 fall in steps 12..32
+    out = simulate(model, 1, [], [], [], [ev], 100, drive_weight=68.75e-3)
+    np.testing.assert_array_equal(out.spikes[0][1], [11, 34])
+
+
+def test_record_subset_and_empty_cases(toyc):
+    net = sim.Network(toyc, model=get_model("current_lif", w_syn=1 * mV))
+    olf, kc = toyc.select(modality="olfactory"), toyc.select(celltype="KC")
+    inputs = net.draw_inputs([sim.PoissonDrive(olf, 150 * Hz)], 200 * ms, trials=1)
+    every = engine_run(net, inputs, 2000)
+    some = engine_run(net, inputs, 2000, record=kc)
+    keep = np.isin(every.spikes[0][0], kc.indices)
+    assert 0 < keep.sum() < len(keep)
+    np.testing.assert_array_equal(some.spikes[0][0], every.spikes[0][0][keep])
+    np.testing.assert_array_equal(some.spikes[0][1], every.spikes[0][1][keep])
+    empty = simulate(get_model("current_lif"), 0, [], [], [], [InputEvents([], [])], 10, drive_weight=0.07)
+    assert empty.n_trials == 1 and len(empty.spikes[0][0]) == 0
+    quiet = simulate(get_model("current_lif"), 4, [], [], [], [InputEvents([], [])] * 2, 10, drive_weight=0.07)
+    assert quiet.concatenated()[0].size == 0
+    assert state_variables(get_model("conductance_lif")) == ("v", "g_e", "g_i", "g_a")
+
+
+def test_bad_arguments():
+    cur = get_model("current_lif")
+    with pytest.raises(NotImplementedError, match="method 'linear'"):
+        simulate(CurrentLIF(method="euler"), 2, [], [], [], [], 10, drive_weight=0.07)
+    with pytest.raises(NotImplementedError, match="method 'euler'"):
+        simulate(ConductanceAdaptiveLIF(method="exponential_euler"), 2, [], [], [], [], 10, drive_weight=0.1)
+    with pytest.raises(ValueError, match="needs `inhibitory`"):
+        simulate(get_model("conductance_lif"), 2, [0], [1], [1e-9], [], 10, drive_weight=0.1)
+    with pytest.raises(ValueError, match="records"):
+        simulate(cur, 2, [], [], [], [], 10, drive_weight=0.07, record_states={"g_e": [0]})
+    with pytest.raises(ValueError, match="same length"):
+        simulate(cur, 2, [0], [1, 0], [1.0], [], 10, drive_weight=0.07)
+    with pytest.raises(IndexError):
+        simulate(cur, 2, [0], [2], [1.0], [], 10, drive_weight=0.07)
+    with pytest.raises(IndexError):
+        simulate(cur, 2, [], [], [], [InputEvents([5], [1])], 10, drive_weight=0.07)
+    with pytest.raises(ValueError, match="unknown initial value"):
+        simulate(cur, 2, [], [], [], [], 10, drive_weight=0.07, initial={"w": [0, 0]})
+
+
+@pytest.mark.slow
+def test_compiled_kernels_are_cached_for_new_processes(tmp_path):
+    """A second process loads the kernels from numba's on-disk cache instead of compiling them."""
+    code = (
+        "import numpy as np\n"
+        "from models import get_model\n"
+        "from sim.engine_numba import simulate, _current_lif_trial as k\n"
+        "from sim.stimuli import InputEvents\n"
+        "simulate(get_model('current_lif'), 3, [0], [1], [1e-3], [InputEvents([0], [1])], 50, drive_weight=0.07)\n"
+        "print(sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                           check=True).stdout.split() for _ in range(2)]
+    assert runs[0] == ["0", "1"]  # compiled (and written to the cache)
+    assert runs[1] == ["1", "0"]  # loaded
+
+
+# --------------------------------------------------------------------------- whole connectome (real data)
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("model_name,signs", [("current_lif", "excitatory"), ("current_lif", "literature"),
+                                              ("current_lif", "random"), ("conductance_lif", "literature")])
+def test_whole_brain_one_second_equals_brian(real_connectome, model_name, signs):
+    """Both sides' olfactory neurons at 150 Hz, 1 s: every spike of the whole brain is Brian2's."""
+    c = real_connectome
+    stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz)]
+    kw = {"fraction": 0.3} if signs == "random" else {}
+    net, res, out = brian_and_engine(c, get_model(model_name), stim, 1 * second, trials=1, seed=11, signs=signs,
+                                     **kw)
+    assert (net.signs < 0).any() == (signs != "excitatory")
+    assert res.spikes["node_id"].nunique() > 50  # far more than the 42 driven neurons
+    assert_same(res, out)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("signs,min_types", [("excitatory", 10), ("literature", 5)])
+def test_whole_brain_rates_agree_with_brian_for_independent_seeds(real_connectome, signs, min_types):
+    """8 trials each, different seeds: per-cell-type mean rates within 4 SE (run with -s for the table)."""
+    c = real_connectome
+    stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz)]
+    net = sim.Network(c, signs=signs)
+    trials = 8
+    res_b = net.run(stim, duration=1 * second, trials=trials, seed=1, progress=False)
+    out = engine_run(net, net.draw_inputs(stim, 1 * second, trials=trials, seed=2), 10_000)
+    res_n = sim.Results(*out.concatenated(), neurons=c.neurons, n_trials=trials, duration=1 * second,
+                        dt=net.dt, metadata={})
+    a = res_b.rates_by("celltype").set_index("group")
+    b = res_n.rates_by("celltype").set_index("group")
+    active = a.index[(a["mean_hz"] > 0) | (b["mean_hz"] > 0)]
+    assert len(active) >= min_types
+    se = np.sqrt(a.loc[active, "sem_hz"] ** 2 + b.loc[active, "sem_hz"] ** 2)
+    z = (a.loc[active, "mean_hz"] - b.loc[active, "mean_hz"]).abs() / se.where(se > 0)
+    print("\n", a.loc[active, ["mean_hz", "sem_hz"]].join(b.loc[active, ["mean_hz", "sem_hz"]], rsuffix="_numba")
+          .assign(z=z).round(3).to_string())
+    diff = (a.loc[active, "mean_hz"] - b.loc[active, "mean_hz"]).abs()
+    assert (diff <= 4 * se + 1e-3).all(), z.sort_values().tail()
