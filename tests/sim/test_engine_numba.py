@@ -293,7 +293,6 @@ def test_compiled_kernels_are_cached_for_new_processes(tmp_path):
 
 # --------------------------------------------------------------------------- whole connectome (real data)
 @pytest.mark.realdata
-@pytest.mark.slow
 @pytest.mark.parametrize("model_name,signs", [("current_lif", "excitatory"), ("current_lif", "literature"),
                                               ("current_lif", "random"), ("conductance_lif", "literature")])
 def test_whole_brain_one_second_equals_brian(real_connectome, model_name, signs):
@@ -309,7 +308,6 @@ def test_whole_brain_one_second_equals_brian(real_connectome, model_name, signs)
 
 
 @pytest.mark.realdata
-@pytest.mark.slow
 @pytest.mark.parametrize("signs,min_types", [("excitatory", 10), ("literature", 5)])
 def test_whole_brain_rates_agree_with_brian_for_independent_seeds(real_connectome, signs, min_types):
     """8 trials each, different seeds: per-cell-type mean rates within 4 SE (run with -s for the table)."""
