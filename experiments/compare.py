@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 from sim.cascade import modality_cascades
 
 from .core import ExperimentResult, register
-from .sensory import OUTPUTS, sensory_map
+from .sensory import sensory_map
 
 __all__ = ["spiking_vs_cascade", "main"]
 

@@ -206,7 +206,6 @@ def multisensory_synergy(c, *, a="noci", b="mechano-Ch", rate=100, onset=100, st
     names match :data:`GORO_PATTERNS` are listed with their rates.
     """
     rate, onset, stop, duration = _q(rate, Hz), _q(onset, ms), _q(stop, ms), _q(duration, ms)
-    on_ms, off_ms = float(onset / ms), float(stop / ms)
     sa, sb = c.select(modality=a), c.select(modality=b)
     net = _network(c, device, signs, np.union1d(sa.indices, sb.indices))
     conds = {a: [sa], b: [sb], f"{a}+{b}": [sa, sb]}

@@ -597,7 +597,7 @@ def report(connectome, out: str | os.PathLike, figures: str | os.PathLike | None
       + f"DN-VNC: olfactory/gustatory {chem.min():.2f}-{chem.max():.2f} (mean {chem.mean():.2f}) vs "
       f"somatosensory {som.min():.2f}-{som.max():.2f} (mean {som.mean():.2f})"
       + (" - every chemosensory modality closer, as published." if order_ok else
-         f" - as published for the group means and for "
+         " - as published for the group means and for "
          + ", ".join(m for m in som.index if som[m] > chem.max())
          + "; but " + ", ".join(f"{m} ({som[m]:.2f})" for m in som.index if som[m] <= chem.max())
          + " reaches DN-VNCs as fast as the chemosensory modalities (the Monte-Carlo SD of a "

@@ -72,9 +72,13 @@ def _literal(text: str):
 
 def _cmd_experiments(args) -> int:
     from experiments.core import available_experiments
+    from experiments.learning import PROTOCOLS
 
     for name, desc in available_experiments().items():
         print(f"  {name:<22} {desc}")
+    print("conditioning protocols (virtual larvae; --trials = number of larvae):")
+    for name, p in PROTOCOLS.items():
+        print(f"  {name:<22} {p['description']}")
     return 0
 
 
@@ -111,16 +115,38 @@ def _trial(res, k):
                    recorded=res.recorded)
 
 
+def _cmd_protocol(args) -> int:
+    """``larvasim run PROTOCOL``: a conditioning protocol on virtual larvae (experiments.learning)."""
+    from experiments.learning import run_protocol
+
+    options = {}
+    for item in args.option or []:
+        if "=" not in item:
+            raise ValueError(f"--option {item!r}: expected NAME=VALUE")
+        k, v = item.split("=", 1)
+        options[k.strip()] = _literal(v.strip())
+    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    out = args.out or f"results/{args.config}.h5"
+    run = run_protocol(args.config, c, n_larvae=args.trials or 20, seed=args.seed or 0,
+                       device=args.device or "cpp_standalone", out=out, progress=not args.quiet, **options)
+    print(run.summary())
+    print(f"\nresults written to {out}")
+    return 0
+
+
 def _cmd_run(args) -> int:
     from experiments.core import EXPERIMENTS, _load_all
+    from experiments.learning import PROTOCOLS
 
     _load_all()
     if args.config and args.config in EXPERIMENTS:
         return _cmd_experiment(args)
+    if args.config and args.config in PROTOCOLS:
+        return _cmd_protocol(args)
     if args.config and not args.config.endswith(".toml"):
         import difflib
 
-        close = difflib.get_close_matches(args.config, list(EXPERIMENTS), n=3)
+        close = difflib.get_close_matches(args.config, list(EXPERIMENTS) + list(PROTOCOLS), n=3)
         raise ValueError(f"{args.config!r} is neither a run file (.toml) nor an experiment"
                          + (f"; did you mean {', '.join(close)}?" if close else "")
                          + " (larvasim experiments lists them)")

@@ -70,3 +70,11 @@ def test_run_experiment_from_cli(toy, fresh_cache, tmp_path, capsys):
                  "-o", str(out)]) == 0
     assert "ipsilateral index" in capsys.readouterr().out
     assert (out / "population.csv").is_file() and (out / "ipsilateral_index.png").is_file()
+
+
+def test_protocols_listed_and_routed(capsys):
+    assert main(["experiments"]) == 0
+    out = capsys.readouterr().out
+    assert "paired" in out and "extinction" in out
+    assert main(["run", "pairde"]) == 2
+    assert "did you mean paired" in capsys.readouterr().err
