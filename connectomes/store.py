@@ -49,7 +49,7 @@ def file_checksum(path: Path, memo_dir: Path | None) -> str:
     if memo_file is not None:
         memo[str(path)] = stamp + [digest]
         try:
-            _atomic_write_bytes(memo_file, json.dumps(memo).encode())
+            atomic_write_bytes(memo_file, json.dumps(memo).encode())
         except OSError:
             pass  # the memo is an optimisation only
     return digest
@@ -61,7 +61,8 @@ def cache_key(parts: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:20]
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary sibling file and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -10,14 +10,14 @@ registered with :func:`register`; it returns an :class:`ExperimentResult`.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+
+from connectomes.store import atomic_write_bytes
 
 __all__ = ["ExperimentResult", "register", "EXPERIMENTS", "run_experiment", "available_experiments"]
 
@@ -92,14 +92,7 @@ def _safe(key: str) -> str:
 
 
 def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, text.encode())
 
 
 def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = False, null_seed: int = 0,

@@ -37,6 +37,13 @@ def candidate_groups(c, candidates) -> list[tuple[str, np.ndarray]]:
     return groups
 
 
+def _default_candidates(c) -> np.ndarray:
+    """Every paired neuron that is neither sensory nor an output (DN-VNC, DN-SEZ, RGN)."""
+    n = c.neurons
+    mask = (n["pair_index"] >= 0) & ~n["celltype"].isin(["sensory", *OUTPUTS, "RGN"])
+    return np.flatnonzero(mask.to_numpy())
+
+
 def _outputs(c, groups=OUTPUTS):
     return c.select(celltype=list(groups)).indices
 
@@ -64,11 +71,7 @@ def activation_screen(c, *, candidates=None, rate=100, onset=50, stop=350, durat
         figure ``heatmap`` (strongest candidates x responding outputs).
     """
     rate, onset, stop, duration = _q(rate, Hz), _q(onset, ms), _q(stop, ms), _q(duration, ms)
-    if candidates is None:
-        n = c.neurons
-        mask = (n["pair_index"] >= 0) & ~n["celltype"].isin(["sensory", *OUTPUTS, "RGN"])
-        candidates = np.flatnonzero(mask.to_numpy())
-    groups = candidate_groups(c, candidates)
+    groups = candidate_groups(c, _default_candidates(c) if candidates is None else candidates)
     outs = _outputs(c)
     net = _network(c, device, signs, np.concatenate([g for _, g in groups]))
     window = (onset, stop)
@@ -132,11 +135,7 @@ def silencing_screen(c, *, stimulus_modality="olfactory", candidates=None, rate=
     """
     rate, onset, stop, duration = _q(rate, Hz), _q(onset, ms), _q(stop, ms), _q(duration, ms)
     stim_sel = c.select(modality=stimulus_modality)
-    if candidates is None:
-        n = c.neurons
-        mask = (n["pair_index"] >= 0) & ~n["celltype"].isin(["sensory", *OUTPUTS, "RGN"])
-        candidates = np.flatnonzero(mask.to_numpy())
-    groups = candidate_groups(c, candidates)
+    groups = candidate_groups(c, _default_candidates(c) if candidates is None else candidates)
     outs = _outputs(c)
     net = _network(c, device, signs, stim_sel.indices)
     drive = sim.PoissonDrive(stim_sel, rate, start=onset, stop=stop, name=stimulus_modality)

@@ -47,17 +47,24 @@ def _cmd_experiment(args) -> int:
     from experiments.core import run_experiment
 
     options = {k: getattr(args, k) for k in ("trials", "seed", "device", "signs") if getattr(args, k) is not None}
-    for item in args.option or []:
-        if "=" not in item:
-            raise ValueError(f"--option {item!r}: expected NAME=VALUE")
-        k, v = item.split("=", 1)
-        options[k.strip()] = _literal(v.strip())
+    options.update(_options(args))
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     out = args.out or f"results/{args.config}{'_null' if args.null else ''}"
     res = run_experiment(args.config, c, out_dir=out, null=args.null, **options)
     print(res.summary)
     print(f"\ntables, runs and figures written to {out}/")
     return 0
+
+
+def _options(args) -> dict:
+    """``--option NAME=VALUE`` flags as a dict (values read as Python literals where possible)."""
+    options = {}
+    for item in args.option or []:
+        if "=" not in item:
+            raise ValueError(f"--option {item!r}: expected NAME=VALUE")
+        k, v = item.split("=", 1)
+        options[k.strip()] = _literal(v.strip())
+    return options
 
 
 def _literal(text: str):
@@ -119,12 +126,7 @@ def _cmd_protocol(args) -> int:
     """``larvasim run PROTOCOL``: a conditioning protocol on virtual larvae (experiments.learning)."""
     from experiments.learning import run_protocol
 
-    options = {}
-    for item in args.option or []:
-        if "=" not in item:
-            raise ValueError(f"--option {item!r}: expected NAME=VALUE")
-        k, v = item.split("=", 1)
-        options[k.strip()] = _literal(v.strip())
+    options = _options(args)
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     out = args.out or f"results/{args.config}.h5"
     run = run_protocol(args.config, c, n_larvae=args.trials or 20, seed=args.seed or 0,
