@@ -384,12 +384,7 @@ def _check_fraction_seed(fraction, seed):
 # --------------------------------------------------------------------------
 
 def _csv_err(path, msg, row=None, column=None) -> SignCSVError:
-    where = f"{path}"
-    if row is not None:
-        where += f": row {row + 1} (line {row + 2})"
-    if column is not None:
-        where += f", column '{column}'"
-    return SignCSVError(f"{where}: {msg}")
+    return SignCSVError(f"{_tx.csv_location(path, row, column)}: {msg}")
 
 
 def _parse_sign(text: str, path, row) -> int:

@@ -135,14 +135,21 @@ class TransmitterTableError(ValueError):
     """A transmitter table is malformed (message names file, row, column)."""
 
 
-def _err(path, msg: str, row: Optional[int] = None, column: Optional[str] = None):
+def csv_location(path, row: Optional[int] = None, column: Optional[str] = None) -> str:
+    """``"<file>: row R (line L), column 'C'"`` for error messages about CSV files.
+
+    ``row`` is the 0-based data row; lines count the header as line 1.
+    """
     where = f"{path}"
     if row is not None:
-        # row is the 0-based data row; line counts the header as line 1
         where += f": row {row + 1} (line {row + 2})"
     if column is not None:
         where += f", column '{column}'"
-    return TransmitterTableError(f"{where}: {msg}")
+    return where
+
+
+def _err(path, msg: str, row: Optional[int] = None, column: Optional[str] = None):
+    return TransmitterTableError(f"{csv_location(path, row, column)}: {msg}")
 
 
 def load_table(path: Union[str, os.PathLike, None] = None) -> pd.DataFrame:

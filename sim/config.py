@@ -126,13 +126,18 @@ def parse_stimulus(connectome, kind: str, spec: str):
     return _stimulus(connectome, kind, _split_spec(spec), f"--{kind} {spec!r}")
 
 
+def read_toml(path) -> dict:
+    """Parse a TOML file; unreadable or malformed files raise ``ValueError`` naming the file."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+
+
 def load_run_file(path) -> dict:
     """Read a TOML run file; unknown keys are an error naming the file and key."""
     path = Path(path)
-    try:
-        cfg = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    cfg = read_toml(path)
     unknown = set(cfg) - set(RUN_KEYS)
     if unknown:
         raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; known: {', '.join(RUN_KEYS)}")

@@ -85,11 +85,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
-
 import numpy as np
 import pandas as pd
 
@@ -560,13 +555,10 @@ class Sweep:
 
 def load_sweep_file(path) -> Sweep:
     """Read a sweep TOML file (a run file with a ``[sweep]`` table)."""
-    from .config import RUN_KEYS
+    from .config import RUN_KEYS, read_toml
 
     path = Path(path)
-    try:
-        cfg = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: {exc}") from exc
+    cfg = read_toml(path)
     sw = cfg.pop("sweep", None)
     if not isinstance(sw, dict):
         raise ValueError(f"{path}: no [sweep] table (a sweep file is a run file plus [sweep] with "
