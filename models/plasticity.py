@@ -66,7 +66,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from brian2 import Quantity, StateMonitor, Synapses, ms, second
+from brian2 import Quantity, StateMonitor, Synapses, get_unit, ms, second
 
 from .parameters import Parameter, ParameterSet
 
@@ -76,6 +76,7 @@ __all__ = [
     "VALENCE_FILE",
     "CompartmentMap",
     "DopaminePlasticity",
+    "PlasticPlan",
     "WeightHistory",
     "compare_maps",
     "compartment_letters",
@@ -556,6 +557,8 @@ class WeightHistory:
         divided by its initial sum (1 = unchanged).
     mbons : ndarray of int
         MBON neuron indices of the rows of ``relative``.
+    final : ndarray or None
+        ``[n_trials, n_synapses]`` weights at the end of each trial (SI).
     """
 
     pre: np.ndarray
@@ -565,6 +568,49 @@ class WeightHistory:
     values: np.ndarray | None
     relative: np.ndarray
     mbons: np.ndarray
+    final: np.ndarray | None = None
+
+
+@dataclass
+class PlasticPlan:
+    """The plastic KC -> MBON synapses and the constants of the rule, as plain arrays.
+
+    Made by :meth:`DopaminePlasticity.plan`; built into Brian2 objects by
+    :meth:`DopaminePlasticity.build` and simulated directly by the numba
+    engine (:func:`sim.engine_numba.simulate`, ``plasticity=``).
+
+    Attributes
+    ----------
+    pre, post : ndarray of int64
+        KC and MBON neuron index of every plastic synapse (Brian2's synapse order).
+    w0, w_max : ndarray of float
+        Initial weight and upper clip of every plastic synapse (SI: volt or siemens).
+    mod_pre, mod_syn : ndarray of int64
+        The modulation: MBIN neuron ``mod_pre[m]`` acts on plastic synapse
+        ``mod_syn[m]`` (Brian2's order of the modulation synapses).
+    eta, rho : float
+        Depression per MBIN spike (relative to ``w0``); homeostasis per MBON spike.
+    tau_e : float
+        Decay time constant of the eligibility trace (second).
+    trace : {"set", "add"}
+    windows : list of (start, stop) or None
+        Plastic periods in seconds from the trial start (None: always).
+    record_dt : float or None
+        Sampling interval of the weights (second); None: not recorded.
+    """
+
+    pre: np.ndarray
+    post: np.ndarray
+    w0: np.ndarray
+    w_max: np.ndarray
+    mod_pre: np.ndarray
+    mod_syn: np.ndarray
+    eta: float
+    tau_e: float
+    rho: float
+    trace: str = "set"
+    windows: list | None = None
+    record_dt: float | None = None
 
 
 def _windows_s(windows) -> list[tuple[float, float]] | None:
@@ -676,6 +722,7 @@ class DopaminePlasticity:
         self.history: WeightHistory | None = None
         self._modulated = None
         self._monitor = None
+        self._syn = None
         self.n_modulation = 0
 
     # -- helpers ---------------------------------------------------------------------
@@ -720,6 +767,47 @@ class DopaminePlasticity:
         ct = connectome.neurons["celltype"].to_numpy()
         return (ct[pre] == KC_TYPE) & modulated[post]
 
+    def plan(self, network, *, pre, post, count, sign) -> "PlasticPlan":
+        """The plastic synapses and the constants of the rule as plain arrays (SI units).
+
+        What :meth:`build` turns into Brian2 objects and what the numba engine
+        (:mod:`sim.engine_numba`) simulates directly: one description, two
+        simulators.
+
+        Parameters
+        ----------
+        network : sim.Network
+            Supplies ``connectome`` and ``model``.
+        pre, post, count, sign : arrays
+            The plastic connections (KC, MBON, synapse count, presynaptic sign).
+
+        Returns
+        -------
+        PlasticPlan
+        """
+        if np.any(np.asarray(sign) < 0):
+            raise ValueError(f"{int(np.sum(np.asarray(sign) < 0))} plastic KC->MBON connection(s) have an "
+                             "inhibitory presynaptic sign; the rule needs excitatory KCs (acetylcholine)")
+        self._prepare(network.connectome)
+        model = network.model
+        p = self.parameters
+        pre = np.asarray(pre, dtype=np.int64)
+        post = np.asarray(post, dtype=np.int64)
+        w0 = np.asarray(model.synaptic_weights(count, np.ones(len(count))), dtype=float)
+        # modulation: MBIN spike -> every plastic synapse onto its compartment's MBONs (same delay)
+        mi, mj = [], []
+        for d, mbons in self.targets.items():
+            k = np.flatnonzero(np.isin(post, mbons))
+            mi.append(np.full(len(k), d, dtype=np.int64))
+            mj.append(k.astype(np.int64))
+        record_dt = None if self.record is None else float(self.record_dt / second)
+        return PlasticPlan(
+            pre=pre, post=post, w0=w0, w_max=w0 * float(p["w_max"].value),
+            mod_pre=np.concatenate(mi) if mi else np.zeros(0, np.int64),
+            mod_syn=np.concatenate(mj) if mj else np.zeros(0, np.int64),
+            eta=float(p["eta"].value), tau_e=float(p["tau_e"].value / second), rho=float(p["rho"].value),
+            trace=self.trace, windows=None if self.windows is None else list(self.windows), record_dt=record_dt)
+
     def build(self, network, *, pre, post, count, sign, clock):
         """Create the Brian2 objects (called by :class:`sim.Network`).
 
@@ -729,12 +817,8 @@ class DopaminePlasticity:
             ``[(plastic synapses, pre, post, initial weights), modulation
             synapses, (weight monitor)]``.
         """
-        if np.any(np.asarray(sign) < 0):
-            raise ValueError(f"{int(np.sum(np.asarray(sign) < 0))} plastic KC->MBON connection(s) have an "
-                             "inhibitory presynaptic sign; the rule needs excitatory KCs (acetylcholine)")
-        self._prepare(network.connectome)
+        plan = self.plan(network, pre=pre, post=post, count=count, sign=sign)
         model = network.model
-        p = self.parameters
         kw = model.synapses_kwargs("excitatory")
         unit = model.synapse_model.split(":")[1].strip()
         syn_model = (f"w : {unit}\nw0 : {unit} (constant)\nw_max : {unit} (constant)\n"
@@ -742,42 +826,38 @@ class DopaminePlasticity:
         trace_code = ("elig = 1" if self.trace == "set"
                       else "elig = elig * exp(-(t - t_elig) / tau_e) + 1")
         gate = self._gate()
-        ns = {"eta": float(p["eta"].value), "tau_e": p["tau_e"].value, "rho": float(p["rho"].value)}
-        on_post = f"w = w + {gate} * rho * (w0 - w)" if float(p["rho"].value) > 0 else None
+        ns = {"eta": plan.eta, "tau_e": plan.tau_e * second, "rho": plan.rho}
+        on_post = f"w = w + {gate} * rho * (w0 - w)" if plan.rho > 0 else None
         syn = Synapses(network.group, network.group, model=syn_model,
                        on_pre=f"{kw['on_pre']}\n{trace_code}\nt_elig = t", on_post=on_post,
                        delay=kw["delay"], namespace=ns, clock=clock, name="plastic_kc_mbon")
-        syn.connect(i=np.asarray(pre, dtype=np.int64), j=np.asarray(post, dtype=np.int64))
-        w0 = model.synaptic_weights(count, np.ones(len(count)))
-        syn.w = w0
-        syn.w0 = w0
-        syn.w_max = w0 * float(p["w_max"].value)
-        # modulation: MBIN spike -> every plastic synapse onto its compartment's MBONs (same delay)
-        mi, mj = [], []
-        for d, mbons in self.targets.items():
-            k = np.flatnonzero(np.isin(post, mbons))
-            mi.append(np.full(len(k), d, dtype=np.int64))
-            mj.append(k.astype(np.int64))
-        mi = np.concatenate(mi) if mi else np.zeros(0, np.int64)
-        mj = np.concatenate(mj) if mj else np.zeros(0, np.int64)
+        syn.connect(i=plan.pre, j=plan.post)
+        w_unit = get_unit(syn.w.dim)
+        syn.w = plan.w0 * w_unit
+        syn.w0 = plan.w0 * w_unit
+        syn.w_max = plan.w_max * w_unit
         mod = Synapses(network.group, syn, model="", namespace=ns, clock=clock, delay=kw["delay"],
                        on_pre=(f"w_post = clip(w_post - {gate} * eta * w0_post * elig_post"
                                f" * exp(-(t - t_elig_post) / tau_e), 0 * w0_post, w_max_post)"),
                        name="plastic_kc_mbon_modulation")
-        if len(mi):
-            mod.connect(i=mi, j=mj)
+        if len(plan.mod_pre):
+            mod.connect(i=plan.mod_pre, j=plan.mod_syn)
         mod.pre.order = 0  # after the KC pathway (order -1), before homeostasis (order +1)
         objs = [mod]
-        self._pre, self._post = np.asarray(pre, np.int64), np.asarray(post, np.int64)
-        self._w0 = np.asarray(w0, dtype=float)
+        self._syn = syn
         self._monitor = None
         if self.record is not None:
             self._monitor = StateMonitor(syn, "w", record=True, dt=self.record_dt, name="plastic_kc_mbon_w")
             objs.append(self._monitor)
-        self._trial_values = []
+        self._start(plan)
+        return [(syn, plan.pre, plan.post, plan.w0.copy()), *objs]
+
+    def _start(self, plan: "PlasticPlan"):
+        """Forget the history of earlier builds; remember the plastic synapses of this one."""
+        self._pre, self._post, self._w0 = plan.pre, plan.post, np.asarray(plan.w0, dtype=float)
+        self._trial_values, self._trial_rel, self._trial_final = [], [], []
         self.history = None
-        self.n_modulation = len(mi)
-        return [(syn, pre, post, self._w0.copy()), *objs]
+        self.n_modulation = len(plan.mod_pre)
 
     def collect(self, network, trial: int) -> dict:
         """Weights of the trial that just ran (called by :class:`sim.Network` after each trial).
@@ -789,27 +869,60 @@ class DopaminePlasticity:
             (summed weight onto each MBON relative to its initial sum), or
             ``{}`` when nothing is recorded.
         """
-        if self._monitor is None:
+        if self._syn is None:  # nothing was built (disabled, or no plastic synapse)
             return {}
+        final = np.array(self._syn.w_[:], dtype=float, copy=True)
+        if self._monitor is None:
+            return self.summarise_trial(None, np.zeros(0), trial, final)
         w = np.array(self._monitor.w_[:], dtype=float, copy=True)  # [n_syn, n_times], SI (a copy: the
         # monitor reuses its buffer in the next trial)
-        t_ms = np.asarray(self._monitor.t[:] / ms, dtype=float)
+        return self.summarise_trial(w, np.asarray(self._monitor.t[:] / ms, dtype=float), trial, final)
+
+    def summarise_trial(self, w: np.ndarray | None, t_ms: np.ndarray, trial: int, final=None) -> dict:
+        """Store one trial's weights in :attr:`history`; return what goes into the results.
+
+        Called for every trial by :meth:`collect` (Brian2 devices) and by
+        :class:`sim.Network` with the numba engine's weights.
+
+        Parameters
+        ----------
+        w : ndarray or None
+            ``[n_synapses, n_times]`` plastic weights (SI) sampled at ``t_ms``
+            (None when the rule records nothing).
+        t_ms : ndarray
+            Sample times (ms from the trial start).
+        trial : int
+            Trial number (0 starts a new history).
+        final : ndarray, optional
+            ``[n_synapses]`` weights at the end of the trial.
+
+        Returns
+        -------
+        dict
+            ``{"kc_mbon_w": (MBON indices, times_ms, values [n_mbons, n_times], "1")}``,
+            or ``{}`` when the rule records nothing.
+        """
+        if trial == 0:
+            self._trial_values, self._trial_rel, self._trial_final = [], [], []
         mbons = np.unique(self._post)
         pos = np.searchsorted(mbons, self._post)
+        w = np.zeros((len(self._post), 0)) if w is None else w
         tot = np.zeros((len(mbons), w.shape[1]))
         np.add.at(tot, pos, w)
         base = np.zeros(len(mbons))
         np.add.at(base, pos, self._w0)
         rel = tot / np.where(base > 0, base, 1.0)[:, None]
-        if trial == 0:
-            self._trial_values = []
-            self._trial_rel = []
         self._trial_rel.append(rel)
         if self.record == "synapses":
             self._trial_values.append(w)
+        if final is not None:
+            self._trial_final.append(np.asarray(final, dtype=float))
         self.history = WeightHistory(self._pre, self._post, self._w0, t_ms,
                                      np.stack(self._trial_values) if self._trial_values else None,
-                                     np.stack(self._trial_rel), mbons)
+                                     np.stack(self._trial_rel), mbons,
+                                     np.stack(self._trial_final) if self._trial_final else None)
+        if self.record is None:
+            return {}
         return {"kc_mbon_w": (mbons, t_ms, rel, "1")}
 
     # -- description ---------------------------------------------------------------------

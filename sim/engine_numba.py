@@ -80,25 +80,32 @@ compiled once (about 10 s each) and cached on disk (``cache=True``, in
 ``sim/__pycache__`` or ``$NUMBA_CACHE_DIR``); a new process loads them in
 well under a second.
 
+Plasticity
+----------
+With ``plasticity`` (a :class:`models.plasticity.PlasticPlan`), the plastic
+KC -> MBON synapses, the MBIN modulation and the MBON homeostasis run as
+Brian2 runs the objects of :meth:`models.plasticity.DopaminePlasticity.build`
+(its scheduling: ``when``, then ``order``, then name): in the synapse slot of
+a step, the plastic pathway (``g += w`` unless refractory, then the KC trace
+``elig``/``t_elig``; its name sorts before ``synapses_excitatory``), the static
+pathways, the modulation (order 0: for each MBIN spike, ascending, for each of
+its synapses in order, ``w = clip(w - eta_g ((w0 elig) exp((1/tau_e) (-(t -
+t_elig)))), 0, w_max)``, the expression Brian2 generates) and the homeostasis
+(order 1, no delay: ``w += rho_g ((-w) + w0)`` for the MBONs spiking in this
+step); ``eta_g``/``rho_g`` are 0 outside the plastic windows. Weights are
+sampled at the start of every ``record_dt``. Spikes equal Brian2's; weights
+equal C++ standalone's and, on the numpy target, agree to the last bit or one
+unit in the last place: NumPy's own ``exp`` (AVX-512) and libm's, which the
+engine (like C++) uses, differ in the last bit for about 1 argument in 20.
+
 Seam with :class:`sim.Network`
 ------------------------------
-:func:`simulate` takes what :class:`sim.Network` already holds; for
-``device="numba"`` its :meth:`~sim.Network.run` would do::
-
-    pre, post, count, sgn = self._edges
-    fast = sgn != 0
-    w = np.asarray(self.model.synaptic_weights(count[fast], sgn[fast]), float)  # SI
-    out_off, all_off = self._silenced(silences)
-    w[out_off[pre[fast]] | all_off[post[fast]]] = 0.0          # silencing (x weight_scale)
-    out = simulate(self.model, self.n_neurons, pre[fast], post[fast], w, cleaned, n_steps,
-                   drive_weight=self.drive_weight, inhibitory=sgn[fast] < 0,
-                   cell_classes=cell_classes(self.connectome), record=self.recorded,
-                   record_states=self._record_states)
-    trial, node, t_ms = out.concatenated()     # -> Results(trial, node, t_ms, ...)
-    out.states                                 # {var: (idx, t_ms, values)} -> Results(states=)
-
-``cleaned`` are the trial inputs as :meth:`~sim.Network.run` cleans them.
-Plasticity is not simulated: refuse ``device="numba"`` with ``plasticity``.
+``Network(device="numba")`` passes what it already holds: the static
+connections (edges with a sign, minus the plastic ones), their weights
+(``model.synaptic_weights``, silenced ones 0, times ``weight_scale``), the
+cleaned trial inputs, the drive weight, the cell classes, the recorded
+neurons and state variables and the rule's :class:`~models.plasticity.PlasticPlan`
+with the trial's starting plastic weights (see ``Network._run_numba``).
 
 Examples
 --------
@@ -117,7 +124,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-__all__ = ["SUPPORTED", "EngineOutput", "simulate", "state_variables"]
+__all__ = ["SUPPORTED", "EngineOutput", "PlasticOutput", "simulate", "state_variables"]
 
 #: Models (registry name -> integration method) that the engine reproduces.
 SUPPORTED = {"current_lif": "linear", "conductance_lif": "euler"}
@@ -132,6 +139,28 @@ _LASTSPIKE0_S = -1e4
 def state_variables(model) -> tuple[str, ...]:
     """Names of the state variables the engine can record for ``model``."""
     return _STATE_VARS[_check_model(model)]
+
+
+@dataclass
+class PlasticOutput:
+    """Plastic weights of the trials run by :func:`simulate` (SI units).
+
+    Attributes
+    ----------
+    final : ndarray
+        ``[trials, n_plastic]`` weights at the end of each trial.
+    samples : ndarray
+        ``[trials, n_plastic, n_samples]`` weights at the start of the steps
+        ``0, every, 2 every, ...`` (``every = record_dt / dt``), as a Brian2
+        ``StateMonitor`` with ``dt=record_dt`` samples them; empty without
+        ``record_dt``.
+    t_ms : ndarray
+        Sample times (ms).
+    """
+
+    final: np.ndarray
+    samples: np.ndarray
+    t_ms: np.ndarray
 
 
 @dataclass
@@ -153,12 +182,15 @@ class EngineOutput:
         ``values`` of shape ``(trials, len(indices), n_steps)`` in SI units,
         sampled at the start of each step (as ``StateMonitor``), ``t_ms`` the
         sampling times.
+    plastic : PlasticOutput or None
+        Plastic weights, when run with ``plasticity``.
     """
 
     spikes: list
     dt: float
     n_steps: int
     states: dict = field(default_factory=dict)
+    plastic: PlasticOutput | None = None
 
     @property
     def n_trials(self) -> int:
@@ -299,9 +331,89 @@ def _refractory_begin(k, until, refr, n_refr):
     return m
 
 
+# --------------------------------------------------------------------------- plasticity (shared by the kernels)
+@njit(cache=True, nogil=True, inline="always")
+def _plastic_on(t, ints, win):
+    """Brian2's gate ``int((t >= a) & (t < b) or ...)`` of the plasticity windows (``ints[1]``: always)."""
+    if ints[1] != 0:
+        return True
+    for r in range(win.shape[0]):
+        if t >= win[r, 0] and t < win[r, 1]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _record_weights(k, ints, pw, w_rec):
+    """Sample the plastic weights at the start of step ``k`` (a StateMonitor with its own clock)."""
+    every = ints[2]
+    if every > 0 and k % every == 0:
+        s = k // every
+        if s < w_rec.shape[1]:
+            for x in range(pw.shape[0]):
+                w_rec[x, s] = pw[x]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _trace(s, t, elig, t_elig, ints, inv_tau):
+    """A KC spike reaches plastic synapse ``s``: ``elig = 1`` or ``elig = 1 + elig exp(-(t - t_elig)/tau_e)``."""
+    if ints[0] != 0:
+        elig[s] = 1.0 + (elig[s] * np.exp(inv_tau * (-(t - t_elig[s]))))
+    else:
+        elig[s] = 1.0
+    t_elig[s] = t
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _modulate(t, row, n_src, pl, pw, elig, t_elig):
+    """MBIN spikes ``row[:n_src]`` reach their plastic synapses: Brian2's generated update, one by one::
+
+        w = clip(w - (eta_gated * ((w0 * elig) * exp((1/tau_e) * (-(t - t_elig))))), 0.0, w_max)
+    """
+    m_ptr, m_syn, p_w0, p_wmax, win, par, ints = pl[3], pl[4], pl[7], pl[8], pl[9], pl[10], pl[11]
+    eg = -1.0
+    for a in range(n_src):
+        src = row[a]
+        lo = m_ptr[src]
+        hi = m_ptr[src + 1]
+        if lo == hi:
+            continue
+        if eg < 0.0:
+            eg = par[0] if _plastic_on(t, ints, win) else 0.0
+        for e in range(lo, hi):
+            x = m_syn[e]
+            y = pw[x] - (eg * ((p_w0[x] * elig[x]) * np.exp(par[1] * (-(t - t_elig[x])))))
+            if y < 0.0:
+                y = 0.0
+            if y > p_wmax[x]:
+                y = p_wmax[x]
+            pw[x] = y
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _homeostasis(t, row, n_src, pl, pw):
+    """MBON spikes ``row[:n_src]`` of this step (no delay): ``w += (rho gated) * ((-w) + w0)``."""
+    h_ptr, h_syn, p_w0, win, par, ints = pl[5], pl[6], pl[7], pl[9], pl[10], pl[11]
+    if par[2] == 0.0:  # rho = 0: Brian2 builds no post pathway
+        return
+    rg = -1.0
+    for a in range(n_src):
+        src = row[a]
+        lo = h_ptr[src]
+        hi = h_ptr[src + 1]
+        if lo == hi:
+            continue
+        if rg < 0.0:
+            rg = par[2] if _plastic_on(t, ints, win) else 0.0
+        for e in range(lo, hi):
+            x = h_syn[e]
+            pw[x] = pw[x] + (rg * ((-pw[x]) + p_w0[x]))
+
+
 @njit(cache=True, nogil=True)
 def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
-                       indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap):
+                       indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap,
+                       pl, pw, w_rec, dt_):
     """One trial of CurrentLIF (method "linear"); returns (neurons, steps) of the spikes.
 
     ``until[i]``: first step at which ``i`` is not refractory (``k_spike +
@@ -373,10 +485,17 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
     m = 0
     cur = 0
     n_rec = rec_nrn.shape[0]
+    p_ptr, p_syn, p_post, ints = pl[0], pl[1], pl[2], pl[11]
+    inv_tau = pl[10][1]
+    plastic = pw.shape[0] > 0
+    elig = np.zeros(pw.shape[0])
+    t_elig = np.zeros(pw.shape[0])
     for k in range(n_steps):
         for r in range(n_rec):
             q = slot[rec_nrn[r]]
             rec_out[r, k] = v[q] if rec_var[r] == 0 else g[q]
+        if plastic:
+            _record_weights(k, ints, pw, w_rec)
         if not fixed:
             n_refr = _refractory_begin(k, until, refr, n_refr)
         # state update and threshold of the active neurons (vectorised)
@@ -434,7 +553,20 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
                     n_refr += 1
                 spk_n, spk_k, m = _push_record(spk_n, spk_k, m, i, k)
         ring_n[slot_in] = ns
-        # synaptic effects whose delay has elapsed (g is write-protected while refractory)
+        # synaptic effects whose delay has elapsed (g is write-protected while refractory), in
+        # Brian2's order: plastic KC -> MBON pathway, static pathway, modulation, homeostasis
+        t = k * dt_
+        if plastic:
+            for a in range(ring_n[cur]):
+                src = ring[cur, a]
+                for e in range(p_ptr[src], p_ptr[src + 1]):
+                    x = p_syn[e]
+                    j = p_post[x]
+                    if k >= until[j]:
+                        if slot[j] >= n_act:
+                            n_act = _wake(j, slot, who, n_act)
+                        g[slot[j]] += pw[x]
+                    _trace(x, t, elig, t_elig, ints, inv_tau)
         for a in range(ring_n[cur]):
             src = ring[cur, a]
             for e in range(indptr[src], indptr[src + 1]):
@@ -443,6 +575,9 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
                     if slot[j] >= n_act:
                         n_act = _wake(j, slot, who, n_act)
                     g[slot[j]] += w[e]
+        if plastic:
+            _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
+            _homeostasis(t, ring[slot_in], ns, pl, pw)
         ring_n[cur] = 0
         cur = (cur + 1) % L
         # drive events of this step (v is write-protected while refractory)
@@ -464,7 +599,7 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
 def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_L, E_L, V_th, V_reset,
                            delta_g_a, E_e, E_i, E_a, dt, l_a, l_e, l_i,
                            indptr_e, post_e, w_e, indptr_i, post_i, w_i, D, ev_ptr, ev_nrn, w_drive,
-                           rec_var, rec_nrn, rec_out, cap):
+                           rec_var, rec_nrn, rec_out, cap, pl, pw, w_rec):
     """One trial of ConductanceAdaptiveLIF (method "euler"); returns (neurons, steps) of the spikes.
 
     As :func:`_current_lif_trial`; only ``v`` is frozen (at ``V_reset``)
@@ -494,11 +629,18 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
     m = 0
     cur = 0
     n_rec = rec_nrn.shape[0]
+    p_ptr, p_syn, p_post, ints = pl[0], pl[1], pl[2], pl[11]
+    inv_tau = pl[10][1]
+    plastic = pw.shape[0] > 0
+    elig = np.zeros(pw.shape[0])
+    t_elig = np.zeros(pw.shape[0])
     for k in range(n_steps):
         for r in range(n_rec):
             j = rec_nrn[r]
             rv = rec_var[r]
             rec_out[r, k] = v[j] if rv == 0 else (ge[j] if rv == 1 else (gi_[j] if rv == 2 else ga[j]))
+        if plastic:
+            _record_weights(k, ints, pw, w_rec)
         n_refr = _refractory_begin(k, until, refr, n_refr)
         cnt = 0
         for i in range(n):
@@ -531,7 +673,16 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
                 n_refr += 1
                 spk_n, spk_k, m = _push_record(spk_n, spk_k, m, i, k)
         ring_n[slot_in] = ns
-        # conductances are not (unless refractory): input is never dropped
+        # conductances are not (unless refractory): input is never dropped. Brian2's order: plastic
+        # KC -> MBON pathway, static excitatory, static inhibitory, modulation, homeostasis
+        t = k * dt
+        if plastic:
+            for a in range(ring_n[cur]):
+                src = ring[cur, a]
+                for e in range(p_ptr[src], p_ptr[src + 1]):
+                    x = p_syn[e]
+                    ge[p_post[x]] += pw[x]
+                    _trace(x, t, elig, t_elig, ints, inv_tau)
         for a in range(ring_n[cur]):
             src = ring[cur, a]
             for e in range(indptr_e[src], indptr_e[src + 1]):
@@ -540,6 +691,9 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
             src = ring[cur, a]
             for e in range(indptr_i[src], indptr_i[src + 1]):
                 gi_[post_i[e]] += w_i[e]
+        if plastic:
+            _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
+            _homeostasis(t, ring[slot_in], ns, pl, pw)
         ring_n[cur] = 0
         cur = (cur + 1) % L
         for e in range(ev_ptr[k], ev_ptr[k + 1]):
@@ -579,11 +733,11 @@ def _prepare_current_lif(model, n, dt, init, csr, D, w_drive):
     indptr, post, w = csr[0]
     state0 = (np.ascontiguousarray(_si(init["v"])), np.ascontiguousarray(_si(init["g"])))
 
-    def run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps):
+    def run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps, pl, pw, w_rec):
         return _current_lif_trial(n_steps, state0[0], state0[1], R, until0, u_ext, cst, float(e2), float(c8),
                                   float(e9), float(v_rest), float(_si(p["v_th"].value)),
                                   float(_si(p["v_reset"].value)), indptr, post, w, D, ev_ptr, ev_nrn,
-                                  float(w_drive), rec_var, rec_nrn, rec_out, cap)
+                                  float(w_drive), rec_var, rec_nrn, rec_out, cap, pl, pw, w_rec, float(dt))
     return run
 
 
@@ -598,21 +752,86 @@ def _prepare_conductance_lif(model, n, dt, init, csr, D, w_drive):
            ("v", "g_e", "g_i", "g_a", "I_ext", "C_m", "g_L", "E_L", "V_th", "V_reset", "delta_g_a")}
     (ip_e, po_e, w_e), (ip_i, po_i, w_i) = csr
 
-    def run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps):
+    def run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps, pl, pw, w_rec):
         return _conductance_lif_trial(
             n_steps, arr["v"], arr["g_e"], arr["g_i"], arr["g_a"], R, until0, arr["I_ext"], arr["C_m"],
             arr["g_L"], arr["E_L"], arr["V_th"], arr["V_reset"], arr["delta_g_a"],
             float(_si(p["E_e"].value)), float(_si(p["E_i"].value)), float(_si(p["E_a"].value)), float(dt),
             float(l_a), float(l_e), float(l_i), ip_e, po_e, w_e, ip_i, po_i, w_i, D, ev_ptr, ev_nrn,
-            float(w_drive), rec_var, rec_nrn, rec_out, cap)
+            float(w_drive), rec_var, rec_nrn, rec_out, cap, pl, pw, w_rec)
     return run
+
+
+def _by_source(n, src):
+    """CSR over neurons: for each neuron, the positions ``x`` with ``src[x]`` equal to it, in order."""
+    order = np.argsort(src, kind="stable")
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=ptr[1:])
+    return ptr, np.ascontiguousarray(order, dtype=np.int64)
+
+
+def _calc_timestep(t, dt):
+    """Brian2's ``Clock._calc_timestep``: steps of ``dt`` to ``t``, exact within 1e-4 dt, else rounded up."""
+    i = np.int64(np.round(t / dt))
+    if i * dt == t or abs(i * dt - t) / dt <= 1e-4:
+        return int(i)
+    return int(np.ceil(t / dt))
+
+
+
+def _plastic_tables(plan, n, dt, n_steps):
+    """The kernels' plasticity tuple from a :class:`models.plasticity.PlasticPlan` (or none).
+
+    Returns ``(pl, n_samples, t_ms)``: ``pl = (p_ptr, p_syn, p_post, m_ptr, m_syn, h_ptr,
+    h_syn, w0, w_max, windows, [eta, 1/tau_e, rho], [trace_add, always, record_every])``.
+    """
+    i64 = np.int64
+    if plan is None:
+        empty = np.zeros(0, i64)
+        zptr = np.zeros(n + 1, i64)
+        pl = (zptr, empty, empty, zptr, empty, zptr, empty, np.zeros(0), np.zeros(0), np.zeros((0, 2)),
+              np.zeros(3), np.zeros(3, i64))
+        return pl, 0, np.zeros(0)
+    pre = np.asarray(plan.pre, dtype=i64).ravel()
+    post = np.asarray(plan.post, dtype=i64).ravel()
+    w0 = np.ascontiguousarray(_si(plan.w0), dtype=np.float64).ravel()
+    w_max = np.ascontiguousarray(_si(plan.w_max), dtype=np.float64).ravel()
+    mod_pre = np.asarray(plan.mod_pre, dtype=i64).ravel()
+    mod_syn = np.asarray(plan.mod_syn, dtype=i64).ravel()
+    if not (pre.shape == post.shape == w0.shape == w_max.shape) or mod_pre.shape != mod_syn.shape:
+        raise ValueError("plasticity: pre, post, w0, w_max (and mod_pre, mod_syn) must have equal lengths")
+    for name, a, hi in (("pre", pre, n), ("post", post, n), ("mod_pre", mod_pre, n), ("mod_syn", mod_syn, len(pre))):
+        if a.size and (a.min() < 0 or a.max() >= hi):
+            raise IndexError(f"plasticity: {name} must lie in [0, {hi})")
+    if plan.trace not in ("set", "add"):
+        raise ValueError(f"plasticity: trace must be 'set' or 'add', got {plan.trace!r}")
+    if not plan.tau_e > 0:
+        raise ValueError("plasticity: tau_e must be positive")
+    p_ptr, p_syn = _by_source(n, pre)  # Brian2's SpikeQueue: synapses by source, stable
+    m_ptr, m_ord = _by_source(n, mod_pre)
+    h_ptr, h_syn = _by_source(n, post)  # the post pathway (homeostasis): synapses by MBON
+    win = np.zeros((0, 2)) if plan.windows is None else np.asarray(plan.windows, dtype=np.float64).reshape(-1, 2)
+    every = n_samples = 0
+    t_ms = np.zeros(0)
+    if plan.record_dt is not None:
+        rdt = float(plan.record_dt)
+        every = int(round(rdt / dt))
+        if every < 1 or abs(every * dt - rdt) > 1e-4 * dt:
+            raise NotImplementedError(f"the numba engine samples plastic weights every whole number of steps; "
+                                      f"record_dt = {rdt} s is not a multiple of dt = {dt} s")
+        n_samples = _calc_timestep(n_steps * dt, rdt)
+        t_ms = (np.arange(n_samples) * rdt) / 1e-3  # StateMonitor.t / ms
+    par = np.array([float(plan.eta), 1.0 / float(plan.tau_e), float(plan.rho)])
+    ints = np.array([plan.trace == "add", plan.windows is None, every], dtype=i64)
+    pl = (p_ptr, p_syn, post, m_ptr, np.ascontiguousarray(mod_syn[m_ord]), h_ptr, h_syn, w0, w_max, win, par, ints)
+    return pl, n_samples, t_ms
 
 
 # --------------------------------------------------------------------------- public API
 def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, *, drive_weight,
              inhibitory=None, cell_classes=None, initial: Mapping[str, object] | None = None, record=None,
              record_states: Mapping[str, Sequence[int]] | None = None,
-             threads: int | None = None) -> EngineOutput:
+             threads: int | None = None, plasticity=None, plastic_weights=None) -> EngineOutput:
     """Run one trial per element of ``inputs`` on the network; spikes as Brian2 gives them.
 
     Parameters
@@ -658,6 +877,19 @@ def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, 
         ``{var: neuron indices}``; ``var`` one of :func:`state_variables`.
     threads : int, optional
         Trials run at once (default: the number of cores).
+    plasticity : models.plasticity.PlasticPlan, optional
+        Plastic KC -> MBON synapses and the dopaminergic rule
+        (:meth:`models.plasticity.DopaminePlasticity.plan`); they are not part
+        of ``pre``/``post``/``weights``. Simulated as Brian2 runs the objects
+        of :meth:`~models.plasticity.DopaminePlasticity.build`: within a step
+        the plastic pathway's input (and trace update) comes before the static
+        synapses' input, then the MBIN modulation, then the homeostasis of the
+        MBONs spiking in that step; weights are sampled every ``record_dt``
+        at the start of a step. Every trial starts from ``plastic_weights``.
+    plastic_weights : array, optional
+        Weights of the plastic synapses at the start of every trial (SI;
+        default ``plasticity.w0``; silencing and ``weight_scale`` set them,
+        leaving ``w0`` and ``w_max`` as built, as in Brian2).
 
     Returns
     -------
@@ -707,8 +939,14 @@ def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, 
     rec_var = np.concatenate([np.full(len(i), names.index(v), np.int64) for v, i in rec_idx.items()] + [np.zeros(0, np.int64)])
     rec_nrn = np.concatenate(list(rec_idx.values()) + [np.zeros(0, np.int64)])
 
+    pl, n_samples, w_t_ms = _plastic_tables(plasticity, n, dt, n_steps)
+    pw0 = pl[7] if plastic_weights is None else np.array(_si(plastic_weights), dtype=np.float64).ravel()
+    if pw0.shape != pl[7].shape:
+        raise ValueError(f"plastic_weights must have one value per plastic synapse ({len(pl[7])}), got {pw0.shape}")
+
     if n == 0:
-        outs = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, n_steps))) for _ in inputs]
+        outs = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, n_steps)), np.zeros(0),
+                 np.zeros((0, 0))) for _ in inputs]
     else:
         prepare = _prepare_current_lif if name == "current_lif" else _prepare_conductance_lif
         run = prepare(model, n, dt, init, csr, D, float(_si(drive_weight)))
@@ -717,8 +955,10 @@ def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, 
         def one(ev):
             ev_ptr, ev_nrn = _events_csr(ev, n, n_steps)
             rec_out = np.zeros((len(rec_nrn), n_steps))
-            i, k = run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps)
-            return i, k, rec_out
+            pw = pw0.copy()
+            w_rec = np.zeros((len(pw), n_samples))
+            i, k = run(R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps, pl, pw, w_rec)
+            return i, k, rec_out, pw, w_rec
 
         threads = max(1, min(len(inputs), threads or os.cpu_count() or 1))
         if threads == 1:
@@ -731,11 +971,16 @@ def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, 
     if record is not None:
         keep = np.zeros(n, dtype=bool)
         keep[np.asarray(getattr(record, "indices", record), dtype=np.int64)] = True
-    spikes = [(i, k) if keep is None else (i[keep[i]], k[keep[i]]) for i, k, _ in outs]
+    spikes = [(i, k) if keep is None else (i[keep[i]], k[keep[i]]) for i, k, *_ in outs]
     states, start = {}, 0
     t_ms = np.arange(n_steps) * dt / 1e-3
     for var, idx in rec_idx.items():
         values = np.stack([o[2][start:start + len(idx)] for o in outs]) if outs else np.zeros((0, len(idx), n_steps))
         states[var] = (idx, t_ms, values)
         start += len(idx)
-    return EngineOutput(spikes, dt, n_steps, states)
+    plastic = None
+    if plasticity is not None:
+        plastic = PlasticOutput(final=np.stack([o[3] for o in outs]) if outs else np.zeros((0, len(pw0))),
+                                samples=np.stack([o[4] for o in outs]) if outs else np.zeros((0, len(pw0), 0)),
+                                t_ms=w_t_ms)
+    return EngineOutput(spikes, dt, n_steps, states, plastic)

@@ -154,8 +154,8 @@ class Network:
         project per process at a time, so running a second standalone network
         rebuilds when the first is used again. ``"numba"``: larvasim's own
         engine (:mod:`sim.engine_numba`), spike for spike identical to Brian2
-        for the same input events and about 10x faster than C++ standalone;
-        no plasticity yet.
+        for the same input events (plasticity included) and about 10x faster
+        than C++ standalone; no compiler needed.
     drive_weight : Quantity (volt), optional
         Jump of ``v`` per drive event; default ``poisson_weight_factor x w_syn``
         (68.75 mV, Shiu et al. 2024) for the current LIF, 100 mV otherwise --
@@ -196,9 +196,6 @@ class Network:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
         if weight_mode not in WEIGHT_MODES:
             raise ValueError(f"weight_mode must be one of {WEIGHT_MODES}, got {weight_mode!r}")
-        if device == "numba" and plasticity is not None:
-            raise ValueError("the numba engine does not simulate plasticity yet; use device='numpy', "
-                             "'cython' or 'cpp_standalone' with plasticity")
         self.connectome = connectome
         self.plasticity = plasticity
         self.model: NeuronModel = get_model(model) if isinstance(model, str) else model
@@ -252,8 +249,7 @@ class Network:
         self.group = self.model.neuron_group(n, cell_classes=cell_classes(self.connectome), name="brain", **clk)
         self.pathways = []
         # edges handed to a plasticity rule (e.g. KC -> MBON) form their own pathway
-        plastic = (self.plasticity.plastic_edges(self.connectome, pre, post) & (sgn != 0)
-                   if self.plasticity is not None else np.zeros(len(pre), dtype=bool))
+        plastic = self._plastic_mask()
         fast = (sgn != 0) & ~plastic
         kinds = [("excitatory", fast)] if self.model.shared_pathway else [
             ("excitatory", fast & (sgn > 0)), ("inhibitory", fast & (sgn < 0))]
@@ -301,6 +297,13 @@ class Network:
         self.net = BrianNetwork(*objs)
 
     # -- C++ standalone ------------------------------------------------------------------
+    def _plastic_mask(self) -> np.ndarray:
+        """Which edges the plasticity rule takes (e.g. KC -> MBON); none without a rule."""
+        pre, post, _, sgn = self._edges
+        if self.plasticity is None:
+            return np.zeros(len(pre), dtype=bool)
+        return self.plasticity.plastic_edges(self.connectome, pre, post) & (sgn != 0)
+
     def _standalone_dir(self, n_steps, targets) -> Path:
         blob = json.dumps({"net": {k: v for k, v in self.describe().items() if k != "connectome"},
                            "key": self.connectome.provenance.get("cache_key"), "n_steps": n_steps,
@@ -387,25 +390,41 @@ class Network:
         return drives, silences
 
     def _run_numba(self, inputs, silences, n_steps, weight_scale):
-        """All trials on the numba engine (:mod:`sim.engine_numba`), same semantics as Brian2."""
+        """All trials on the numba engine (:mod:`sim.engine_numba`), same semantics as Brian2.
+
+        Returns the engine's output and the plastic-weight states for the results.
+        """
         from .engine_numba import simulate
 
         pre, post, count, sgn = self._edges
-        fast = sgn != 0
+        plastic = self._plastic_mask()
+        fast = (sgn != 0) & ~plastic
+        factor = self._scale_of(weight_scale)
         w = np.asarray(self.model.synaptic_weights(count[fast], sgn[fast]), dtype=float)
         if weight_scale is not None:
-            if isinstance(weight_scale, dict):
-                kind = np.where(sgn[fast] < 0, "inhibitory", "excitatory") if not self.model.shared_pathway \
-                    else np.full(int(fast.sum()), "excitatory")
-                w = w * np.array([float(weight_scale.get(k, 1.0)) for k in kind])
-            else:
-                w = w * float(weight_scale)
+            kind = (np.where(sgn[fast] < 0, "inhibitory", "excitatory") if not self.model.shared_pathway
+                    else np.full(int(fast.sum()), "excitatory"))
+            w = w * np.array([factor[k] for k in kind])
         out_off, all_off = self._silenced(silences)
         w[out_off[pre[fast]] | all_off[post[fast]]] = 0.0
-        return simulate(self.model, self.n_neurons, pre[fast], post[fast], w, inputs, n_steps,
-                        drive_weight=float(self.drive_weight), inhibitory=sgn[fast] < 0,
-                        cell_classes=cell_classes(self.connectome), record=self.recorded,
-                        record_states=self._record_states)
+        plan = pw = None
+        if plastic.any():
+            plan = self.plasticity.plan(self, pre=pre[plastic], post=post[plastic], count=count[plastic],
+                                        sign=sgn[plastic])
+            pw = np.where(out_off[plan.pre] | all_off[plan.post], 0.0, plan.w0 * factor["plastic"])
+        out = simulate(self.model, self.n_neurons, pre[fast], post[fast], w, inputs, n_steps,
+                       drive_weight=float(self.drive_weight), inhibitory=sgn[fast] < 0,
+                       cell_classes=cell_classes(self.connectome), record=self.recorded,
+                       record_states=self._record_states, plasticity=plan, plastic_weights=pw)
+        plastic_states = {}
+        if plan is not None:
+            self.plasticity._start(plan)
+            for trial in range(out.n_trials):
+                samples = out.plastic.samples[trial] if plan.record_dt is not None else None
+                for var, (idx, t_ms, vals, unit) in self.plasticity.summarise_trial(
+                        samples, out.plastic.t_ms, trial, out.plastic.final[trial]).items():
+                    plastic_states.setdefault(var, (idx, t_ms, [], unit))[2].append(vals)
+        return out, plastic_states
 
     def _silenced(self, silences):
         """Boolean masks (outgoing cut, fully silenced) over neurons."""
@@ -418,23 +437,30 @@ class Network:
                 all_off[idx] = True
         return out_off, all_off
 
-    def _weight_scales(self, weight_scale) -> list[float]:
-        """Factor per pathway from ``weight_scale`` (a number, or ``{pathway kind: number}``)."""
-        kinds = [syn.name.removeprefix("synapses_") if syn.name in ("synapses_excitatory", "synapses_inhibitory")
-                 else "plastic" for syn, *_ in self.pathways]
+    @staticmethod
+    def _scale_of(weight_scale) -> dict[str, float]:
+        """Factor per pathway kind (excitatory, inhibitory, plastic) from ``weight_scale``."""
+        kinds = ("excitatory", "inhibitory", "plastic")
         if weight_scale is None:
-            return [1.0] * len(kinds)
+            return dict.fromkeys(kinds, 1.0)
         if isinstance(weight_scale, dict):
-            unknown = set(weight_scale) - {"excitatory", "inhibitory", "plastic"}
+            unknown = set(weight_scale) - set(kinds)
             if unknown:
                 raise ValueError(f"weight_scale keys must be pathway kinds (excitatory, inhibitory, plastic), "
                                  f"got {sorted(unknown)}")
-            out = [float(weight_scale.get(k, 1.0)) for k in kinds]
+            out = {k: float(weight_scale.get(k, 1.0)) for k in kinds}
         else:
-            out = [float(weight_scale)] * len(kinds)
-        if not all(np.isfinite(out)):
+            out = dict.fromkeys(kinds, float(weight_scale))
+        if not all(np.isfinite(list(out.values()))):
             raise ValueError(f"weight_scale must be finite, got {weight_scale!r}")
         return out
+
+    def _weight_scales(self, weight_scale) -> list[float]:
+        """Factor per pathway from ``weight_scale`` (a number, or ``{pathway kind: number}``)."""
+        factor = self._scale_of(weight_scale)
+        return [factor[syn.name.removeprefix("synapses_")] if syn.name in ("synapses_excitatory",
+                                                                           "synapses_inhibitory")
+                else factor["plastic"] for syn, *_ in self.pathways]
 
     def _silence_masks(self, silences):
         """Per pathway, which synapses are cut by ``silences``."""
@@ -526,7 +552,7 @@ class Network:
 
         numba_states = None
         if self.device == "numba":
-            out = self._run_numba(cleaned, silences, n_steps, weight_scale)
+            out, plastic_states = self._run_numba(cleaned, silences, n_steps, weight_scale)
             for trial in range(trials):
                 nodes, _ = out.spikes[trial]
                 t = out.times_ms(trial)

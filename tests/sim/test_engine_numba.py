@@ -329,3 +329,94 @@ def test_whole_brain_rates_agree_with_brian_for_independent_seeds(real_connectom
           .assign(z=z).round(3).to_string())
     diff = (a.loc[active, "mean_hz"] - b.loc[active, "mean_hz"]).abs()
     assert (diff <= 4 * se + 1e-3).all(), z.sort_values().tail()
+
+
+# --------------------------------------------------------------------------- plasticity
+def _plastic_pair(c, rule_kw, stim, duration, trials=2, seed=7, model="current_lif", signs="literature",
+                  run_kw=None):
+    """The same plastic network and input on Brian2 numpy and on the numba engine: (results, history) each."""
+    from models.plasticity import DopaminePlasticity
+
+    out = {}
+    inputs = None
+    for device in ("numpy", "numba"):
+        rule = DopaminePlasticity(**rule_kw)
+        net = sim.Network(c, model=get_model(model) if isinstance(model, str) else model, signs=signs,
+                          plasticity=rule, device=device)
+        if inputs is None:
+            inputs = net.draw_inputs(stim, duration, trials=trials, seed=seed)
+        res = net.run(stim + list((run_kw or {}).get("silences", ())), duration=duration, trials=trials,
+                      inputs=inputs, progress=False, weight_scale=(run_kw or {}).get("weight_scale"))
+        out[device] = (res, rule.history)
+    return out["numpy"], out["numba"]
+
+
+def _assert_same_plastic(a, b):
+    (res_a, h_a), (res_b, h_b) = a, b
+    assert len(res_a.spikes) > 0 and res_a.spikes.equals(res_b.spikes), "spikes differ"
+    np.testing.assert_array_equal(h_a.pre, h_b.pre)
+    np.testing.assert_array_equal(h_a.post, h_b.post)
+    # numpy's exp (AVX-512) and libm's (numba, C++) differ in the last bit of about 1 call in 20
+    np.testing.assert_allclose(h_b.final, h_a.final, rtol=1e-9, atol=0)
+    if h_a.values is not None:
+        np.testing.assert_array_equal(h_a.times_ms, h_b.times_ms)
+        np.testing.assert_allclose(h_b.values, h_a.values, rtol=1e-9, atol=0)
+    if "kc_mbon_w" in res_a.states:
+        ia, ta, va = res_a.states["kc_mbon_w"][:3]
+        ib, tb, vb = res_b.states["kc_mbon_w"][:3]
+        np.testing.assert_array_equal(ia, ib)
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_allclose(vb, va, rtol=1e-9)
+
+
+@pytest.mark.parametrize("model", ["current_lif", "conductance_lif"])
+@pytest.mark.parametrize("trace,windows", [("set", None), ("add", [(0.05 * second, 0.35 * second)])])
+def test_plasticity_equals_brian(toyc, model, trace, windows):
+    """KCs, DANs and MBONs driven, homeostasis on, the clip reached: same spikes, same weights (every sample)."""
+    rule_kw = dict(compartments="names", eta=0.08, rho=0.02, tau_e=0.2 * second, trace=trace, windows=windows,
+                   record="synapses", record_dt=1 * ms)
+    stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
+            sim.Activation(toyc.select(name="DAN-*"), 60 * Hz, start=20 * ms),
+            sim.Activation(toyc.select(celltype="MBON"), 30 * Hz)]
+    a, b = _plastic_pair(toyc, rule_kw, stim, 400 * ms, model=model)
+    _assert_same_plastic(a, b)
+    h = b[1]
+    assert h.values.shape == (2, len(h.pre), 400)
+    changed = h.final != h.w0
+    assert changed.mean() > 0.5 and (h.final == 0).any()  # depression everywhere, the lower clip reached
+    assert not np.array_equal(h.final[0], h.final[1])    # trials differ (different input), each from w0
+    np.testing.assert_array_equal(h.values[:, :, 0], np.broadcast_to(h.w0, h.values[:, :, 0].shape))
+
+
+def test_plasticity_with_silencing_and_weight_scale_equals_brian(toyc):
+    """Silenced KCs and a scaled plastic pathway set the trial's starting weights as in Brian2."""
+    kcs = toyc.select(celltype="KC").indices
+    rule_kw = dict(compartments="names", eta=0.05, rho=0.01, record="mbon", record_dt=10 * ms)
+    stim = [sim.PoissonDrive(kcs, 50 * Hz), sim.Activation(toyc.select(name="DAN-*"), 40 * Hz),
+            sim.Activation(toyc.select(celltype="MBON"), 30 * Hz)]
+    a, b = _plastic_pair(toyc, rule_kw, stim, 300 * ms, signs="excitatory",
+                         run_kw={"silences": [sim.Silence(kcs[:2])], "weight_scale": {"plastic": 1.5}})
+    _assert_same_plastic(a, b)
+    h = b[1]
+    assert (h.final[:, np.isin(h.pre, kcs[:2])] != 0).any()  # homeostasis pulls cut synapses back up
+    assert h.values is None and b[0].states["kc_mbon_w"][2].shape[-1] == 30
+
+
+@pytest.mark.realdata
+def test_whole_brain_one_second_with_plasticity_equals_brian(real_connectome):
+    """The learning experiments' network (w_syn 0.8 mV, literature signs), olfactory neurons at 150 Hz
+    and every MBIN at 20 Hz for 1 s, dopaminergic plasticity in all compartments: every spike equals
+    Brian2's; the final KC -> MBON weights agree within 1e-9 relative."""
+    c = real_connectome
+    stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz),
+            sim.Activation(c.select(celltype="MBIN"), 20 * Hz, start=200 * ms, stop=900 * ms)]
+    rule_kw = dict(eta=0.001, record="mbon", record_dt=50 * ms)  # depressed by ~40 %, none clipped to 0
+    a, b = _plastic_pair(c, rule_kw, stim, 1 * second, trials=1, seed=3,
+                         model=get_model("current_lif", w_syn=0.8 * mV))
+    _assert_same_plastic(a, b)
+    res, h = b
+    ct = c.neurons["celltype"].to_numpy()[res.spikes["node_id"].to_numpy()]
+    assert (ct == "KC").sum() > 100 and (ct == "MBIN").sum() > 100
+    assert len(h.pre) > 1000 and (h.final < h.w0).mean() > 0.9  # plasticity acted on (almost) every synapse
+    assert (h.final > 0).mean() > 0.9  # ... without clipping them to 0 (the arithmetic is compared)
+    assert res.spikes["node_id"].nunique() > 100
