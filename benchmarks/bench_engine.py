@@ -1,193 +1,287 @@
-"""Benchmark: the numba engine against Brian2 (numpy and C++ standalone) on the whole brain.
+"""Benchmark: the numba engine against Brian2 numpy, Cython and C++ standalone on the whole brain.
 
 Usage::
 
-    LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_engine.py [--trials 10] [--numpy-trials 3]
+    LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_engine.py \\
+        [--engines numba,cpp,cython,numpy,cpp-poisson,cython-poisson,numpy-poisson] \\
+        [--trials 10] [--slow-trials 2]
 
-The problem (issue 5): the whole Winding et al. 2023 connectome, all synapses
-excitatory, the current-based LIF (Shiu et al. 2024), both sides' olfactory
-neurons driven at 150 Hz for 1 s; ``--trials`` trials with the input events of
-``seed=1``. All engines get the same pre-generated input events, measured in
-the same run:
+The problem (issue 5): the whole Winding et al. 2023 connectome (2,952
+neurons, 110,677 connections, all excitatory), the current-based LIF of Shiu
+et al. 2024, both sides' 42 olfactory neurons driven at 150 Hz, 1 s of
+biological time per trial. The engines, all in this one invocation:
 
-* ``sim.Network(device="numpy")`` -- Brian2 runtime, numpy target
-  (``--numpy-trials`` of the trials);
-* ``sim.Network(device="cpp_standalone")`` -- Brian2 C++ standalone; the first
-  run generates and compiles the project (reported apart), the timed run
-  re-runs the compiled program once per trial;
-* ``sim.engine_numba.simulate`` on 1 thread and on 2 threads (trials run in
-  parallel); best of ``--repeat`` runs, after a warm-up call.
+* ``numba`` -- ``sim.Network(device="numba")``, larvasim's engine;
+* ``cpp``, ``cython``, ``numpy`` -- ``sim.Network`` on Brian2's C++
+  standalone device, Cython and numpy targets. These four get the same
+  pre-generated input events (seed 1; larvasim's drive, a spike generator) and
+  give identical spikes (checked here: the spike counts of every trial);
+* ``cpp-poisson``, ``cython-poisson``, ``numpy-poisson`` -- the same network
+  written directly in Brian2 as Shiu et al. (2024) do for the adult fly: one
+  ``PoissonInput`` per driven neuron (random numbers drawn every step inside
+  the simulation).
 
-Figures are milliseconds per trial-second (per trial of 1 s of simulated
-time), of wall-clock time and of CPU time (this process's, all threads, plus
-its child processes' for C++ standalone). On a machine shared with other work
-(see the load average printed) wall-clock times grow and the 1 -> 2 thread
-scaling cannot show; CPU times are what the work costs. Also reported: how many trials give exactly the same spikes
-as Brian2 numpy, the time a new process needs to import the engine and load
-its cached kernels (and to compile them with an empty cache), and the load
-average of the machine (other processes distort timings).
+Every engine runs in fresh processes, so that start-up and memory are its own:
+
+1. **cold** -- empty caches (numba, Cython, C++ project): a new process
+   imports, loads the connectome (its HDF5 cache is warm), builds the network
+   and runs one trial; *compile* is that time minus the steady time of a trial;
+2. **warm** -- a new process with the caches of step 1: *start-up* (same
+   definition), then ``--trials`` trials on one core (``--slow-trials`` for
+   the numpy and Cython targets): *s per trial-second* (wall and CPU, the
+   median trial) and *peak memory* (the process's peak resident set, and the
+   C++ program's for the standalone device);
+3. **all cores** -- trials per second using every core: numba runs its trials
+   on one thread per core in one process; a Brian2 engine runs one warm
+   process per core at once (each its own C++ project folder), the timed
+   trials starting together (a file barrier).
+
+Ratios are against numba, measured in the same invocation. The load average
+is printed: other work on the machine inflates wall-clock times (CPU times
+much less).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from brian2 import Hz, second
-
-import connectomes
-import sim
-from sim.engine_numba import simulate
-
 ROOT = Path(__file__).resolve().parents[1]
-FLOOR_MS = 7.0  # issue 5: the floor on the CI machine kind, ms per trial-second
-
-_COLD = """
-import time
-t0 = time.perf_counter()
-from models import get_model
-from sim.engine_numba import simulate
-from sim.stimuli import InputEvents
-t1 = time.perf_counter()
-simulate(get_model("current_lif"), 3, [0], [1], [1e-3], [InputEvents([0], [1])], 50, drive_weight=0.07)
-simulate(get_model("conductance_lif"), 3, [0], [1], [1e-9], [InputEvents([0], [1])], 50, drive_weight=0.1,
-         inhibitory=[False])
-t2 = time.perf_counter()
-print(t1 - t0, t2 - t1)
-"""
+FLOOR_MS = 7.0  # issue 5: a tight loop on the CI machine kind, ms per trial-second
+ENGINES = ("numba", "cpp", "cython", "numpy", "cpp-poisson", "cython-poisson", "numpy-poisson")
+SLOW = {"cython", "numpy", "cython-poisson", "numpy-poisson"}
+RATE_HZ, DURATION_S = 150.0, 1.0
 
 
-def cold_start(cache_dir: str | None) -> tuple[float, float]:
-    """(import time, first-call time) of the engine in a new Python process."""
-    env = dict(os.environ)
-    if cache_dir is not None:
-        env["NUMBA_CACHE_DIR"] = cache_dir
-    out = subprocess.run([sys.executable, "-c", _COLD], cwd=ROOT, env=env, capture_output=True, text=True,
-                         check=True).stdout.split()
-    return float(out[0]), float(out[1])
+# ============================================================================ worker (child process)
+def _peak_mb() -> tuple[float, float]:
+    """Peak resident set of this process and of its finished children (MB)."""
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return me, ch
 
 
-def same_spikes(res, out, trials) -> int:
-    """Number of the first ``trials`` trials whose spikes are identical in Brian2's Results and the engine's output."""
-    df = res.spikes
-    n_same = 0
-    for t in range(trials):
-        d = df[df["trial"] == t]
-        i = out.spikes[t][0]
-        n_same += bool(np.array_equal(d["node_id"].to_numpy(), i)
-                       and np.array_equal(d["t_ms"].to_numpy(), out.times_ms(t)))
-    return n_same
+def _cpu() -> float:
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
 
 
-class Timer:
-    """Wall-clock and CPU time (process, all threads, plus finished child processes) of a block."""
+def _shiu_network(c, device: str, workdir: Path):
+    """The whole brain in plain Brian2 with one PoissonInput per driven neuron (Shiu et al. 2024).
 
-    @staticmethod
-    def _cpu():
-        ch = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return time.process_time() + ch.ru_utime + ch.ru_stime
+    Returns ``run_trial()`` -> number of spikes.
+    """
+    import numpy as np
+    from brian2 import (Hz, Network, PoissonInput, SpikeMonitor, Synapses, defaultclock, device as bdevice,
+                        prefs, second, set_device)
 
-    def __enter__(self):
-        self.w0, self.c0 = time.perf_counter(), self._cpu()
-        return self
+    from models import get_model
 
-    def __exit__(self, *exc):
-        self.wall, self.cpu = time.perf_counter() - self.w0, self._cpu() - self.c0
+    model = get_model("current_lif")
+    p = model.parameters
+    weight = p["poisson_weight_factor"].value * p["w_syn"].value
+    W = c.weights().tocoo()
+    pre, post, count = W.row.astype(np.int64), W.col.astype(np.int64), W.data.astype(float)
+    if device == "cpp_standalone":
+        set_device("cpp_standalone", build_on_run=False, directory=str(workdir / "shiu_standalone"))
+    else:
+        prefs.codegen.target = device
+    defaultclock.dt = model.dt
+    group = model.neuron_group(c.n_neurons, name="brain")
+    syn = Synapses(group, group, **model.synapses_kwargs("excitatory"), name="syn")
+    syn.connect(i=pre, j=post)
+    syn.w = model.synaptic_weights(count, np.ones_like(count))
+    inputs = [PoissonInput(group[int(i):int(i) + 1], "v", 1, RATE_HZ * Hz, weight=weight)
+              for i in c.select(modality="olfactory").indices]
+    mon = SpikeMonitor(group)
+    net = Network(group, syn, mon, *inputs)
+    if device == "cpp_standalone":
+        net.run(DURATION_S * second)
+        bdevice.build(directory=str(workdir / "shiu_standalone"), compile=True, run=False, with_output=False)
+
+        def run_trial():
+            bdevice.run(directory=str(workdir / "shiu_standalone"), with_output=False, run_args={})
+            return int(mon.num_spikes)
+    else:
+        net.store("initial")
+
+        def run_trial():
+            net.restore("initial")
+            net.run(DURATION_S * second, namespace={})
+            return int(mon.num_spikes)
+    return run_trial
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data-dir", default=os.environ.get("LARVASIM_DATA"))
-    ap.add_argument("--trials", type=int, default=10, help="trials for numba and C++ standalone")
-    ap.add_argument("--numpy-trials", type=int, default=3, help="trials for Brian2 numpy (slow)")
-    ap.add_argument("--repeat", type=int, default=3, help="timed repeats of the numba runs (best)")
-    ap.add_argument("--no-standalone", action="store_true", help="skip the C++ standalone baseline")
-    args = ap.parse_args()
-    load0 = os.getloadavg()
+def worker(args) -> None:
+    """One engine in this (fresh) process; prints one JSON line."""
+    launch = float(args.launch)
+    t_start = time.time() - launch  # interpreter start-up until here
+    import numpy as np
+    from brian2 import Hz, prefs, second
 
+    import connectomes
+    import sim
+
+    workdir = Path(args.workdir)
+    prefs.codegen.runtime.cython.cache_dir = str(workdir / "cython_cache")
     c = connectomes.load("winding2023", data_dir=args.data_dir)
-    olf = c.select(modality="olfactory")
-    stim = [sim.PoissonDrive(olf, 150 * Hz)]
-    duration, n_steps, T = 1 * second, 10_000, args.trials
+    stim = [sim.PoissonDrive(c.select(modality="olfactory"), RATE_HZ * Hz)]
+    engine = args.worker
+    trials = args.trials
+    if engine.endswith("-poisson"):
+        run_trial = _shiu_network(c, engine.split("-")[0].replace("cpp", "cpp_standalone"),
+                                  workdir / f"slot-{args.slot}")
+        first = run_trial
+    else:
+        device = {"cpp": "cpp_standalone"}.get(engine, engine)
+        root = workdir / f"standalone-{args.slot}"
+        net = sim.Network(c, signs="excitatory", device=device, standalone_root=root, threads=args.threads)
+        inputs = net.draw_inputs(stim, DURATION_S * second, trials=max(trials, 1), seed=1)
 
-    # -- Brian2 numpy (also the source of the network's edges and the input events)
-    net = sim.Network(c, signs="excitatory", device="numpy")
-    inputs = net.draw_inputs(stim, duration, trials=T, seed=1)
-    nt = min(args.numpy_trials, T)
-    with Timer() as tm:
-        ref = net.run(stim, duration=duration, trials=nt, inputs=inputs[:nt], progress=False)
-    t_numpy, c_numpy = tm.wall / nt, tm.cpu / nt
+        def first():
+            r = net.run(stim, duration=DURATION_S * second, trials=1, inputs=inputs[:1], progress=False)
+            return len(r.spikes)
 
-    # -- numba engine: what device="numba" will pass
-    pre, post, count, sgn = net._edges
-    fast = sgn != 0
-    w = np.asarray(net.model.synaptic_weights(count[fast], sgn[fast]), dtype=float)
-    kw = dict(drive_weight=net.drive_weight, inhibitory=sgn[fast] < 0, cell_classes=sim.cell_classes(c))
-    t0 = time.perf_counter()
-    simulate(net.model, c.n_neurons, pre[fast], post[fast], w, inputs[:1], n_steps, **kw)
-    t_warm = time.perf_counter() - t0
-    t_numba, c_numba = {}, {}
-    for threads in (1, 2):
-        best = (np.inf, np.inf)
-        for _ in range(args.repeat):
-            with Timer() as tm:
-                out = simulate(net.model, c.n_neurons, pre[fast], post[fast], w, inputs, n_steps, threads=threads,
-                               **kw)
-            best = min(best, (tm.wall, tm.cpu))
-        t_numba[threads], c_numba[threads] = best[0] / T, best[1] / T
-    n_equal = same_spikes(ref, out, nt)
-    spikes_per_trial = np.mean([len(i) for i, _ in out.spikes])
+    n_first = first()
+    t_first = time.time() - launch
+    out = {"engine": engine, "t_interp": t_start, "t_first": t_first, "spikes_first": n_first}
+    if args.barrier:  # wait until every process of the group is ready, then start together
+        Path(args.barrier, f"ready-{args.slot}").touch()
+        while len(list(Path(args.barrier).glob("ready-*"))) < args.group:
+            time.sleep(0.01)
+    t_a = time.time()
+    w0, c0 = time.perf_counter(), _cpu()
+    if engine.endswith("-poisson"):
+        spikes = [run_trial() for _ in range(trials)]
+    elif trials:  # all trials in one call (as users and sweeps run them): per-call costs are shared
+        r = net.run(stim, duration=DURATION_S * second, trials=trials, inputs=inputs[:trials], progress=False)
+        spikes = np.bincount(r.spikes["trial"].to_numpy(), minlength=trials).tolist()
+    else:
+        spikes = []
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    out.update(t_a=t_a, t_b=time.time(), wall=wall, cpu=cpu, spikes=spikes, peak_mb=_peak_mb())
+    print("RESULT " + json.dumps(out))
 
-    # -- Brian2 C++ standalone
-    t_sa = c_sa = t_compile = None
-    if not args.no_standalone:
-        sa = sim.Network(c, signs="excitatory", device="cpp_standalone")
-        t0 = time.perf_counter()
-        if not hasattr(sa, "pathways"):  # build first: some versions of run() need the built pathways
-            sa._build_standalone(n_steps, np.unique(np.concatenate([ev.neurons for ev in inputs])))
-        sa.run(stim, duration=duration, trials=1, inputs=inputs[:1], progress=False)
-        t_compile = time.perf_counter() - t0
-        with Timer() as tm:
-            res_sa = sa.run(stim, duration=duration, trials=T, inputs=inputs, progress=False)
-        t_sa, c_sa = tm.wall / T, tm.cpu / T
-        n_equal_sa = same_spikes(res_sa, out, T)
 
-    # -- a new process: import + load cached kernels; compile with an empty cache
-    cold_cached = cold_start(None)
-    cold_cached = cold_start(None)  # the first may have filled the cache
-    with tempfile.TemporaryDirectory() as tmp:
-        cold_compile = cold_start(tmp)
+# ============================================================================ driver
+def _launch(engine, workdir, data_dir, trials, *, slot=0, threads=1, barrier=None, group=1, env=None):
+    cmd = [sys.executable, __file__, "--worker", engine, "--workdir", str(workdir), "--trials", str(trials),
+           "--slot", str(slot), "--threads", str(threads), "--launch", repr(time.time())]
+    if data_dir:
+        cmd += ["--data-dir", data_dir]
+    if barrier:
+        cmd += ["--barrier", str(barrier), "--group", str(group)]
+    e = dict(os.environ, **(env or {}))
+    return subprocess.Popen(cmd, cwd=ROOT, env=e, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _result(proc) -> dict:
+    out, err = proc.communicate()
+    for line in out.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"worker failed (exit {proc.returncode}):\n{err[-3000:]}")
+
+
+def measure(engine, data_dir, trials, ncores, base) -> dict:
+    """Cold start, warm start with single-core trials, and all-core throughput of one engine."""
+    workdir = base / engine
+    workdir.mkdir(parents=True)
+    env = {"NUMBA_CACHE_DIR": str(workdir / "numba_cache")}
+    cold = _result(_launch(engine, workdir, data_dir, 0, env=env))
+    warm = _result(_launch(engine, workdir, data_dir, trials, env=env))
+    steady, steady_cpu = warm["wall"] / trials, warm["cpu"] / trials
+    res = {"engine": engine, "compile_s": cold["t_first"] - steady, "startup_s": warm["t_first"] - steady,
+           "interp_s": warm["t_interp"], "wall_s": steady, "cpu_s": steady_cpu, "peak_mb": warm["peak_mb"],
+           "spikes": warm["spikes"], "trials": trials}
+    if engine == "numba":  # one process, one thread per core
+        k = max(trials, ncores)
+        allc = _result(_launch(engine, workdir, data_dir, k, threads=ncores, env=env))
+        res["trials_per_s_all"] = k / allc["wall"]
+    else:  # one process per core, timed trials starting together
+        barrier = workdir / "barrier"
+        barrier.mkdir()
+        k = max(1, trials // 2) if engine in SLOW else trials
+        procs = [_launch(engine, workdir, data_dir, k, slot=s + 1, barrier=barrier, group=ncores, env=env)
+                 for s in range(ncores)]
+        outs = [_result(p) for p in procs]
+        span = max(o["t_b"] for o in outs) - min(o["t_a"] for o in outs)
+        res["trials_per_s_all"] = ncores * k / span
+    return res
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--engines", default=",".join(ENGINES))
+    ap.add_argument("--trials", type=int, default=10, help="timed trials of the fast engines")
+    ap.add_argument("--slow-trials", type=int, default=2, help="timed trials of the numpy and Cython targets")
+    ap.add_argument("--data-dir", default=os.environ.get("LARVASIM_DATA"))
+    # worker mode (internal)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", help=argparse.SUPPRESS)
+    ap.add_argument("--slot", type=int, default=0, help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--launch", help=argparse.SUPPRESS)
+    ap.add_argument("--barrier", help=argparse.SUPPRESS)
+    ap.add_argument("--group", type=int, default=1, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.worker:
+        return worker(args)
+
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        ap.error(f"unknown engines {sorted(unknown)}; choose from {', '.join(ENGINES)}")
+    ncores = os.cpu_count() or 1
+    load0 = os.getloadavg()
+    base = Path(tempfile.mkdtemp(prefix="larvasim-bench-engine-"))
+    rows = []
+    try:
+        for e in engines:
+            t0 = time.time()
+            rows.append(measure(e, args.data_dir, args.slow_trials if e in SLOW else args.trials, ncores, base))
+            print(f"  {e}: done in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     load1 = os.getloadavg()
 
-    ms = lambda s: s * 1e3
-    print(f"problem        whole brain ({c.n_neurons} neurons, {net.n_synapses} connections, all excitatory), "
-          f"current LIF, {len(olf.indices)} olfactory neurons at 150 Hz, 1 s; {T} trials "
-          f"({spikes_per_trial:.0f} spikes per trial)")
-    print(f"machine        {os.cpu_count()} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
-    print("               ms per trial-second: wall-clock    CPU   speed-up (wall, CPU) vs numpy / vs C++")
-    rows = [("brian2 numpy", t_numpy, c_numpy, f"({nt} trials)")]
-    if t_sa is not None:
-        rows.append(("brian2 C++", t_sa, c_sa, f"({T} trials; build, compile and 1 trial before: {t_compile:.1f} s)"))
-    rows += [("numba 1 thread", t_numba[1], c_numba[1], ""), ("numba 2 threads", t_numba[2], c_numba[2], "")]
-    for name, wall, cpu, note in rows:
-        vs = f"x{t_numpy / wall:6.1f} x{c_numpy / cpu:6.1f}"
-        if t_sa is not None:
-            vs += f" / x{t_sa / wall:5.1f} x{c_sa / cpu:5.1f}"
-        print(f"{name:15s}{ms(wall):26.1f} {ms(cpu):7.1f}   {vs} {note}")
-    print(f"scaling        1 -> 2 threads: wall-clock x{t_numba[1] / t_numba[2]:.2f}, "
-          f"CPU per trial x{c_numba[2] / c_numba[1]:.2f} (1.00 = no overhead from running trials in parallel)")
-    print(f"floor          {FLOOR_MS:.1f} ms per trial-second (issue 5); numba 1 thread: "
-          f"{ms(t_numba[1]) / FLOOR_MS:.1f} x (wall-clock), {ms(c_numba[1]) / FLOOR_MS:.1f} x (CPU)")
-    print(f"identical spikes: numba = Brian2 numpy in {n_equal}/{nt} trials"
-          + (f"; numba = Brian2 C++ standalone in {n_equal_sa}/{T} trials" if t_sa else ""))
-    print(f"new process    import {cold_cached[0]:.2f} s + first calls (cached kernels) {cold_cached[1]:.2f} s; "
-          f"with an empty cache (compile) {cold_compile[1]:.2f} s; warm-up in this process {t_warm:.2f} s")
+    ref = next((r for r in rows if r["engine"] == "numba"), None)
+    print(f"problem   whole brain, all excitatory, current LIF (Shiu et al. 2024), 42 olfactory neurons at "
+          f"{RATE_HZ:.0f} Hz, {DURATION_S:.0f} s per trial")
+    print(f"machine   {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
+    hdr = ("| engine | ms per trial-second, 1 core: wall (CPU) | trials/s on all cores | start-up, warm cache | "
+           "compile (empty cache) | peak memory | spikes per trial | vs numba: per trial (wall) / all cores |")
+    print(hdr)
+    print("| --- " * 8 + "|")
+    for r in rows:
+        mem = f"{r['peak_mb'][0]:.0f} MB" + (f" (+ C++ program {r['peak_mb'][1]:.0f} MB)"
+                                              if r["engine"].startswith("cpp") else "")
+        sp = r["spikes"]
+        spikes = f"{sum(sp) / len(sp):,.0f}" if sp else "-"
+        vs = "1 / 1"
+        if ref is not None and r is not ref:
+            vs = f"{r['wall_s'] / ref['wall_s']:.1f}x slower / {ref['trials_per_s_all'] / r['trials_per_s_all']:.1f}x"
+        print(f"| {r['engine']} | {r['wall_s'] * 1e3:,.1f} ({r['cpu_s'] * 1e3:,.1f}) | {r['trials_per_s_all']:.2f} | "
+              f"{r['startup_s']:.2f} s | {r['compile_s']:.1f} s | {mem} | {spikes} | {vs} |")
+    if ref is not None:
+        print(f"numba     {ref['wall_s'] * 1e3 / FLOOR_MS:.1f}x the {FLOOR_MS:.0f} ms floor; 1 -> {ncores} cores: "
+              f"x{ref['trials_per_s_all'] * ref['wall_s']:.2f} trials per second; start-up includes "
+              f"{ref['interp_s']:.2f} s of Python start-up")
+    same = {}
+    for r in rows:
+        if not r["engine"].endswith("-poisson"):
+            same[r["engine"]] = r["spikes"][:min(len(r["spikes"]), 2)]
+    if ref is not None and len(same) > 1:
+        agree = all(v == ref["spikes"][:len(v)] for v in same.values())
+        print(f"same input events: spikes per trial {'identical' if agree else 'DIFFER'} across "
+              f"{', '.join(same)} ({same})")
 
 
 if __name__ == "__main__":

@@ -182,6 +182,10 @@ class Network:
         Processes that run the same network at once need one folder each (the
         compiled program writes its results into its project);
         :mod:`sim.sweep` gives every worker process its own.
+    threads : int, optional
+        ``device="numba"`` only: trials simulated at once, one thread each
+        (default: one per core; 1 in processes that already run one per core,
+        e.g. the workers of a sweep). A trial's spikes do not depend on it.
     **sign_options
         Passed to the sign policy (e.g. ``fraction=0.3``, ``modulatory="none"``).
     """
@@ -190,12 +194,15 @@ class Network:
                  synapse_types: Sequence[str] = SYNAPSE_TYPES, weight_mode: str = "count",
                  device: str = "numpy", drive_weight=None, record="all", record_states=None,
                  plasticity=None, seed: int = 0, standalone_root=None, drive_targets=None,
-                 **sign_options):
+                 threads: int | None = None, **sign_options):
         t0 = time.perf_counter()
         if device not in DEVICES:
             raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
         if weight_mode not in WEIGHT_MODES:
             raise ValueError(f"weight_mode must be one of {WEIGHT_MODES}, got {weight_mode!r}")
+        if threads is not None and int(threads) < 1:
+            raise ValueError(f"threads must be >= 1, got {threads!r}")
+        self.threads = None if threads is None else int(threads)
         self.connectome = connectome
         self.plasticity = plasticity
         self.model: NeuronModel = get_model(model) if isinstance(model, str) else model
@@ -246,7 +253,7 @@ class Network:
         pre, post, count, sgn = self._edges
         self.clock = Clock(self.dt, name="larvasim_clock")
         clk = {"clock": self.clock}
-        self.group = self.model.neuron_group(n, cell_classes=cell_classes(self.connectome), name="brain", **clk)
+        self.group = self.model.neuron_group(n, cell_classes=self.cell_classes, name="brain", **clk)
         self.pathways = []
         # edges handed to a plasticity rule (e.g. KC -> MBON) form their own pathway
         plastic = self._plastic_mask()
@@ -297,6 +304,13 @@ class Network:
         self.net = BrianNetwork(*objs)
 
     # -- C++ standalone ------------------------------------------------------------------
+    @property
+    def cell_classes(self) -> np.ndarray:
+        """Cell-class label per neuron (:func:`cell_classes`), computed once."""
+        if getattr(self, "_cell_classes", None) is None:
+            self._cell_classes = cell_classes(self.connectome)
+        return self._cell_classes
+
     def _plastic_mask(self) -> np.ndarray:
         """Which edges the plasticity rule takes (e.g. KC -> MBON); none without a rule."""
         pre, post, _, sgn = self._edges
@@ -414,8 +428,9 @@ class Network:
             pw = np.where(out_off[plan.pre] | all_off[plan.post], 0.0, plan.w0 * factor["plastic"])
         out = simulate(self.model, self.n_neurons, pre[fast], post[fast], w, inputs, n_steps,
                        drive_weight=float(self.drive_weight), inhibitory=sgn[fast] < 0,
-                       cell_classes=cell_classes(self.connectome), record=self.recorded,
-                       record_states=self._record_states, plasticity=plan, plastic_weights=pw)
+                       cell_classes=self.cell_classes, record=self.recorded,
+                       record_states=self._record_states, plasticity=plan, plastic_weights=pw,
+                       threads=self.threads)
         plastic_states = {}
         if plan is not None:
             self.plasticity._start(plan)

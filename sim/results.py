@@ -69,6 +69,7 @@ import json
 import math
 import os
 import tempfile
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -189,6 +190,33 @@ def _metadata_json(metadata, *, canonical: bool = False) -> str:
 
 
 # -- neuron table ---------------------------------------------------------------
+#: Normalised tables of recently used neuron tables: id -> (weak reference to the source,
+#: fingerprint, normalised table). A network's runs share one connectome table; normalising
+#: it (about 30 ms for the whole brain) once instead of on every run matters for sweeps.
+_NORMALISED: dict = {}
+
+
+def _fingerprint(neurons: pd.DataFrame) -> tuple:
+    return neurons.shape, tuple(map(str, neurons.columns)), tuple(map(str, neurons.dtypes))
+
+
+def _normalised_neurons(neurons) -> pd.DataFrame:
+    """:func:`_normalise_neurons`, memoised per source table (pandas copy-on-write keeps copies apart)."""
+    if isinstance(neurons, pd.DataFrame):
+        hit = _NORMALISED.get(id(neurons))
+        if hit is not None and hit[0]() is neurons and hit[1] == _fingerprint(neurons):
+            return hit[2].copy(deep=False)
+    out = _normalise_neurons(neurons)
+    try:
+        ref = weakref.ref(neurons)
+    except TypeError:
+        return out
+    for k in [k for k, v in _NORMALISED.items() if v[0]() is None]:
+        del _NORMALISED[k]
+    _NORMALISED[id(neurons)] = (ref, _fingerprint(neurons), out)
+    return out.copy(deep=False)
+
+
 def _normalise_neurons(neurons) -> pd.DataFrame:
     """A copy of the neuron table with plain column types (what HDF5 can hold exactly).
 
@@ -235,6 +263,20 @@ def _normalise_neurons(neurons) -> pd.DataFrame:
                             dtype=object)
             cols[name] = pd.array(vals, dtype="str") if len(vals) else pd.array([], dtype="str")
     return pd.DataFrame(cols, index=index)
+
+
+def _lex_sorted(tr, tm, nd) -> bool:
+    """Whether the spikes are sorted by trial, then time, then node (what ``np.lexsort`` would give)."""
+    if len(tr) < 2:
+        return True
+    d_tr = np.diff(tr)
+    if (d_tr < 0).any():
+        return False
+    d_tm = np.diff(tm)
+    same_tr = d_tr == 0
+    if (same_tr & (d_tm < 0)).any():
+        return False
+    return not (same_tr & (d_tm == 0) & (np.diff(nd) < 0)).any()
 
 
 def _isna(v) -> bool:
@@ -308,7 +350,7 @@ class Results:
     def __init__(self, spike_trials, spike_nodes, spike_times, *, neurons: pd.DataFrame,
                  n_trials: int, duration, dt, metadata: Mapping, population: str = "winding2023",
                  recorded=None, rates: Mapping | None = None, states: Mapping | None = None):
-        self.neurons = _normalise_neurons(neurons)
+        self.neurons = _normalised_neurons(neurons)
         self.population = str(population)
         if not self.population or "/" in self.population:
             raise ValueError(f"population must be a non-empty name without '/', got {population!r}")
@@ -367,8 +409,11 @@ class Results:
             bad = nd[~self._rec_mask[pos]]
             raise ValueError(f"{len(bad)} spike(s) of neuron(s) that were not recorded, "
                              f"e.g. node {int(bad[0])}")
-        order = np.lexsort((nd, tm, tr))
-        self._trials, self._nodes, self._times, self._pos = tr[order], nd[order], tm[order], pos[order]
+        if _lex_sorted(tr, tm, nd):  # the simulators' order already: keep the arrays (no copy, no sort)
+            self._trials, self._nodes, self._times, self._pos = tr, nd, tm, pos
+        else:
+            order = np.lexsort((nd, tm, tr))
+            self._trials, self._nodes, self._times, self._pos = tr[order], nd[order], tm[order], pos[order]
         for a in (self._trials, self._nodes, self._times, self._pos):
             a.flags.writeable = False
 

@@ -530,3 +530,27 @@ def test_real_neuron_table_round_trips(real_connectome, tmp_path):
     assert list(back.neurons.columns) == list(c.neurons.columns)
     olf = res.rates_by("modality").set_index("group")
     assert olf.loc["olfactory", "n_neurons"] == len(c.select(modality="olfactory"))
+
+
+def test_spikes_are_kept_in_trial_time_node_order(neurons):
+    """Unsorted spikes are sorted (trial, time, node); sorted ones, ties included, keep their order."""
+    rng = np.random.default_rng(5)
+    n = 400
+    tr = rng.integers(0, 3, n)
+    nd = rng.integers(0, len(neurons), n)
+    tm = np.round(rng.uniform(0, 100, n), 1)
+    tm[:50] = tm[50]  # ties in time
+    kw = dict(neurons=neurons, n_trials=3, duration=100.0, dt=0.1, metadata={})  # ms
+    res = Results(tr, nd, tm, **kw)
+    order = np.lexsort((nd, tm, tr))
+    np.testing.assert_array_equal(res.spike_trials, tr[order])
+    np.testing.assert_array_equal(res.spike_nodes, nd[order])
+    np.testing.assert_array_equal(res.spike_times, tm[order])
+    again = Results(res.spike_trials, res.spike_nodes, res.spike_times, **kw)
+    np.testing.assert_array_equal(again.spike_nodes, res.spike_nodes)
+    np.testing.assert_array_equal(again.spike_times, res.spike_times)
+    assert not again.spike_nodes.flags.writeable
+    # a table shared by many results is normalised once, and each result's copy is its own
+    a, b = Results(tr, nd, tm, **kw), Results(tr, nd, tm, **kw)
+    a.neurons["celltype"] = "changed"
+    assert (b.neurons["celltype"] != "changed").any()
