@@ -256,14 +256,19 @@ def _csr(n, pre, post, w):
     return indptr, np.ascontiguousarray(post[order], dtype=np.int64), np.ascontiguousarray(w[order])
 
 
-def _events_csr(ev, n, n_steps):
-    """A trial's drive events grouped by step (deduplicated, out-of-range events dropped)."""
+def _events_csr(ev, n, n_steps, blocked=None):
+    """A trial's drive events grouped by step (deduplicated; out-of-range events and events to
+    ``blocked`` neurons dropped)."""
     neurons = np.asarray(ev.neurons, dtype=np.int64)
     steps = np.asarray(ev.steps, dtype=np.int64)
     if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
         raise IndexError(f"input events target neurons outside [0, {n})")
     keep = (steps >= 0) & (steps < n_steps)
-    key = np.unique(steps[keep] * n + neurons[keep])
+    if blocked is not None:
+        keep &= ~blocked[neurons]
+    key = steps[keep] * n + neurons[keep]
+    if key.size > 1 and not (key[1:] > key[:-1]).all():  # cleaned events are sorted and unique already
+        key = np.unique(key)
     ptr = np.searchsorted(key // n, np.arange(n_steps + 1)).astype(np.int64)
     return ptr, np.ascontiguousarray(key % n, dtype=np.int64)
 
@@ -831,7 +836,7 @@ def _plastic_tables(plan, n, dt, n_steps):
 def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, *, drive_weight,
              inhibitory=None, cell_classes=None, initial: Mapping[str, object] | None = None, record=None,
              record_states: Mapping[str, Sequence[int]] | None = None,
-             threads: int | None = None, plasticity=None, plastic_weights=None) -> EngineOutput:
+             threads: int | None = None, plasticity=None, plastic_weights=None, blocked=None) -> EngineOutput:
     """Run one trial per element of ``inputs`` on the network; spikes as Brian2 gives them.
 
     Parameters
@@ -890,6 +895,8 @@ def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, 
         Weights of the plastic synapses at the start of every trial (SI;
         default ``plasticity.w0``; silencing and ``weight_scale`` set them,
         leaving ``w0`` and ``w_max`` as built, as in Brian2).
+    blocked : array of bool, optional
+        Per neuron: drop its drive events (fully silenced neurons).
 
     Returns
     -------
@@ -939,6 +946,10 @@ def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, 
     rec_var = np.concatenate([np.full(len(i), names.index(v), np.int64) for v, i in rec_idx.items()] + [np.zeros(0, np.int64)])
     rec_nrn = np.concatenate(list(rec_idx.values()) + [np.zeros(0, np.int64)])
 
+    if blocked is not None:
+        blocked = np.asarray(blocked, dtype=bool).ravel()
+        if blocked.shape != (n,):
+            raise ValueError(f"blocked must have one entry per neuron ({n}), got {blocked.shape}")
     pl, n_samples, w_t_ms = _plastic_tables(plasticity, n, dt, n_steps)
     pw0 = pl[7] if plastic_weights is None else np.array(_si(plastic_weights), dtype=np.float64).ravel()
     if pw0.shape != pl[7].shape:
@@ -953,7 +964,7 @@ def simulate(model, n: int, pre, post, weights, inputs: Sequence, n_steps: int, 
         cap = max(1024, n_steps * n // 200)  # spike buffer; the kernel doubles it when full
 
         def one(ev):
-            ev_ptr, ev_nrn = _events_csr(ev, n, n_steps)
+            ev_ptr, ev_nrn = _events_csr(ev, n, n_steps, blocked)
             rec_out = np.zeros((len(rec_nrn), n_steps))
             pw = pw0.copy()
             w_rec = np.zeros((len(pw), n_samples))

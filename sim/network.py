@@ -430,7 +430,7 @@ class Network:
                        drive_weight=float(self.drive_weight), inhibitory=sgn[fast] < 0,
                        cell_classes=self.cell_classes, record=self.recorded,
                        record_states=self._record_states, plasticity=plan, plastic_weights=pw,
-                       threads=self.threads)
+                       threads=self.threads, blocked=all_off)
         plastic_states = {}
         if plan is not None:
             self.plasticity._start(plan)
@@ -533,12 +533,13 @@ class Network:
         elif len(inputs) != trials:
             raise ValueError(f"inputs has {len(inputs)} trials, expected {trials}")
         # the trial's events, minus those to fully silenced neurons and beyond the end
+        # (the numba engine does the same in its worker threads)
         _, all_off = self._silenced(silences)
         cleaned = []
-        for ev in inputs:
+        for ev in (inputs if self.device != "numba" else ()):
             keep = (ev.steps < n_steps) & (ev.steps >= 0) & ~all_off[ev.neurons]
-            pairs = np.unique(np.stack([ev.steps[keep], ev.neurons[keep]]), axis=1)  # one per step and neuron
-            cleaned.append(InputEvents(pairs[1], pairs[0], self.dt_ms))
+            key = np.unique(ev.steps[keep].astype(np.int64) * self.n_neurons + ev.neurons[keep])  # one per
+            cleaned.append(InputEvents(key % self.n_neurons, key // self.n_neurons, self.dt_ms))  # step, neuron
         spikes_t, spikes_i, spikes_k = [], [], []
         states = {var: [] for var in self._record_states}
         plastic_states = {}
@@ -567,7 +568,7 @@ class Network:
 
         numba_states = None
         if self.device == "numba":
-            out, plastic_states = self._run_numba(cleaned, silences, n_steps, weight_scale)
+            out, plastic_states = self._run_numba(list(inputs), silences, n_steps, weight_scale)
             for trial in range(trials):
                 nodes, _ = out.spikes[trial]
                 t = out.times_ms(trial)

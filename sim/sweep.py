@@ -677,6 +677,8 @@ def _network(c, task):
     net = network_from_config(c._c, build)
     if net.device == "cpp_standalone":
         net.standalone_root = _slot_dir()
+    if net.device == "numba":
+        net.threads = 1  # the sweep runs one task per core already
     _NETWORKS[key] = net
     while len(_NETWORKS) > MAX_NETWORKS:
         _NETWORKS.popitem(last=False)

@@ -420,3 +420,12 @@ def test_whole_brain_one_second_with_plasticity_equals_brian(real_connectome):
     assert len(h.pre) > 1000 and (h.final < h.w0).mean() > 0.9  # plasticity acted on (almost) every synapse
     assert (h.final > 0).mean() > 0.9  # ... without clipping them to 0 (the arithmetic is compared)
     assert res.spikes["node_id"].nunique() > 100
+
+
+def test_network_threads_do_not_change_spikes(toyc):
+    stim = [sim.PoissonDrive(toyc.select(celltype="sensory"), 120 * Hz)]
+    runs = [sim.Network(toyc, device="numba", threads=t).run(stim, duration=200 * ms, trials=4, seed=3,
+                                                               progress=False) for t in (1, 3)]
+    assert len(runs[0].spikes) > 0 and runs[0].spikes.equals(runs[1].spikes)
+    with pytest.raises(ValueError, match="threads"):
+        sim.Network(toyc, device="numba", threads=0)
