@@ -31,8 +31,8 @@ Every engine runs in fresh processes, so that start-up and memory are its own:
    the numpy and Cython targets): *s per trial-second* (wall and CPU, the
    median trial) and *peak memory* (the process's peak resident set, and the
    C++ program's for the standalone device);
-3. **all cores** -- trials per second using every core: numba runs its trials
-   on one thread per core in one process; a Brian2 engine runs one warm
+3. **all cores** -- trials per second using every core: numba runs ``--trials``
+   trials per core on one thread per core in one process (one call); a Brian2 engine runs one warm
    process per core at once (each its own C++ project folder), the timed
    trials starting together (a file barrier).
 
@@ -201,8 +201,8 @@ def measure(engine, data_dir, trials, ncores, base) -> dict:
     res = {"engine": engine, "compile_s": cold["t_first"] - steady, "startup_s": warm["t_first"] - steady,
            "interp_s": warm["t_interp"], "wall_s": steady, "cpu_s": steady_cpu, "peak_mb": warm["peak_mb"],
            "spikes": warm["spikes"], "trials": trials}
-    if engine == "numba":  # one process, one thread per core
-        k = max(trials, ncores)
+    if engine == "numba":  # one process, one thread per core, as many trials per core as on one core
+        k = trials * ncores
         allc = _result(_launch(engine, workdir, data_dir, k, threads=ncores, env=env))
         res["trials_per_s_all"] = k / allc["wall"]
     else:  # one process per core, timed trials starting together
