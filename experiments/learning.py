@@ -271,7 +271,7 @@ PROTOCOLS = {
 # ----------------------------------------------------------------------------------------
 # network and run
 # ----------------------------------------------------------------------------------------
-def make_network(connectome, protocol: Protocol, *, device: str = "cpp_standalone", w_syn=None,
+def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn=None,
                  model_overrides: dict | None = None, rule: DopaminePlasticity | None = None,
                  **rule_options):
     """The whole-brain network with plasticity for ``protocol``'s plastic windows.
@@ -281,8 +281,9 @@ def make_network(connectome, protocol: Protocol, *, device: str = "cpp_standalon
     connectome : connectomes.Connectome
     protocol : Protocol
     device : str
-        ``"cpp_standalone"`` (default; compiled once per time line and drive
-        targets), ``"cython"`` or ``"numpy"``.
+        ``"numba"`` (default: larvasim's engine, Brian2's spikes and weights,
+        no compiler), ``"cpp_standalone"`` (compiled once per time line and
+        drive targets), ``"cython"`` or ``"numpy"``.
     w_syn : Quantity (volt), optional
         Default ``EXPERIMENT_PARAMETERS["w_syn"]``.
     model_overrides : dict, optional
@@ -335,7 +336,7 @@ def _odour_stimuli(connectome, protocol: Protocol, cs_plus: Odour, cs_minus: Odo
 
 def run_protocol(name: str, connectome=None, *, n_larvae: int = 20, seed: int = 0, dan: str = "DAN-i1",
                  us: str | None = None, odours: tuple[Odour, Odour] | None = None, odour_seed: int = 0,
-                 reciprocal: bool = True, device: str = "cpp_standalone", network=None,
+                 reciprocal: bool = True, device: str = "numba", network=None,
                  us_rate=None, gustatory_rate=None, protocol_options=None, out=None,
                  progress: bool | None = None, **rule_options) -> LearningRun:
     """Run protocol ``name`` on ``n_larvae`` virtual larvae.
@@ -362,7 +363,7 @@ def run_protocol(name: str, connectome=None, *, n_larvae: int = 20, seed: int = 
     reciprocal : bool
         Swap CS+ and CS- in half of the larvae (default True).
     device : str
-        Brian2 device (see :func:`make_network`).
+        Simulation device (see :func:`make_network`).
     network : sim.Network, optional
         A network from :func:`make_network` with the same plastic windows
         (reused without rebuilding).
@@ -734,7 +735,7 @@ def verify_rule(connectome, dt_values=(0.0, 0.5, 2.0, 5.0)) -> pd.DataFrame:
 
 
 def report(path="docs/learning.md", figures="docs/figures/learning", connectome=None, n_larvae: int = 24,
-           seed: int = 1, device: str = "cpp_standalone", quick: bool = False) -> str:
+           seed: int = 1, device: str = "numba", quick: bool = False) -> str:
     """Run the learning experiments and write ``docs/learning.md`` with figures and numbers.
 
     Parameters
@@ -1061,7 +1062,7 @@ def main(argv=None) -> int:
     ap.add_argument("--larvae", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dan", default="DAN-i1")
-    ap.add_argument("--device", default="cpp_standalone")
+    ap.add_argument("--device", default="numba")
     ap.add_argument("--data-dir")
     ap.add_argument("-o", "--out", help="save the results (HDF5)")
     ap.add_argument("--map", action="store_true", help="print the compartment map, its evidence and disagreements")

@@ -130,7 +130,7 @@ def _cmd_protocol(args) -> int:
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     out = args.out or f"results/{args.config}.h5"
     run = run_protocol(args.config, c, n_larvae=args.trials or 20, seed=args.seed or 0,
-                       device=args.device or "cpp_standalone", out=out, progress=not args.quiet, **options)
+                       device=args.device or "numba", out=out, progress=not args.quiet, **options)
     print(run.summary())
     print(f"\nresults written to {out}")
     return 0
@@ -255,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--model", help="current_lif (default) or conductance_lif")
     pr.add_argument("--signs", help="excitatory (default), literature, random or a CSV path")
     pr.add_argument("--device", choices=["numpy", "cython", "cpp_standalone", "numba"],
-                    help="numpy (default, no compiler), cython, cpp_standalone (compiled once) or numba (fastest)")
+                    help="numpy (default, no compiler), cython, cpp_standalone (compiled once) or numba (fastest, no compiler; the default of conditioning protocols)")
     pr.add_argument("--synapse-types", help="comma-separated subset of ad,aa,dd,da")
     pr.add_argument("--set", action="append", metavar="NAME=VALUE", help="model parameter override, e.g. w_syn=0.3mV")
     pr.add_argument("-o", "--out", help="write results to this HDF5 file (experiments: this folder)")

@@ -165,9 +165,9 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
 # -- whole connectome ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def whole_brain_runs(real_connectome, tmp_path_factory):
-    """Paired and unpaired (DAN-i1) and paired/unpaired with DAN-g1, 24 larvae each (C++ standalone)."""
+    """Paired and unpaired (DAN-i1) and paired/unpaired with DAN-g1, 24 larvae each (numba engine)."""
     c = real_connectome
-    net = make_network(c, make_protocol("paired"), device="cpp_standalone")
+    net = make_network(c, make_protocol("paired"), device="numba")
     runs = {}
     for key, name, dan in (("paired", "paired", "DAN-i1"), ("unpaired", "unpaired", "DAN-i1"),
                            ("paired_g1", "paired", "DAN-g1"), ("unpaired_g1", "unpaired", "DAN-g1")):
@@ -176,7 +176,6 @@ def whole_brain_runs(real_connectome, tmp_path_factory):
 
 
 @pytest.mark.realdata
-@pytest.mark.slow
 def test_appetitive_pairing_depresses_mbon_i1_to_the_cs_plus(whole_brain_runs):
     """Issue 4 (2): after pairing with DAN-i1, MBON-i1's response to the CS+ falls relative to the
     CS- across 24 larvae (Wilcoxon p < 0.01, d_z < -0.5); the unpaired control shows no such
@@ -191,7 +190,6 @@ def test_appetitive_pairing_depresses_mbon_i1_to_the_cs_plus(whole_brain_runs):
 
 
 @pytest.mark.realdata
-@pytest.mark.slow
 def test_aversive_pairing_changes_its_own_compartment(whole_brain_runs):
     """Issue 4 (3): pairing with DAN-g1 depresses the KC input of its compartment's MBONs
     (MBON-g1, MBON-g2) beyond the unpaired control, and leaves DAN-i1's (MBON-i1) alone; pairing
@@ -220,7 +218,7 @@ def test_whole_brain_pairing_is_compartment_specific_quick(real_connectome):
     larva, and MBON-g1's (another compartment) hardly differs."""
     short = {"cs_duration": 0.5 * second, "cs_gap": 5 * second, "iti": 0.5 * second}
     c = real_connectome
-    net = make_network(c, make_protocol("paired", **short), device="cpp_standalone", record_dt=100 * ms)
+    net = make_network(c, make_protocol("paired", **short), device="numba", record_dt=100 * ms)
     kw = {"n_larvae": 2, "seed": 3, "network": net, "protocol_options": short, "progress": False}
     p = run_protocol("paired", c, **kw).final_weights()
     u = run_protocol("unpaired", c, **kw).final_weights()
