@@ -143,10 +143,11 @@ def worker(args) -> None:
         device = {"cpp": "cpp_standalone"}.get(engine, engine)
         root = workdir / f"standalone-{args.slot}"
         net = sim.Network(c, signs="excitatory", device=device, standalone_root=root, threads=args.threads)
-        inputs = net.draw_inputs(stim, DURATION_S * second, trials=max(trials, 1), seed=1)
+        inputs = net.draw_inputs(stim, DURATION_S * second, trials=max(trials, args.threads), seed=1)
 
-        def first():
-            r = net.run(stim, duration=DURATION_S * second, trials=1, inputs=inputs[:1], progress=False)
+        def first():  # (with threads: one trial per thread, so that every thread has started)
+            r = net.run(stim, duration=DURATION_S * second, trials=args.threads, inputs=inputs[:args.threads],
+                        progress=False)
             return len(r.spikes)
 
     n_first = first()

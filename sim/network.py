@@ -154,7 +154,7 @@ class Network:
         project per process at a time, so running a second standalone network
         rebuilds when the first is used again. ``"numba"``: larvasim's own
         engine (:mod:`sim.engine_numba`), spike for spike identical to Brian2
-        for the same input events (plasticity included) and about 10x faster
+        for the same input events (plasticity included) and about 7x faster
         than C++ standalone; no compiler needed.
     drive_weight : Quantity (volt), optional
         Jump of ``v`` per drive event; default ``poisson_weight_factor x w_syn``
