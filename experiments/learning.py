@@ -1059,8 +1059,8 @@ def main(argv=None) -> int:
     """``python -m experiments.learning``: run a protocol, print the map, or write the report."""
     ap = argparse.ArgumentParser(prog="python -m experiments.learning", description=__doc__.splitlines()[0])
     ap.add_argument("protocol", nargs="?", choices=sorted(PROTOCOLS), help="protocol to run")
-    ap.add_argument("--larvae", type=int, default=20)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--larvae", type=int, help="virtual larvae per protocol (default 20; report: 24)")
+    ap.add_argument("--seed", type=int, help="seed (default 0; report: 1)")
     ap.add_argument("--dan", default="DAN-i1")
     ap.add_argument("--device", default="numba")
     ap.add_argument("--data-dir")
@@ -1082,11 +1082,11 @@ def main(argv=None) -> int:
             print("\ndisagreements with the naming convention (Eichler et al. 2017):")
             print(compare_maps(d, naming_compartments(c)).to_string(index=False))
     if args.report:
-        report(args.report, args.figures, c, n_larvae=args.larvae, seed=args.seed, device=args.device,
-               quick=args.quick)
+        report(args.report, args.figures, c, n_larvae=args.larvae or 24, seed=1 if args.seed is None else args.seed,
+               device=args.device, quick=args.quick)
         print(f"report written to {args.report}")
     if args.protocol:
-        run = run_protocol(args.protocol, c, n_larvae=args.larvae, seed=args.seed, dan=args.dan,
+        run = run_protocol(args.protocol, c, n_larvae=args.larvae or 20, seed=args.seed or 0, dan=args.dan,
                            device=args.device, out=args.out)
         print(run.summary())
         if args.out:

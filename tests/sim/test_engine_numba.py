@@ -429,3 +429,23 @@ def test_network_threads_do_not_change_spikes(toyc):
     assert len(runs[0].spikes) > 0 and runs[0].spikes.equals(runs[1].spikes)
     with pytest.raises(ValueError, match="threads"):
         sim.Network(toyc, device="numba", threads=0)
+
+
+@pytest.mark.slow
+def test_plasticity_equals_brian_cpp_standalone(toyc, tmp_path):
+    """The plastic toy network on C++ standalone and on the numba engine: same spikes, same weights."""
+    from models.plasticity import DopaminePlasticity
+
+    rule_kw = dict(compartments="names", eta=0.08, rho=0.02, tau_e=0.2 * second, record="synapses",
+                   record_dt=1 * ms)
+    stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
+            sim.Activation(toyc.select(name="DAN-*"), 60 * Hz, start=20 * ms),
+            sim.Activation(toyc.select(celltype="MBON"), 30 * Hz)]
+    out = {}
+    for device in ("cpp_standalone", "numba"):
+        rule = DopaminePlasticity(**rule_kw)
+        net = sim.Network(toyc, signs="literature", plasticity=rule, device=device, standalone_root=tmp_path)
+        res = net.run(stim, duration=400 * ms, trials=2, seed=7, progress=False)
+        out[device] = (res, rule.history)
+    _assert_same_plastic(out["cpp_standalone"], out["numba"])
+    print("\nweights bit-identical:", np.mean(out["cpp_standalone"][1].values == out["numba"][1].values))
