@@ -12,6 +12,9 @@ et al. 2024, both sides' 42 olfactory neurons driven at 150 Hz, 1 s of
 biological time per trial. The engines, all in this one invocation:
 
 * ``numba`` -- ``sim.Network(device="numba")``, larvasim's engine;
+* ``numba-worker`` -- the same network saved as a ``sim.engine_numba.EngineNetwork``
+  (``Network.engine_network``) with the input events, run by a process that imports only
+  ``sim.engine_numba`` (no Brian2, no pandas): what a worker of a sweep or cluster job needs;
 * ``cpp``, ``cython``, ``numpy`` -- ``sim.Network`` on Brian2's C++
   standalone device, Cython and numpy targets. These four get the same
   pre-generated input events (seed 1; larvasim's drive, a spike generator) and
@@ -55,7 +58,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR_MS = 7.0  # issue 5: a tight loop on the CI machine kind, ms per trial-second
-ENGINES = ("numba", "cpp", "cython", "numpy", "cpp-poisson", "cython-poisson", "numpy-poisson")
+ENGINES = ("numba", "numba-worker", "cpp", "cython", "numpy", "cpp-poisson", "cython-poisson", "numpy-poisson")
 SLOW = {"cython", "numpy", "cython-poisson", "numpy-poisson"}
 RATE_HZ, DURATION_S = 150.0, 1.0
 
@@ -119,10 +122,51 @@ def _shiu_network(c, device: str, workdir: Path):
     return run_trial
 
 
+def _engine_worker(args, launch, t_start) -> None:
+    """``numba-worker``: a saved EngineNetwork and input events, run in a process without Brian2."""
+    import numpy as np
+
+    from sim.engine_numba import EngineNetwork
+
+    workdir = Path(args.workdir)
+    net = EngineNetwork.load(workdir / "brain.engine")
+    d = np.load(workdir / "inputs.npz")
+    events = [(d[f"arr_{k}"][0], d[f"arr_{k}"][1]) for k in range(len(d.files))]
+    first = net.run(events[:args.threads], threads=args.threads)
+    t_first = time.time() - launch
+    out = {"engine": args.worker, "t_interp": t_start, "t_first": t_first,
+           "spikes_first": len(first.spikes[0][0]), "brian2_loaded": "brian2" in sys.modules}
+    t_a = time.time()
+    w0, c0 = time.perf_counter(), _cpu()
+    res = net.run(events[:args.trials], threads=args.threads) if args.trials else None
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    spikes = [len(i) for i, _ in res.spikes] if res is not None else []
+    out.update(t_a=t_a, t_b=time.time(), wall=wall, cpu=cpu, spikes=spikes, peak_mb=_peak_mb())
+    print("RESULT " + json.dumps(out))
+
+
+def _prepare_engine_files(workdir: Path, data_dir, trials: int) -> None:
+    """For ``numba-worker``: the whole brain as an EngineNetwork file and the input events (seed 1)."""
+    import numpy as np
+    from brian2 import Hz, second
+
+    import connectomes
+    import sim
+
+    c = connectomes.load("winding2023", data_dir=data_dir)
+    stim = [sim.PoissonDrive(c.select(modality="olfactory"), RATE_HZ * Hz)]
+    net = sim.Network(c, signs="excitatory", device="numba")
+    inputs = net.draw_inputs(stim, DURATION_S * second, trials=trials, seed=1)
+    net.engine_network(DURATION_S * second).save(workdir / "brain.engine")
+    np.savez(workdir / "inputs.npz", *[np.stack([ev.neurons, ev.steps]) for ev in inputs])
+
+
 def worker(args) -> None:
     """One engine in this (fresh) process; prints one JSON line."""
     launch = float(args.launch)
     t_start = time.time() - launch  # interpreter start-up until here
+    if args.worker == "numba-worker":
+        return _engine_worker(args, launch, t_start)
     import numpy as np
     from brian2 import Hz, prefs, second
 
@@ -196,13 +240,15 @@ def measure(engine, data_dir, trials, ncores, base) -> dict:
     workdir = base / engine
     workdir.mkdir(parents=True)
     env = {"NUMBA_CACHE_DIR": str(workdir / "numba_cache")}
+    if engine == "numba-worker":
+        _prepare_engine_files(workdir, data_dir, max(trials * ncores, ncores))
     cold = _result(_launch(engine, workdir, data_dir, 0, env=env))
     warm = _result(_launch(engine, workdir, data_dir, trials, env=env))
     steady, steady_cpu = warm["wall"] / trials, warm["cpu"] / trials
     res = {"engine": engine, "compile_s": cold["t_first"] - steady, "startup_s": warm["t_first"] - steady,
            "interp_s": warm["t_interp"], "wall_s": steady, "cpu_s": steady_cpu, "peak_mb": warm["peak_mb"],
            "spikes": warm["spikes"], "trials": trials}
-    if engine == "numba":  # one process, one thread per core, as many trials per core as on one core
+    if engine.startswith("numba"):  # one process, one thread per core, as many trials per core as on one core
         k = trials * ncores
         allc = _result(_launch(engine, workdir, data_dir, k, threads=ncores, env=env))
         res["trials_per_s_all"] = k / allc["wall"]
@@ -258,7 +304,8 @@ def main(argv=None) -> None:
           f"{RATE_HZ:.0f} Hz, {DURATION_S:.0f} s per trial")
     print(f"machine   {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
     hdr = ("| engine | ms per trial-second, 1 core: wall (CPU) | trials/s on all cores | start-up, warm cache | "
-           "compile (empty cache) | peak memory | spikes per trial | vs numba: per trial (wall) / all cores |")
+           "compile (empty cache) | peak memory | spikes per trial | time per trial / on all cores, relative to numba "
+           "(> 1: numba faster) |")
     print(hdr)
     print("| --- " * 8 + "|")
     for r in rows:
@@ -268,7 +315,7 @@ def main(argv=None) -> None:
         spikes = f"{sum(sp) / len(sp):,.0f}" if sp else "-"
         vs = "1 / 1"
         if ref is not None and r is not ref:
-            vs = f"{r['wall_s'] / ref['wall_s']:.1f}x slower / {ref['trials_per_s_all'] / r['trials_per_s_all']:.1f}x"
+            vs = f"{r['wall_s'] / ref['wall_s']:.2f} / {ref['trials_per_s_all'] / r['trials_per_s_all']:.2f}"
         print(f"| {r['engine']} | {r['wall_s'] * 1e3:,.1f} ({r['cpu_s'] * 1e3:,.1f}) | {r['trials_per_s_all']:.2f} | "
               f"{r['startup_s']:.2f} s | {r['compile_s']:.1f} s | {mem} | {spikes} | {vs} |")
     if ref is not None:

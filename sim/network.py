@@ -403,12 +403,9 @@ class Network:
                 raise TypeError(f"unknown stimulus {s!r}; use PoissonDrive, Activation or Silence")
         return drives, silences
 
-    def _run_numba(self, inputs, silences, n_steps, weight_scale):
-        """All trials on the numba engine (:mod:`sim.engine_numba`), same semantics as Brian2.
-
-        Returns the engine's output and the plastic-weight states for the results.
-        """
-        from .engine_numba import simulate
+    def _engine(self, silences, n_steps, weight_scale):
+        """The numba engine's network for these silences and weight scales, and the plasticity plan."""
+        from .engine_numba import prepare
 
         pre, post, count, sgn = self._edges
         plastic = self._plastic_mask()
@@ -426,11 +423,33 @@ class Network:
             plan = self.plasticity.plan(self, pre=pre[plastic], post=post[plastic], count=count[plastic],
                                         sign=sgn[plastic])
             pw = np.where(out_off[plan.pre] | all_off[plan.post], 0.0, plan.w0 * factor["plastic"])
-        out = simulate(self.model, self.n_neurons, pre[fast], post[fast], w, inputs, n_steps,
-                       drive_weight=float(self.drive_weight), inhibitory=sgn[fast] < 0,
-                       cell_classes=self.cell_classes, record=self.recorded,
-                       record_states=self._record_states, plasticity=plan, plastic_weights=pw,
-                       threads=self.threads, blocked=all_off)
+        engine = prepare(self.model, self.n_neurons, pre[fast], post[fast], w, n_steps,
+                         drive_weight=float(self.drive_weight), inhibitory=sgn[fast] < 0,
+                         cell_classes=self.cell_classes, record=self.recorded, record_states=self._record_states,
+                         plasticity=plan, plastic_weights=pw, blocked=all_off)
+        return engine, plan
+
+    def engine_network(self, duration, stimuli: Sequence = (), weight_scale=None):
+        """This network as the numba engine runs it, for ``duration`` and the silencing in ``stimuli``.
+
+        The result (:class:`sim.engine_numba.EngineNetwork`) holds plain arrays
+        only; save it and run it in processes that import just
+        :mod:`sim.engine_numba` (no Brian2), with input events drawn here
+        (:meth:`draw_inputs`). Drives in ``stimuli`` are ignored: the events
+        are given per trial.
+        """
+        if not isinstance(duration, brian2.Quantity) or duration.dim != second.dim:
+            raise ValueError(f"duration must be a time, e.g. 1*second; got {duration!r}")
+        _, silences = self._split(stimuli)
+        return self._engine(silences, int(round(float(duration / self.dt))), weight_scale)[0]
+
+    def _run_numba(self, inputs, silences, n_steps, weight_scale):
+        """All trials on the numba engine (:mod:`sim.engine_numba`), same semantics as Brian2.
+
+        Returns the engine's output and the plastic-weight states for the results.
+        """
+        engine, plan = self._engine(silences, n_steps, weight_scale)
+        out = engine.run(inputs, threads=self.threads)
         plastic_states = {}
         if plan is not None:
             self.plasticity._start(plan)

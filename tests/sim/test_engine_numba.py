@@ -449,3 +449,36 @@ def test_plasticity_equals_brian_cpp_standalone(toyc, tmp_path):
         out[device] = (res, rule.history)
     _assert_same_plastic(out["cpp_standalone"], out["numba"])
     print("\nweights bit-identical:", np.mean(out["cpp_standalone"][1].values == out["numba"][1].values))
+
+
+def test_engine_network_runs_in_a_process_without_brian2(toyc, tmp_path):
+    """A prepared network (plastic, one neuron silenced) saved and run in a new process that imports
+    only sim.engine_numba: Brian2 is never loaded, and the spikes and weights are Network.run's."""
+    from models.plasticity import DopaminePlasticity
+
+    rule = DopaminePlasticity("names", eta=0.05, rho=0.01, record="synapses", record_dt=10 * ms)
+    net = sim.Network(toyc, signs="literature", plasticity=rule, device="numba")
+    stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
+            sim.Activation(toyc.select(name="DAN-*"), 60 * Hz), sim.Silence(toyc.select(celltype="LN"))]
+    inputs = net.draw_inputs(stim, 300 * ms, trials=3, seed=4)
+    res = net.run(stim, duration=300 * ms, trials=3, inputs=inputs, progress=False)
+    net.engine_network(300 * ms, stim).save(tmp_path / "toy.engine")
+    np.savez(tmp_path / "inputs.npz", *[np.stack([ev.neurons, ev.steps]) for ev in inputs])
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "from sim.engine_numba import EngineNetwork\n"
+        f"d = np.load({str(tmp_path / 'inputs.npz')!r})\n"
+        "events = [(d[k][0], d[k][1]) for k in sorted(d.files, key=lambda k: int(k.split('_')[1]))]\n"
+        f"out = EngineNetwork.load({str(tmp_path / 'toy.engine')!r}).run(events, threads=2)\n"
+        "trial, node, t_ms = out.concatenated()\n"
+        f"np.savez({str(tmp_path / 'out.npz')!r}, trial=trial, node=node, t_ms=t_ms, w=out.plastic.final)\n"
+        "print('brian2' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False"]
+    got = np.load(tmp_path / "out.npz")
+    assert len(got["node"]) == len(res.spikes) > 0
+    np.testing.assert_array_equal(got["node"], res.spikes["node_id"].to_numpy())
+    np.testing.assert_array_equal(got["t_ms"], res.spikes["t_ms"].to_numpy())
+    np.testing.assert_array_equal(got["w"], rule.history.final)
