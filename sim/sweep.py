@@ -85,6 +85,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+# Brian2 installs a SIGINT handler when first imported, which works only in the main thread:
+# import it with this module, not later in the threads that run the tasks of a Dask worker.
+import brian2  # noqa: F401
 import numpy as np
 import pandas as pd
 
