@@ -482,3 +482,34 @@ def test_engine_network_runs_in_a_process_without_brian2(toyc, tmp_path):
     np.testing.assert_array_equal(got["node"], res.spikes["node_id"].to_numpy())
     np.testing.assert_array_equal(got["t_ms"], res.spikes["t_ms"].to_numpy())
     np.testing.assert_array_equal(got["w"], rule.history.final)
+
+
+def test_network_reuses_prepared_engines_only_for_the_same_condition(toyc):
+    """Runs alternating silencing, weight scales and plasticity windows: every run as on a fresh network."""
+    from models.plasticity import DopaminePlasticity
+
+    stim = [sim.PoissonDrive(toyc.select(celltype="sensory"), 150 * Hz),
+            sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz), sim.Activation(toyc.select(name="DAN-*"), 50 * Hz)]
+    cut = [sim.Silence(toyc.select(celltype="PN"))]
+    conditions = [({}, []), ({}, cut), ({"weight_scale": 0.5}, []), ({}, []), ({}, cut), ({"windows": [(0.0, 0.1)]}, [])]
+
+    def run(net, rule, kw, silence):
+        rule.windows = kw.get("windows")
+        res = net.run(stim + silence, duration=200 * ms, trials=2, seed=5, weight_scale=kw.get("weight_scale"),
+                      progress=False)
+        return res.spikes, rule.history.final.copy()
+
+    rule = DopaminePlasticity("names", eta=0.05)
+    shared = sim.Network(toyc, device="numba", plasticity=rule)
+    got = []
+    for kw, silence in conditions:
+        spikes, final = run(shared, rule, kw, silence)
+        fresh_rule = DopaminePlasticity("names", eta=0.05)
+        ref_spikes, ref_final = run(sim.Network(toyc, device="numba", plasticity=fresh_rule), fresh_rule, kw, silence)
+        assert spikes.equals(ref_spikes)
+        np.testing.assert_array_equal(final, ref_final)
+        got.append((spikes, final))
+    assert len(shared._engine_cache) <= 2
+    # the conditions really differ (a stale prepared engine would show)
+    assert not got[0][0].equals(got[1][0]) and not got[0][0].equals(got[2][0])
+    assert not np.array_equal(got[0][1], got[5][1])
