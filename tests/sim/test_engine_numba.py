@@ -513,3 +513,24 @@ def test_network_reuses_prepared_engines_only_for_the_same_condition(toyc):
     # the conditions really differ (a stale prepared engine would show)
     assert not got[0][0].equals(got[1][0]) and not got[0][0].equals(got[2][0])
     assert not np.array_equal(got[0][1], got[5][1])
+
+
+def test_engine_network_errors(toyc, tmp_path):
+    import pickle
+
+    from sim.engine_numba import EngineNetwork
+
+    eng = sim.Network(toyc, device="numba").engine_network(50 * ms)
+    with pytest.raises(ValueError, match="3 neurons but 2 steps"):
+        eng.run([([1, 2, 3], [4, 5])])
+    with pytest.raises(IndexError, match="outside"):
+        eng.run([([toyc.n_neurons], [4])])
+    with pytest.raises(ValueError, match="plastic_weights"):
+        eng.run([([1], [4])], plastic_weights=[1.0])
+    (tmp_path / "other.engine").write_bytes(pickle.dumps({"not": "a network"}))
+    with pytest.raises(TypeError, match="does not hold an EngineNetwork"):
+        EngineNetwork.load(tmp_path / "other.engine")
+    with pytest.raises(ValueError, match="duration must be a time"):
+        sim.Network(toyc, device="numba").engine_network(50)
+    out = eng.run([([1], [4]), (np.zeros(0, int), np.zeros(0, int))])  # a pair or no events at all
+    assert out.n_trials == 2 and len(out.spikes[1][0]) == 0 and 1 in out.spikes[0][0]
