@@ -984,6 +984,8 @@ def prepare(model, n: int, pre, post, weights, n_steps: int, *, drive_weight, in
     if record is not None:
         keep = np.zeros(n, dtype=bool)
         keep[np.asarray(getattr(record, "indices", record), dtype=np.int64)] = True
+        if keep.all():
+            keep = None  # everyone is recorded: nothing to filter
     prep = _prepare_current_lif if name == "current_lif" else _prepare_conductance_lif
     fixed = prep(model, n, dt, init, csr, D, float(_si(drive_weight))) if n else None
     return EngineNetwork(model=name, n=n, n_steps=n_steps, dt=dt, R=R, until0=until0, fixed=fixed,

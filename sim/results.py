@@ -400,7 +400,10 @@ class Results:
             if bad.any():
                 raise ValueError(f"{int(bad.sum())} spike time(s) outside [0, {_fmt_ms(self._duration_ms)}], "
                                  f"e.g. {tm[bad][0]!r} ms (times are ms since the trial start)")
-        pos = ids.get_indexer(nd) if len(nd) else np.zeros(0, dtype=np.int64)
+        if isinstance(ids, pd.RangeIndex) and ids.start == 0 and ids.step == 1:  # node id = row
+            pos = np.where((nd >= 0) & (nd < len(ids)), nd, -1)
+        else:
+            pos = ids.get_indexer(nd) if len(nd) else np.zeros(0, dtype=np.int64)
         if (pos < 0).any():
             raise ValueError(f"{int((pos < 0).sum())} spike(s) of neuron(s) not in the neuron table, "
                              f"e.g. node {int(nd[pos < 0][0])}")
