@@ -360,18 +360,32 @@ def recurrence(connectome, *, n: int = N_CASCADES, hops=(8, 5), seed: int = 0,
 
 
 # --------------------------------------------------------------------------- report
-def _fig_synapses(df, path):
+def _save(fig, path):
+    """Write a report figure and close it."""
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(4.2, 2.6))
-    x = np.arange(len(df))
-    ax.bar(x - 0.2, df["published"], 0.4, label="Winding et al. 2023", color="0.6")
-    ax.bar(x + 0.2, df["share"], 0.4, label="larvasim (Data S1)", color="tab:blue")
-    ax.set_xticks(x, [f"{t[0]}-{t[1]}" for t in df.index])
-    ax.set_ylabel("% of synapses")
-    ax.legend(frameon=False, fontsize=8)
+
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _published_vs_ours(ax, ticks, theirs, ours, ylabel, labels=("published", "larvasim"), *, tick_size=None,
+                       legend_size=7):
+    """Paired bars: the published values (grey) beside larvasim's (blue)."""
+    x = np.arange(len(ticks))
+    ax.bar(x - 0.2, theirs, 0.4, label=labels[0], color="0.6")
+    ax.bar(x + 0.2, ours, 0.4, label=labels[1], color="tab:blue")
+    ax.set_xticks(x, ticks, **({} if tick_size is None else {"fontsize": tick_size}))
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, fontsize=legend_size)
+
+
+def _fig_synapses(df, path):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4.2, 2.6))
+    _published_vs_ours(ax, [f"{t[0]}-{t[1]}" for t in df.index], df["published"], df["share"], "% of synapses",
+                       ("Winding et al. 2023", "larvasim (Data S1)"), legend_size=8)
+    _save(fig, path)
 
 
 def _fig_hops(df, path):
@@ -386,9 +400,7 @@ def _fig_hops(df, path):
     ax.set_ylabel("mean hop (hit-weighted)")
     ax.set_ylim(0, 1.25 * float(np.nanmax(df["mean_hop"])) if df["mean_hop"].notna().any() else 1)
     ax.legend(frameon=False, fontsize=7, ncol=3, loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _fig_multisensory(counts8, ms, path):
@@ -402,17 +414,10 @@ def _fig_multisensory(counts8, ms, path):
     m8 = ms[ms["hops"] == 8].set_index("group")
     pub = PUBLISHED["outputs_8hop"]["values"]
     groups = ["brain", *OUTPUT_TYPES]
-    x = np.arange(len(groups))
     ours = [m8.loc[g, "unimodal_of_reached_pct" if g == "brain" else "unimodal_pct"] for g in groups]
     theirs = [PUBLISHED["labelled_line_brain"]["values"][8]] + [100.0 * pub[g][0] / pub[g][2] for g in OUTPUT_TYPES]
-    ax.bar(x - 0.2, theirs, 0.4, color="0.6", label="published")
-    ax.bar(x + 0.2, ours, 0.4, color="tab:blue", label="larvasim")
-    ax.set_xticks(x, groups, fontsize=8)
-    ax.set_ylabel("% single-modality")
-    ax.legend(frameon=False, fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _published_vs_ours(ax, groups, theirs, ours, "% single-modality", tick_size=8)
+    _save(fig, path)
 
 
 def _fig_recurrence(rec, path):
@@ -430,9 +435,7 @@ def _fig_recurrence(rec, path):
     ax.set_xticks(x, bt.index, rotation=45, ha="right", fontsize=7)
     ax.set_ylabel("mean fraction of ds partners\nthat are recurrent", fontsize=8)
     ax.legend(frameon=False, fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _md_table(df: pd.DataFrame, floatfmt: str = "{:.1f}") -> str:

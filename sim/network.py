@@ -416,12 +416,13 @@ class Network:
                json.dumps(self.plasticity.to_dict(), sort_keys=True, default=str) if self.plasticity else None)
         cache = self.__dict__.setdefault("_engine_cache", {})
         if key not in cache:
-            cache[key] = self._prepare_engine(silences, n_steps, weight_scale)
+            cache[key] = self._prepare_engine(out_off, all_off, n_steps, weight_scale)
             while len(cache) > 2:
                 cache.pop(next(iter(cache)))
         return cache[key]
 
-    def _prepare_engine(self, silences, n_steps, weight_scale):
+    def _prepare_engine(self, out_off, all_off, n_steps, weight_scale):
+        """Build what :meth:`_engine` keeps (masks of the cut outgoing and fully silenced neurons)."""
         from .engine_numba import prepare
 
         pre, post, count, sgn = self._edges
@@ -433,7 +434,6 @@ class Network:
             kind = (np.where(sgn[fast] < 0, "inhibitory", "excitatory") if not self.model.shared_pathway
                     else np.full(int(fast.sum()), "excitatory"))
             w = w * np.array([factor[k] for k in kind])
-        out_off, all_off = self._silenced(silences)
         w[out_off[pre[fast]] | all_off[post[fast]]] = 0.0
         plan = pw = None
         if plastic.any():
