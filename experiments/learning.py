@@ -273,7 +273,7 @@ PROTOCOLS = {
 # ----------------------------------------------------------------------------------------
 def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn=None,
                  model_overrides: dict | None = None, rule: DopaminePlasticity | None = None,
-                 **rule_options):
+                 model=None, signs=None, synapse_types=None, **rule_options):
     """The whole-brain network with plasticity for ``protocol``'s plastic windows.
 
     Parameters
@@ -290,6 +290,12 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
         Further parameters of the neuron model (e.g. ``{"dt": 0.5*ms}``).
     rule : DopaminePlasticity, optional
         A rule to use instead (its windows are replaced by the protocol's).
+    model : str or NeuronModel, optional
+        The neuron model (default ``NETWORK_SETTINGS["model"]`` with ``w_syn``);
+        a model instance is used as it is (``w_syn`` and ``model_overrides`` then
+        override its parameters only when given).
+    signs, synapse_types : optional
+        Default ``NETWORK_SETTINGS["signs"]`` and ``["synapse_types"]``.
     **rule_options
         Passed to :class:`DopaminePlasticity` (e.g. ``eta=0.02``, ``rho=0``,
         ``mbins=["DAN-i1"]``).
@@ -304,9 +310,13 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
                                   **rule_options)
     else:
         rule.windows = [tuple(x) for x in protocol.windows]
-    model = models.get_model(NETWORK_SETTINGS["model"], w_syn=w, **(model_overrides or {}))
-    return sim.Network(connectome, model=model, signs=NETWORK_SETTINGS["signs"],
-                       synapse_types=NETWORK_SETTINGS["synapse_types"], plasticity=rule, device=device)
+    if model is None or isinstance(model, str):
+        model = models.get_model(model or NETWORK_SETTINGS["model"], w_syn=w, **(model_overrides or {}))
+    elif w_syn is not None or model_overrides:
+        model = model.with_overrides(**({"w_syn": w_syn} if w_syn is not None else {}), **(model_overrides or {}))
+    return sim.Network(connectome, model=model, signs=NETWORK_SETTINGS["signs"] if signs is None else signs,
+                       synapse_types=NETWORK_SETTINGS["synapse_types"] if synapse_types is None else synapse_types,
+                       plasticity=rule, device=device)
 
 
 def _us_stimuli(connectome, protocol: Protocol, us: str, dan: str, us_rate, gustatory_rate):

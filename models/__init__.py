@@ -12,7 +12,7 @@ Parameter, ParameterSet
     Values with unit and source; overridable, serialisable.
 """
 
-from .neurons import CLASS_PARAMETERS, SYNAPSE_KINDS, ConductanceAdaptiveLIF, CurrentLIF, NeuronModel
+from .neurons import CLASS_PARAMETERS, SYNAPSE_KINDS, ConductanceAdaptiveLIF, CurrentLIF, LarvalLIF, NeuronModel, larval_calibration
 from .parameters import (
     OVERRIDE_PREFIX,
     Parameter,
@@ -42,6 +42,8 @@ __all__ = [
     "SYNAPSE_KINDS",
     "ConductanceAdaptiveLIF",
     "CurrentLIF",
+    "LarvalLIF",
+    "larval_calibration",
     "NeuronModel",
     "Parameter",
     "ParameterDimensionError",

@@ -53,11 +53,12 @@ from brian2 import Equations, NeuronGroup, Quantity, get_dimensions
 from brian2.units import Hz, mV, ms, nS, pA, pF
 from brian2.utils.stringtools import get_identifiers
 
-from .parameters import Parameter, ParameterSet, UnknownParameterError
+from .parameters import Parameter, ParameterSet, UnknownParameterError, parse_unit
 
 __all__ = [
     "NeuronModel",
     "CurrentLIF",
+    "LarvalLIF",
     "ConductanceAdaptiveLIF",
     "CLASS_PARAMETERS",
     "SYNAPSE_KINDS",
@@ -104,6 +105,10 @@ class NeuronModel(abc.ABC):
     #: builder can change it per neuron (Shiu et al. set it to 0 for neurons
     #: driven by Poisson input).
     refractory: ClassVar[str] = "t_ref"
+    #: Kernel of the numba engine (:mod:`sim.engine_numba`) that integrates
+    #: this model's equations; ``None``: the engine cannot run it. A subclass
+    #: that keeps its parent's equations keeps its parent's kernel.
+    engine_kernel: ClassVar[str | None] = None
 
     _EQUATIONS: ClassVar[str]
     _THRESHOLD: ClassVar[str]
@@ -285,6 +290,26 @@ class NeuronModel(abc.ABC):
             Values for the ``w`` variable of :attr:`synapse_model`.
         """
 
+    def input_scale(self, n_inputs: Any) -> np.ndarray:
+        """Factor on every incoming weight of each neuron, from its number of input synapses.
+
+        The weight of a connection onto neuron ``j`` is
+        ``synaptic_weights(count, sign) x input_scale(n_inputs)[j]``, where
+        ``n_inputs[j]`` is the total number of synapses onto ``j`` (of the
+        synapse types in use). The default is 1 for every neuron (weights do
+        not depend on the postsynaptic neuron).
+
+        Parameters
+        ----------
+        n_inputs : array_like of float
+            Input synapses per neuron.
+
+        Returns
+        -------
+        ndarray of float
+        """
+        return np.ones(np.asarray(n_inputs).shape, dtype=float)
+
     @staticmethod
     def _check_counts_signs(counts: Any, signs: Any) -> tuple[np.ndarray, np.ndarray]:
         counts_arr = np.asarray(counts)
@@ -361,6 +386,7 @@ class CurrentLIF(NeuronModel):
     """
 
     name = "current_lif"
+    engine_kernel = "current_lif"
     drive_variable = "u_ext"
     synapse_model = "w : volt"
     shared_pathway = True
@@ -445,6 +471,122 @@ t_ref : second (constant)
         counts_arr, signs_arr = self._check_counts_signs(counts, signs)
         return signs_arr * counts_arr * self._parameters["w_syn"].value
 
+
+
+# ---------------------------------------------------------------------------
+# Larval current-based LIF: Shiu et al.'s equations, larval weights
+# ---------------------------------------------------------------------------
+
+#: Calibrated values of :class:`LarvalLIF`, written by ``experiments/calibrate.py``.
+LARVAL_CALIBRATION = "larval_calibration.json"
+
+
+def larval_calibration() -> dict:
+    """The calibration record of :class:`LarvalLIF` (``models/data/larval_calibration.json``).
+
+    Returns
+    -------
+    dict
+        ``{"script", "objective", "seed", "parameters": {name: {"value", "unit"}}, ...}``
+        as written by ``experiments/calibrate.py``.
+    """
+    import json
+    from importlib import resources
+
+    text = resources.files("models").joinpath("data", LARVAL_CALIBRATION).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+class LarvalLIF(CurrentLIF):
+    """Current-based LIF with larval synaptic weights (larvasim's default model).
+
+    The equations, threshold, reset and timing are those of :class:`CurrentLIF`
+    (so every device, the numba engine included, runs it), but the weight of a
+    connection of ``n`` synapses from neuron ``i`` onto neuron ``j`` is::
+
+        w_ij = sign_i x s_i x n x w_syn x (n_ref / N_j) ** input_exponent
+
+    with ``N_j`` the number of input synapses of ``j`` (of the synapse types in
+    use), ``s_i = inh_scale`` for inhibitory and 1 for excitatory presynaptic
+    neurons. ``input_exponent = 0`` is Shiu et al.'s rule (a fixed potential per
+    synapse); ``input_exponent = 1`` gives every neuron the same summed input
+    weight (``w_syn x n_ref``). The rationale: larval neurons differ some
+    hundredfold in their number of input synapses, and a neuron with more
+    synapses has more membrane and so a lower input resistance, so each synapse
+    moves its potential less. The exponent is not measured; it is calibrated
+    against published larval findings (``experiments/calibrate.py``, see
+    ``docs/biology.md``), as are ``w_syn`` and ``inh_scale``.
+
+    Each parameter's source says whether it is measured, adopted from the adult
+    model, a convention, or calibrated (with the script and objective). The
+    neuronal constants are larval where a larval measurement was found (resting
+    potential and membrane time constant of larval motor neurons, Hunter et al.
+    2024); the others (threshold distance, synaptic time constant, refractory
+    period, delay) keep the adult model's values (larval synaptic delay <= 5 ms:
+    Fushiki et al. 2016, eLife 5:e13253).
+    """
+
+    name = "larval_lif"
+
+    def __init__(self, parameters: ParameterSet | None = None, method: str = "linear"):
+        super().__init__(self.default_parameters() if parameters is None else parameters, method)
+
+    @classmethod
+    def default_parameters(cls) -> ParameterSet:
+        """Adult neuronal constants, larval weights (calibrated; see the class docstring)."""
+        adult = CurrentLIF.default_parameters()
+        cal = larval_calibration()
+        where = f"calibrated: {cal['script']} ({cal['objective_name']}; seed {cal['seed']}; docs/biology.md)"
+        fitted = {k: float(v["value"]) * parse_unit(v["unit"]) for k, v in cal["parameters"].items()}
+        hunter = "Hunter et al. 2024, eLife 12:RP91599 (larval aCC motor neurons, whole-cell, n = 16)"
+        measured = {
+            "v_rest": Parameter("v_rest", -47.8 * mV, "mV", f"{hunter}: resting potential -47.8 +/- 1.3 mV",
+                                "resting potential"),
+            "v_reset": Parameter("v_reset", -47.8 * mV, "mV", "set to v_rest, as in the adult model (Shiu et al. 2024)",
+                                 "reset potential after a spike"),
+            "v_th": Parameter("v_th", -40.8 * mV, "mV",
+                              "no larval measurement found: the adult model's 7 mV from rest to threshold "
+                              "(Shiu et al. 2024) on the larval resting potential", "spike threshold"),
+            "tau_m": Parameter("tau_m", 17.8 * ms, "ms",
+                               f"derived, not measured directly: R_in x C_m = 765 MOhm x 23.2 pF ({hunter})",
+                               "membrane time constant"),
+        }
+        drop = ("w_syn", "poisson_rate", "poisson_weight_factor")
+        keep = [measured.get(n, adult[n]) for n in adult if n not in drop]
+        larval = [
+            Parameter("w_syn", fitted["w_syn"], "mV", where,
+                      "potential per synapse onto a neuron with n_ref input synapses"),
+            Parameter("input_exponent", fitted["input_exponent"], "1", where,
+                      "weights onto neuron j scale as (n_ref / N_j) ** input_exponent"),
+            Parameter("n_ref", 100, "1",
+                      "convention (not fitted): the input size at which w_syn is the potential per synapse",
+                      "reference number of input synapses"),
+            Parameter("inh_scale", fitted["inh_scale"], "1", where,
+                      "weight of an inhibitory synapse relative to an excitatory one"),
+            Parameter("drive_weight", 40 * mV, "mV",
+                      "convention: larger than v_th - v_rest, so every drive event outside refractoriness is a spike",
+                      "jump of v per drive (sensory or activation) event"),
+        ]
+        return ParameterSet(keep + larval, name=cls.name)
+
+    def with_overrides(self, **overrides: Any) -> LarvalLIF:
+        """Return a copy with parameters overridden (see :meth:`ParameterSet.override`)."""
+        return LarvalLIF(self._parameters.override(**overrides), method=self._method)
+
+    def synaptic_weights(self, counts: Any, signs: Any) -> Quantity:
+        """``w = sign x count x w_syn``, times ``inh_scale`` for inhibitory connections (volt).
+
+        The postsynaptic factor :meth:`input_scale` is applied by the network builder.
+        """
+        counts_arr, signs_arr = self._check_counts_signs(counts, signs)
+        scale = np.where(signs_arr < 0, float(self._parameters["inh_scale"].value), 1.0)
+        return signs_arr * scale * counts_arr * self._parameters["w_syn"].value
+
+    def input_scale(self, n_inputs: Any) -> np.ndarray:
+        """``(n_ref / max(N_j, 1)) ** input_exponent`` per neuron."""
+        n_in = np.maximum(np.asarray(n_inputs, dtype=float), 1.0)
+        p = self._parameters
+        return (float(p["n_ref"].value) / n_in) ** float(p["input_exponent"].value)
 
 
 # ---------------------------------------------------------------------------
@@ -564,6 +706,7 @@ class ConductanceAdaptiveLIF(NeuronModel):
     """
 
     name = "conductance_lif"
+    engine_kernel = "conductance_lif"
     drive_variable = "I_ext"
     synapse_model = "w : siemens"
     shared_pathway = False

@@ -777,7 +777,8 @@ class DopaminePlasticity:
         Parameters
         ----------
         network : sim.Network
-            Supplies ``connectome`` and ``model``.
+            Supplies ``connectome``, ``model`` and the initial weights
+            (``network.synaptic_weights``).
         pre, post, count, sign : arrays
             The plastic connections (KC, MBON, synapse count, presynaptic sign).
 
@@ -793,7 +794,7 @@ class DopaminePlasticity:
         p = self.parameters
         pre = np.asarray(pre, dtype=np.int64)
         post = np.asarray(post, dtype=np.int64)
-        w0 = np.asarray(model.synaptic_weights(count, np.ones(len(count))), dtype=float)
+        w0 = np.asarray(network.synaptic_weights(post, count, np.ones(len(count))), dtype=float)
         # modulation: MBIN spike -> every plastic synapse onto its compartment's MBONs (same delay)
         mi, mj = [], []
         for d, mbons in self.targets.items():

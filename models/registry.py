@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from .neurons import ConductanceAdaptiveLIF, CurrentLIF, NeuronModel
+from .neurons import ConductanceAdaptiveLIF, CurrentLIF, LarvalLIF, NeuronModel
 
 __all__ = ["DEFAULT_MODEL", "available_models", "get_model", "register_model"]
 
@@ -14,6 +14,7 @@ DEFAULT_MODEL = CurrentLIF.name
 
 _REGISTRY: dict[str, type[NeuronModel]] = {
     CurrentLIF.name: CurrentLIF,
+    LarvalLIF.name: LarvalLIF,
     ConductanceAdaptiveLIF.name: ConductanceAdaptiveLIF,
 }
 

@@ -229,6 +229,27 @@ class SignAssignment:
         out.columns.name = None
         return out
 
+    def coverage(self, connectome) -> dict:
+        """How much of the brain has a sourced sign (not the policy's default).
+
+        Parameters
+        ----------
+        connectome : connectomes.Connectome
+            The connectome the signs were assigned on (for the synapse counts).
+
+        Returns
+        -------
+        dict
+            ``neurons`` and ``synapses``: the number of neurons with a source and
+            the number of (outgoing) synapses they make; ``frac_neurons`` and
+            ``frac_synapses``: their shares; ``inhibitory``: neurons with sign -1.
+        """
+        sourced = np.array([bool(s) for s in self.sources])
+        out_syn = np.asarray(connectome.weights().sum(axis=1)).ravel()
+        return {"neurons": int(sourced.sum()), "frac_neurons": float(sourced.mean()),
+                "synapses": int(out_syn[sourced].sum()), "frac_synapses": float(out_syn[sourced].sum() / out_syn.sum()),
+                "inhibitory": int((self.signs < 0).sum()), "n_neurons": int(len(self))}
+
     def to_dict(self) -> dict:
         """JSON-serialisable description for results metadata.
 

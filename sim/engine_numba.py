@@ -134,7 +134,7 @@ from numba import njit
 __all__ = ["SUPPORTED", "EngineNetwork", "EngineOutput", "PlasticOutput", "prepare", "simulate",
            "state_variables"]
 
-#: Models (registry name -> integration method) that the engine reproduces.
+#: Engine kernels (a model's ``engine_kernel`` -> integration method) that the engine reproduces.
 SUPPORTED = {"current_lif": "linear", "conductance_lif": "euler"}
 
 #: State variables of each model, in the order of the kernels' state arrays.
@@ -220,9 +220,11 @@ class EngineOutput:
 
 # --------------------------------------------------------------------------- helpers
 def _check_model(model) -> str:
-    name = getattr(model, "name", None)
+    """The engine kernel of ``model`` (its class's ``engine_kernel``), or a clear error."""
+    name = getattr(model, "engine_kernel", None)
     if name not in SUPPORTED:
-        raise NotImplementedError(f"the numba engine supports the models {sorted(SUPPORTED)}, not {name!r}")
+        raise NotImplementedError(f"the numba engine supports the models {sorted(SUPPORTED)} (and models that keep "
+                                  f"their equations), not {getattr(model, 'name', model)!r}")
     if model.method != SUPPORTED[name]:
         raise NotImplementedError(f"the numba engine integrates {name!r} with method {SUPPORTED[name]!r} only "
                                   f"(as Brian2 would with that method); got method={model.method!r}")

@@ -216,7 +216,9 @@ class Network:
         self.dt_ms = float(self.dt / ms)
         p = self.model.parameters
         if drive_weight is None:
-            if "poisson_weight_factor" in p and "w_syn" in p:
+            if "drive_weight" in p:
+                drive_weight = p["drive_weight"].value
+            elif "poisson_weight_factor" in p and "w_syn" in p:
                 drive_weight = p["poisson_weight_factor"].value * p["w_syn"].value
             else:
                 drive_weight = 100 * mV
@@ -227,6 +229,9 @@ class Network:
         if weight_mode == "binary":
             count = np.ones_like(count)
         self._edges = (pre, post, count, self.signs[pre])
+        #: per neuron, the model's factor on its incoming weights (from its number of input synapses)
+        self.input_scale = np.asarray(self.model.input_scale(np.bincount(post, weights=count, minlength=n)),
+                                      dtype=float)
         self.n_synapses = int((self._edges[3] != 0).sum())
         self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)
         self._record_states = {var: as_indices(sel, n) for var, sel in (record_states or {}).items()}
@@ -266,7 +271,7 @@ class Network:
             syn = Synapses(self.group, self.group, **self.model.synapses_kwargs(kind),
                            name=f"synapses_{kind}", **clk)
             syn.connect(i=pre[mask], j=post[mask])
-            w = self.model.synaptic_weights(count[mask], sgn[mask])
+            w = self.synaptic_weights(post[mask], count[mask], sgn[mask])
             syn.w = w
             self.pathways.append((syn, pre[mask], post[mask], np.asarray(w, dtype=float)))
         if drive_targets is None:
@@ -302,6 +307,22 @@ class Network:
             self.state_monitors[var] = (mon, idx)
             objs.append(mon)
         self.net = BrianNetwork(*objs)
+
+    def synaptic_weights(self, post, count, sign):
+        """Weights of connections onto ``post``: the model's weights times the postsynaptic input scale.
+
+        Parameters
+        ----------
+        post : array of int
+            Postsynaptic neuron of each connection.
+        count, sign : arrays
+            Synapse counts and presynaptic signs (+1/-1).
+
+        Returns
+        -------
+        brian2.Quantity
+        """
+        return self.model.synaptic_weights(count, sign) * self.input_scale[np.asarray(post, dtype=np.int64)]
 
     # -- C++ standalone ------------------------------------------------------------------
     @property
@@ -429,7 +450,7 @@ class Network:
         plastic = self._plastic_mask()
         fast = (sgn != 0) & ~plastic
         factor = self._scale_of(weight_scale)
-        w = np.asarray(self.model.synaptic_weights(count[fast], sgn[fast]), dtype=float)
+        w = np.asarray(self.synaptic_weights(post[fast], count[fast], sgn[fast]), dtype=float)
         if weight_scale is not None:
             kind = (np.where(sgn[fast] < 0, "inhibitory", "excitatory") if not self.model.shared_pathway
                     else np.full(int(fast.sum()), "excitatory"))

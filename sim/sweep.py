@@ -111,7 +111,7 @@ _RUNTIME_KEYS = ("seed", "trials", "duration", "drive", "activate", "silence", "
 
 #: Synaptic weight parameters a built network can re-run with (``weight_scale``),
 #: by model name: parameter -> pathway kind (``None``: every pathway).
-WEIGHT_PARAMETERS = {"current_lif": {"w_syn": None},
+WEIGHT_PARAMETERS = {"current_lif": {"w_syn": None}, "larval_lif": {"w_syn": None},
                      "conductance_lif": {"w_syn_e": "excitatory", "w_syn_i": "inhibitory"}}
 
 _FORMAT = "larvasim-sweep"

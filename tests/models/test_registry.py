@@ -7,7 +7,7 @@ from models import ConductanceAdaptiveLIF, CurrentLIF, NeuronModel, available_mo
 
 
 def test_available_models_default_first():
-    assert available_models() == ("current_lif", "conductance_lif")
+    assert available_models() == ("current_lif", "conductance_lif", "larval_lif")
     assert isinstance(get_model(), CurrentLIF)
     assert isinstance(get_model("conductance_lif"), ConductanceAdaptiveLIF)
 

@@ -96,7 +96,7 @@ SYNTH = [
     (["keystone right"], "LN", None, "GABA"),
     (["CSD left"], "LN", None, "serotonin"),
     (["GlulOLP;right"], "PN", None, "glutamate"),
-    (["ChalOLP;right"], "PN", None, None),       # not verified -> unknown
+    (["ChalOLP;right"], "PN", None, "acetylcholine"),  # Larderet 2017 Fig. 1-fs1 A,C,D
     (["nc2;left"], "PN", None, "acetylcholine"),
     (["13a PN", "uPN", "olfactory 2nd_order PN"], "PN", None, "acetylcholine"),
     (["mPN"], "PN", None, None),

@@ -1,0 +1,563 @@
+"""A biology benchmark: published larval findings, run on a model and scored.
+
+The findings table (``experiments/data/findings.toml``, one ``[[finding]]``
+per published result) says for each finding what was done to a real larva
+(which sensory neurons were stimulated, which named neurons activated or
+silenced), what was measured (which neurons, which direction) and where
+(citation, DOI, figure, a quote of the text that was read). Each finding is
+one of four tests:
+
+``response``
+    ``stimulus`` (+ ``background``) vs ``background`` alone (or nothing):
+    does the mean rate of ``readout`` go up, down or stay?
+``silencing``
+    the readout's rate under ``stimulus`` (+ ``background``) with the
+    ``silence`` neurons' output cut vs intact.
+``compare``
+    under ``stimulus``, is the rate of ``readout`` greater than that of
+    ``readout_b``?
+``pairing``
+    odour (``stimulus``) paired with activation of ``us`` (e.g. a dopaminergic
+    neuron) in the conditioning protocol of :mod:`experiments.learning`: the
+    readout's learning effect, ``(test CS+ - pre CS+) - (test CS- - pre CS-)``,
+    or, with ``measure = "learned_valence"`` (findings whose published readout
+    is a memory score), the change of the learned valence index of all MBONs
+    of known valence (:meth:`experiments.learning.LearningRun.valence_index`):
+    up for an appetitive, down for an aversive memory.
+
+A prediction is a *change* when the mean paired difference over trials is at
+least ``min_effect_hz``, at least ``min_relative`` of the reference rate and
+at least ``z`` standard errors (:data:`BENCHMARK_PARAMETERS`, fixed before any
+calibration). A finding is a *hit* when the predicted direction (or "no
+change") is the published one. Findings whose neurons are not in the brain
+data, or that need the ventral nerve cord, are untestable and counted apart.
+
+The findings are split by paper into a calibration half and a held-out half
+(``experiments/data/findings_split.csv``, made once by :func:`make_split`
+before any fitting); :mod:`experiments.calibrate` fits on the first only.
+
+>>> import connectomes, sim
+>>> from experiments import biology
+>>> c = connectomes.load("winding2023")                            # doctest: +SKIP
+>>> net = sim.Network(c, device="numba")                           # doctest: +SKIP
+>>> score = biology.score(net)                                     # doctest: +SKIP
+>>> score.accuracy()                                               # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from brian2 import Hz, ms
+
+from models.parameters import Parameter, ParameterSet
+from sim.config import parse_quantity
+from sim.stimuli import Activation, PoissonDrive, Silence, as_indices
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+__all__ = ["BENCHMARK_PARAMETERS", "FINDINGS", "SPLIT", "Finding", "FindingsError", "Score", "load_findings",
+           "load_split", "make_split", "score", "sensory_rates"]
+
+DATA = Path(__file__).parent / "data"
+#: The findings table shipped with larvasim.
+FINDINGS = DATA / "findings.toml"
+#: The calibration / held-out split of the findings, by paper.
+SPLIT = DATA / "findings_split.csv"
+
+TESTS = ("response", "silencing", "compare", "pairing")
+DIRECTIONS = ("increase", "decrease", "no_change")
+EXPECT = {"response": DIRECTIONS, "silencing": DIRECTIONS, "compare": ("greater",), "pairing": DIRECTIONS}
+#: Selections each test needs (besides optional ``background``).
+NEEDS = {"response": ("stimulus", "readout"), "silencing": ("stimulus", "silence", "readout"),
+         "compare": ("stimulus", "readout", "readout_b"), "pairing": ("stimulus", "us", "readout")}
+SELECTION_FIELDS = ("stimulus", "background", "silence", "readout", "readout_b", "us")
+REQUIRED = ("id", "circuit", "paper", "citation", "doi", "figure", "finding", "test", "expect", "testable")
+OPTIONAL = ("quote", "source_read", "rate", "size", "untestable_reason", "note", "measure") + SELECTION_FIELDS
+#: What a pairing test reads: the readout neurons' learning effect, or the learned valence index.
+MEASURES = ("rate", "learned_valence")
+HALVES = ("calibration", "heldout")
+#: Keywords of :meth:`connectomes.Connectome.select` that are not neuron-table columns.
+_SELECT_KEYWORDS = ("celltype", "modality", "hemisphere", "name", "ids", "pair_of")
+
+#: Fixed settings of the benchmark (chosen before any calibration; never fitted).
+BENCHMARK_PARAMETERS = ParameterSet([
+    Parameter("duration", 800 * ms, "ms", "benchmark convention", "length of one trial"),
+    Parameter("onset", 200 * ms, "ms", "benchmark convention", "stimulus onset (also the readout window start)"),
+    Parameter("offset", 700 * ms, "ms", "benchmark convention", "stimulus end (also the readout window end)"),
+    Parameter("trials", 8, "1", "benchmark convention", "trials per condition (paired across conditions)"),
+    Parameter("activation_rate", 50 * Hz, "Hz",
+              "benchmark convention: optogenetic or thermogenetic activation of larval neurons drives tens "
+              "of spikes per second", "drive rate of activated (non-sensory) neurons"),
+    Parameter("min_effect_hz", 0.5 * Hz, "Hz", "benchmark convention", "smallest change of a mean rate that counts"),
+    Parameter("min_relative", 0.1, "1", "benchmark convention",
+              "smallest change that counts, relative to the reference condition's rate"),
+    Parameter("z", 2.0, "1", "benchmark convention", "standard errors (over paired trials) a change must exceed"),
+    Parameter("min_valence_change", 0.02, "1", "benchmark convention",
+              "smallest change of the learned valence index (range -1..1) that counts"),
+    Parameter("pairing_larvae", 8, "1", "benchmark convention", "virtual larvae per pairing finding"),
+], name="biology_benchmark")
+
+
+class FindingsError(ValueError):
+    """A findings table that cannot be read: names the file, the finding and the field."""
+
+
+class Untestable(Exception):
+    """A finding the model cannot test (reason in ``args[0]``)."""
+
+
+# ----------------------------------------------------------------------------------------
+# the table
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Finding:
+    """One published larval finding (a row of the findings table)."""
+
+    id: str
+    circuit: str
+    paper: str
+    citation: str
+    doi: str
+    figure: str
+    finding: str
+    test: str
+    expect: str
+    testable: bool
+    selections: dict = field(default_factory=dict)
+    rate: object = None
+    untestable_reason: str = ""
+    extra: dict = field(default_factory=dict)
+    where: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form."""
+        return {"id": self.id, "circuit": self.circuit, "paper": self.paper, "citation": self.citation,
+                "doi": self.doi, "figure": self.figure, "finding": self.finding, "test": self.test,
+                "expect": self.expect, "testable": self.testable, "selections": self.selections,
+                "rate_hz": None if self.rate is None else float(self.rate / Hz),
+                "untestable_reason": self.untestable_reason, **self.extra}
+
+
+def _check_selection(value, where: str) -> dict:
+    if not isinstance(value, dict) or not value:
+        raise FindingsError(f"{where}: must be a non-empty table of selection criteria, "
+                            f"e.g. {{ name = \"MBON-i1\" }}; got {value!r}")
+    for k, v in value.items():
+        ok = isinstance(v, (str, bool, int)) or (isinstance(v, list) and v and all(isinstance(x, (str, int))
+                                                                                    for x in v))
+        if not ok:
+            raise FindingsError(f"{where}.{k}: a selection value must be a string, a number, true/false or "
+                                f"a list of strings; got {v!r}")
+    return dict(value)
+
+
+def load_findings(path=None) -> list[Finding]:
+    """Read and check a findings table (TOML, ``[[finding]]`` tables).
+
+    Parameters
+    ----------
+    path : path, optional
+        Default :data:`FINDINGS`.
+
+    Returns
+    -------
+    list of Finding
+
+    Raises
+    ------
+    FindingsError
+        Naming the file, the finding (number and id) and the field, for a
+        missing or unknown field, an unknown test or direction, a missing
+        selection, a bad selection or rate, or a duplicated id.
+    """
+    path = Path(path) if path is not None else FINDINGS
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FindingsError(f"{path}: no such findings file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FindingsError(f"{path}: not valid TOML ({exc})") from None
+    rows = data.get("finding")
+    if not isinstance(rows, list) or not rows:
+        raise FindingsError(f"{path}: no [[finding]] tables")
+    out, seen = [], {}
+    for k, row in enumerate(rows, start=1):
+        fid = row.get("id", "?")
+        where = f"{path}: finding {k} (id {fid!r})"
+        missing = [f for f in REQUIRED if f not in row]
+        if missing:
+            raise FindingsError(f"{where}: missing field(s) {', '.join(missing)}")
+        unknown = sorted(set(row) - set(REQUIRED) - set(OPTIONAL))
+        if unknown:
+            raise FindingsError(f"{where}: unknown field(s) {', '.join(unknown)} "
+                                f"(fields: {', '.join(REQUIRED + OPTIONAL)})")
+        if fid in seen:
+            raise FindingsError(f"{where}: id {fid!r} is used by finding {seen[fid]} too")
+        seen[fid] = k
+        for f in ("id", "circuit", "paper", "citation", "doi", "figure", "finding"):
+            if not isinstance(row[f], str) or not row[f].strip():
+                raise FindingsError(f"{where}, field {f!r}: must be a non-empty string")
+        test = row["test"]
+        if test not in TESTS:
+            raise FindingsError(f"{where}, field 'test': {test!r} is not one of {', '.join(TESTS)}")
+        if row["expect"] not in EXPECT[test]:
+            raise FindingsError(f"{where}, field 'expect': {row['expect']!r} is not one of "
+                                f"{', '.join(EXPECT[test])} for a {test} test")
+        if not isinstance(row["testable"], bool):
+            raise FindingsError(f"{where}, field 'testable': must be true or false")
+        sels = {f: _check_selection(row[f], f"{where}, field {f!r}") for f in SELECTION_FIELDS if f in row}
+        if row["testable"]:
+            lacking = [f for f in NEEDS[test] if f not in sels]
+            if lacking:
+                raise FindingsError(f"{where}: a {test} test needs the field(s) {', '.join(lacking)}")
+        elif not str(row.get("untestable_reason", "")).strip():
+            raise FindingsError(f"{where}, field 'untestable_reason': an untestable finding must say why")
+        measure = row.get("measure", "rate")
+        if measure not in MEASURES or (measure != "rate" and test != "pairing"):
+            raise FindingsError(f"{where}, field 'measure': {measure!r} is not one of {', '.join(MEASURES)} "
+                                "(learned_valence for pairing tests only)")
+        rate = None
+        if "rate" in row:
+            try:
+                rate = parse_quantity(row["rate"], f"{where}, field 'rate'")
+            except ValueError as exc:
+                raise FindingsError(str(exc)) from None
+            if rate.dim != Hz.dim or float(rate / Hz) <= 0:
+                raise FindingsError(f"{where}, field 'rate': must be a positive rate, e.g. '50 Hz'; "
+                                    f"got {row['rate']!r}")
+        extra = {f: row[f] for f in ("quote", "source_read", "size", "note", "measure") if f in row}
+        out.append(Finding(id=fid, circuit=row["circuit"], paper=row["paper"], citation=row["citation"],
+                           doi=row["doi"], figure=row["figure"], finding=row["finding"], test=test,
+                           expect=row["expect"], testable=row["testable"], selections=sels, rate=rate,
+                           untestable_reason=str(row.get("untestable_reason", "")), extra=extra,
+                           where=where))
+    return out
+
+
+def make_split(findings, seed: int = 2026) -> dict[str, str]:
+    """Split the papers of ``findings`` into a calibration and a held-out half.
+
+    Papers are grouped by the circuit most of their findings belong to;
+    within each circuit they are shuffled with ``seed`` and dealt out in
+    turn, starting with the half that has fewer findings so far, so that
+    both halves cover every circuit and hold about as many findings.
+
+    Returns
+    -------
+    dict
+        ``{paper: "calibration" | "heldout"}``.
+    """
+    by_paper: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_paper.setdefault(f.paper, []).append(f)
+    circuit_of = {p: pd.Series([f.circuit for f in fs]).mode().iloc[0] for p, fs in by_paper.items()}
+    rng = np.random.default_rng(seed)
+    counts = dict.fromkeys(HALVES, 0)
+    split = {}
+    for circuit in sorted(set(circuit_of.values())):
+        papers = sorted(p for p in by_paper if circuit_of[p] == circuit)
+        for p in (papers[i] for i in rng.permutation(len(papers))):
+            half = min(HALVES, key=lambda h: (counts[h], h))
+            split[p] = half
+            counts[half] += sum(f.testable for f in by_paper[p])
+    return dict(sorted(split.items()))
+
+
+def write_split(split: dict[str, str], path=None) -> Path:
+    """Write a split (atomically) as CSV with columns ``paper,half``."""
+    from sim.sweep_store import atomic_write_text
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["paper", "half"])
+    for p, h in sorted(split.items()):
+        w.writerow([p, h])
+    return atomic_write_text(Path(path) if path is not None else SPLIT, buf.getvalue())
+
+
+def load_split(path=None, findings=None) -> dict[str, str]:
+    """The recorded split, ``{paper: half}``; checks that every paper of ``findings`` has a half."""
+    path = Path(path) if path is not None else SPLIT
+    try:
+        df = pd.read_csv(path, dtype=str)
+    except FileNotFoundError:
+        raise FindingsError(f"{path}: no split file (make one with `python -m experiments.biology split`)") from None
+    if list(df.columns) != ["paper", "half"]:
+        raise FindingsError(f"{path}: columns must be paper,half; got {','.join(df.columns)}")
+    bad = df[~df["half"].isin(HALVES)]
+    if len(bad):
+        raise FindingsError(f"{path}, row {int(bad.index[0]) + 2}, column 'half': {bad['half'].iloc[0]!r} "
+                            f"is not one of {', '.join(HALVES)}")
+    split = dict(zip(df["paper"], df["half"]))
+    if findings is not None:
+        lacking = sorted({f.paper for f in findings} - set(split))
+        if lacking:
+            raise FindingsError(f"{path}: no half for the paper(s) {', '.join(lacking)}; the split is fixed "
+                                "before calibration, so add new papers to it by hand (and say so)")
+    return split
+
+
+# ----------------------------------------------------------------------------------------
+# running a finding
+# ----------------------------------------------------------------------------------------
+def sensory_rates() -> dict:
+    """Drive rate of each sensory modality (``models/data/sensory_rates.csv``): ``{modality: Quantity}``."""
+    from importlib import resources
+
+    text = resources.files("models").joinpath("data", "sensory_rates.csv").read_text(encoding="utf-8")
+    df = pd.read_csv(io.StringIO(text))
+    return {m: float(r) * Hz for m, r in zip(df["modality"], df["rate_hz"])}
+
+
+def _select(connectome, spec: dict, where: str):
+    cols = set(connectome.neurons.columns)
+    unknown = [k for k in spec if k not in _SELECT_KEYWORDS and k not in cols]
+    if unknown:
+        raise FindingsError(f"{where}: unknown selection key(s) {', '.join(unknown)} (use "
+                            f"{', '.join(_SELECT_KEYWORDS)} or a column of the neuron table)")
+    sel = connectome.select(**spec, allow_empty=True)
+    if len(sel.indices) == 0:
+        raise Untestable(f"no neuron of {connectome.name} matches {where.rsplit(', ', 1)[-1]} = {spec}")
+    return sel
+
+
+def _drive(connectome, sel, rate, onset, offset, label: str):
+    """A drive of ``sel``: sensory neurons at their modality's rate, others at the activation rate."""
+    n = connectome.neurons.iloc[sel.indices]
+    if rate is None:
+        if (n["celltype"] == "sensory").all():
+            table = sensory_rates()
+            mods = [m for mm in n["modality"] for m in str(mm).split(";") if m in table]
+            rate = max((table[m] for m in mods), default=BENCHMARK_PARAMETERS["activation_rate"].value)
+        else:
+            rate = BENCHMARK_PARAMETERS["activation_rate"].value
+    cls = PoissonDrive if (n["celltype"] == "sensory").all() else Activation
+    return cls(sel, rate, start=onset, stop=offset, name=label)
+
+
+def _undriven(sel, driven, f: Finding, field_name: str):
+    """The readout without the neurons the finding drives (their rate is the drive's, not a prediction)."""
+    from connectomes.selection import Selection
+
+    keep = np.setdiff1d(sel.indices, driven)
+    if len(keep) == 0:
+        raise Untestable(f"every neuron of {field_name} is driven by the stimulus or background of {f.id}")
+    return Selection(sel.connectome, keep, sel.description)
+
+
+@dataclass
+class _Plan:
+    """The conditions a finding needs, by key, and how to read them."""
+
+    conditions: dict            # key -> list of stimuli
+    readouts: dict              # name -> Selection
+    compare: tuple              # (condition A, readout A, condition B, readout B)
+
+
+def _plan(f: Finding, c, p) -> _Plan:
+    onset, offset = p["onset"].value, p["offset"].value
+    sel = {k: _select(c, v, f"{f.where}, field {k!r}") for k, v in f.selections.items()}
+    bg = [_drive(c, sel["background"], None, onset, offset, "background")] if "background" in sel else []
+    stim = [_drive(c, sel["stimulus"], f.rate, onset, offset, "stimulus")]
+    driven = np.concatenate([as_indices(s.target) for s in bg + stim])
+    reads = {k: _undriven(sel[k], driven, f, k) for k in ("readout", "readout_b") if k in sel}
+    if f.test == "response":
+        return _Plan({"A": bg + stim, "B": bg}, reads, ("A", "readout", "B", "readout"))
+    if f.test == "silencing":
+        cut = [Silence(sel["silence"], mode="outgoing")]
+        return _Plan({"A": bg + stim + cut, "B": bg + stim}, reads, ("A", "readout", "B", "readout"))
+    if f.test == "compare":
+        return _Plan({"A": bg + stim}, reads, ("A", "readout", "A", "readout_b"))
+    raise ValueError(f"no plan for a {f.test} test")  # pairing is run by _pairing
+
+
+def _condition_key(stimuli) -> str:
+    parts = []
+    for s in stimuli:
+        d = s.to_dict()
+        d["target"] = hashlib.sha1(as_indices(s.target).astype(np.int64).tobytes()).hexdigest()
+        d.pop("indices", None)
+        parts.append(repr(sorted(d.items())))
+    return hashlib.sha1("|".join(sorted(parts)).encode()).hexdigest()
+
+
+def _window_rates(res, indices, window_ms) -> np.ndarray:
+    """Mean rate (Hz) of ``indices`` in ``window_ms`` per trial."""
+    a, b = window_ms
+    t, nodes, times = res.spike_trials, res.spike_nodes, res.spike_times
+    keep = np.isin(nodes, indices) & (times >= a) & (times < b)
+    counts = np.bincount(t[keep], minlength=res.n_trials).astype(float)
+    return counts / (len(indices) * (b - a) / 1000.0)
+
+
+def _decide(diff: np.ndarray, ref: float, p, floor: float | None = None) -> tuple[str, float, float]:
+    """Direction of a paired difference: ``increase``, ``decrease`` or ``no_change``.
+
+    ``floor`` is the smallest change that counts (default ``min_effect_hz`` in Hz).
+    """
+    diff = diff[np.isfinite(diff)]
+    if len(diff) == 0:
+        return "no_change", float("nan"), float("nan")
+    mean = float(np.mean(diff))
+    se = float(np.std(diff, ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+    floor = float(p["min_effect_hz"].value / Hz) if floor is None else floor
+    need = max(floor, float(p["min_relative"].value) * abs(ref), float(p["z"].value) * se)
+    if abs(mean) >= need and mean != 0:
+        return ("increase" if mean > 0 else "decrease"), mean, se
+    return "no_change", mean, se
+
+
+def _pairing(f: Finding, network, sel, p, seed: int):
+    """Effect of odour + US pairing on the readout (per larva), with the learning protocol.
+
+    The conditioning network has ``network``'s neuron model, signs and synapse
+    types, plus :class:`models.plasticity.DopaminePlasticity`.
+    """
+    from . import learning
+
+    name = f.selections["us"].get("name")
+    if not isinstance(name, str) or len(f.selections["us"]) != 1:
+        raise FindingsError(f"{f.where}, field 'us': a pairing US must be given by name only, "
+                            f"e.g. {{ name = \"DAN-i1\" }}")
+    protocol = learning.make_protocol("paired")
+    net = learning.make_network(network.connectome, protocol, model=network.model, signs=network.signs,
+                                synapse_types=network.synapse_types, device=network.device)
+    run = learning.run_protocol("paired", network.connectome, n_larvae=int(p["pairing_larvae"].value),
+                                seed=seed, dan=name, network=net, progress=False)
+    if f.extra.get("measure") == "learned_valence":
+        v = run.valence_index()
+        return v["delta"].to_numpy(), float(np.nanmean(np.abs(v["lvi_pre"])))
+    r = run.responses("MBON")
+    r = r[r["neuron"].isin(sel["readout"].indices)]
+    if r.empty:
+        raise Untestable(f"the readout of {f.id} holds no MBON (pairing reads MBON responses)")
+    g = r.groupby("larva")[["pre_cs+", "pre_cs-", "test_cs+", "test_cs-"]].mean()
+    diff = ((g["test_cs+"] - g["pre_cs+"]) - (g["test_cs-"] - g["pre_cs-"])).to_numpy()
+    return diff, float(g["pre_cs+"].mean())
+
+
+# ----------------------------------------------------------------------------------------
+# scoring
+# ----------------------------------------------------------------------------------------
+@dataclass
+class Score:
+    """Per-finding predictions of one model, with accuracy summaries."""
+
+    table: pd.DataFrame
+    metadata: dict
+
+    def accuracy(self, by: str | None = None) -> pd.DataFrame:
+        """Hits / testable findings overall (``by=None``), per ``"half"`` or per ``"circuit"``."""
+        t = self.table
+        groups = [("all", t)] if by is None else list(t.groupby(by, sort=True))
+        rows = []
+        for key, g in groups:
+            tested = g[g["status"].isin(("hit", "miss"))]
+            rows.append({by or "set": key, "findings": len(g), "testable": len(tested),
+                         "untestable": int((g["status"] == "untestable").sum()),
+                         "hits": int((tested["status"] == "hit").sum()),
+                         "accuracy": float((tested["status"] == "hit").mean()) if len(tested) else float("nan")})
+        return pd.DataFrame(rows)
+
+    def half(self, name: str) -> float:
+        """Accuracy on one half (``"calibration"`` or ``"heldout"``)."""
+        a = self.accuracy("half")
+        row = a[a["half"] == name]
+        return float(row["accuracy"].iloc[0]) if len(row) else float("nan")
+
+
+def score(network, findings=None, *, halves=HALVES, seed: int = 0, split=None,
+          parameters: ParameterSet = BENCHMARK_PARAMETERS, pairing: bool = True) -> Score:
+    """Run every testable finding of ``halves`` on ``network`` and score the predictions.
+
+    Parameters
+    ----------
+    network : sim.Network
+        The model to score (its neuron model, signs and device are used as they are).
+    findings : list of Finding or path, optional
+        Default: :data:`FINDINGS`.
+    halves : sequence of str
+        Which halves to run (``("calibration",)`` while calibrating).
+    seed : int
+        Seed of the input noise (conditions of one finding share trial seeds).
+    split : dict, optional
+        ``{paper: half}``; default :func:`load_split`.
+    parameters : ParameterSet
+        Benchmark settings (default :data:`BENCHMARK_PARAMETERS`).
+    pairing : bool
+        Run the pairing findings (the conditioning protocol, slower).
+
+    Returns
+    -------
+    Score
+    """
+    if findings is None or isinstance(findings, (str, Path)):
+        findings = load_findings(findings)
+    split = load_split(findings=findings) if split is None else split
+    c, p = network.connectome, parameters
+    window = (float(p["onset"].value / ms), float(p["offset"].value / ms))
+    trials = int(p["trials"].value)
+    plans, rows = {}, []
+    for f in findings:
+        row = {"id": f.id, "circuit": f.circuit, "paper": f.paper, "half": split.get(f.paper, "?"),
+               "test": f.test, "expect": f.expect, "predicted": "", "effect_hz": np.nan, "se_hz": np.nan,
+               "reference_hz": np.nan, "status": "", "reason": ""}
+        rows.append(row)
+        if not f.testable:
+            row.update(status="untestable", reason=f.untestable_reason)
+            continue
+        if row["half"] not in halves:
+            row["status"] = "skipped"
+            continue
+        try:
+            if f.test == "pairing":
+                if not pairing:
+                    row["status"] = "skipped"
+                    continue
+                sel = {k: _select(c, v, f"{f.where}, field {k!r}") for k, v in f.selections.items()}
+                diff, ref = _pairing(f, network, sel, p, seed)
+                _score_row(row, f, diff, ref, p)
+            else:
+                plans[f.id] = _plan(f, c, p)
+        except Untestable as exc:
+            row.update(status="untestable", reason=str(exc))
+    # run each distinct condition once (all trials), then read every finding from the runs
+    conds = {}
+    for fid, pl in plans.items():
+        for name, stims in pl.conditions.items():
+            conds.setdefault(_condition_key(stims), stims)
+    duration = p["duration"].value
+    runs = {key: network.run(stims, duration=duration, trials=trials, seed=seed, progress=False)
+            for key, stims in conds.items()}
+    for row in rows:
+        pl = plans.get(row["id"])
+        if pl is None:
+            continue
+        f = next(x for x in findings if x.id == row["id"])
+        ca, ra, cb, rb = pl.compare
+        res_a, res_b = runs[_condition_key(pl.conditions[ca])], runs[_condition_key(pl.conditions[cb])]
+        a = _window_rates(res_a, pl.readouts[ra].indices, window)
+        b = _window_rates(res_b, pl.readouts[rb].indices, window)
+        _score_row(row, f, a - b, float(np.mean(b)), p)
+    table = pd.DataFrame(rows)
+    meta = {"network": network.describe(), "seed": int(seed), "halves": list(halves),
+            "benchmark_parameters": p.to_dict(), "n_conditions": len(conds), "trials": trials}
+    return Score(table, meta)
+
+
+def _score_row(row: dict, f: Finding, diff, ref: float, p) -> None:
+    floor = float(p["min_valence_change"].value) if f.extra.get("measure") == "learned_valence" else None
+    direction, mean, se = _decide(np.asarray(diff, dtype=float), ref, p, floor)
+    if f.test == "compare":
+        direction = "greater" if direction == "increase" else ("less" if direction == "decrease" else "no_change")
+    row.update(predicted=direction, effect_hz=mean, se_hz=se, reference_hz=ref,
+               status="hit" if direction == f.expect else "miss")

@@ -1,0 +1,274 @@
+"""``docs/biology.md``: the biology benchmark of the default larval model, written from a run.
+
+``larvasim validate --biology`` (or ``python -m experiments.biology_report``)
+scores the default model (:class:`models.LarvalLIF`, literature signs) and,
+for comparison, the adult model of Shiu et al. 2024 (``current_lif``,
+0.275 mV per synapse, all synapses excitatory) on every finding of
+``experiments/data/findings.toml``, runs the sanity checks of
+:mod:`experiments.sanity` on both, and writes the report, its figures and a
+JSON file of every number in it (``docs/biology.json``), which the tests
+compare with a fresh run.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["GOALS", "adult_network", "default_network", "main", "report", "run_benchmark"]
+
+#: The must-show goals of the larval model (issue: "A larval model that predicts real larval experiments").
+GOALS = {"heldout_accuracy": 0.80, "modalities_reaching": 12, "rho": 0.5, "all_frac_hot": 0.05}
+
+
+def default_network(c, device: str = "numba"):
+    """The default larval model on ``c`` (:class:`models.LarvalLIF`, literature signs)."""
+    import sim
+
+    return sim.Network(c, device=device)
+
+
+def adult_network(c, device: str = "numba"):
+    """The adult-fly model of Shiu et al. 2024 on ``c`` (current LIF, 0.275 mV, all excitatory)."""
+    import sim
+
+    return sim.Network(c, model="current_lif", signs="excitatory", device=device)
+
+
+def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "adult")) -> dict:
+    """Score and check the models; everything the report shows, as plain data."""
+    import models as mdl
+
+    from . import biology, sanity
+
+    findings = biology.load_findings()
+    split = biology.load_split(findings=findings)
+    cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
+    out = {"seed": int(seed), "n_findings": len(findings), "models": {}}
+    for name in models:
+        net = default_network(c) if name == "larval" else adult_network(c)
+        t0 = time.perf_counter()
+        sc = biology.score(net, findings, seed=seed, split=split, pairing=pairing)
+        san = sanity.sanity(net, seed=seed, cascades=cascades)
+        out["models"][name] = {
+            "description": net.describe(), "table": sc.table.to_dict("records"),
+            "accuracy": {h: sc.half(h) for h in biology.HALVES},
+            "overall": float(sc.accuracy()["accuracy"].iloc[0]),
+            "by_circuit": sc.accuracy("circuit").to_dict("records"),
+            "by_half": sc.accuracy("half").to_dict("records"),
+            "sanity": san.summary, "modalities": san.modalities.to_dict("records"),
+            "seconds": time.perf_counter() - t0}
+    a = mdl.assign_signs(c, "literature")
+    out["sign_coverage"] = a.coverage(c)
+    out["calibration"] = mdl.larval_calibration()
+    out["split"] = split
+    out["findings"] = [f.to_dict() for f in findings]
+    return out
+
+
+def _pct(x) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.0f} %"
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, r in df.iterrows():
+        lines.append("| " + " | ".join(str(r[c]).replace("|", "/").replace("\n", " ") for c in cols) + " |")
+    return "\n".join(lines)
+
+
+def _figures(data: dict, folder: Path) -> dict:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sim.plots import save_figure
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    circuits = sorted({r["circuit"] for r in data["models"]["larval"]["by_circuit"]})
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    width = 0.4
+    for k, name in enumerate(data["models"]):
+        acc = {r["circuit"]: r["accuracy"] for r in data["models"][name]["by_circuit"]}
+        ax.bar(np.arange(len(circuits)) + (k - 0.5) * width, [acc.get(c, np.nan) for c in circuits], width,
+               label=f"{name} model")
+    ax.set_xticks(np.arange(len(circuits)), circuits, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("accuracy (testable findings)")
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    out["circuits"] = save_figure(fig, folder / "accuracy_by_circuit.png")
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    for k, name in enumerate(data["models"]):
+        m = pd.DataFrame(data["models"][name]["modalities"])
+        ax.bar(np.arange(len(m)) + (k - 0.5) * width, m["best_pair_p"], width, label=f"{name} model")
+    ax.axhline(0.5, color="k", lw=0.8, ls=":")
+    ax.set_xticks(np.arange(len(m)), m["modality"], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("best DN pair response probability")
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    out["modalities"] = save_figure(fig, folder / "modalities_to_outputs.png")
+    plt.close(fig)
+    return out
+
+
+def _write(data: dict, path: Path, figures: dict) -> str:
+    import models as mdl
+
+    lv, ad = data["models"]["larval"], data["models"]["adult"]
+    cal = data["calibration"]
+    s = lv["sanity"]
+    cov = data["sign_coverage"]
+    rel = lambda p: Path(p).relative_to(path.parent).as_posix()  # noqa: E731
+    t = pd.DataFrame(lv["table"])
+    tested = t[t["status"].isin(("hit", "miss"))]
+    n_unt = int((t["status"] == "untestable").sum())
+    ok = lambda b: "met" if b else "**not met**"  # noqa: E731
+    L = ["# Biology benchmark: published larval findings, predicted by the model", "",
+         "Written by `larvasim validate --biology` (`experiments/biology_report.py`); every number below comes "
+         "from that run (seed {}), and `tests/experiments/test_biology.py` reruns it and compares.".format(
+             data["seed"]), "",
+         "## Summary", "",
+         f"* **{data['n_findings']} findings** from published larval experiments "
+         f"(`experiments/data/findings.toml`), {len(tested)} testable by a brain-only model, {n_unt} not "
+         "(they need the ventral nerve cord, motor output, or neurons absent from the data; listed below).",
+         f"* Split **by paper, before any fitting** (`experiments/data/findings_split.csv`): calibration half "
+         f"and held-out half.",
+         f"* **Default model** (`larval_lif`, structure `{cal.get('structure', '?')}`, literature signs): "
+         f"calibration half {_pct(lv['accuracy']['calibration'])}, **held-out half "
+         f"{_pct(lv['accuracy']['heldout'])}** (goal >= {_pct(GOALS['heldout_accuracy'])}: "
+         f"{ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])}).",
+         f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
+         f"{_pct(ad['accuracy']['calibration'])}, held-out {_pct(ad['accuracy']['heldout'])}.",
+         "", "| must-show | larval model | adult model | goal | status |", "|---|---|---|---|---|",
+         f"| held-out accuracy | {_pct(lv['accuracy']['heldout'])} | {_pct(ad['accuracy']['heldout'])} | "
+         f">= {_pct(GOALS['heldout_accuracy'])} | {ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])} |",
+         f"| modalities reaching a DN pair (p >= 0.5, 10 trials) | {s['modalities_reaching']}/{s['n_modalities']} | "
+         f"{ad['sanity']['modalities_reaching']}/{ad['sanity']['n_modalities']} | 12/12 | "
+         f"{ok(s['modalities_reaching'] >= GOALS['modalities_reaching'])} |",
+         f"| Spearman rho, cascade hit vs spiking response probability | {s['rho']:+.2f} | "
+         f"{ad['sanity']['rho']:+.2f} | >= +0.50 | {ok(s['rho'] >= GOALS['rho'])} |",
+         f"| no stimulus: mean rate | {s['quiet_hz']:.3f} Hz | {ad['sanity']['quiet_hz']:.3f} Hz | quiet | "
+         f"{ok(s['quiet_hz'] < 0.1)} |",
+         f"| all modalities at once: mean rate / share > 100 Hz | {s['all_mean_hz']:.1f} Hz / "
+         f"{100 * s['all_frac_hot']:.1f} % | {ad['sanity']['all_mean_hz']:.1f} Hz / "
+         f"{100 * ad['sanity']['all_frac_hot']:.1f} % | share <= 5 % | {ok(s['all_frac_hot'] <= GOALS['all_frac_hot'])} |",
+         f"| KC sparseness, one odour (KCs firing in >= half the trials) | {100 * s['kc_fraction']:.1f} % | "
+         f"{100 * ad['sanity']['kc_fraction']:.1f} % | reported | - |", ""]
+    L += ["![accuracy by circuit]({})".format(rel(figures["circuits"])), "",
+          "![modalities to outputs]({})".format(rel(figures["modalities"])), ""]
+    L += ["## How a finding is scored", "",
+          "Each finding is one of four tests (`experiments/biology.py`): **response** (stimulus vs none: does the "
+          "readout's mean rate go up, down, or stay), **silencing** (the readout's response with the named "
+          "neurons' output cut vs intact), **compare** (readout A above readout B), **pairing** (odour paired "
+          "with activation of a neuron in the conditioning protocol of `experiments/learning.py`; the readout is "
+          "the MBONs' learning effect or, for memory scores, the learned valence index). Sensory neurons are "
+          "driven at their modality's rate (`models/data/sensory_rates.csv`), other neurons at "
+          "the benchmark's activation rate; neurons that are driven are left out of the readout. A change counts "
+          "when the paired mean difference over trials exceeds 0.5 Hz (0.02 for the valence index), 10 % of the "
+          "reference rate and 2 standard errors (`BENCHMARK_PARAMETERS`, fixed before calibration).", ""]
+    L += ["## Accuracy by half and circuit", "",
+          _md_table(pd.DataFrame(lv["by_half"]).round(2)), "",
+          _md_table(pd.DataFrame(lv["by_circuit"]).round(2)), ""]
+    L += ["## Calibration", "",
+          f"Script `{cal['script']}`, objective: `{cal.get('objective', cal.get('objective_name'))}` "
+          f"(seed {cal['seed']}), on the calibration half only (pairing findings left out of the fit: each "
+          "costs a whole conditioning protocol per candidate). Three weight structures were compared; the "
+          "best objective wins, the simpler one on a tie:", ""]
+    if "structures" in cal:
+        rows = [{"structure": n, "J": round(r["J"], 3), "calibration accuracy": _pct(r["accuracy"]),
+                 "modalities reaching": r["sanity"]["modalities_reaching"], "rho": round(r["sanity"]["rho"], 2),
+                 "share > 100 Hz": _pct(r["sanity"]["all_frac_hot"]),
+                 "parameters": ", ".join(f"{k} = {v:.3g}" for k, v in r["values"].items()),
+                 "evaluations": r["n_evaluations"]} for n, r in cal["structures"].items()]
+        L += [_md_table(pd.DataFrame(rows)), ""]
+    model = mdl.get_model("larval_lif")
+    prm = pd.DataFrame([{"parameter": n, "value": f"{model.parameters[n].value!s}",
+                         "source": model.parameters[n].source} for n in model.parameters])
+    L += ["### Parameters of the default model", "", _md_table(prm), ""]
+    L += ["### Signs", "",
+          f"Literature sign table (`models/data/transmitters.csv`): {cov['neurons']} of {cov['n_neurons']} "
+          f"neurons ({_pct(cov['frac_neurons'])}) making {_pct(cov['frac_synapses'])} of all synapses have a "
+          f"sourced transmitter; {cov['inhibitory']} neurons are inhibitory. All others are excitatory by "
+          "default: the main structural limit of the model (larval inhibition is under-sourced).", ""]
+    cols = ["id", "circuit", "half", "test", "expect", "predicted", "effect_hz", "status"]
+    show = t[cols].copy()
+    show["effect_hz"] = show["effect_hz"].map(lambda x: "" if not np.isfinite(x) else f"{x:+.2f}")
+    fd = {f["id"]: f for f in data["findings"]}
+    show.insert(1, "finding (paper, figure)", [f"{fd[i]['finding']} ({fd[i]['paper']}, {fd[i]['figure']})"
+                                               for i in show["id"]])
+    ad_t = pd.DataFrame(ad["table"]).set_index("id")
+    show["adult model"] = [ad_t.loc[i, "status"] for i in show["id"]]
+    L += ["## Every testable finding", "", "Effect: the paired mean difference (Hz; valence-index units for "
+          "learned valence). Predictions that are `skipped` were not run.", "",
+          _md_table(show[show["status"].isin(("hit", "miss"))]), ""]
+    unt = t[t["status"] == "untestable"][["id", "reason"]]
+    unt.insert(1, "paper", [fd[i]["paper"] for i in unt["id"]])
+    L += ["## Findings a brain-only model cannot test", "", f"{len(unt)} findings, counted apart:", "",
+          _md_table(unt), ""]
+    L += ["## Citations", ""] + sorted({f"* {f['citation']}. doi:{f['doi']}" for f in data["findings"]}) + [""]
+    return "\n".join(L)
+
+
+def report(path="docs/biology.md", figures=None, connectome=None, *, seed: int = 0, pairing: bool = True,
+           log=None) -> dict:
+    """Run the benchmark and write the report, its figures and ``<path stem>.json``; return the data."""
+    import connectomes
+    from sim.sweep_store import atomic_write_text
+
+    path = Path(path)
+    figures = Path(figures) if figures else path.parent / "figures" / "biology"
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    t0 = time.perf_counter()
+    data = run_benchmark(c, seed=seed, pairing=pairing)
+    data["wall_time_s"] = time.perf_counter() - t0
+    figs = _figures(data, figures)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, _write(data, path, figs))
+    atomic_write_text(path.with_suffix(".json"), json.dumps(data, indent=1, default=_json) + "\n")
+    if log:
+        lv = data["models"]["larval"]
+        log(f"wrote {path}: held-out accuracy {_pct(lv['accuracy']['heldout'])}, calibration "
+            f"{_pct(lv['accuracy']['calibration'])} ({data['wall_time_s']:.0f} s)")
+    return data
+
+
+def _json(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def main(argv=None) -> int:
+    """``larvasim validate --biology [--out docs/biology.md] [--seed 0] [--no-pairing]``."""
+    ap = argparse.ArgumentParser(prog="larvasim validate --biology",
+                                 description="Score the default larval model on published larval findings.")
+    ap.add_argument("--out", default="docs/biology.md")
+    ap.add_argument("--figures", default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-pairing", action="store_true", help="skip the pairing (conditioning) findings")
+    ap.add_argument("--data-dir", default=None)
+    args = ap.parse_args(argv)
+    import connectomes
+
+    c = connectomes.load("winding2023", data_dir=args.data_dir)
+    report(args.out, args.figures, c, seed=args.seed, pairing=not args.no_pairing,
+           log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

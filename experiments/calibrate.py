@@ -1,0 +1,226 @@
+"""Calibrate the larval model (:class:`models.LarvalLIF`) on the calibration half of the findings.
+
+``python -m experiments.calibrate --store calibration.run --write`` searches the
+free parameters of three nested weight structures, scores every candidate on
+
+* the calibration half of the published findings (:func:`experiments.biology.score`,
+  pairing findings left out: each costs a whole conditioning protocol), and
+* the sanity targets (:func:`experiments.sanity.sanity`): every modality
+  reaches a descending pair, the spiking model agrees with the signal
+  cascade, no runaway,
+
+and writes the best candidate to ``models/data/larval_calibration.json``, which
+:class:`models.LarvalLIF` reads. The held-out half is never run here.
+
+Objective (:func:`objective`, fixed before the first run)::
+
+    J = accuracy on the calibration findings
+        + 0.5 x (modalities reaching a descending pair / 12)
+        + 0.5 x max(rho, 0)          (cascade hit vs spiking response probability)
+        - 5 x max(0, fraction of neurons above 100 Hz with every modality driven - 0.05)
+        - 5 x max(0, mean rate without stimulus in Hz - 0.1)
+
+Structures (:data:`STRUCTURES`), each searched with a scrambled Sobol sequence
+(``scipy.stats.qmc``, seeded) and then a second Sobol sequence in a box around
+the first stage's best point:
+
+``global``
+    one weight per synapse (``w_syn``), as in the adult model;
+``normalised``
+    plus ``input_exponent`` (weights onto a neuron scale with its input size);
+``normalised_inh``
+    plus ``inh_scale`` (inhibitory synapses stronger or weaker than excitatory).
+
+The structure with the best ``J`` becomes the default (the simpler one on a tie).
+Every evaluation is written atomically to ``STORE/evaluations/<key>.json`` as
+soon as it is done; a run that is stopped at any moment resumes without
+repeating them, and the points depend only on the seed (and the stage-1
+results), so a resumed run ends where an uninterrupted one would.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["STRUCTURES", "OBJECTIVE", "calibrate", "evaluate", "objective", "main"]
+
+#: The searched parameters of each structure: name -> (low, high, log scale, unit).
+STRUCTURES = {
+    "global": {"w_syn": (0.1, 3.0, True, "mV")},
+    "normalised": {"w_syn": (0.1, 3.0, True, "mV"), "input_exponent": (0.0, 1.0, False, "1")},
+    "normalised_inh": {"w_syn": (0.1, 3.0, True, "mV"), "input_exponent": (0.0, 1.0, False, "1"),
+                       "inh_scale": (0.5, 8.0, True, "1")},
+}
+#: Values of the parameters a structure does not search.
+FIXED = {"input_exponent": 0.0, "inh_scale": 1.0}
+#: Points per stage (Sobol: powers of two) by number of searched parameters.
+POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16)}
+OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
+             "- 5 x max(0, frac > 100 Hz (all driven) - 0.05) - 5 x max(0, quiet rate - 0.1 Hz)")
+OBJECTIVE_NAME = "objective J of experiments/calibrate.py on the calibration half and the sanity targets"
+
+
+def objective(accuracy: float, summary: dict) -> float:
+    """The calibration objective (see the module docstring)."""
+    acc = 0.0 if not np.isfinite(accuracy) else accuracy
+    return (acc + 0.5 * summary["modalities_reaching"] / max(summary["n_modalities"], 1)
+            + 0.5 * max(summary["rho"], 0.0) - 5 * max(0.0, summary["all_frac_hot"] - 0.05)
+            - 5 * max(0.0, summary["quiet_hz"] - 0.1))
+
+
+def _key(values: dict) -> str:
+    text = json.dumps({k: round(float(v), 10) for k, v in sorted(values.items())})
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature") -> dict:
+    """Score one parameter point: calibration accuracy, sanity summary and ``J``."""
+    from brian2 import mV
+
+    import models
+    import sim
+
+    from . import biology, sanity
+
+    params = {**FIXED, **values}
+    model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
+                             inh_scale=params["inh_scale"])
+    net = sim.Network(model=model, connectome=connectome, signs=signs, device="numba")
+    t0 = time.perf_counter()
+    sc = biology.score(net, findings, halves=("calibration",), seed=seed, split=split, pairing=False)
+    san = sanity.sanity(net, seed=seed, cascades=cascades)
+    acc = sc.half("calibration")
+    return {"values": params, "accuracy": acc, "sanity": san.summary, "J": objective(acc, san.summary),
+            "hits": sc.table.loc[sc.table["status"] == "hit", "id"].tolist(), "seconds": time.perf_counter() - t0}
+
+
+def _to_values(unit_points: np.ndarray, space: dict, box=None) -> list[dict]:
+    out = []
+    for u in unit_points:
+        d = {}
+        for x, (name, (lo, hi, log, _)) in zip(u, space.items()):
+            if box is not None:
+                lo, hi = box[name]
+            d[name] = float(np.exp(np.log(lo) + x * (np.log(hi) - np.log(lo)))) if log else float(lo + x * (hi - lo))
+        out.append(d)
+    return out
+
+
+def _refine_box(best: dict, space: dict) -> dict:
+    """A box around ``best``: a quarter of each range (in log space for log parameters), clipped."""
+    box = {}
+    for name, (lo, hi, log, _) in space.items():
+        v = best[name]
+        if log:
+            f = (hi / lo) ** 0.125
+            box[name] = (max(lo, v / f), min(hi, v * f))
+        else:
+            h = (hi - lo) * 0.125
+            box[name] = (max(lo, v - h), min(hi, v + h))
+    return box
+
+
+def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=None, progress: bool = True) -> dict:
+    """Run (or resume) the search; return the record to write (best structure and point).
+
+    Parameters
+    ----------
+    store : path
+        Folder of the evaluations (created; resumed when it exists).
+    structures : sequence of str
+    seed : int
+        Seed of the Sobol sequences and of the input noise.
+    connectome : Connectome, optional
+    progress : bool
+    """
+    from scipy.stats import qmc
+
+    import connectomes
+    from sim.sweep_store import atomic_write_text
+
+    from . import biology, sanity
+
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    findings = biology.load_findings()
+    split = biology.load_split(findings=findings)
+    store = Path(store)
+    (store / "evaluations").mkdir(parents=True, exist_ok=True)
+    cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
+    results = {}
+    for name in structures:
+        space = STRUCTURES[name]
+        n1, n2 = POINTS[len(space)]
+        stages = [(1, _to_values(qmc.Sobol(len(space), scramble=True, seed=seed).random(n1), space))]
+        done = []
+        for stage in (1, 2):
+            if stage == 2:
+                best = max(done, key=lambda r: r["J"])["values"]
+                box = _refine_box(best, space)
+                pts = qmc.Sobol(len(space), scramble=True, seed=seed + 1000).random(n2)
+                stages.append((2, _to_values(pts, space, box)))
+            for values in stages[-1][1]:
+                key = f"{name}-{_key(values)}"
+                path = store / "evaluations" / f"{key}.json"
+                if path.exists():
+                    rec = json.loads(path.read_text())
+                else:
+                    rec = evaluate(c, values, findings=findings, split=split, cascades=cascades, seed=seed)
+                    rec.update(structure=name, stage=stage, key=key)
+                    atomic_write_text(path, json.dumps(rec, indent=1, default=float))
+                done.append(rec)
+                if progress:
+                    v = ", ".join(f"{k}={x:.3g}" for k, x in values.items())
+                    print(f"[{name} stage {stage}] {v}: acc {rec['accuracy']:.2f}, reach "
+                          f"{rec['sanity']['modalities_reaching']}, rho {rec['sanity']['rho']:+.2f}, hot "
+                          f"{rec['sanity']['all_frac_hot']:.2f} -> J {rec['J']:.3f}", file=sys.stderr)
+        results[name] = {"best": max(done, key=lambda r: r["J"]), "n_evaluations": len(done)}
+    order = list(STRUCTURES)
+    chosen = max(results, key=lambda n: (round(results[n]["best"]["J"], 6), -order.index(n)))
+    best = results[chosen]["best"]
+    return {
+        "script": "experiments/calibrate.py", "objective_name": OBJECTIVE_NAME, "objective": OBJECTIVE,
+        "seed": int(seed), "structure": chosen, "signs": "literature",
+        "parameters": {k: {"value": float(v), "unit": ("mV" if k == "w_syn" else "1")}
+                       for k, v in best["values"].items()},
+        "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
+        "structures": {n: {"J": r["best"]["J"], "accuracy": r["best"]["accuracy"], "values": r["best"]["values"],
+                           "sanity": r["best"]["sanity"], "n_evaluations": r["n_evaluations"]}
+                       for n, r in results.items()},
+        "n_findings_calibration": int(sum(1 for f in findings if split.get(f.paper) == "calibration")),
+        "connectome": {"name": c.name, "checksums": c.provenance.get("checksums")},
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def main(argv=None) -> int:
+    """Command line: ``python -m experiments.calibrate --store DIR [--seed N] [--write]``."""
+    ap = argparse.ArgumentParser(prog="python -m experiments.calibrate", description=__doc__.split("\n")[0])
+    ap.add_argument("--store", default="calibration.run", help="folder of the evaluations (resumed if present)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--structures", nargs="+", default=list(STRUCTURES), choices=list(STRUCTURES))
+    ap.add_argument("--write", action="store_true",
+                    help="write the result to models/data/larval_calibration.json (the default model)")
+    args = ap.parse_args(argv)
+    rec = calibrate(args.store, structures=args.structures, seed=args.seed)
+    text = json.dumps(rec, indent=1, default=float) + "\n"
+    print(text)
+    if args.write:
+        from importlib import resources
+
+        from sim.sweep_store import atomic_write_text
+
+        path = Path(str(resources.files("models").joinpath("data", "larval_calibration.json")))
+        atomic_write_text(path, text)
+        print(f"written: {path}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
