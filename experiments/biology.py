@@ -324,7 +324,12 @@ def _select(connectome, spec: dict, where: str):
     if unknown:
         raise FindingsError(f"{where}: unknown selection key(s) {', '.join(unknown)} (use "
                             f"{', '.join(_SELECT_KEYWORDS)} or a column of the neuron table)")
-    sel = connectome.select(**spec, allow_empty=True)
+    from connectomes.errors import SelectionError
+
+    try:
+        sel = connectome.select(**spec, allow_empty=True)
+    except SelectionError as exc:  # a name the data do not have: the finding cannot be tested here
+        raise Untestable(f"{where.rsplit(', ', 1)[-1]}: {exc}") from None
     if len(sel.indices) == 0:
         raise Untestable(f"no neuron of {connectome.name} matches {where.rsplit(', ', 1)[-1]} = {spec}")
     return sel
@@ -416,7 +421,7 @@ def _decide(diff: np.ndarray, ref: float, p, floor: float | None = None) -> tupl
     return "no_change", mean, se
 
 
-def _pairing(f: Finding, network, sel, p, seed: int):
+def _pairing(f: Finding, network, sel, p, seed: int, cache: dict):
     """Effect of odour + US pairing on the readout (per larva), with the learning protocol.
 
     The conditioning network has ``network``'s neuron model, signs and synapse
@@ -424,15 +429,15 @@ def _pairing(f: Finding, network, sel, p, seed: int):
     """
     from . import learning
 
-    name = f.selections["us"].get("name")
-    if not isinstance(name, str) or len(f.selections["us"]) != 1:
-        raise FindingsError(f"{f.where}, field 'us': a pairing US must be given by name only, "
-                            f"e.g. {{ name = \"DAN-i1\" }}")
-    protocol = learning.make_protocol("paired")
-    net = learning.make_network(network.connectome, protocol, model=network.model, signs=network.signs,
-                                synapse_types=network.synapse_types, device=network.device)
-    run = learning.run_protocol("paired", network.connectome, n_larvae=int(p["pairing_larvae"].value),
-                                seed=seed, dan=name, network=net, progress=False)
+    key = tuple(sel["us"].indices)
+    if key not in cache:  # findings with the same US share one conditioning run
+        if "network" not in cache:
+            cache["network"] = learning.make_network(
+                network.connectome, learning.make_protocol("paired"), model=network.model, signs=network.signs,
+                synapse_types=network.synapse_types, device=network.device)
+        cache[key] = learning.run_protocol("paired", network.connectome, n_larvae=int(p["pairing_larvae"].value),
+                                           seed=seed, dan=sel["us"], network=cache["network"], progress=False)
+    run = cache[key]
     if f.extra.get("measure") == "learned_valence":
         v = run.valence_index()
         return v["delta"].to_numpy(), float(np.nanmean(np.abs(v["lvi_pre"])))
@@ -506,7 +511,7 @@ def score(network, findings=None, *, halves=HALVES, seed: int = 0, split=None,
     c, p = network.connectome, parameters
     window = (float(p["onset"].value / ms), float(p["offset"].value / ms))
     trials = int(p["trials"].value)
-    plans, rows = {}, []
+    plans, rows, pairing_runs = {}, [], {}
     for f in findings:
         row = {"id": f.id, "circuit": f.circuit, "paper": f.paper, "half": split.get(f.paper, "?"),
                "test": f.test, "expect": f.expect, "predicted": "", "effect_hz": np.nan, "se_hz": np.nan,
@@ -524,7 +529,7 @@ def score(network, findings=None, *, halves=HALVES, seed: int = 0, split=None,
                     row["status"] = "skipped"
                     continue
                 sel = {k: _select(c, v, f"{f.where}, field {k!r}") for k, v in f.selections.items()}
-                diff, ref = _pairing(f, network, sel, p, seed)
+                diff, ref = _pairing(f, network, sel, p, seed, pairing_runs)
                 _score_row(row, f, diff, ref, p)
             else:
                 plans[f.id] = _plan(f, c, p)

@@ -141,8 +141,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"* **{data['n_findings']} findings** from published larval experiments "
          f"(`experiments/data/findings.toml`), {len(tested)} testable by a brain-only model, {n_unt} not "
          "(they need the ventral nerve cord, motor output, or neurons absent from the data; listed below).",
-         f"* Split **by paper, before any fitting** (`experiments/data/findings_split.csv`): calibration half "
-         f"and held-out half.",
+         "* Split **by paper, before any fitting** (`experiments/data/findings_split.csv`): calibration half "
+         "and held-out half.",
          f"* **Default model** (`larval_lif`, structure `{cal.get('structure', '?')}`, literature signs): "
          f"calibration half {_pct(lv['accuracy']['calibration'])}, **held-out half "
          f"{_pct(lv['accuracy']['heldout'])}** (goal >= {_pct(GOALS['heldout_accuracy'])}: "

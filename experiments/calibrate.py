@@ -29,7 +29,11 @@ the first stage's best point:
 ``normalised``
     plus ``input_exponent`` (weights onto a neuron scale with its input size);
 ``normalised_inh``
-    plus ``inh_scale`` (inhibitory synapses stronger or weaker than excitatory).
+    plus ``inh_scale`` (inhibitory synapses stronger or weaker than excitatory);
+``normalised_ad``, ``normalised_inh_ad``
+    the same on the axo-dendritic synapses only, the graph of Winding et al.'s
+    signal cascades (axo-axonic synapses, a quarter of all, often act
+    presynaptically rather than driving spikes).
 
 The structure with the best ``J`` becomes the default (the simpler one on a tie).
 Every evaluation is written atomically to ``STORE/evaluations/<key>.json`` as
@@ -51,12 +55,17 @@ import numpy as np
 
 __all__ = ["STRUCTURES", "OBJECTIVE", "calibrate", "evaluate", "objective", "main"]
 
-#: The searched parameters of each structure: name -> (low, high, log scale, unit).
+_W = {"w_syn": (0.1, 3.0, True, "mV")}
+_A = {"input_exponent": (0.0, 1.0, False, "1")}
+_I = {"inh_scale": (0.5, 8.0, True, "1")}
+ALL_TYPES, AD = ("ad", "aa", "dd", "da"), ("ad",)
+#: Each structure: its searched parameters (name -> (low, high, log scale, unit)) and synapse types.
 STRUCTURES = {
-    "global": {"w_syn": (0.1, 3.0, True, "mV")},
-    "normalised": {"w_syn": (0.1, 3.0, True, "mV"), "input_exponent": (0.0, 1.0, False, "1")},
-    "normalised_inh": {"w_syn": (0.1, 3.0, True, "mV"), "input_exponent": (0.0, 1.0, False, "1"),
-                       "inh_scale": (0.5, 8.0, True, "1")},
+    "global": ({**_W}, ALL_TYPES),
+    "normalised": ({**_W, **_A}, ALL_TYPES),
+    "normalised_inh": ({**_W, **_A, **_I}, ALL_TYPES),
+    "normalised_ad": ({**_W, **_A}, AD),
+    "normalised_inh_ad": ({**_W, **_A, **_I}, AD),
 }
 #: Values of the parameters a structure does not search.
 FIXED = {"input_exponent": 0.0, "inh_scale": 1.0}
@@ -80,7 +89,8 @@ def _key(values: dict) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature") -> dict:
+def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
+             synapse_types=ALL_TYPES) -> dict:
     """Score one parameter point: calibration accuracy, sanity summary and ``J``."""
     from brian2 import mV
 
@@ -92,12 +102,12 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     params = {**FIXED, **values}
     model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
                              inh_scale=params["inh_scale"])
-    net = sim.Network(model=model, connectome=connectome, signs=signs, device="numba")
+    net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba")
     t0 = time.perf_counter()
     sc = biology.score(net, findings, halves=("calibration",), seed=seed, split=split, pairing=False)
     san = sanity.sanity(net, seed=seed, cascades=cascades)
     acc = sc.half("calibration")
-    return {"values": params, "accuracy": acc, "sanity": san.summary, "J": objective(acc, san.summary),
+    return {"values": params, "synapse_types": list(synapse_types), "accuracy": acc, "sanity": san.summary, "J": objective(acc, san.summary),
             "hits": sc.table.loc[sc.table["status"] == "hit", "id"].tolist(), "seconds": time.perf_counter() - t0}
 
 
@@ -127,7 +137,8 @@ def _refine_box(best: dict, space: dict) -> dict:
     return box
 
 
-def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=None, progress: bool = True) -> dict:
+def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=None, findings=None, split=None,
+              points=None, progress: bool = True) -> dict:
     """Run (or resume) the search; return the record to write (best structure and point).
 
     Parameters
@@ -138,6 +149,11 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     seed : int
         Seed of the Sobol sequences and of the input noise.
     connectome : Connectome, optional
+        Default ``connectomes.load("winding2023")``.
+    findings, split : optional
+        Default: the shipped findings table and its split (tests pass small ones).
+    points : (int, int), optional
+        Points of stage 1 and 2 (default :data:`POINTS` by number of parameters).
     progress : bool
     """
     from scipy.stats import qmc
@@ -148,15 +164,15 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     from . import biology, sanity
 
     c = connectome if connectome is not None else connectomes.load("winding2023")
-    findings = biology.load_findings()
-    split = biology.load_split(findings=findings)
+    findings = biology.load_findings() if findings is None else findings
+    split = biology.load_split(findings=findings) if split is None else split
     store = Path(store)
     (store / "evaluations").mkdir(parents=True, exist_ok=True)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
     results = {}
     for name in structures:
-        space = STRUCTURES[name]
-        n1, n2 = POINTS[len(space)]
+        space, types = STRUCTURES[name]
+        n1, n2 = points or POINTS[len(space)]
         stages = [(1, _to_values(qmc.Sobol(len(space), scramble=True, seed=seed).random(n1), space))]
         done = []
         for stage in (1, 2):
@@ -171,7 +187,8 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
                 if path.exists():
                     rec = json.loads(path.read_text())
                 else:
-                    rec = evaluate(c, values, findings=findings, split=split, cascades=cascades, seed=seed)
+                    rec = evaluate(c, values, findings=findings, split=split, cascades=cascades, seed=seed,
+                                   synapse_types=types)
                     rec.update(structure=name, stage=stage, key=key)
                     atomic_write_text(path, json.dumps(rec, indent=1, default=float))
                 done.append(rec)
@@ -186,11 +203,12 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     best = results[chosen]["best"]
     return {
         "script": "experiments/calibrate.py", "objective_name": OBJECTIVE_NAME, "objective": OBJECTIVE,
-        "seed": int(seed), "structure": chosen, "signs": "literature",
+        "seed": int(seed), "structure": chosen, "signs": "literature", "synapse_types": list(STRUCTURES[chosen][1]),
         "parameters": {k: {"value": float(v), "unit": ("mV" if k == "w_syn" else "1")}
                        for k, v in best["values"].items()},
         "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
         "structures": {n: {"J": r["best"]["J"], "accuracy": r["best"]["accuracy"], "values": r["best"]["values"],
+                           "synapse_types": list(STRUCTURES[n][1]),
                            "sanity": r["best"]["sanity"], "n_evaluations": r["n_evaluations"]}
                        for n, r in results.items()},
         "n_findings_calibration": int(sum(1 for f in findings if split.get(f.paper) == "calibration")),

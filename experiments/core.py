@@ -134,9 +134,29 @@ def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = Fal
     res.metadata["null_model"] = c.provenance.get("null_model")
     res.metadata["connectome"] = {k: c.provenance.get(k) for k in ("dataset", "container_sha256", "cache_key")}
     res.metadata["wall_time_s"] = time.perf_counter() - t0
+    nets = {json.dumps(_model_of(r), sort_keys=True) for r in res.runs.values() if _model_of(r)}
+    if nets:  # what the experiment ran: printed with its summary and stored in its metadata
+        res.metadata["models"] = [json.loads(n) for n in sorted(nets)]
+        res.summary = "\n".join(_describe_model(json.loads(n)) for n in sorted(nets)) + "\n" + res.summary
     if out_dir is not None:
         res.save(out_dir)
     return res
+
+
+def _model_of(results) -> dict | None:
+    """Model, sign policy and device of a run (from its metadata)."""
+    net = (getattr(results, "metadata", None) or {}).get("network")
+    if not net:
+        return None
+    params = net["model"]["parameters"]
+    return {"model": net["model"]["model"], "signs": net["signs"].get("policy"), "device": net["device"],
+            "synapse_types": net["synapse_types"],
+            "w_syn": params.get("w_syn", {}).get("value") if isinstance(params.get("w_syn"), dict) else None}
+
+
+def _describe_model(m: dict) -> str:
+    w = f", w_syn {m['w_syn']:.3g} mV" if m.get("w_syn") is not None else ""
+    return f"model: {m['model']}{w}, signs: {m['signs']}, device: {m['device']}, synapses: {'+'.join(m['synapse_types'])}"
 
 
 def pair_table(connectome, indices) -> pd.DataFrame:

@@ -72,8 +72,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from brian2 import Hz, ms, mV, second
+from brian2 import Hz, ms, second
 
+from models import DEFAULT_MODEL, DEFAULT_SIGNS
 from models.parameters import Parameter, ParameterSet
 from models.plasticity import (
     DopaminePlasticity,
@@ -104,10 +105,6 @@ __all__ = [
 # ----------------------------------------------------------------------------------------
 #: Settings of the learning experiments, each with a source.
 EXPERIMENT_PARAMETERS = ParameterSet([
-    Parameter("w_syn", 0.8 * mV, "mV",
-              "free parameter: with the current LIF, literature signs and axo-dendritic synapses the "
-              "network is silent below ~0.7 mV and KC coding is sparse (about 20 % of KCs) at 0.8 mV "
-              "(docs/learning.md)", "weight per synapse of the learning network"),
     Parameter("odour_rate", 100 * Hz, "Hz",
               "free parameter (larval ORN odour responses reach tens to ~200 spikes/s: Kreher et al. "
               "2005, Neuron 46:445)", "peak ORN rate of an odour"),
@@ -127,13 +124,12 @@ EXPERIMENT_PARAMETERS = ParameterSet([
     Parameter("iti", 1 * second, "second", "free parameter", "interval between the presentations of one phase"),
 ], name="learning_experiments")
 
-#: Network settings of the learning experiments (besides ``w_syn``).
+#: Network settings of the learning experiments: larvasim's default model, as everywhere else.
 NETWORK_SETTINGS = {
-    "model": "current_lif",
-    "signs": "literature",
-    "synapse_types": ("ad",),
-    "why_synapse_types": ("axo-dendritic synapses only: the 13,621 axo-axonic KC->KC synapses of Data S1 "
-                          "make the KCs excite each other into runaway firing under excitatory defaults"),
+    "model": DEFAULT_MODEL,
+    "signs": DEFAULT_SIGNS,
+    "synapse_types": None,
+    "why_synapse_types": "the model's own synapse types, as in every larvasim default run",
 }
 
 
@@ -285,7 +281,7 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
         no compiler), ``"cpp_standalone"`` (compiled once per time line and
         drive targets), ``"cython"`` or ``"numpy"``.
     w_syn : Quantity (volt), optional
-        Default ``EXPERIMENT_PARAMETERS["w_syn"]``.
+        Override of the model's ``w_syn`` (default: the model's own value).
     model_overrides : dict, optional
         Further parameters of the neuron model (e.g. ``{"dt": 0.5*ms}``).
     rule : DopaminePlasticity, optional
@@ -295,7 +291,7 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
         a model instance is used as it is (``w_syn`` and ``model_overrides`` then
         override its parameters only when given).
     signs, synapse_types : optional
-        Default ``NETWORK_SETTINGS["signs"]`` and ``["synapse_types"]``.
+        Default ``NETWORK_SETTINGS["signs"]`` and ``["synapse_types"]`` (``None``: the model's own).
     **rule_options
         Passed to :class:`DopaminePlasticity` (e.g. ``eta=0.02``, ``rho=0``,
         ``mbins=["DAN-i1"]``).
@@ -303,7 +299,6 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
     import models
     import sim
 
-    w = EXPERIMENT_PARAMETERS["w_syn"].value if w_syn is None else w_syn
     if rule is None:
         rule_options.setdefault("eta", EXPERIMENT_PARAMETERS["eta"].value)
         rule = DopaminePlasticity(windows=[(a * second, b * second) for a, b in protocol.windows],
@@ -311,7 +306,8 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
     else:
         rule.windows = [tuple(x) for x in protocol.windows]
     if model is None or isinstance(model, str):
-        model = models.get_model(model or NETWORK_SETTINGS["model"], w_syn=w, **(model_overrides or {}))
+        model = models.get_model(model or NETWORK_SETTINGS["model"],
+                                 **({"w_syn": w_syn} if w_syn is not None else {}), **(model_overrides or {}))
     elif w_syn is not None or model_overrides:
         model = model.with_overrides(**({"w_syn": w_syn} if w_syn is not None else {}), **(model_overrides or {}))
     return sim.Network(connectome, model=model, signs=NETWORK_SETTINGS["signs"] if signs is None else signs,
@@ -325,8 +321,9 @@ def _us_stimuli(connectome, protocol: Protocol, us: str, dan: str, us_rate, gust
         if s.what != "us":
             continue
         if us == "dan":
-            out.append(Activation(connectome.select(name=dan), us_rate, start=s.start * second,
-                                  stop=s.stop * second, name=f"US:{dan}"))
+            sel = dan if hasattr(dan, "indices") else connectome.select(name=dan)
+            out.append(Activation(sel, us_rate, start=s.start * second, stop=s.stop * second,
+                                  name=f"US:{getattr(dan, 'description', dan)}"))
         elif us == "gustatory":
             out.append(PoissonDrive(connectome.select(modality="gustatory-external"), gustatory_rate,
                                     start=s.start * second, stop=s.stop * second, name="US:gustatory-external"))
@@ -363,8 +360,9 @@ def run_protocol(name: str, connectome=None, *, n_larvae: int = 20, seed: int = 
     seed : int
         Seed of the input noise (larva ``k`` of the first half uses
         ``SeedSequence([2*seed, k])``, of the second ``[2*seed+1, k]``).
-    dan : str
-        The MBIN activated as US (``us="dan"``), e.g. ``"DAN-i1"``, ``"DAN-g1"``.
+    dan : str or Selection
+        The neurons activated as US (``us="dan"``): a name pattern, e.g. ``"DAN-i1"``,
+        ``"DAN-g1"``, or a selection.
     us : {"dan", "gustatory"}, optional
         Default: the protocol's.
     odours : (Odour, Odour), optional
@@ -423,7 +421,7 @@ def run_protocol(name: str, connectome=None, *, n_larvae: int = 20, seed: int = 
         cs_plus += [plus.name] * n
     res = Results.concat(parts) if len(parts) > 1 else parts[0]
     res.metadata["learning"] = {
-        "protocol": protocol.to_dict(), "us": us, "dan": dan if us == "dan" else None,
+        "protocol": protocol.to_dict(), "us": us, "dan": getattr(dan, "description", dan) if us == "dan" else None,
         "us_rate_hz": float(us_rate / Hz), "gustatory_rate_hz": float(gustatory_rate / Hz),
         "odours": [a.to_dict(), b.to_dict()], "cs_plus": cs_plus, "reciprocal": reciprocal,
         "seed": int(seed), "n_larvae": int(n_larvae), "experiment_parameters": p.to_dict(),
@@ -968,8 +966,10 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
             f"{r.others_max:.1e} | {r.dan_only_max:.1e} | {r.kc_only_max:.1e} |")
 
     add("\n## Experiments\n")
-    add("Network: current-based LIF (Shiu et al. 2024) with `w_syn` = "
-        f"{p['w_syn'].format_value()} ({p['w_syn'].source}), literature signs (dopaminergic and "
+    net0 = runs["paired"].results.metadata["network"]
+    add(f"Network: larvasim's default model (`{net0['model']['model']}`, `w_syn` = "
+        f"{net0['model']['parameters']['w_syn']['value']:.3g} mV, {net0['model']['parameters']['w_syn']['source']}), "
+        f"{net0['signs']['policy']} signs (dopaminergic and "
         f"octopaminergic MBINs have no fast synapses), {NETWORK_SETTINGS['why_synapse_types']}. "
         f"Plasticity: `eta` = {p['eta'].value}, other constants as above, all compartments plastic.\n")
     odA, odB = runs["paired"].odours

@@ -108,7 +108,7 @@ def sanity(network, *, seed: int = 0, trials: int | None = None, cascades: dict 
     from scipy.stats import spearmanr
 
     from .biology import sensory_rates
-    from .odours import random_odour
+    from .odours import random_odour, receptors
 
     c = network.connectome
     st = SANITY_SETTINGS
@@ -143,7 +143,8 @@ def sanity(network, *, seed: int = 0, trials: int | None = None, cascades: dict 
                                       "cascade_hit_probability": cascades[m][out_idx]}))
     modalities = pd.DataFrame(mod_rows)
     outputs = pd.concat(out_rows, ignore_index=True)
-    rho = spearmanr(outputs["cascade_hit_probability"], outputs["p_response"]).statistic
+    x, y = outputs["cascade_hit_probability"].to_numpy(), outputs["p_response"].to_numpy()
+    rho = spearmanr(x, y).statistic if np.ptp(x) > 0 and np.ptp(y) > 0 else float("nan")  # constant: undefined
     # quiet and all-at-once
     everyone = np.arange(c.n_neurons)
     quiet = run([], duration=duration, trials=2, seed=seed, progress=False)
@@ -153,7 +154,7 @@ def sanity(network, *, seed: int = 0, trials: int | None = None, cascades: dict 
     rest = np.setdiff1d(everyone, np.concatenate(driven_all))
     r_all = _rates(both, rest, window)
     # KC sparseness to one odour
-    odour = random_odour(c, st["odour_receptors"], seed=st["odour_seed"])
+    odour = random_odour(c, min(st["odour_receptors"], len(receptors(c))), seed=st["odour_seed"])
     kcs = c.select(celltype="KC").indices
     res_o = run(odour.drives(c, onset, offset), duration=duration, trials=trials, seed=seed, progress=False)
     kc_p = _responding(res_o, kcs, window)

@@ -15,6 +15,7 @@ from brian2 import Hz, ms
 from tqdm.auto import tqdm
 
 import sim
+from models import DEFAULT_MODEL, DEFAULT_SIGNS
 
 from .core import ExperimentResult, register
 from .sensory import OUTPUTS, _network, _q
@@ -51,7 +52,7 @@ def _outputs(c, groups=OUTPUTS):
 @register("activation_screen", "activate each neuron pair in turn; rank the strongest drivers of "
                                "each descending neuron")
 def activation_screen(c, *, candidates=None, rate=100, onset=50, stop=350, duration=400, trials=1, seed=0,
-                      device="cpp_standalone", signs="excitatory", top=5, progress=True) -> ExperimentResult:
+                      device="numba", signs=DEFAULT_SIGNS, model=DEFAULT_MODEL, top=5, progress=True) -> ExperimentResult:
     """Rank, for every output neuron, the candidate pairs whose activation drives it most.
 
     Parameters
@@ -73,7 +74,7 @@ def activation_screen(c, *, candidates=None, rate=100, onset=50, stop=350, durat
     rate, onset, stop, duration = _q(rate, Hz), _q(onset, ms), _q(stop, ms), _q(duration, ms)
     groups = candidate_groups(c, _default_candidates(c) if candidates is None else candidates)
     outs = _outputs(c)
-    net = _network(c, device, signs, np.concatenate([g for _, g in groups]))
+    net = _network(c, device, signs, np.concatenate([g for _, g in groups]), model=model)
     window = (onset, stop)
     rows = np.zeros((len(groups), len(outs)))
     for k, (label, members) in enumerate(tqdm(groups, desc="activation screen", disable=not progress)):
@@ -125,7 +126,7 @@ def activation_screen(c, *, candidates=None, rate=100, onset=50, stop=350, durat
 @register("silencing_screen", "silence each neuron pair in turn during a stimulus; rank which "
                               "silencing changes descending output most")
 def silencing_screen(c, *, stimulus_modality="olfactory", candidates=None, rate=100, onset=50, stop=350,
-                     duration=400, trials=2, seed=0, device="cpp_standalone", signs="excitatory",
+                     duration=400, trials=2, seed=0, device="numba", signs=DEFAULT_SIGNS, model=DEFAULT_MODEL,
                      progress=True) -> ExperimentResult:
     """Drive a modality; silence (outgoing synapses of) each candidate pair; rank the change in output.
 
@@ -137,7 +138,7 @@ def silencing_screen(c, *, stimulus_modality="olfactory", candidates=None, rate=
     stim_sel = c.select(modality=stimulus_modality)
     groups = candidate_groups(c, _default_candidates(c) if candidates is None else candidates)
     outs = _outputs(c)
-    net = _network(c, device, signs, stim_sel.indices)
+    net = _network(c, device, signs, stim_sel.indices, model=model)
     drive = sim.PoissonDrive(stim_sel, rate, start=onset, stop=stop, name=stimulus_modality)
     window = (onset, stop)
     base = net.run([drive], duration=duration, trials=trials, seed=seed, progress=False)

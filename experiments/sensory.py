@@ -13,6 +13,7 @@ import pandas as pd
 from brian2 import Hz, ms
 
 import sim
+from models import DEFAULT_MODEL, DEFAULT_SIGNS
 from sim import plots
 
 from .core import ExperimentResult, pair_table, register
@@ -50,7 +51,7 @@ def dn_responses(res, onset_ms: float, stop_ms: float, groups=OUTPUTS) -> pd.Dat
 @register("sensory_map", "each sensory modality (both sides) -> DN-VNC / DN-SEZ rates, response "
                          "probability and latency; labelled lines vs integrators")
 def sensory_map(c, *, modalities=None, rate=100, onset=100, stop=600, duration=700, trials=5, seed=0,
-                device="cpp_standalone", signs="excitatory", p_threshold=0.5) -> ExperimentResult:
+                device="numba", signs=DEFAULT_SIGNS, model=DEFAULT_MODEL, p_threshold=0.5) -> ExperimentResult:
     """Drive each modality in turn; classify output neurons as labelled lines or integrators.
 
     Parameters
@@ -79,7 +80,7 @@ def sensory_map(c, *, modalities=None, rate=100, onset=100, stop=600, duration=7
     rate, onset, stop, duration = _q(rate, Hz), _q(onset, ms), _q(stop, ms), _q(duration, ms)
     on_ms, off_ms = float(onset / ms), float(stop / ms)
     sels = {m: c.select(modality=m) for m in mods}
-    net = _network(c, device, signs, np.unique(np.concatenate([s.indices for s in sels.values()])))
+    net = _network(c, device, signs, np.unique(np.concatenate([s.indices for s in sels.values()])), model=model)
     runs, rows = {}, []
     for m in mods:
         res = net.run([sim.PoissonDrive(sels[m], rate, start=onset, stop=stop, name=m)], duration=duration,
@@ -124,7 +125,7 @@ def _ipsi_index(res, pairs, on_ms, off_ms, side):
 @register("left_right", "one side's sensory neurons -> left/right asymmetry of descending output "
                         "(turning-bias hypothesis), against a shuffled connectome")
 def left_right(c, *, modality="olfactory", rate=100, onset=100, stop=600, duration=700, trials=5,
-               seeds=(0, 1, 2), device="cpp_standalone", signs="excitatory", compare_null=True,
+               seeds=(0, 1, 2), device="numba", signs=DEFAULT_SIGNS, model=DEFAULT_MODEL, compare_null=True,
                null_seed=0) -> ExperimentResult:
     """Drive the left, then the right, neurons of a modality; measure the ipsilateral bias of DN pairs.
 
@@ -146,7 +147,7 @@ def left_right(c, *, modality="olfactory", rate=100, onset=100, stop=600, durati
     for brain, cc in brains.items():
         pairs = pair_table(cc, cc.select(celltype=list(OUTPUTS)).indices)
         sides = {s: cc.select(modality=modality, hemisphere=s) for s in ("left", "right")}
-        net = _network(cc, device, signs, np.union1d(sides["left"].indices, sides["right"].indices))
+        net = _network(cc, device, signs, np.union1d(sides["left"].indices, sides["right"].indices), model=model)
         for seed in seeds:
             idx = []
             for side, sel in sides.items():
@@ -198,7 +199,7 @@ GORO_PATTERNS = ("*goro*", "Basin*", "A05q*", "A00c*", "A08n*", "Tel*")
 @register("multisensory_synergy", "nociceptive + mechanosensory (chordotonal) together vs alone: "
                                   "supra-additive DN responses (Ohyama et al. 2015)")
 def multisensory_synergy(c, *, a="noci", b="mechano-Ch", rate=100, onset=100, stop=600, duration=700,
-                         trials=5, seed=0, device="cpp_standalone", signs="excitatory") -> ExperimentResult:
+                         trials=5, seed=0, device="numba", signs=DEFAULT_SIGNS, model=DEFAULT_MODEL) -> ExperimentResult:
     """Responses of output neurons to A, B and A+B; supra-additivity ``r_AB - (r_A + r_B)`` per neuron.
 
     Ohyama et al. 2015 (Nature 520:633): combined nociceptive and mechanosensory
@@ -207,7 +208,7 @@ def multisensory_synergy(c, *, a="noci", b="mechano-Ch", rate=100, onset=100, st
     """
     rate, onset, stop, duration = _q(rate, Hz), _q(onset, ms), _q(stop, ms), _q(duration, ms)
     sa, sb = c.select(modality=a), c.select(modality=b)
-    net = _network(c, device, signs, np.union1d(sa.indices, sb.indices))
+    net = _network(c, device, signs, np.union1d(sa.indices, sb.indices), model=model)
     conds = {a: [sa], b: [sb], f"{a}+{b}": [sa, sb]}
     runs = {k: net.run([sim.PoissonDrive(s, rate, start=onset, stop=stop) for s in sels], duration=duration,
                        trials=trials, seed=seed, progress=False) for k, sels in conds.items()}
@@ -245,8 +246,8 @@ def multisensory_synergy(c, *, a="noci", b="mechano-Ch", rate=100, onset=100, st
 
 @register("light", "Rh5 versus Rh6 photoreceptor drive: what each reaches (Rh5 is needed for light "
                    "avoidance)")
-def light(c, *, rate=100, onset=100, stop=600, duration=700, trials=5, seed=0, device="cpp_standalone",
-          signs="excitatory") -> ExperimentResult:
+def light(c, *, rate=100, onset=100, stop=600, duration=700, trials=5, seed=0, device="numba",
+          signs=DEFAULT_SIGNS, model=DEFAULT_MODEL) -> ExperimentResult:
     """Drive the Rh5 and the Rh6 photoreceptors separately (needs the Pedigo node table's
     ``class2`` = ``photoRh5`` / ``photoRh6``); count responding neurons per cell type.
     """
@@ -255,7 +256,7 @@ def light(c, *, rate=100, onset=100, stop=600, duration=700, trials=5, seed=0, d
                          "photoRh6) beside the data: pedigo2023/unmatched_full_nodes.csv")
     rate, onset, stop, duration = _q(rate, Hz), _q(onset, ms), _q(stop, ms), _q(duration, ms)
     sels = {rh: c.select(class2=f"photo{rh}") for rh in ("Rh5", "Rh6")}
-    net = _network(c, device, signs, np.union1d(sels["Rh5"].indices, sels["Rh6"].indices))
+    net = _network(c, device, signs, np.union1d(sels["Rh5"].indices, sels["Rh6"].indices), model=model)
     runs = {rh: net.run([sim.PoissonDrive(s, rate, start=onset, stop=stop, name=rh)], duration=duration,
                         trials=trials, seed=seed, progress=False) for rh, s in sels.items()}
     window = (onset, stop)

@@ -5,7 +5,7 @@
 ``larvasim run [RUN.toml]``  simulate: stimuli in, spikes and rates out
 ``larvasim run EXPERIMENT``  a registered experiment (``larvasim experiments`` lists them)
 ``larvasim plot KIND ...``  figures from results files or a connectome
-``larvasim validate``  reproduce the published connectome analyses
+``larvasim validate``  reproduce the published connectome analyses (``--biology``: the findings benchmark)
 ``larvasim sweep SWEEP.toml``  parameter sweep: runs in parallel, one table, resumable
 """
 from __future__ import annotations
@@ -252,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--duration", help="trial length, e.g. '1 s' (default 1 s)")
     pr.add_argument("--trials", type=int, help="number of trials (default 1)")
     pr.add_argument("--seed", type=int, help="seed (default 0): same seed, same spikes")
-    pr.add_argument("--model", help="current_lif (default) or conductance_lif")
-    pr.add_argument("--signs", help="excitatory (default), literature, random or a CSV path")
+    pr.add_argument("--model", help="larval_lif (default: the larval model), current_lif (the adult model of "
+                    "Shiu et al. 2024, with --signs excitatory) or conductance_lif")
+    pr.add_argument("--signs", help="literature (default), excitatory, random or a CSV path")
     pr.add_argument("--device", choices=["numpy", "cython", "cpp_standalone", "numba"],
                     help="numpy (default, no compiler), cython, cpp_standalone (compiled once) or numba (fastest, no compiler; the default of conditioning protocols)")
     pr.add_argument("--synapse-types", help="comma-separated subset of ad,aa,dd,da")
@@ -283,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     pp.set_defaults(func=_cmd_plot)
 
     pv = sub.add_parser("validate", help="reproduce the published connectome analyses (signal cascades) "
-                                         "and write docs/validation.md", add_help=False)
+                                         "and write docs/validation.md; with --biology, score the model on "
+                                         "published larval findings and write docs/biology.md", add_help=False)
     pv.add_argument("rest", nargs=argparse.REMAINDER)
     pv.set_defaults(func=lambda args: 0)  # handled in main()
 
@@ -311,7 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``larvasim`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["validate"]:  # its own option parser (experiments.validation)
+    if argv[:1] == ["validate"]:  # its own option parsers (experiments.validation, experiments.biology_report)
+        if "--biology" in argv[1:]:
+            from experiments import biology_report
+
+            rest = [a for a in argv[1:] if a != "--biology"]
+            try:
+                return biology_report.main(rest)
+            except (ConnectomeError, ValueError) as exc:
+                print(f"larvasim: error: {exc}", file=sys.stderr)
+                return 2
         from experiments import validation
 
         return validation.main(argv[1:])

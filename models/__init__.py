@@ -2,10 +2,13 @@
 
 Public API
 ----------
-get_model(name="current_lif", **overrides)
-    A neuron model with its published defaults (see :func:`available_models`).
+get_model(name="larval_lif", **overrides)
+    A neuron model with its defaults (see :func:`available_models`).
+LarvalLIF
+    The default: Shiu et al.'s current-based LIF with larval weights (normalised by
+    each neuron's input size, calibrated on published larval findings).
 CurrentLIF
-    Current-based LIF of the whole adult fly brain (Shiu et al. 2024), default.
+    Current-based LIF of the whole adult fly brain (Shiu et al. 2024).
 ConductanceAdaptiveLIF
     Conductance-based adaptive LIF with cell classes (Jürgensen et al. 2024).
 Parameter, ParameterSet
@@ -21,7 +24,7 @@ from .parameters import (
     UnknownParameterError,
     parse_unit,
 )
-from .registry import DEFAULT_MODEL, available_models, get_model, register_model
+from .registry import ADULT_MODEL, DEFAULT_MODEL, DEFAULT_SIGNS, available_models, get_model, register_model
 from .signs import (
     MODULATORY_CHOICES,
     MODULATORY_TRANSMITTERS,
@@ -37,7 +40,9 @@ from .signs import (
 
 __all__ = [
     "CLASS_PARAMETERS",
+    "ADULT_MODEL",
     "DEFAULT_MODEL",
+    "DEFAULT_SIGNS",
     "OVERRIDE_PREFIX",
     "SYNAPSE_KINDS",
     "ConductanceAdaptiveLIF",

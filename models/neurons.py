@@ -110,6 +110,14 @@ class NeuronModel(abc.ABC):
     #: that keeps its parent's equations keeps its parent's kernel.
     engine_kernel: ClassVar[str | None] = None
 
+    @property
+    def synapse_types(self) -> tuple[str, ...] | None:
+        """Synapse types the model is meant to run on (``None``: all of the connectome's).
+
+        A network built without ``synapse_types`` uses these.
+        """
+        return None
+
     _EQUATIONS: ClassVar[str]
     _THRESHOLD: ClassVar[str]
     _RESET: ClassVar[str]
@@ -568,6 +576,12 @@ class LarvalLIF(CurrentLIF):
                       "jump of v per drive (sensory or activation) event"),
         ]
         return ParameterSet(keep + larval, name=cls.name)
+
+    @property
+    def synapse_types(self) -> tuple[str, ...] | None:
+        """The synapse types of the calibrated structure (``models/data/larval_calibration.json``)."""
+        types = larval_calibration().get("synapse_types")
+        return tuple(types) if types else None
 
     def with_overrides(self, **overrides: Any) -> LarvalLIF:
         """Return a copy with parameters overridden (see :meth:`ParameterSet.override`)."""

@@ -790,7 +790,6 @@ class DopaminePlasticity:
             raise ValueError(f"{int(np.sum(np.asarray(sign) < 0))} plastic KC->MBON connection(s) have an "
                              "inhibitory presynaptic sign; the rule needs excitatory KCs (acetylcholine)")
         self._prepare(network.connectome)
-        model = network.model
         p = self.parameters
         pre = np.asarray(pre, dtype=np.int64)
         post = np.asarray(post, dtype=np.int64)

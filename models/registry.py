@@ -7,10 +7,14 @@ from typing import Any
 
 from .neurons import ConductanceAdaptiveLIF, CurrentLIF, LarvalLIF, NeuronModel
 
-__all__ = ["DEFAULT_MODEL", "available_models", "get_model", "register_model"]
+__all__ = ["ADULT_MODEL", "DEFAULT_MODEL", "DEFAULT_SIGNS", "available_models", "get_model", "register_model"]
 
-#: Name of the default neuron model.
-DEFAULT_MODEL = CurrentLIF.name
+#: Name of the default neuron model: the larval model (calibrated on published larval findings).
+DEFAULT_MODEL = LarvalLIF.name
+#: Sign policy of the default model: the best-sourced one (``models/data/transmitters.csv``).
+DEFAULT_SIGNS = "literature"
+#: The adult-fly model of Shiu et al. 2024, by name (with ``signs="excitatory"``, as published).
+ADULT_MODEL = CurrentLIF.name
 
 _REGISTRY: dict[str, type[NeuronModel]] = {
     CurrentLIF.name: CurrentLIF,
@@ -47,8 +51,10 @@ def get_model(name: str = DEFAULT_MODEL, **overrides: Any) -> NeuronModel:
     Parameters
     ----------
     name : str, optional
-        ``"current_lif"`` (default, Shiu et al. 2024) or ``"conductance_lif"``
-        (Jürgensen et al. 2024); see :func:`available_models`.
+        ``"larval_lif"`` (default: Shiu et al.'s equations with larval,
+        calibrated weights), ``"current_lif"`` (the adult model of Shiu et al.
+        2024) or ``"conductance_lif"`` (Jürgensen et al. 2024); see
+        :func:`available_models`.
     **overrides
         Parameter overrides, e.g. ``w_syn=0.3*mV``; for ``"conductance_lif"``
         cell-class overrides as ``KC={"g_L": 1*nS}``.

@@ -5,10 +5,10 @@ A run file (TOML)::
     duration = "1 s"
     trials = 5
     seed = 1
-    model = "current_lif"          # or "conductance_lif"
-    signs = "literature"           # excitatory | literature | random | path/to/signs.csv
+    model = "larval_lif"           # default; or "current_lif" (adult, Shiu et al. 2024), "conductance_lif"
+    signs = "literature"           # default; excitatory | random | path/to/signs.csv
     device = "numpy"               # numpy | cython
-    synapse_types = ["ad", "aa", "dd", "da"]
+    synapse_types = ["ad", "aa", "dd", "da"]   # default: the model's own (the larval model's calibrated set)
 
     [model_parameters]             # optional overrides, by name
     w_syn = "0.3 mV"
@@ -163,7 +163,7 @@ def stimuli_from_config(connectome, cfg: dict) -> list:
 
 def network_from_config(connectome, cfg: dict):
     """Build the :class:`~sim.network.Network` a run file describes."""
-    from models import get_model
+    from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
 
     from .network import Network
 
@@ -176,9 +176,9 @@ def network_from_config(connectome, cfg: dict):
             except ValueError:
                 value = parse_quantity(value, f"{where}: model_parameters.{name}")
         overrides[name] = value
-    model = get_model(cfg.get("model", "current_lif"), **overrides)
-    return Network(connectome, model=model, signs=cfg.get("signs", "excitatory"),
-                   synapse_types=tuple(cfg.get("synapse_types", ("ad", "aa", "dd", "da"))),
+    model = get_model(cfg.get("model", DEFAULT_MODEL), **overrides)
+    return Network(connectome, model=model, signs=cfg.get("signs", DEFAULT_SIGNS),
+                   synapse_types=tuple(cfg["synapse_types"]) if cfg.get("synapse_types") else None,
                    weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device", "numpy"),
                    seed=int(cfg.get("seed", 0)), **(cfg.get("sign_options") or {}))
 

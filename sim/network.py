@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from connectomes.connectome import larvasim_version
 from connectomes.paths import cache_dir
 from connectomes.winding2023 import SYNAPSE_TYPES
-from models import get_model
+from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
 from models.neurons import NeuronModel
 
 from .results import Results
@@ -130,15 +130,19 @@ class Network:
     ----------
     connectome : connectomes.Connectome
     model : str or models.NeuronModel
-        ``"current_lif"`` (default; Shiu et al. 2024), ``"conductance_lif"``
+        ``"larval_lif"`` (default: the larval model, :class:`models.LarvalLIF`),
+        ``"current_lif"`` (the adult model of Shiu et al. 2024; use it with
+        ``signs="excitatory"`` as published), ``"conductance_lif"``
         (Jürgensen et al. 2024) or a model instance (with overrides).
     signs : str, path, array or SignAssignment
-        Sign policy of the presynaptic neurons (``"excitatory"``,
-        ``"literature"``, ``"random"``, a CSV path; see :mod:`models.signs`),
+        Sign policy of the presynaptic neurons (``"literature"``, the default,
+        ``"excitatory"``, ``"random"``, a CSV path; see :mod:`models.signs`),
         or an array of +1/-1/0 per neuron. Neurons with sign 0 have no fast
         synapses.
-    synapse_types : sequence of str
-        Which synapse types count (default all four: ``ad``, ``aa``, ``dd``, ``da``).
+    synapse_types : sequence of str, optional
+        Which synapse types count (``ad``, ``aa``, ``dd``, ``da``); default: the
+        model's own (:attr:`models.NeuronModel.synapse_types`; the larval model's
+        calibrated choice), else all four.
     weight_mode : {"count", "binary"}
         ``"count"``: a connection of ``n`` synapses has weight ``n x w_syn``
         (Shiu et al. 2024); ``"binary"``: every connection has weight ``w_syn``.
@@ -190,8 +194,8 @@ class Network:
         Passed to the sign policy (e.g. ``fraction=0.3``, ``modulatory="none"``).
     """
 
-    def __init__(self, connectome, model="current_lif", signs="excitatory", *,
-                 synapse_types: Sequence[str] = SYNAPSE_TYPES, weight_mode: str = "count",
+    def __init__(self, connectome, model=DEFAULT_MODEL, signs=DEFAULT_SIGNS, *,
+                 synapse_types: Sequence[str] | None = None, weight_mode: str = "count",
                  device: str = "numpy", drive_weight=None, record="all", record_states=None,
                  plasticity=None, seed: int = 0, standalone_root=None, drive_targets=None,
                  threads: int | None = None, **sign_options):
@@ -207,6 +211,8 @@ class Network:
         self.plasticity = plasticity
         self.model: NeuronModel = get_model(model) if isinstance(model, str) else model
         self.device = device
+        if synapse_types is None:  # the model's own choice (the larval model's calibrated one), else all four
+            synapse_types = self.model.synapse_types or SYNAPSE_TYPES
         self.synapse_types = tuple(synapse_types)
         self.weight_mode = weight_mode
         self.signs, self.sign_info = _resolve_signs(connectome, signs, seed, sign_options)

@@ -429,7 +429,7 @@ class Sweep:
         return self._plan
 
     def _make_plan(self):
-        from models import get_model
+        from models import DEFAULT_MODEL, get_model
 
         names, pts = self._points()
         paths = {n: _normalise_path(n) for n in names}
@@ -453,7 +453,7 @@ class Sweep:
             cfg0 = copy.deepcopy(self.base)
             for n, v in point.items():
                 _assign(cfg0, paths[n], v, n)
-            model_name = cfg0.get("model", "current_lif")
+            model_name = cfg0.get("model", DEFAULT_MODEL)
             model = model_of(model_name)
             for n in point:
                 parts = paths[n]

@@ -67,6 +67,8 @@ def test_run_file_with_flag_overrides(toydir, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "run.toml").write_text("""
 duration = "300 ms"
+model = "current_lif"
+signs = "excitatory"
 trials = 1
 seed = 1
 output = "from_file.h5"
@@ -96,7 +98,8 @@ stop = "200 ms"
 
     # the same file, flags overriding differently: the spikes follow the seed given on the command line
     c = connectomes.load("winding2023", data_dir=toydir, verify=False)
-    ref = sim.Network(c, model=get_model("current_lif", w_syn=0.6 * mV, poisson_weight_factor=300)).run(
+    ref = sim.Network(c, model=get_model("current_lif", w_syn=0.6 * mV, poisson_weight_factor=300),
+                      signs="excitatory").run(
         [sim.PoissonDrive(c.select(modality="olfactory", hemisphere="left"), 150 * Hz, start=100 * ms,
                           stop=200 * ms), sim.Silence(c.select(name="APL"), mode="all")],
         duration=300 * ms, trials=2, seed=9, progress=False)

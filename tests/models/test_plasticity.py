@@ -199,7 +199,7 @@ def test_switched_off_is_the_static_network(toyc):
 
 def test_weights_are_recorded_into_results_and_saved(toyc, tmp_path):
     rule = DopaminePlasticity("names", eta=0.05, record="mbon", record_dt=10 * ms)
-    net = sim.Network(toyc, signs="excitatory", plasticity=rule)
+    net = sim.Network(toyc, model="current_lif", signs="excitatory", plasticity=rule)
     stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
             sim.Activation(toyc.select(name="DAN-i1"), 50 * Hz, start=50 * ms)]
     res = net.run(stim, duration=200 * ms, trials=2, seed=2)

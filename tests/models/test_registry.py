@@ -3,12 +3,14 @@
 import pytest
 from brian2 import mV, ms, nS, pF
 
-from models import ConductanceAdaptiveLIF, CurrentLIF, NeuronModel, available_models, get_model, register_model
+from models import (ConductanceAdaptiveLIF, CurrentLIF, LarvalLIF, NeuronModel, available_models, get_model,
+                    register_model)
 
 
 def test_available_models_default_first():
-    assert available_models() == ("current_lif", "conductance_lif", "larval_lif")
-    assert isinstance(get_model(), CurrentLIF)
+    assert available_models() == ("larval_lif", "conductance_lif", "current_lif")
+    assert isinstance(get_model(), LarvalLIF) and isinstance(get_model(), CurrentLIF)   # same equations
+    assert type(get_model("current_lif")) is CurrentLIF
     assert isinstance(get_model("conductance_lif"), ConductanceAdaptiveLIF)
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+import models
 from brian2 import Hz, Quantity, kHz, ms, mV, nS, pA, second
 
 import connectomes
@@ -220,13 +222,16 @@ def test_run_file(toyc, tmp_path):
 def test_run_file_defaults(toyc, tmp_path):
     cfg = load_run_file(_write(tmp_path, ""))
     net = network_from_config(toyc, cfg)
-    assert net.sign_info["policy"] == "excitatory" and net.synapse_types == ("ad", "aa", "dd", "da")
-    assert net.device == "numpy" and float(net.model.parameters["w_syn"].value / mV) == pytest.approx(0.275)
+    # the default model: the calibrated larval model with its synapse types and literature signs
+    default = models.get_model()
+    assert net.model.name == "larval_lif" and net.sign_info["policy"] == "literature"
+    assert net.synapse_types == (default.synapse_types or ("ad", "aa", "dd", "da"))
+    assert net.device == "numpy" and net.model.parameters["w_syn"].value == default.parameters["w_syn"].value
     assert stimuli_from_config(toyc, cfg) == []
 
 
 def test_dimensionless_override_from_text(toyc):
-    net = network_from_config(toyc, {"model_parameters": {"poisson_weight_factor": "200"}})
+    net = network_from_config(toyc, {"model": "current_lif", "model_parameters": {"poisson_weight_factor": "200"}})
     assert float(net.drive_weight / mV) == pytest.approx(200 * 0.275)
 
 

@@ -30,7 +30,7 @@ def engine_run(net, inputs, n_steps, silences=(), record_states=None, threads=No
     """What ``sim.Network`` with the numba engine does: its edges, weights, silencing and drive."""
     pre, post, count, sgn = net._edges
     fast = sgn != 0
-    w = np.asarray(net.model.synaptic_weights(count[fast], sgn[fast]), dtype=float)
+    w = np.asarray(net.synaptic_weights(post[fast], count[fast], sgn[fast]), dtype=float)
     out_off, all_off = net._silenced(silences)
     w[out_off[pre[fast]] | all_off[post[fast]]] = 0.0
     inputs = [ev.without(np.flatnonzero(all_off)) for ev in inputs]
@@ -294,7 +294,8 @@ def test_compiled_kernels_are_cached_for_new_processes(tmp_path):
 # --------------------------------------------------------------------------- whole connectome (real data)
 @pytest.mark.realdata
 @pytest.mark.parametrize("model_name,signs", [("current_lif", "excitatory"), ("current_lif", "literature"),
-                                              ("current_lif", "random"), ("conductance_lif", "literature")])
+                                              ("current_lif", "random"), ("conductance_lif", "literature"),
+                                              ("larval_lif", "literature")])
 def test_whole_brain_one_second_equals_brian(real_connectome, model_name, signs):
     """Both sides' olfactory neurons at 150 Hz, 1 s: every spike of the whole brain is Brian2's."""
     c = real_connectome
@@ -313,7 +314,7 @@ def test_whole_brain_rates_agree_with_brian_for_independent_seeds(real_connectom
     """8 trials each, different seeds: per-cell-type mean rates within 4 SE (run with -s for the table)."""
     c = real_connectome
     stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz)]
-    net = sim.Network(c, signs=signs)
+    net = sim.Network(c, model="current_lif", signs=signs)
     trials = 8
     res_b = net.run(stim, duration=1 * second, trials=trials, seed=1, progress=False)
     out = engine_run(net, net.draw_inputs(stim, 1 * second, trials=trials, seed=2), 10_000)

@@ -7,6 +7,7 @@ from brian2 import Hz, ms, second
 
 import connectomes
 import sim
+from models import get_model
 from sim.stimuli import InputEvents
 
 
@@ -26,7 +27,8 @@ def test_single_event_psp_through_the_network(toyc):
     g jump by count(A->j) x w_syn exactly delay + dt after A's spike, and nothing else moves."""
     a, b, count = _strongest_edge(toyc)
     targets = np.flatnonzero(toyc.weights().toarray()[a])
-    net = sim.Network(toyc, record_states={"g": np.arange(toyc.n_neurons)})
+    net = sim.Network(toyc, model="current_lif", signs="excitatory",
+                      record_states={"g": np.arange(toyc.n_neurons)})
     ev = [InputEvents([a], [100])]
     res = net.run(duration=20 * ms, inputs=ev)
     trains = res.spike_trains(0)
@@ -44,7 +46,7 @@ def test_inhibitory_sign_flips_the_input(toyc):
     a, b, count = _strongest_edge(toyc)
     signs = np.ones(toyc.n_neurons)
     signs[a] = -1
-    net = sim.Network(toyc, signs=signs, record_states={"g": [b]})
+    net = sim.Network(toyc, model="current_lif", signs=signs, record_states={"g": [b]})
     res = net.run(duration=15 * ms, inputs=[InputEvents([a], [0])])
     g = res.states["g"][2][0, 0] * 1e3
     assert g.min() == pytest.approx(-count * 0.275, rel=1e-6) and g.max() <= 0
@@ -54,14 +56,15 @@ def test_zero_sign_means_no_fast_synapses(toyc):
     a, b, _ = _strongest_edge(toyc)
     signs = np.ones(toyc.n_neurons)
     signs[a] = 0
-    net = sim.Network(toyc, signs=signs, record_states={"g": [b]})
+    net = sim.Network(toyc, model="current_lif", signs=signs, record_states={"g": [b]})
     res = net.run(duration=15 * ms, inputs=[InputEvents([a], [0])])
     assert np.all(res.states["g"][2] == 0)
 
 
 def test_synapse_type_subset(toyc):
     a, b, _ = _strongest_edge(toyc, ("aa",))
-    net = sim.Network(toyc, synapse_types=("aa",), record_states={"g": [b]})
+    net = sim.Network(toyc, model="current_lif", signs="excitatory", synapse_types=("aa",),
+                      record_states={"g": [b]})
     res = net.run(duration=15 * ms, inputs=[InputEvents([a], [0])])
     expect = toyc.weights(("aa",))[a, b] * 0.275
     assert res.states["g"][2][0, 0].max() * 1e3 == pytest.approx(expect, rel=1e-6)
@@ -71,7 +74,7 @@ def test_synapse_type_subset(toyc):
 def test_drive_rate(toyc):
     """Driven neurons fire at the drive rate (dead-time Poisson input, one spike per event)."""
     olf = toyc.select(modality="olfactory")
-    net = sim.Network(toyc)
+    net = sim.Network(toyc, model="current_lif", signs="excitatory")
     res = net.run([sim.PoissonDrive(olf, 100 * Hz, start=0 * ms, stop=2000 * ms)],
                   duration=2 * second, trials=2, seed=3)
     rates = res.mean_rates()
@@ -88,7 +91,7 @@ def test_drive_rate(toyc):
 
 def test_drive_window(toyc):
     olf = toyc.select(modality="olfactory", hemisphere="left")
-    net = sim.Network(toyc)
+    net = sim.Network(toyc, model="current_lif", signs="excitatory")
     res = net.run([sim.PoissonDrive(olf, 150 * Hz, start=200 * ms, stop=700 * ms)], duration=1 * second, seed=1)
     t = res.spikes
     driven = t[t["node_id"].isin(olf.indices)]["t_ms"]
@@ -98,7 +101,7 @@ def test_drive_window(toyc):
 
 def test_same_seed_same_spikes(toyc):
     olf = toyc.select(modality="olfactory")
-    net = sim.Network(toyc)
+    net = sim.Network(toyc, model="current_lif", signs="excitatory")
     stim = [sim.PoissonDrive(olf, 120 * Hz)]
     a = net.run(stim, duration=300 * ms, trials=2, seed=7)
     b = net.run(stim, duration=300 * ms, trials=2, seed=7)
@@ -107,7 +110,7 @@ def test_same_seed_same_spikes(toyc):
     assert a.spikes.equals(b.spikes)
     assert not a.spikes.equals(c.spikes)
     # a fresh network from the same inputs gives the same spikes too
-    d = sim.Network(toyc).run(stim, duration=300 * ms, trials=2, seed=7)
+    d = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim, duration=300 * ms, trials=2, seed=7)
     assert a.spikes.equals(d.spikes)
 
 
@@ -118,7 +121,7 @@ def _targets_of(c, a):
 def test_silence_outgoing_cuts_effect_on_targets(toyc):
     a, b, _ = _strongest_edge(toyc)
     sel = toyc.select(ids=[int(toyc.ids[a])])
-    net = sim.Network(toyc, record_states={"g": _targets_of(toyc, a)})
+    net = sim.Network(toyc, model="current_lif", signs="excitatory", record_states={"g": _targets_of(toyc, a)})
     drive = sim.Activation(sel, 200 * Hz)
     on = net.run([drive], duration=200 * ms, seed=2)
     off = net.run([drive, sim.Silence(sel, "outgoing")], duration=200 * ms, seed=2)
@@ -133,7 +136,7 @@ def test_silence_outgoing_cuts_effect_on_targets(toyc):
 def test_silence_all_stops_the_neuron(toyc):
     olf = toyc.select(modality="olfactory")
     pn = toyc.select(celltype="PN")
-    net = sim.Network(toyc)
+    net = sim.Network(toyc, model="current_lif", signs="excitatory")
     drive = sim.PoissonDrive(olf, 150 * Hz)
     off = net.run([drive, sim.Silence(olf, "all")], duration=200 * ms, seed=2)
     assert not off.spikes["node_id"].isin(olf.indices).any()
@@ -144,8 +147,8 @@ def test_silence_all_stops_the_neuron(toyc):
 
 def test_bad_arguments(toyc):
     with pytest.raises(ValueError, match="device must be one of"):
-        sim.Network(toyc, device="gpu")
-    net = sim.Network(toyc)
+        sim.Network(toyc, model="current_lif", signs="excitatory", device="gpu")
+    net = sim.Network(toyc, model="current_lif", signs="excitatory")
     with pytest.raises(ValueError, match="duration must be a time"):
         net.run(duration=5)
     with pytest.raises(ValueError, match="rate must be in Hz"):
@@ -160,9 +163,10 @@ def test_cpp_standalone_equals_numpy_spike_for_spike(toyc):
     olf = toyc.select(modality="olfactory")
     stim = [sim.PoissonDrive(olf, 150 * Hz)]
     silence = [sim.Silence(toyc.select(celltype="PN"), "outgoing")]
-    ref = sim.Network(toyc).run(stim, duration=200 * ms, trials=2, seed=4)
-    ref_silenced = sim.Network(toyc).run(stim + silence, duration=200 * ms, trials=2, seed=5)
-    net = sim.Network(toyc, device="cpp_standalone")
+    ref = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim, duration=200 * ms, trials=2, seed=4)
+    ref_silenced = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim + silence, duration=200 * ms,
+                                                                                   trials=2, seed=5)
+    net = sim.Network(toyc, model="current_lif", signs="excitatory", device="cpp_standalone")
     a = net.run(stim, duration=200 * ms, trials=2, seed=4)
     project = net._standalone[1]
     b = net.run(stim + silence, duration=200 * ms, trials=2, seed=5)
@@ -172,7 +176,7 @@ def test_cpp_standalone_equals_numpy_spike_for_spike(toyc):
     assert b.spikes.equals(ref_silenced.spikes)
     assert not a.spikes.equals(b.spikes)
     # the runtime device still works after a standalone build in the same process
-    again = sim.Network(toyc).run(stim, duration=200 * ms, trials=2, seed=4)
+    again = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim, duration=200 * ms, trials=2, seed=4)
     assert again.spikes.equals(ref.spikes)
 
 
@@ -201,21 +205,26 @@ def test_cython_equals_numpy(toyc):
     """The Cython target (compiled once, ~1-2 min) gives the numpy target's spikes."""
     olf = toyc.select(modality="olfactory")
     stim = [sim.PoissonDrive(olf, 150 * Hz)]
-    ref = sim.Network(toyc).run(stim, duration=200 * ms, trials=2, seed=4)
-    cy = sim.Network(toyc, device="cython").run(stim, duration=200 * ms, trials=2, seed=4)
+    ref = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim, duration=200 * ms, trials=2, seed=4)
+    cy = sim.Network(toyc, model="current_lif", signs="excitatory", device="cython").run(stim, duration=200 * ms,
+                                                                                        trials=2, seed=4)
     assert cy.spikes.equals(ref.spikes)
 
 
-def test_numba_device_equals_brian2_through_network(toyc):
+@pytest.mark.parametrize("model", ["current_lif", "larval_lif"])
+def test_numba_device_equals_brian2_through_network(toyc, model):
     """device="numba" runs the same network, stimuli, silencing and weight scaling as Brian2
-    and returns identical Results spikes and state traces."""
+    and returns identical Results spikes and state traces (the larval model too: its
+    postsynaptic input scaling and inhibitory scale reach both simulators)."""
     olf = toyc.select(modality="olfactory")
     signs = np.ones(toyc.n_neurons)
     signs[toyc.select(name="APL").indices] = -1
     stim = [sim.PoissonDrive(olf, 150 * Hz), sim.Silence(toyc.select(celltype="LN", name="broad*"), "outgoing")]
-    kw = dict(signs=signs, record_states={"v": [0, 3], "g": [5]})
+    m = get_model(model) if model == "current_lif" else get_model(model, input_exponent=0.5, inh_scale=2.0)
+    kw = dict(model=m, signs=signs, record_states={"v": [0, 3], "g": [5]})
     ref = sim.Network(toyc, **kw).run(stim, duration=300 * ms, trials=2, seed=9, weight_scale=1.5)
     fast = sim.Network(toyc, device="numba", **kw).run(stim, duration=300 * ms, trials=2, seed=9, weight_scale=1.5)
+    assert ref.n_spikes > 50
     assert len(ref.spikes) > 50
     assert fast.spikes.equals(ref.spikes)
     for var in ("v", "g"):
@@ -226,10 +235,11 @@ def test_numba_device_equals_brian2_through_network(toyc):
 def test_record_subset(toyc):
     kc = toyc.select(celltype=["PN", "KC"])
     olf = toyc.select(modality="olfactory")
-    full = sim.Network(toyc).run([sim.PoissonDrive(olf, 150 * Hz)], duration=200 * ms, seed=2)
+    full = sim.Network(toyc, model="current_lif", signs="excitatory").run([sim.PoissonDrive(olf, 150 * Hz)],
+                                                                          duration=200 * ms, seed=2)
     for device in ("numpy", "numba"):
-        part = sim.Network(toyc, record=kc, device=device).run([sim.PoissonDrive(olf, 150 * Hz)],
-                                                                duration=200 * ms, seed=2)
+        part = sim.Network(toyc, model="current_lif", signs="excitatory", record=kc, device=device).run(
+            [sim.PoissonDrive(olf, 150 * Hz)], duration=200 * ms, seed=2)
         expect = full.spikes[full.spikes["node_id"].isin(kc.indices)].reset_index(drop=True)
         assert len(expect) > 0 and part.spikes.equals(expect)
         assert np.isnan(part.mean_rates().loc[olf.indices, "mean_hz"]).all()  # not recorded

@@ -19,7 +19,7 @@ from connectomes.synthetic import write_winding_format
 from sim.sweep import Sweep, load_sweep, load_sweep_file, plot_sweep, run_sweep
 from sim.sweep_store import SweepStore
 
-BASE = {"duration": "100 ms", "drive": [{"modality": "olfactory", "rate": "80 Hz", "start": "10 ms"}]}
+BASE = {"model": "current_lif", "signs": "excitatory", "duration": "100 ms", "drive": [{"modality": "olfactory", "rate": "80 Hz", "start": "10 ms"}]}
 GRID = {"w_syn": ["0.2 mV", "0.4 mV"], "drive.rate": ["40 Hz", "150 Hz"]}
 #: Columns that depend on where and how fast a run ran, not on what it computed.
 VOLATILE = ["built", "build_s", "sim_s", "binary_s", "task_s", "cpu_s", "worker"]
@@ -108,7 +108,7 @@ def test_sweep_equals_fresh_networks_and_builds_once(toy_dir, tmp_path):
         row = table.iloc[k]
         run = sw.plan[k]
         model = get_model("current_lif", w_syn=parse_quantity(run.config["model_parameters"]["w_syn"]))
-        net = sim.Network(c, model=model, drive_weight=250 * 0.275 * mV)   # the build's drive weight
+        net = sim.Network(c, model=model, signs="excitatory", drive_weight=250 * 0.275 * mV)  # the build's drive weight
         ref = net.run(stimuli_from_config(c, run.config), duration=parse_quantity("100 ms"), seed=int(row.seed))
         got = sim.Results.load(tmp_path / "s" / "spikes" / f"{row.run_id}.h5")
         assert got.spikes.equals(ref.spikes)

@@ -1,0 +1,247 @@
+"""Biology benchmark: the findings table, the scorer, the split, the calibration and the report."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from brian2 import mV
+
+import connectomes
+import models
+import sim
+from experiments import biology, calibrate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def toyc(tmp_path, fresh_cache):
+    """The toy brain without unannotated neurons (they connect to everything): its wiring is known."""
+    from connectomes.synthetic import write_winding_format
+
+    toy = write_winding_format(tmp_path / "toy", seed=1, n_unannotated=0)
+    return connectomes.load("winding2023", data_dir=toy.path, verify=False)
+
+
+def _write(tmp_path, text: str, name="findings.toml") -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+ROW = '''
+[[finding]]
+id = "{id}"
+circuit = "{circuit}"
+paper = "{paper}"
+citation = "Someone A (2020) A paper. J Test 1:1"
+doi = "10.0000/test"
+figure = "Fig. 1"
+finding = "what was measured"
+test = "{test}"
+{sel}
+expect = "{expect}"
+testable = true
+'''
+
+
+def _row(id, test, sel, expect, paper="P1 2020", circuit="olfactory"):
+    return ROW.format(id=id, test=test, sel=sel, expect=expect, paper=paper, circuit=circuit)
+
+
+TOY_FINDINGS = "".join([
+    # sensory drive excites the PNs (toy wiring: sensory -> PN)
+    _row("t-up", "response", 'stimulus = { modality = "olfactory" }\nreadout = { celltype = "PN" }', "increase",
+         paper="P1 2020"),
+    # the opposite claim must be scored a miss
+    _row("t-wrong", "response", 'stimulus = { modality = "olfactory" }\nreadout = { celltype = "PN" }', "decrease",
+         paper="P2 2021"),
+    # silencing the PNs removes the KCs' odour response (PN -> KC is their only sensory path)
+    _row("t-silence", "silencing", 'stimulus = { modality = "olfactory" }\nsilence = { celltype = "PN" }\n'
+         'readout = { celltype = "KC" }', "decrease", paper="P3 2022", circuit="mushroom_body"),
+    # ascending neurons get no input in the toy brain: no change when the olfactory neurons are driven
+    _row("t-none", "response", 'stimulus = { modality = "olfactory" }\nreadout = { celltype = "ascending" }',
+         "no_change", paper="P4 2023", circuit="gustatory"),
+    _row("t-cmp", "compare", 'stimulus = { modality = "olfactory" }\nreadout = { celltype = "PN" }\n'
+         'readout_b = { celltype = "ascending" }', "greater", paper="P4 2023", circuit="gustatory"),
+    # a neuron the data do not have: untestable, not a crash
+    _row("t-absent", "response", 'stimulus = { name = "Basin-*" }\nreadout = { celltype = "PN" }', "increase",
+         paper="P5 2024", circuit="nociceptive"),
+])
+
+
+# --------------------------------------------------------------------------------- table
+def test_findings_table_errors_name_file_finding_and_field(tmp_path):
+    good = _row("a", "response", 'stimulus = { modality = "olfactory" }\nreadout = { celltype = "PN" }', "increase")
+    cases = [
+        (good.replace('figure = "Fig. 1"\n', ""), r"finding 1 \(id 'a'\): missing field\(s\) figure"),
+        (good.replace('testable = true', 'testable = true\ncolour = "red"'), r"unknown field\(s\) colour"),
+        (good.replace('test = "response"', 'test = "tickle"'), r"field 'test': 'tickle' is not one of"),
+        (good.replace('expect = "increase"', 'expect = "greater"'), r"field 'expect': 'greater'.*response test"),
+        (good.replace('readout = { celltype = "PN" }\n', ""), r"a response test needs the field\(s\) readout"),
+        (good.replace('expect = "increase"', 'expect = "increase"\nrate = "fast"'), r"field 'rate'"),
+        (good.replace('expect = "increase"', 'expect = "increase"\nrate = "20 ms"'), r"must be a positive rate"),
+        (good + good, r"finding 2 \(id 'a'\): id 'a' is used by finding 1"),
+        (good.replace('testable = true', 'testable = false'), r"untestable finding must say why"),
+        ("[[finding]\nid = 1", r"not valid TOML"),
+    ]
+    for k, (text, pattern) in enumerate(cases):
+        path = _write(tmp_path, text, f"f{k}.toml")
+        with pytest.raises(biology.FindingsError, match=pattern) as err:
+            biology.load_findings(path)
+        assert str(path) in str(err.value)
+
+
+def test_unknown_selection_key_is_an_error_naming_the_field(toyc, tmp_path):
+    text = _row("k", "response", 'stimulus = { colour = "blue" }\nreadout = { celltype = "PN" }', "increase")
+    fs = biology.load_findings(_write(tmp_path, text))
+    net = sim.Network(toyc, device="numba")
+    with pytest.raises(biology.FindingsError, match=r"id 'k'.*field 'stimulus'.*unknown selection key\(s\) colour"):
+        biology.score(net, fs, split={"P1 2020": "calibration"})
+
+
+def test_split_is_by_paper_deterministic_and_balanced(tmp_path):
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    s1, s2 = biology.make_split(fs, seed=3), biology.make_split(fs, seed=3)
+    assert s1 == s2 and set(s1) == {f.paper for f in fs}
+    assert set(s1.values()) == {"calibration", "heldout"}
+    path = biology.write_split(s1, tmp_path / "split.csv")
+    assert biology.load_split(path, findings=fs) == s1
+    with pytest.raises(biology.FindingsError, match=r"no half for the paper\(s\) P5 2024"):
+        biology.load_split(biology.write_split({p: h for p, h in s1.items() if p != "P5 2024"},
+                                               tmp_path / "short.csv"), findings=fs)
+
+
+# --------------------------------------------------------------------------------- scoring
+def test_scorer_predicts_the_toy_wiring(toyc, tmp_path):
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    net = sim.Network(toyc, model=models.get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0),
+                      device="numba")
+    split = {f.paper: "calibration" for f in fs}
+    score = biology.score(net, fs, split=split, seed=3)
+    t = score.table.set_index("id")
+    assert t.loc["t-up", "predicted"] == "increase" and t.loc["t-up", "status"] == "hit"
+    assert t.loc["t-up", "effect_hz"] > 5
+    assert t.loc["t-wrong", "status"] == "miss"
+    assert t.loc["t-silence", "predicted"] == "decrease" and t.loc["t-silence", "status"] == "hit"
+    assert t.loc["t-none", "status"] == "hit" and t.loc["t-none", "effect_hz"] == 0
+    assert t.loc["t-cmp", "status"] == "hit"
+    assert t.loc["t-absent", "status"] == "untestable" and "Basin" in t.loc["t-absent", "reason"]
+    acc = score.accuracy()
+    assert acc["testable"].iloc[0] == 5 and acc["hits"].iloc[0] == 4 and acc["untestable"].iloc[0] == 1
+    # the same seed gives the same predictions; halves not asked for are skipped
+    again = biology.score(net, fs, split=split, seed=3)
+    assert np.allclose(again.table["effect_hz"].fillna(0), t["effect_hz"].fillna(0).to_numpy())
+    none = biology.score(net, fs, split=split, halves=("heldout",))
+    assert set(none.table["status"]) == {"skipped"}
+
+
+def test_a_silent_model_predicts_no_change(toyc, tmp_path):
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    net = sim.Network(toyc, model=models.get_model("larval_lif", w_syn=0.0 * mV), device="numba")
+    t = biology.score(net, fs, split={f.paper: "calibration" for f in fs}).table.set_index("id")
+    assert (t.loc[["t-up", "t-silence", "t-none"], "predicted"] == "no_change").all()
+    assert t.loc["t-up", "status"] == "miss"
+
+
+# --------------------------------------------------------------------------------- calibration
+def test_calibration_resumes_without_repeating_evaluations(toyc, tmp_path):
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: ("calibration" if k % 2 == 0 else "heldout") for k, f in enumerate(fs)}
+    store = tmp_path / "cal"
+    kw = dict(structures=("global",), connectome=toyc, findings=fs, split=split, points=(2, 2), progress=False)
+    first = calibrate.calibrate(store, **kw)
+    files = sorted((store / "evaluations").glob("*.json"))
+    assert len(files) == 4
+    stamps = {f.name: f.stat().st_mtime_ns for f in files}
+    files[-1].unlink()                     # a run stopped before its last evaluation
+    second = calibrate.calibrate(store, **kw)
+    assert second["parameters"] == first["parameters"] and second["J"] == first["J"]
+    after = {f.name: f.stat().st_mtime_ns for f in (store / "evaluations").glob("*.json")}
+    assert len(after) == 4 and all(after[k] == v for k, v in stamps.items() if k != files[-1].name)
+    assert first["structure"] == "global" and first["parameters"]["input_exponent"]["value"] == 0.0
+    rec = json.loads(files[0].read_text())
+    assert rec["J"] == pytest.approx(calibrate.objective(rec["accuracy"], rec["sanity"]))
+
+
+def test_objective_penalises_runaway_and_rewards_reach():
+    base = {"modalities_reaching": 6, "n_modalities": 12, "rho": 0.2, "all_frac_hot": 0.0, "quiet_hz": 0.0}
+    j0 = calibrate.objective(0.5, base)
+    assert j0 == pytest.approx(0.5 + 0.25 + 0.1)
+    assert calibrate.objective(0.5, {**base, "all_frac_hot": 0.25}) == pytest.approx(j0 - 1.0)
+    assert calibrate.objective(0.5, {**base, "modalities_reaching": 12}) > j0
+
+
+# --------------------------------------------------------------------------------- real data
+@pytest.mark.realdata
+def test_shipped_findings_are_complete_and_testable_on_the_data(real_connectome):
+    fs = biology.load_findings()
+    assert len(fs) >= 40
+    split = biology.load_split(findings=fs)
+    testable = [f for f in fs if f.testable]
+    assert len(testable) >= 30
+    for f in testable:  # every selection of a testable finding names neurons that exist
+        for k, v in f.selections.items():
+            biology._select(real_connectome, v, f"{f.where}, field {k!r}")
+    halves = {h: {f.circuit for f in testable if split[f.paper] == h} for h in biology.HALVES}
+    assert all(len(c) >= 3 for c in halves.values())
+    papers = {}
+    for f in fs:
+        papers.setdefault(f.paper, set()).add(split[f.paper])
+    assert all(len(h) == 1 for h in papers.values())       # a paper is never in both halves
+    assert all(f.doi and f.citation and f.figure for f in fs)
+
+
+@pytest.mark.realdata
+def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome):
+    from experiments import learning
+
+    cal = models.larval_calibration()
+    m = models.get_model()
+    assert m.name == "larval_lif" and models.DEFAULT_SIGNS == "literature"
+    for name, rec in cal["parameters"].items():
+        assert float(m.parameters[name].value / (mV if rec["unit"] == "mV" else 1)) == pytest.approx(rec["value"])
+        assert m.parameters[name].source.startswith("calibrated: experiments/calibrate.py")
+    net = sim.Network(real_connectome, device="numba")
+    assert net.model.name == "larval_lif" and net.sign_info["policy"] == "literature"
+    lnet = learning.make_network(real_connectome, learning.make_protocol("paired"))
+    assert lnet.model.name == "larval_lif" and lnet.sign_info["policy"] == "literature"
+    assert tuple(lnet.synapse_types) == tuple(net.synapse_types)
+    # the adult model stays available by name, with Shiu et al.'s weight
+    adult = models.get_model(models.ADULT_MODEL)
+    assert adult.parameters["w_syn"].value == 0.275 * mV
+
+
+@pytest.mark.realdata
+def test_calibration_record_reproduces(real_connectome):
+    """The recorded best point scores what the record says (same seed, same findings, same split)."""
+    from experiments import sanity
+
+    cal = models.larval_calibration()
+    values = {k: v["value"] for k, v in cal["parameters"].items()}
+    fs = biology.load_findings()
+    rec = calibrate.evaluate(real_connectome, values, findings=fs, split=biology.load_split(findings=fs),
+                             cascades=sanity.cascade_hits(real_connectome,
+                                                          [m for m in real_connectome.modalities if m != "unknown"]),
+                             seed=cal["seed"])
+    assert rec["accuracy"] == pytest.approx(cal["calibration_accuracy"], abs=1e-9)
+    assert rec["J"] == pytest.approx(cal["J"], abs=1e-9)
+
+
+@pytest.mark.realdata
+def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
+    """docs/biology.md's numbers (docs/biology.json) come back from a fresh run of the report script."""
+    from experiments import biology_report
+
+    doc = json.loads((ROOT / "docs" / "biology.json").read_text())
+    data = biology_report.report(tmp_path / "biology.md", connectome=real_connectome, seed=doc["seed"])
+    for name in ("larval", "adult"):
+        a, b = doc["models"][name], data["models"][name]
+        for half in biology.HALVES:  # deterministic: same seed, same spikes
+            assert b["accuracy"][half] == pytest.approx(a["accuracy"][half], abs=1e-9)
+        for key in ("modalities_reaching", "rho", "all_frac_hot", "kc_fraction", "quiet_hz"):
+            assert b["sanity"][key] == pytest.approx(a["sanity"][key], abs=1e-6)
+    text = (tmp_path / "biology.md").read_text()
+    assert f"held-out half {round(100 * doc['models']['larval']['accuracy']['heldout'])} %" in text
