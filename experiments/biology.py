@@ -439,8 +439,9 @@ def _pairing(f: Finding, network, sel, p, seed: int, cache: dict):
                                            seed=seed, dan=sel["us"], network=cache["network"], progress=False)
     run = cache[key]
     if f.extra.get("measure") == "learned_valence":
-        v = run.valence_index()
-        return v["delta"].to_numpy(), float(np.nanmean(np.abs(v["lvi_pre"])))
+        v = run.valence_index()  # NaN for a larva whose MBONs of known valence never fire: no prediction
+        pre = np.abs(v["lvi_pre"].to_numpy(dtype=float))
+        return v["delta"].to_numpy(dtype=float), float(np.mean(pre[np.isfinite(pre)])) if np.isfinite(pre).any() else 0.0
     r = run.responses("MBON")
     r = r[r["neuron"].isin(sel["readout"].indices)]
     if r.empty:

@@ -143,7 +143,7 @@ def main(argv=None) -> int:
     ap.add_argument("--figures", default="docs/figures/spiking_vs_cascade")
     ap.add_argument("--data-dir")
     ap.add_argument("--trials", type=int, default=10)
-    ap.add_argument("--device", default="cpp_standalone")
+    ap.add_argument("--device", default="numba")
     args = ap.parse_args(argv)
     c = connectomes.load("winding2023", data_dir=args.data_dir)
     res = spiking_vs_cascade(c, trials=args.trials, device=args.device)
@@ -153,6 +153,10 @@ def main(argv=None) -> int:
     mt = res.tables["modalities"]
     rel = lambda p: Path(p).resolve().relative_to(Path(args.out).resolve().parent, walk_up=True) if sys.version_info >= (3, 12) else Path("figures/spiking_vs_cascade") / Path(p).name  # noqa: E731
     opts = res.metadata["spiking"]
+    net = next(iter(res.runs.values())).metadata["network"]
+    w = net["model"]["parameters"].get("w_syn", {}).get("value")
+    model_text = (f"model `{net['model']['model']}`" + (f" (`w_syn` = {w:.3g} mV)" if w is not None else "")
+                  + f", {net['signs']['policy']} signs, synapse types {'+'.join(net['synapse_types'])}")
     lines = [
         "# Spiking model versus signal cascades",
         "",
@@ -160,8 +164,8 @@ def main(argv=None) -> int:
         f"(`--trials {args.trials} --device {args.device}`). For each sensory modality the cascade "
         "(Winding et al. 2023: p = 0.05 per synapse, 8 hops, 1,000 cascades, outputs as stop nodes, "
         "axo-dendritic graph) predicts how likely each descending neuron (DN-VNC, DN-SEZ) is reached "
-        "and after how many hops; the spiking model (current-based LIF of Shiu et al. 2024, all "
-        f"synapses excitatory, {opts['rate_hz']:g} Hz drive of the modality's neurons for 500 ms, "
+        f"and after how many hops; the spiking model ({model_text}; larvasim's default unless the command "
+        f"asked for another), {opts['rate_hz']:g} Hz drive of the modality's neurons for 500 ms, "
         f"{opts['trials']} trials) measures whether each descending neuron fires (response "
         "probability) and its median first-spike latency.",
         "",
@@ -188,11 +192,10 @@ def main(argv=None) -> int:
                  f"{_fmt(m['pooled_rho_probability'])}.")
     if tot["reached_only"] > tot["reached_and_responds"]:
         lines.append("* Where they disagree, the graph is more permissive than the dynamics: a cascade "
-                     "needs one successful transmission per hop, while a LIF neuron with 0.275 mV per "
-                     "synapse (Shiu et al.'s adult value, a free parameter) needs many coincident inputs "
-                     "to reach threshold, so the spiking model keeps only the best-driven outputs. "
-                     "Raising `w_syn` (or the drive rate) moves the spiking model towards the cascade; "
-                     "a sweep over `w_syn` shows where (docs/sweeps.md).")
+                     "needs one successful transmission per hop, while a LIF neuron needs many coincident "
+                     "inputs to reach threshold, so the spiking model keeps only the best-driven outputs. "
+                     "The larval model's calibration (docs/biology.md) trades this against runaway activity: "
+                     "stronger weights reach more outputs but set the whole brain alight.")
     lines.append("")
     Path(args.out).write_text("\n".join(lines))
     print(res.summary)

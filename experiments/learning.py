@@ -72,7 +72,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from brian2 import Hz, ms, second
+from brian2 import Hz, ms, mV, second
 
 from models import DEFAULT_MODEL, DEFAULT_SIGNS
 from models.parameters import Parameter, ParameterSet
@@ -123,6 +123,11 @@ EXPERIMENT_PARAMETERS = ParameterSet([
     Parameter("trace_gap", 3 * second, "second", "free parameter", "CS+ offset to US onset in trace conditioning"),
     Parameter("iti", 1 * second, "second", "free parameter", "interval between the presentations of one phase"),
 ], name="learning_experiments")
+
+#: The learning network of larvasim 0.1 (before the larval model): the adult current LIF at 0.8 mV per
+#: synapse on the axo-dendritic synapses, literature signs. Kept by name so that its documented results
+#: reproduce: ``make_network(c, protocol, **ADULT_LEARNING_NETWORK)``.
+ADULT_LEARNING_NETWORK = {"model": "current_lif", "w_syn": 0.8 * mV, "signs": "literature", "synapse_types": ("ad",)}
 
 #: Network settings of the learning experiments: larvasim's default model, as everywhere else.
 NETWORK_SETTINGS = {

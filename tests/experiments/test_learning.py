@@ -8,6 +8,7 @@ from brian2 import Hz, ms, mV, second
 
 import connectomes
 from experiments.learning import (
+    ADULT_LEARNING_NETWORK,
     PROTOCOLS,
     LearningRun,
     make_network,
@@ -127,7 +128,8 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
     odours = odour_pair(toyc, 2, 1, seed=0)
     proto = make_protocol("paired", **_SHORT)
     # the toy brain is small: stronger synapses so that odours reach the KCs; a coarse step for speed
-    net = make_network(toyc, proto, device="numpy", w_syn=2.5 * mV, model_overrides={"dt": 0.5 * ms}, eta=0.05)
+    net = make_network(toyc, proto, device="numpy", **{**ADULT_LEARNING_NETWORK, "w_syn": 2.5 * mV},
+                       model_overrides={"dt": 0.5 * ms}, eta=0.05)
     kw = {"n_larvae": 4, "odours": odours, "network": net, "protocol_options": _SHORT, "us_rate": 100 * Hz}
     paired = run_protocol("paired", toyc, out=tmp_path / "paired.h5", **kw)
     unpaired = run_protocol("unpaired", toyc, **kw)
@@ -165,9 +167,11 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
 # -- whole connectome ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def whole_brain_runs(real_connectome, tmp_path_factory):
-    """Paired and unpaired (DAN-i1) and paired/unpaired with DAN-g1, 24 larvae each (numba engine)."""
+    """Paired and unpaired (DAN-i1) and paired/unpaired with DAN-g1, 24 larvae each (numba engine), on
+    the learning network of larvasim 0.1 (adult weights, ``ADULT_LEARNING_NETWORK``), whose results
+    these tests keep reproducible; the default larval model's learning is reported in docs/learning.md."""
     c = real_connectome
-    net = make_network(c, make_protocol("paired"), device="numba")
+    net = make_network(c, make_protocol("paired"), device="numba", **ADULT_LEARNING_NETWORK)
     runs = {}
     for key, name, dan in (("paired", "paired", "DAN-i1"), ("unpaired", "unpaired", "DAN-i1"),
                            ("paired_g1", "paired", "DAN-g1"), ("unpaired_g1", "unpaired", "DAN-g1")):
