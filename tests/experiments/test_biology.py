@@ -118,7 +118,7 @@ def test_split_is_by_paper_deterministic_and_balanced(tmp_path):
 def test_scorer_predicts_the_toy_wiring(toyc, tmp_path):
     fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
     net = sim.Network(toyc, model=models.get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0),
-                      device="numba")
+                      synapse_types=("ad", "aa", "dd", "da"), device="numba")
     split = {f.paper: "calibration" for f in fs}
     score = biology.score(net, fs, split=split, seed=3)
     t = score.table.set_index("id")
@@ -225,7 +225,7 @@ def test_calibration_record_reproduces(real_connectome):
     rec = calibrate.evaluate(real_connectome, values, findings=fs, split=biology.load_split(findings=fs),
                              cascades=sanity.cascade_hits(real_connectome,
                                                           [m for m in real_connectome.modalities if m != "unknown"]),
-                             seed=cal["seed"])
+                             seed=cal["seed"], synapse_types=tuple(cal["synapse_types"]))
     assert rec["accuracy"] == pytest.approx(cal["calibration_accuracy"], abs=1e-9)
     assert rec["J"] == pytest.approx(cal["J"], abs=1e-9)
 

@@ -10,7 +10,7 @@ from experiments.core import available_experiments, run_experiment
 
 pytestmark = pytest.mark.realdata
 
-FAST = dict(trials=2, onset=50, stop=300, duration=350, device="numpy")
+FAST = dict(trials=2, onset=50, stop=300, duration=350, device="numba")   # spikes identical to Brian2's
 
 
 def _png_ok(path):
