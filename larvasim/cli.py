@@ -171,6 +171,9 @@ def _cmd_run(args) -> int:
             cfg.setdefault(kind, []).append({**_split_spec(spec), "_where": f"--{kind} {spec!r}"})
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     res = run_config(c, cfg, progress=not args.quiet)
+    net = res.metadata["network"]
+    print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}, synapses: "
+          f"{'+'.join(net['synapse_types'])}, device: {net['device']}")
     print(res.summary_table())
     out = args.out or cfg.get("output")
     if out:
