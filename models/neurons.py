@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import abc
 import difflib
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -499,10 +500,16 @@ def larval_calibration() -> dict:
         as written by ``experiments/calibrate.py``.
     """
     import json
+
+    return json.loads(_calibration_text())  # a fresh dict each call: callers may modify it
+
+
+@functools.lru_cache(maxsize=1)
+def _calibration_text() -> str:
+    """The calibration file's text, read once per process (every model and network build asks for it)."""
     from importlib import resources
 
-    text = resources.files("models").joinpath("data", LARVAL_CALIBRATION).read_text(encoding="utf-8")
-    return json.loads(text)
+    return resources.files("models").joinpath("data", LARVAL_CALIBRATION).read_text(encoding="utf-8")
 
 
 class LarvalLIF(CurrentLIF):
