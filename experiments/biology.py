@@ -87,6 +87,8 @@ MEASURES = ("rate", "learned_valence")
 HALVES = ("calibration", "heldout")
 #: Keywords of :meth:`connectomes.Connectome.select` that are not neuron-table columns.
 _SELECT_KEYWORDS = ("celltype", "modality", "hemisphere", "name", "ids", "pair_of")
+#: Keywords whose values come from a fixed vocabulary of the dataset (an unknown value is a typo).
+_VOCABULARY_KEYWORDS = ("celltype", "modality", "hemisphere")
 
 #: Fixed settings of the benchmark (chosen before any calibration; never fitted).
 BENCHMARK_PARAMETERS = ParameterSet([
@@ -326,6 +328,14 @@ def _select(connectome, spec: dict, where: str):
                             f"{', '.join(_SELECT_KEYWORDS)} or a column of the neuron table)")
     from connectomes.errors import SelectionError
 
+    # a cell type, modality or side the data do not know is a typo in the table (an error); a neuron
+    # name the data do not have is a neuron absent from this connectome (the finding is untestable)
+    for k in _VOCABULARY_KEYWORDS:
+        if k in spec:
+            try:
+                connectome.select(**{k: spec[k]}, allow_empty=True)
+            except SelectionError as exc:
+                raise FindingsError(f"{where}: {exc}") from None
     try:
         sel = connectome.select(**spec, allow_empty=True)
     except SelectionError as exc:  # a name the data do not have: the finding cannot be tested here
@@ -421,11 +431,12 @@ def _decide(diff: np.ndarray, ref: float, p, floor: float | None = None) -> tupl
     return "no_change", mean, se
 
 
-def _pairing(f: Finding, network, sel, p, seed: int, cache: dict):
+def _pairing(f: Finding, network, sel, p, seed: int, cache: dict, learning_options=None):
     """Effect of odour + US pairing on the readout (per larva), with the learning protocol.
 
     The conditioning network has ``network``'s neuron model, signs and synapse
-    types, plus :class:`models.plasticity.DopaminePlasticity`.
+    types, plus :class:`models.plasticity.DopaminePlasticity` (the learning
+    experiments' constants, or ``learning_options`` such as ``{"eta": 0.01}``).
     """
     from . import learning
 
@@ -434,7 +445,7 @@ def _pairing(f: Finding, network, sel, p, seed: int, cache: dict):
         if "network" not in cache:
             cache["network"] = learning.make_network(
                 network.connectome, learning.make_protocol("paired"), model=network.model, signs=network.signs,
-                synapse_types=network.synapse_types, device=network.device)
+                synapse_types=network.synapse_types, device=network.device, **(learning_options or {}))
         cache[key] = learning.run_protocol("paired", network.connectome, n_larvae=int(p["pairing_larvae"].value),
                                            seed=seed, dan=sel["us"], network=cache["network"], progress=False)
     run = cache[key]
@@ -482,7 +493,8 @@ class Score:
 
 
 def score(network, findings=None, *, halves=HALVES, seed: int = 0, split=None,
-          parameters: ParameterSet = BENCHMARK_PARAMETERS, pairing: bool = True) -> Score:
+          parameters: ParameterSet = BENCHMARK_PARAMETERS, pairing: bool = True,
+          learning_options: dict | None = None) -> Score:
     """Run every testable finding of ``halves`` on ``network`` and score the predictions.
 
     Parameters
@@ -501,6 +513,10 @@ def score(network, findings=None, *, halves=HALVES, seed: int = 0, split=None,
         Benchmark settings (default :data:`BENCHMARK_PARAMETERS`).
     pairing : bool
         Run the pairing findings (the conditioning protocol, slower).
+    learning_options : dict, optional
+        Plasticity constants for the pairing findings (passed to
+        :func:`experiments.learning.make_network`, e.g. ``{"eta": 0.01}``);
+        default the learning experiments' own.
 
     Returns
     -------
@@ -530,7 +546,7 @@ def score(network, findings=None, *, halves=HALVES, seed: int = 0, split=None,
                     row["status"] = "skipped"
                     continue
                 sel = {k: _select(c, v, f"{f.where}, field {k!r}") for k, v in f.selections.items()}
-                diff, ref = _pairing(f, network, sel, p, seed, pairing_runs)
+                diff, ref = _pairing(f, network, sel, p, seed, pairing_runs, learning_options)
                 _score_row(row, f, diff, ref, p)
             else:
                 plans[f.id] = _plan(f, c, p)

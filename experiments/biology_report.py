@@ -179,12 +179,13 @@ def _write(data: dict, path: Path, figures: dict) -> str:
     fit = pd.DataFrame(lv["by_half_fitted"]).round(2)
     L += ["## Accuracy by half and circuit", "",
           _md_table(pd.DataFrame(lv["by_half"]).round(2)), "",
-          "Without the pairing findings (the kind the calibration fitted on):", "", _md_table(fit), "",
+          "Without the pairing findings (stage 1 of the calibration fitted without them):", "", _md_table(fit), "",
           _md_table(pd.DataFrame(lv["by_circuit"]).round(2)), ""]
     L += ["## Calibration", "",
           f"Script `{cal['script']}`, objective: `{cal.get('objective', cal.get('objective_name'))}` "
-          f"(seed {cal['seed']}), on the calibration half only (pairing findings left out of the fit: each "
-          f"costs a whole conditioning protocol per candidate). {len(cal.get('structures', {}))} weight structures "
+          f"(seed {cal['seed']}), on the calibration half only (stage 1 leaves the pairing findings out: each "
+          f"costs a whole conditioning protocol per candidate; stage 2 below fits them). "
+          f"{len(cal.get('structures', {}))} weight structures "
           "were compared; the best objective wins, the simpler one on a tie:", ""]
     if "structures" in cal:
         rows = [{"structure": n, "J": round(r["J"], 3), "calibration accuracy": _pct(r["accuracy"]),
@@ -193,6 +194,19 @@ def _write(data: dict, path: Path, figures: dict) -> str:
                  "parameters": ", ".join(f"{k} = {v:.3g}" for k, v in r["values"].items()),
                  "evaluations": r["n_evaluations"]} for n, r in cal["structures"].items()]
         L += [_md_table(pd.DataFrame(rows)), ""]
+    mb = cal.get("mushroom_body")
+    if mb:
+        vals = ", ".join(f"{k} = {v['value']:.3g}" for k, v in mb["parameters"].items())
+        L += ["### Stage 2: mushroom-body output and learning rate", "",
+              f"With the structure's parameters fixed, `{'`, `'.join(mb['parameters'])}` were searched "
+              f"({mb['n_evaluations']} evaluations, seed {mb['seed']}), objective: `{mb['objective']}`. "
+              f"The calibration half holds {mb['n_pairing_findings_calibration']} testable pairing findings; the "
+              "held-out half's were never run during the fit. `mbon_gain` multiplies every input weight of an "
+              "MBON: under input normalisation an MBON, with hundreds of Kenyon-cell synapses, is otherwise "
+              "driven below threshold by an odour, and conditioning cannot show in its output. `eta` is the "
+              "learning rate of the dopaminergic rule in the conditioning protocols.", "",
+              f"Best point: {vals}; calibration accuracy (pairing included) {_pct(mb['calibration_accuracy'])}, "
+              f"J2 = {mb['J']:.3f}.", ""]
     model = mdl.get_model("larval_lif")
     prm = pd.DataFrame([{"parameter": n, "value": f"{model.parameters[n].value!s}",
                          "source": model.parameters[n].source} for n in model.parameters])

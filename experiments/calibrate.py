@@ -36,6 +36,17 @@ the first stage's best point:
     presynaptically rather than driving spikes).
 
 The structure with the best ``J`` becomes the default (the simpler one on a tie).
+
+Stage 2, the mushroom body (:func:`calibrate_mushroom_body`, ``--stage mushroom_body``):
+with the chosen structure's parameters fixed, two more are searched the same
+way (Sobol, then a box around the best): ``mbon_gain``, a factor on every
+input weight of the mushroom-body output neurons (under input normalisation
+an MBON, with hundreds of Kenyon-cell synapses, is driven below threshold by
+an odour and no conditioning can show in its output), and ``eta``, the
+learning rate of the dopaminergic plasticity (:mod:`experiments.learning`).
+Its objective is ``J`` with the calibration accuracy now counting the
+calibration half's pairing findings too (:data:`MB_OBJECTIVE`); the result is
+written under ``"mushroom_body"`` in the calibration file.
 Every evaluation is written atomically to ``STORE/evaluations/<key>.json`` as
 soon as it is done; a run that is stopped at any moment resumes without
 repeating them, and the points depend only on the seed (and the stage-1
@@ -53,7 +64,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["STRUCTURES", "OBJECTIVE", "calibrate", "evaluate", "objective", "main"]
+__all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_OBJECTIVE", "calibrate", "calibrate_mushroom_body", "evaluate",
+           "objective", "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
@@ -67,13 +79,20 @@ STRUCTURES = {
     "normalised_ad": ({**_W, **_A}, AD),
     "normalised_inh_ad": ({**_W, **_A, **_I}, AD),
 }
-#: Values of the parameters a structure does not search.
-FIXED = {"input_exponent": 0.0, "inh_scale": 1.0}
+#: Values of the parameters a structure does not search (stage 1 runs without an MBON gain).
+FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0}
 #: Points per stage (Sobol: powers of two) by number of searched parameters.
 POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
              "- 5 x max(0, frac > 100 Hz (all driven) - 0.05) - 5 x max(0, quiet rate - 0.1 Hz)")
 OBJECTIVE_NAME = "objective J of experiments/calibrate.py on the calibration half and the sanity targets"
+#: Stage 2: parameters searched with the stage-1 structure fixed (name -> (low, high, log scale, unit)).
+MB_SPACE = {"mbon_gain": (0.5, 8.0, True, "1"), "eta": (0.0005, 0.05, True, "1")}
+#: Stage-2 points (Sobol, then the refinement box).
+MB_POINTS = (16, 8)
+MB_OBJECTIVE = ("J2 = J with the calibration accuracy counting the calibration half's pairing findings "
+                "(odour + US conditioning, learned valence or MBON effect)")
+MB_OBJECTIVE_NAME = "objective J2 of experiments/calibrate.py: J with the calibration half's pairing findings"
 
 
 def objective(accuracy: float, summary: dict) -> float:
@@ -101,10 +120,13 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
 
     params = {**FIXED, **values}
     model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
-                             inh_scale=params["inh_scale"])
+                             inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"])
     net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba")
     t0 = time.perf_counter()
-    sc = biology.score(net, findings, halves=("calibration",), seed=seed, split=split, pairing=False)
+    # stage 2 (eta among the values) scores the pairing findings too, with that learning rate
+    learning = {"eta": params["eta"]} if "eta" in params else None
+    sc = biology.score(net, findings, halves=("calibration",), seed=seed, split=split, pairing=learning is not None,
+                       learning_options=learning)
     san = sanity.sanity(net, seed=seed, cascades=cascades)
     acc = sc.half("calibration")
     return {"values": params, "synapse_types": list(synapse_types), "accuracy": acc, "sanity": san.summary, "J": objective(acc, san.summary),
@@ -156,10 +178,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
         Points of stage 1 and 2 (default :data:`POINTS` by number of parameters).
     progress : bool
     """
-    from scipy.stats import qmc
-
     import connectomes
-    from sim.sweep_store import atomic_write_text
 
     from . import biology, sanity
 
@@ -172,31 +191,12 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     results = {}
     for name in structures:
         space, types = STRUCTURES[name]
-        n1, n2 = points or POINTS[len(space)]
-        stages = [(1, _to_values(qmc.Sobol(len(space), scramble=True, seed=seed).random(n1), space))]
-        done = []
-        for stage in (1, 2):
-            if stage == 2:
-                best = max(done, key=lambda r: r["J"])["values"]
-                box = _refine_box(best, space)
-                pts = qmc.Sobol(len(space), scramble=True, seed=seed + 1000).random(n2)
-                stages.append((2, _to_values(pts, space, box)))
-            for values in stages[-1][1]:
-                key = f"{name}-{_key(values)}"
-                path = store / "evaluations" / f"{key}.json"
-                if path.exists():
-                    rec = json.loads(path.read_text())
-                else:
-                    rec = evaluate(c, values, findings=findings, split=split, cascades=cascades, seed=seed,
-                                   synapse_types=types)
-                    rec.update(structure=name, stage=stage, key=key)
-                    atomic_write_text(path, json.dumps(rec, indent=1, default=float))
-                done.append(rec)
-                if progress:
-                    v = ", ".join(f"{k}={x:.3g}" for k, x in values.items())
-                    print(f"[{name} stage {stage}] {v}: acc {rec['accuracy']:.2f}, reach "
-                          f"{rec['sanity']['modalities_reaching']}, rho {rec['sanity']['rho']:+.2f}, hot "
-                          f"{rec['sanity']['all_frac_hot']:.2f} -> J {rec['J']:.3f}", file=sys.stderr)
+
+        def point(values, types=types):
+            return evaluate(c, values, findings=findings, split=split, cascades=cascades, seed=seed,
+                            synapse_types=types)
+
+        done = _search(store, name, space, points or POINTS[len(space)], seed, point, progress)
         results[name] = {"best": max(done, key=lambda r: r["J"]), "n_evaluations": len(done)}
     order = list(STRUCTURES)
     chosen = max(results, key=lambda n: (round(results[n]["best"]["J"], 6), -order.index(n)))
@@ -205,7 +205,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
         "script": "experiments/calibrate.py", "objective_name": OBJECTIVE_NAME, "objective": OBJECTIVE,
         "seed": int(seed), "structure": chosen, "signs": "literature", "synapse_types": list(STRUCTURES[chosen][1]),
         "parameters": {k: {"value": float(v), "unit": ("mV" if k == "w_syn" else "1")}
-                       for k, v in best["values"].items()},
+                       for k, v in best["values"].items() if k not in MB_SPACE},
         "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
         "structures": {n: {"J": r["best"]["J"], "accuracy": r["best"]["accuracy"], "values": r["best"]["values"],
                            "synapse_types": list(STRUCTURES[n][1]),
@@ -217,16 +217,110 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     }
 
 
+def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, progress: bool) -> list[dict]:
+    """Sobol stage, then a Sobol stage in the box around its best; every evaluation stored (resumable)."""
+    from scipy.stats import qmc
+
+    from sim.sweep_store import atomic_write_text
+
+    n1, n2 = points
+    stages = [(1, _to_values(qmc.Sobol(len(space), scramble=True, seed=seed).random(n1), space))]
+    done = []
+    for stage in (1, 2):
+        if stage == 2:
+            best = max(done, key=lambda r: r["J"])["values"]
+            box = _refine_box({k: best[k] for k in space}, space)
+            pts = qmc.Sobol(len(space), scramble=True, seed=seed + 1000).random(n2)
+            stages.append((2, _to_values(pts, space, box)))
+        for values in stages[-1][1]:
+            key = f"{prefix}-{_key(values)}"
+            path = Path(store) / "evaluations" / f"{key}.json"
+            if path.exists():
+                rec = json.loads(path.read_text())
+            else:
+                rec = evaluate_point(values)
+                rec.update(structure=prefix, stage=stage, key=key)
+                atomic_write_text(path, json.dumps(rec, indent=1, default=float))
+            done.append(rec)
+            if progress:
+                v = ", ".join(f"{k}={x:.3g}" for k, x in values.items())
+                print(f"[{prefix} stage {stage}] {v}: acc {rec['accuracy']:.2f}, reach "
+                      f"{rec['sanity']['modalities_reaching']}, rho {rec['sanity']['rho']:+.2f}, hot "
+                      f"{rec['sanity']['all_frac_hot']:.2f} -> J {rec['J']:.3f}", file=sys.stderr)
+    return done
+
+
+def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None, findings=None, split=None,
+                            points=MB_POINTS, progress: bool = True) -> dict:
+    """Stage 2: search ``mbon_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
+
+    Parameters
+    ----------
+    store : path
+        Folder of the evaluations (created; resumed when it exists).
+    base : dict
+        A stage-1 calibration record (:func:`calibrate`, or the shipped
+        ``models/data/larval_calibration.json``): its structure's parameters
+        and synapse types stay fixed.
+    seed, connectome, findings, split, points, progress
+        As for :func:`calibrate`.
+
+    Returns
+    -------
+    dict
+        The ``"mushroom_body"`` part of the calibration record.
+    """
+    import connectomes
+
+    from . import biology, sanity
+
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    findings = biology.load_findings() if findings is None else findings
+    split = biology.load_split(findings=findings) if split is None else split
+    (Path(store) / "evaluations").mkdir(parents=True, exist_ok=True)
+    cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
+    fixed = {k: float(v["value"]) for k, v in base["parameters"].items() if k not in MB_SPACE}
+    types = tuple(base.get("synapse_types") or ALL_TYPES)
+
+    def point(values):
+        rec = evaluate(c, {**fixed, **values}, findings=findings, split=split, cascades=cascades, seed=seed,
+                       synapse_types=types)
+        rec["J"] = objective(rec["accuracy"], rec["sanity"])
+        return rec
+
+    done = _search(store, "mushroom_body", MB_SPACE, points, seed, point, progress)
+    best = max(done, key=lambda r: r["J"])
+    return {
+        "objective_name": MB_OBJECTIVE_NAME, "objective": MB_OBJECTIVE, "seed": int(seed),
+        "parameters": {k: {"value": float(best["values"][k]), "unit": MB_SPACE[k][3]} for k in MB_SPACE},
+        "fixed": fixed, "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
+        "hits": best["hits"], "n_evaluations": len(done),
+        "n_pairing_findings_calibration": int(sum(1 for f in findings if f.test == "pairing" and f.testable
+                                                  and split.get(f.paper) == "calibration")),
+        "date": datetime.date.today().isoformat(),
+    }
+
+
 def main(argv=None) -> int:
     """Command line: ``python -m experiments.calibrate --store DIR [--seed N] [--write]``."""
     ap = argparse.ArgumentParser(prog="python -m experiments.calibrate", description=__doc__.split("\n")[0])
     ap.add_argument("--store", default="calibration.run", help="folder of the evaluations (resumed if present)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--structures", nargs="+", default=list(STRUCTURES), choices=list(STRUCTURES))
+    ap.add_argument("--stage", choices=["all", "structure", "mushroom_body"], default="all",
+                    help="structure: stage 1 only; mushroom_body: stage 2 on the shipped stage-1 record; "
+                         "all: both (default)")
     ap.add_argument("--write", action="store_true",
                     help="write the result to models/data/larval_calibration.json (the default model)")
     args = ap.parse_args(argv)
-    rec = calibrate(args.store, structures=args.structures, seed=args.seed)
+    if args.stage == "mushroom_body":
+        from models.neurons import larval_calibration
+
+        rec = {k: v for k, v in larval_calibration().items() if k != "mushroom_body"}
+    else:
+        rec = calibrate(args.store, structures=args.structures, seed=args.seed)
+    if args.stage != "structure":
+        rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed)
     text = json.dumps(rec, indent=1, default=float) + "\n"
     print(text)
     if args.write:

@@ -103,6 +103,26 @@ __all__ = [
 # ----------------------------------------------------------------------------------------
 # constants
 # ----------------------------------------------------------------------------------------
+#: ``eta`` of the learning network of larvasim 0.1 (a free parameter then, for the adult weights).
+ADULT_ETA = 0.002
+
+
+def _eta_parameter() -> Parameter:
+    """``eta`` of the experiments: calibrated with the larval model (stage 2 of experiments/calibrate.py)."""
+    from models.neurons import larval_calibration
+
+    cal = larval_calibration()
+    mb = cal.get("mushroom_body") or {}
+    v = (mb.get("parameters") or {}).get("eta")
+    description = "depression per MBIN spike at full trace (fraction of the initial weight)"
+    if v is None:
+        return Parameter("eta", ADULT_ETA, "1", "free parameter (not calibrated)", description)
+    return Parameter("eta", float(v["value"]), "1",
+                     f"calibrated: {cal['script']} (stage 2, {mb.get('objective_name', '')}; seed "
+                     f"{mb.get('seed', cal['seed'])}; docs/biology.md); Jürgensen et al. 2024 imply 0.00375",
+                     description)
+
+
 #: Settings of the learning experiments, each with a source.
 EXPERIMENT_PARAMETERS = ParameterSet([
     Parameter("odour_rate", 100 * Hz, "Hz",
@@ -112,10 +132,7 @@ EXPERIMENT_PARAMETERS = ParameterSet([
               "rate of the MBIN activation used as US"),
     Parameter("gustatory_rate", 80 * Hz, "Hz", "free parameter",
               "rate of the gustatory (external) sensory drive used as US"),
-    Parameter("eta", 0.002, "1",
-              "free parameter: with 0.004 and more the CS+ and the overlapping CS- responses of MBON-i1 "
-              "fall to 0 after one pairing (docs/learning.md); Jürgensen et al. 2024 imply 0.00375",
-              "depression per MBIN spike at full trace (fraction of the initial weight)"),
+    _eta_parameter(),
     Parameter("cs_duration", 1 * second, "second", "free parameter (real protocols: minutes; "
               "compressed to keep whole-brain runs short)", "length of one odour presentation"),
     Parameter("cs_gap", 15 * second, "second", "free parameter: 3 tau_e, so that the CS- trace has "
@@ -125,9 +142,10 @@ EXPERIMENT_PARAMETERS = ParameterSet([
 ], name="learning_experiments")
 
 #: The learning network of larvasim 0.1 (before the larval model): the adult current LIF at 0.8 mV per
-#: synapse on the axo-dendritic synapses, literature signs. Kept by name so that its documented results
+#: synapse on the axo-dendritic synapses, literature signs, eta 0.002. Kept by name so that its documented results
 #: reproduce: ``make_network(c, protocol, **ADULT_LEARNING_NETWORK)``.
-ADULT_LEARNING_NETWORK = {"model": "current_lif", "w_syn": 0.8 * mV, "signs": "literature", "synapse_types": ("ad",)}
+ADULT_LEARNING_NETWORK = {"model": "current_lif", "w_syn": 0.8 * mV, "signs": "literature", "synapse_types": ("ad",),
+                          "eta": ADULT_ETA}
 
 #: Network settings of the learning experiments: larvasim's default model, as everywhere else.
 NETWORK_SETTINGS = {
@@ -976,7 +994,10 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         f"{net0['model']['parameters']['w_syn']['value']:.3g} mV, {net0['model']['parameters']['w_syn']['source']}), "
         f"{net0['signs']['policy']} signs (dopaminergic and "
         f"octopaminergic MBINs have no fast synapses), {NETWORK_SETTINGS['why_synapse_types']}. "
-        f"Plasticity: `eta` = {p['eta'].value}, other constants as above, all compartments plastic.\n")
+        f"MBON input gain `mbon_gain` = {net0['model']['parameters'].get('mbon_gain', {}).get('value', 1):.3g} "
+        f"({net0['model']['parameters'].get('mbon_gain', {}).get('source', 'not in this model')}). "
+        f"Plasticity: `eta` = {p['eta'].value:.4g} ({p['eta'].source}), other constants as above, all "
+        "compartments plastic.\n")
     odA, odB = runs["paired"].odours
     add(f"Odours (seeded, 8 receptors each, 3 shared; Jaccard overlap {odA.overlap(odB):.2f}): "
         f"A = {', '.join(f'{k} {v:g} Hz' for k, v in odA.rates_hz.items())}; "
@@ -1048,10 +1069,11 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
             "restore a little, and the odour-evoked MBIN activity keeps depressing (see the table above).\n")
         add(f"![trace and extinction]({rel}/trace_extinction.png)\n")
     add("## Limits\n")
-    add("* Time is compressed: one 1-s pairing instead of minutes of training. `eta` (0.002) is a free "
-        "parameter chosen below the 0.00375 implied by Jürgensen et al. 2024: MBONs are silent without "
-        "KC input in this network, so their responses fall steeply with the KC->MBON weights, and with "
-        "`eta` >= 0.004 one pairing silences MBON-i1 for the CS+ and for the overlapping CS- alike.\n"
+    eta_p = EXPERIMENT_PARAMETERS["eta"]
+    add(f"* Time is compressed: one 1-s pairing instead of minutes of training. `eta` = {eta_p.value:.4g} "
+        f"({eta_p.source}). MBONs are silent without KC input in this network, so their responses fall "
+        "steeply with the KC->MBON weights; KC odour codes overlap, so a large `eta` depresses the CS- "
+        "response too.\n"
         "* The odours also drive the MBINs through the network (no fast synapses from them, but they "
         "fire), so every odour presentation inside a plastic window depresses its own KC->MBON synapses a "
         "little in every compartment; the paired/unpaired design and the reciprocal odours control for it.\n"

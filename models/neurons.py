@@ -299,12 +299,12 @@ class NeuronModel(abc.ABC):
             Values for the ``w`` variable of :attr:`synapse_model`.
         """
 
-    def input_scale(self, n_inputs: Any) -> np.ndarray:
+    def input_scale(self, n_inputs: Any, celltypes: Any = None) -> np.ndarray:
         """Factor on every incoming weight of each neuron, from its number of input synapses.
 
         The weight of a connection onto neuron ``j`` is
-        ``synaptic_weights(count, sign) x input_scale(n_inputs)[j]``, where
-        ``n_inputs[j]`` is the total number of synapses onto ``j`` (of the
+        ``synaptic_weights(count, sign) x input_scale(n_inputs, celltypes)[j]``,
+        where ``n_inputs[j]`` is the total number of synapses onto ``j`` (of the
         synapse types in use). The default is 1 for every neuron (weights do
         not depend on the postsynaptic neuron).
 
@@ -312,6 +312,9 @@ class NeuronModel(abc.ABC):
         ----------
         n_inputs : array_like of float
             Input synapses per neuron.
+        celltypes : array_like of str, optional
+            Cell type of each neuron (the connectome's ``celltype`` column), for
+            models with class-specific gains.
 
         Returns
         -------
@@ -553,6 +556,12 @@ class LarvalLIF(CurrentLIF):
         cal = larval_calibration()
         where = f"calibrated: {cal['script']} ({cal['objective_name']}; seed {cal['seed']}; docs/biology.md)"
         fitted = {k: float(v["value"]) * parse_unit(v["unit"]) for k, v in cal["parameters"].items()}
+        mb = cal.get("mushroom_body") or {}
+        for k, v in (mb.get("parameters") or {}).items():
+            if k in ("mbon_gain",):
+                fitted[k] = float(v["value"]) * parse_unit(v["unit"])
+        where_mb = (f"calibrated: {cal['script']} (stage 2, {mb.get('objective_name', '')}; seed "
+                    f"{mb.get('seed', cal['seed'])}; docs/biology.md)")
         hunter = "Hunter et al. 2024, eLife 12:RP91599 (larval aCC motor neurons, whole-cell, n = 16)"
         measured = {
             "v_rest": Parameter("v_rest", -47.8 * mV, "mV", f"{hunter}: resting potential -47.8 +/- 1.3 mV",
@@ -578,6 +587,9 @@ class LarvalLIF(CurrentLIF):
                       "reference number of input synapses"),
             Parameter("inh_scale", fitted["inh_scale"], "1", where,
                       "weight of an inhibitory synapse relative to an excitatory one"),
+            Parameter("mbon_gain", fitted.get("mbon_gain", 1.0),
+                      "1", where_mb if "mbon_gain" in fitted else "not calibrated: no class gain",
+                      "extra factor on every input weight of a mushroom-body output neuron (MBON)"),
             Parameter("drive_weight", 40 * mV, "mV",
                       "convention: larger than v_th - v_rest, so every drive event outside refractoriness is a spike",
                       "jump of v per drive (sensory or activation) event"),
@@ -603,11 +615,21 @@ class LarvalLIF(CurrentLIF):
         scale = np.where(signs_arr < 0, float(self._parameters["inh_scale"].value), 1.0)
         return signs_arr * scale * counts_arr * self._parameters["w_syn"].value
 
-    def input_scale(self, n_inputs: Any) -> np.ndarray:
-        """``(n_ref / max(N_j, 1)) ** input_exponent`` per neuron."""
+    def input_scale(self, n_inputs: Any, celltypes: Any = None) -> np.ndarray:
+        """``(n_ref / max(N_j, 1)) ** input_exponent`` per neuron, times ``mbon_gain`` for MBONs.
+
+        ``celltypes=None`` (no cell types known) applies no class gain.
+        """
         n_in = np.maximum(np.asarray(n_inputs, dtype=float), 1.0)
         p = self._parameters
-        return (float(p["n_ref"].value) / n_in) ** float(p["input_exponent"].value)
+        scale = (float(p["n_ref"].value) / n_in) ** float(p["input_exponent"].value)
+        if celltypes is not None:
+            ct = np.asarray(celltypes, dtype=object)
+            if ct.shape != scale.shape:
+                raise ValueError(f"input_scale: {ct.shape[0] if ct.ndim else 0} cell types for "
+                                 f"{scale.shape[0]} neurons")
+            scale = np.where(ct == "MBON", scale * float(p["mbon_gain"].value), scale)
+        return scale
 
 
 # ---------------------------------------------------------------------------

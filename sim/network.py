@@ -236,7 +236,8 @@ class Network:
             count = np.ones_like(count)
         self._edges = (pre, post, count, self.signs[pre])
         #: per neuron, the model's factor on its incoming weights (from its number of input synapses)
-        self.input_scale = np.asarray(self.model.input_scale(np.bincount(post, weights=count, minlength=n)),
+        self.input_scale = np.asarray(self.model.input_scale(np.bincount(post, weights=count, minlength=n),
+                                                             celltypes=connectome.neurons["celltype"].to_numpy()),
                                       dtype=float)
         self.n_synapses = int((self._edges[3] != 0).sum())
         self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)

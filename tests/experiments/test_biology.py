@@ -102,6 +102,21 @@ def test_unknown_selection_key_is_an_error_naming_the_field(toyc, tmp_path):
         biology.score(net, fs, split={"P1 2020": "calibration"})
 
 
+def test_unknown_cell_type_or_modality_is_an_error_with_close_matches(toyc, tmp_path):
+    """A value outside the dataset's vocabulary (cell type, modality, side) is a typo in the table:
+    an error naming the finding, the field and the close matches; an unknown neuron *name* is a
+    neuron absent from the data (untestable, test above)."""
+    net = sim.Network(toyc, device="numba")
+    for field, spec, close in (("readout", 'celltype = "PNs"', "PN"), ("stimulus", 'modality = "olfactroy"',
+                                                                       "olfactory")):
+        sel = {"stimulus": 'modality = "olfactory"', "readout": 'celltype = "PN"'}
+        sel[field] = spec
+        text = _row("typo", "response", "\n".join(f"{k} = {{ {v} }}" for k, v in sel.items()), "increase")
+        fs = biology.load_findings(_write(tmp_path, text))
+        with pytest.raises(biology.FindingsError, match=rf"id 'typo'.*field '{field}'.*Close matches: {close}"):
+            biology.score(net, fs, split={"P1 2020": "calibration"})
+
+
 def test_split_is_by_paper_deterministic_and_balanced(tmp_path):
     fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
     s1, s2 = biology.make_split(fs, seed=3), biology.make_split(fs, seed=3)
@@ -166,6 +181,33 @@ def test_calibration_resumes_without_repeating_evaluations(toyc, tmp_path):
     assert rec["J"] == pytest.approx(calibrate.objective(rec["accuracy"], rec["sanity"]))
 
 
+def test_mushroom_body_stage_resumes_and_records_its_parameters(toyc, tmp_path):
+    """Stage 2 searches mbon_gain and eta on top of a stage-1 record, stores every evaluation
+    (a stopped run resumes) and returns a record the larval model can read."""
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: "calibration" for f in fs}
+    store = tmp_path / "cal"
+    kw = dict(connectome=toyc, findings=fs, split=split, progress=False)
+    base = calibrate.calibrate(store, structures=("global",), points=(2, 1), **kw)
+    mb = calibrate.calibrate_mushroom_body(store, base, points=(2, 2), **kw)
+    files = sorted((store / "evaluations").glob("mushroom_body-*.json"))
+    assert len(files) == 4 and mb["n_evaluations"] == 4
+    assert set(mb["parameters"]) == {"mbon_gain", "eta"}
+    lo, hi = calibrate.MB_SPACE["mbon_gain"][:2]
+    assert lo <= mb["parameters"]["mbon_gain"]["value"] <= hi
+    assert mb["fixed"]["w_syn"] == pytest.approx(base["parameters"]["w_syn"]["value"])
+    files[-1].unlink()
+    again = calibrate.calibrate_mushroom_body(store, base, points=(2, 2), **kw)
+    assert again["parameters"] == mb["parameters"] and again["J"] == mb["J"]
+    # the gain acts on the MBONs' input weights only
+    m = models.get_model("larval_lif", mbon_gain=3.0)
+    ct = np.array(["KC", "MBON", "PN"], dtype=object)
+    plain = models.get_model("larval_lif", mbon_gain=1.0).input_scale([50, 50, 50], celltypes=ct)
+    assert m.input_scale([50, 50, 50], celltypes=ct) == pytest.approx(plain * [1, 3, 1])
+    with pytest.raises(ValueError, match="2 cell types for 3 neurons"):
+        m.input_scale([50, 50, 50], celltypes=ct[:2])
+
+
 def test_objective_penalises_runaway_and_rewards_reach():
     base = {"modalities_reaching": 6, "n_modalities": 12, "rho": 0.2, "all_frac_hot": 0.0, "quiet_hz": 0.0}
     j0 = calibrate.objective(0.5, base)
@@ -204,8 +246,18 @@ def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome
     for name, rec in cal["parameters"].items():
         assert float(m.parameters[name].value / (mV if rec["unit"] == "mV" else 1)) == pytest.approx(rec["value"])
         assert m.parameters[name].source.startswith("calibrated: experiments/calibrate.py")
+    mb = cal["mushroom_body"]["parameters"]
+    assert float(m.parameters["mbon_gain"].value) == pytest.approx(mb["mbon_gain"]["value"])
+    assert m.parameters["mbon_gain"].source.startswith("calibrated: experiments/calibrate.py (stage 2")
+    assert float(learning.EXPERIMENT_PARAMETERS["eta"].value) == pytest.approx(mb["eta"]["value"])
+    assert learning.EXPERIMENT_PARAMETERS["eta"].source.startswith("calibrated: experiments/calibrate.py (stage 2")
     net = sim.Network(real_connectome, device="numba")
     assert net.model.name == "larval_lif" and net.sign_info["policy"] == "literature"
+    mbon = (real_connectome.neurons["celltype"] == "MBON").to_numpy()
+    n_in = np.asarray(real_connectome.weights(net.synapse_types).sum(axis=0)).ravel()
+    plain = m.with_overrides(mbon_gain=1.0).input_scale(n_in)
+    assert net.input_scale[mbon] == pytest.approx(plain[mbon] * mb["mbon_gain"]["value"])
+    assert net.input_scale[~mbon] == pytest.approx(plain[~mbon])
     lnet = learning.make_network(real_connectome, learning.make_protocol("paired"))
     assert lnet.model.name == "larval_lif" and lnet.sign_info["policy"] == "literature"
     assert tuple(lnet.synapse_types) == tuple(net.synapse_types)
@@ -222,12 +274,18 @@ def test_calibration_record_reproduces(real_connectome):
     cal = models.larval_calibration()
     values = {k: v["value"] for k, v in cal["parameters"].items()}
     fs = biology.load_findings()
+    cascades = sanity.cascade_hits(real_connectome, [m for m in real_connectome.modalities if m != "unknown"])
     rec = calibrate.evaluate(real_connectome, values, findings=fs, split=biology.load_split(findings=fs),
-                             cascades=sanity.cascade_hits(real_connectome,
-                                                          [m for m in real_connectome.modalities if m != "unknown"]),
-                             seed=cal["seed"], synapse_types=tuple(cal["synapse_types"]))
+                             cascades=cascades, seed=cal["seed"], synapse_types=tuple(cal["synapse_types"]))
     assert rec["accuracy"] == pytest.approx(cal["calibration_accuracy"], abs=1e-9)
     assert rec["J"] == pytest.approx(cal["J"], abs=1e-9)
+    # stage 2 (MBON gain and learning rate, pairing findings included) reproduces too
+    mb = cal["mushroom_body"]
+    rec2 = calibrate.evaluate(real_connectome, {**values, **{k: v["value"] for k, v in mb["parameters"].items()}},
+                              findings=fs, split=biology.load_split(findings=fs), cascades=cascades,
+                              seed=mb["seed"], synapse_types=tuple(cal["synapse_types"]))
+    assert rec2["accuracy"] == pytest.approx(mb["calibration_accuracy"], abs=1e-9)
+    assert rec2["J"] == pytest.approx(mb["J"], abs=1e-9)
 
 
 @pytest.mark.realdata
@@ -274,7 +332,7 @@ def test_readme_numbers_come_from_the_reports(real_connectome):
     real = re.search(r"real\s+population ipsilateral index ([+-][\d.]+).*responding pairs (\d+)", lr)
     shuf = re.search(r"shuffled\s+population ipsilateral index ([+-][\d.]+)", lr)
     flat = readme.replace("\n", " ")
-    assert f"ipsilateral index {float(real.group(1)):+.1f} in every seed, {real.group(2)} responding pairs" in flat
+    assert f"ipsilateral index {float(real.group(1)):+.1f} over three seeds, {real.group(2)} responding pairs" in flat
     assert f"index about {float(shuf.group(1)):+.2f}" in flat
     sm = run_experiment("sensory_map", real_connectome, trials=3)
     reach = [int(x) for x in re.findall(r"reaches\s+(\d+) output neurons", sm.summary)]

@@ -128,8 +128,8 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
     odours = odour_pair(toyc, 2, 1, seed=0)
     proto = make_protocol("paired", **_SHORT)
     # the toy brain is small: stronger synapses so that odours reach the KCs; a coarse step for speed
-    net = make_network(toyc, proto, device="numpy", **{**ADULT_LEARNING_NETWORK, "w_syn": 2.5 * mV},
-                       model_overrides={"dt": 0.5 * ms}, eta=0.05)
+    net = make_network(toyc, proto, device="numpy", **{**ADULT_LEARNING_NETWORK, "w_syn": 2.5 * mV, "eta": 0.05},
+                       model_overrides={"dt": 0.5 * ms})
     kw = {"n_larvae": 4, "odours": odours, "network": net, "protocol_options": _SHORT, "us_rate": 100 * Hz}
     paired = run_protocol("paired", toyc, out=tmp_path / "paired.h5", **kw)
     unpaired = run_protocol("unpaired", toyc, **kw)
