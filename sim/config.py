@@ -7,7 +7,7 @@ A run file (TOML)::
     seed = 1
     model = "larval_lif"           # default; or "current_lif" (adult, Shiu et al. 2024), "conductance_lif"
     signs = "literature"           # default; excitatory | random | path/to/signs.csv
-    device = "numpy"               # numpy | cython
+    device = "numba"               # default; numpy | cython | cpp_standalone
     synapse_types = ["ad", "aa", "dd", "da"]   # default: the model's own (the larval model's calibrated set)
 
     [model_parameters]             # optional overrides, by name
@@ -179,7 +179,7 @@ def network_from_config(connectome, cfg: dict):
     model = get_model(cfg.get("model", DEFAULT_MODEL), **overrides)
     return Network(connectome, model=model, signs=cfg.get("signs", DEFAULT_SIGNS),
                    synapse_types=tuple(cfg["synapse_types"]) if cfg.get("synapse_types") else None,
-                   weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device", "numpy"),
+                   weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device"),
                    seed=int(cfg.get("seed", 0)), **(cfg.get("sign_options") or {}))
 
 

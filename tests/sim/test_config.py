@@ -226,7 +226,8 @@ def test_run_file_defaults(toyc, tmp_path):
     default = models.get_model()
     assert net.model.name == "larval_lif" and net.sign_info["policy"] == "literature"
     assert net.synapse_types == (default.synapse_types or ("ad", "aa", "dd", "da"))
-    assert net.device == "numpy" and net.model.parameters["w_syn"].value == default.parameters["w_syn"].value
+    # the default device, as everywhere in larvasim (sim.backends.DEFAULT_DEVICE)
+    assert net.device == "numba" and net.model.parameters["w_syn"].value == default.parameters["w_syn"].value
     assert stimuli_from_config(toyc, cfg) == []
 
 
