@@ -849,10 +849,10 @@ class DopaminePlasticity:
         if self.record is not None:
             self._monitor = StateMonitor(syn, "w", record=True, dt=self.record_dt, name="plastic_kc_mbon_w")
             objs.append(self._monitor)
-        self._start(plan)
+        self.start(plan)
         return [(syn, plan.pre, plan.post, plan.w0.copy()), *objs]
 
-    def _start(self, plan: "PlasticPlan"):
+    def start(self, plan: "PlasticPlan"):
         """Forget the history of earlier builds; remember the plastic synapses of this one."""
         self._pre, self._post, self._w0 = plan.pre, plan.post, np.asarray(plan.w0, dtype=float)
         self._trial_values, self._trial_rel, self._trial_final = [], [], []

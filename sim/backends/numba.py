@@ -109,7 +109,7 @@ class NumbaBackend(Backend):
         out = engine.run(list(inputs), threads=net.threads)
         plastic_states = {}
         if plan is not None:
-            net.plasticity._start(plan)
+            net.plasticity.start(plan)
             for trial in range(out.n_trials):
                 samples = out.plastic.samples[trial] if plan.record_dt is not None else None
                 for var, (idx, t_ms, vals, unit) in net.plasticity.summarise_trial(
