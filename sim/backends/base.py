@@ -104,8 +104,16 @@ class Backend(abc.ABC):
             raise BackendError(f"device {self.device!r} cannot run the neuron model {net.model.name!r} "
                                f"({type(net.model).__name__}); use one of the Brian2 devices "
                                f"{', '.join(d for d in DEVICES if d != self.device)}")
-        if net.plasticity is not None and "plasticity" not in self.capabilities:
-            raise BackendError(f"device {self.device!r} does not support plasticity rules")
+        if net.plasticity is not None:
+            from models.plasticity import PlasticityRule
+
+            if not isinstance(net.plasticity, PlasticityRule):
+                missing = [m for m in ("plastic_edges", "plan", "build", "start", "collect", "summarise_trial",
+                                       "to_dict") if not callable(getattr(net.plasticity, m, None))]
+                raise TypeError(f"plasticity: {type(net.plasticity).__name__} is not a plasticity rule "
+                                f"(models.plasticity.PlasticityRule); it lacks {', '.join(missing)}")
+            if "plasticity" not in self.capabilities:
+                raise BackendError(f"device {self.device!r} does not support plasticity rules")
         if net._record_states and "record_states" not in self.capabilities:
             raise BackendError(f"device {self.device!r} cannot record state variables")
         if net.threads is not None and "threads" not in self.capabilities:

@@ -95,5 +95,7 @@ def test_a_new_backend_plugs_in_through_the_interface(toyc):
     ref = sim.Network(toyc, device="numba").run(stim, duration=80 * ms, trials=2, seed=4)
     assert calls == ["prepare", ("run", 2, 800)]
     assert res.spikes.equals(ref.spikes) and res.metadata["compile_time_s"] == 0.0
+    with pytest.raises(TypeError, match=r"object is not a plasticity rule .*lacks plastic_edges, plan"):
+        sim.Network(toyc, plasticity=object())
     with pytest.raises(BackendError, match="does not support plasticity"):
         Replay(sim.Network(toyc, plasticity=DopaminePlasticity("names"), device="numpy"), "replay").check()
