@@ -28,6 +28,13 @@ __all__ = ["SYNAPSE_TYPES", "MATRIX_FILES", "RawData", "read", "ANNOTATION_COLUM
 #: The four synapse types, in the paper's order (row = presynaptic).
 SYNAPSE_TYPES = ("ad", "aa", "dd", "da")
 
+#: Cell types of the brain's outputs (Winding et al. 2023): descending neurons to the nerve cord and
+#: to the subesophageal zone, and ring-gland neurons. Defined here, once; simulator and experiments
+#: read them from here.
+OUTPUT_CELLTYPES = ("DN-VNC", "DN-SEZ", "RGN")
+#: The descending outputs among them.
+DESCENDING_CELLTYPES = ("DN-VNC", "DN-SEZ")
+
 #: Long names of the synapse types.
 SYNAPSE_TYPE_NAMES = {
     "ad": "axo-dendritic",

@@ -74,6 +74,7 @@ import numpy as np
 import pandas as pd
 from brian2 import Hz, ms, mV, second
 
+from connectomes.winding2023 import DESCENDING_CELLTYPES
 from models import DEFAULT_MODEL, DEFAULT_SIGNS
 from models.parameters import Parameter, ParameterSet
 from models.plasticity import (
@@ -681,7 +682,7 @@ class LearningRun:
         rows = []
         mats = {f"{ph}_{s}": self._rate_matrix(self.protocol.readouts[ph][s])
                 for ph in ("pre", "test") for s in ("cs+", "cs-")}
-        for group in ("DN-VNC", "DN-SEZ"):
+        for group in DESCENDING_CELLTYPES:
             sel = (n["celltype"] == group).to_numpy()
             for k in range(self.n_larvae):
                 row = {"larva": k, "cs_plus": self.cs_plus[k], "group": group,

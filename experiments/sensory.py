@@ -13,6 +13,7 @@ import pandas as pd
 from brian2 import Hz, ms
 
 import sim
+from connectomes.winding2023 import DESCENDING_CELLTYPES
 from models import DEFAULT_MODEL, DEFAULT_SIGNS
 from sim import plots
 
@@ -20,7 +21,7 @@ from .core import ExperimentResult, pair_table, register
 
 __all__ = ["sensory_map", "left_right", "multisensory_synergy", "light", "dn_responses"]
 
-OUTPUTS = ("DN-VNC", "DN-SEZ")
+OUTPUTS = DESCENDING_CELLTYPES
 
 
 def _q(x, unit):

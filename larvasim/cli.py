@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "Shiu et al. 2024, with --signs excitatory) or conductance_lif")
     pr.add_argument("--signs", help="literature (default), excitatory, random or a CSV path")
     pr.add_argument("--device", choices=["numpy", "cython", "cpp_standalone", "numba"],
-                    help="numpy (default, no compiler), cython, cpp_standalone (compiled once) or numba (fastest, no compiler; the default of conditioning protocols)")
+                    help="numba (default: larvasim's engine, fastest, no compiler), numpy (Brian2, no compiler), cython or cpp_standalone (Brian2, compiled once); the same spikes on every device")
     pr.add_argument("--synapse-types", help="comma-separated subset of ad,aa,dd,da")
     pr.add_argument("--set", action="append", metavar="NAME=VALUE", help="model parameter override, e.g. w_syn=0.3mV")
     pr.add_argument("-o", "--out", help="write results to this HDF5 file (experiments: this folder)")

@@ -63,6 +63,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -71,6 +72,7 @@ from brian2 import Quantity, StateMonitor, Synapses, get_unit, ms, second
 from .parameters import Parameter, ParameterSet
 
 __all__ = [
+    "PlasticityRule",
     "PLASTICITY_PARAMETERS",
     "VALENCES",
     "VALENCE_FILE",
@@ -634,6 +636,45 @@ def _windows_s(windows) -> list[tuple[float, float]] | None:
     return merged
 
 
+@runtime_checkable
+class PlasticityRule(Protocol):
+    """What :class:`sim.Network` and its backends ask of a plasticity rule.
+
+    :class:`DopaminePlasticity` is the implementation larvasim ships; a new
+    rule implements these methods (see ``docs/extending.md``).
+
+    * ``plastic_edges(connectome, pre, post) -> bool array``: which connections
+      (edges of the connectome, presynaptic ``pre``, postsynaptic ``post``) the
+      rule takes over;
+    * ``plan(network, *, pre, post, count, sign) -> PlasticPlan``: those
+      connections and the rule's constants as plain arrays (the numba engine
+      simulates the plan; a rule that the network cannot hold raises
+      ``ValueError`` here, at construction);
+    * ``build(network, *, pre, post, count, sign, clock) -> list``: the Brian2
+      objects, ``[(synapses, pre, post, initial weights), *others]``;
+    * ``start(plan)``: forget earlier runs before the trials of a new one;
+    * ``collect(network, trial) -> dict`` (Brian2 devices) and
+      ``summarise_trial(w, t_ms, trial, final) -> dict`` (numba): the recorded
+      weights of a finished trial, ``{variable: (indices, times_ms, values, unit)}``;
+    * ``to_dict() -> dict``: a JSON-serialisable description (metadata, and the
+      key under which prepared engines are kept).
+    """
+
+    def plastic_edges(self, connectome, pre, post) -> np.ndarray: ...
+
+    def plan(self, network, *, pre, post, count, sign) -> "PlasticPlan": ...
+
+    def build(self, network, *, pre, post, count, sign, clock) -> list: ...
+
+    def start(self, plan: "PlasticPlan") -> None: ...
+
+    def collect(self, network, trial: int) -> dict: ...
+
+    def summarise_trial(self, w, t_ms, trial: int, final=None) -> dict: ...
+
+    def to_dict(self) -> dict: ...
+
+
 class DopaminePlasticity:
     """Three-factor KC -> MBON plasticity gated by the MBINs of each compartment.
 
@@ -849,10 +890,10 @@ class DopaminePlasticity:
         if self.record is not None:
             self._monitor = StateMonitor(syn, "w", record=True, dt=self.record_dt, name="plastic_kc_mbon_w")
             objs.append(self._monitor)
-        self._start(plan)
+        self.start(plan)
         return [(syn, plan.pre, plan.post, plan.w0.copy()), *objs]
 
-    def _start(self, plan: "PlasticPlan"):
+    def start(self, plan: "PlasticPlan"):
         """Forget the history of earlier builds; remember the plastic synapses of this one."""
         self._pre, self._post, self._w0 = plan.pre, plan.post, np.asarray(plan.w0, dtype=float)
         self._trial_values, self._trial_rel, self._trial_final = [], [], []

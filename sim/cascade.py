@@ -46,6 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit, prange
 
+from connectomes.winding2023 import OUTPUT_CELLTYPES
+
 __all__ = [
     "P_SYNAPSE", "N_HOPS", "N_CASCADES", "THRESHOLD", "OUTPUT_TYPES", "MODALITY_KEYS",
     "Cascade", "transmission_probabilities", "run_cascades", "run_cascades_many",
@@ -63,7 +65,7 @@ N_CASCADES = 1000
 #: (Winding et al. 2023: ``threshold = n_init / 2``).
 THRESHOLD = 0.5
 #: The brain's outputs, used as stop nodes (Winding et al. 2023: annotation "mw brain outputs").
-OUTPUT_TYPES = ("DN-VNC", "DN-SEZ", "RGN")
+OUTPUT_TYPES = OUTPUT_CELLTYPES
 # Pedigo et al. 2023 node-table flags of the same three output classes.
 _OUTPUT_FLAGS = {"DN-VNC": "dVNCs", "DN-SEZ": "dSEZs", "RGN": "RGNs"}
 #: Modalities in the paper's order; a modality's position is its random-stream key,

@@ -7,7 +7,7 @@ A run file (TOML)::
     seed = 1
     model = "larval_lif"           # default; or "current_lif" (adult, Shiu et al. 2024), "conductance_lif"
     signs = "literature"           # default; excitatory | random | path/to/signs.csv
-    device = "numpy"               # numpy | cython
+    device = "numba"               # default; numpy | cython | cpp_standalone
     synapse_types = ["ad", "aa", "dd", "da"]   # default: the model's own (the larval model's calibrated set)
 
     [model_parameters]             # optional overrides, by name
@@ -22,6 +22,11 @@ A run file (TOML)::
     [[silence]]
     select = { name = "APL" }
     mode = "all"                   # or "outgoing"
+
+    [plasticity]                   # optional: dopaminergic KC -> MBON plasticity
+    mbins = ["DAN-i1"]             # (models.plasticity.DopaminePlasticity; any of its
+    eta = 0.01                     # options and constants: compartments, windows,
+    windows = [["200 ms", "700 ms"]]   # tau_e, rho, w_max, record, record_dt, ...)
 
 On the command line a stimulus is ``KEY=VALUE[,KEY=VALUE...]`` where the keys
 ``rate``, ``start``, ``stop``, ``dead_time`` (drive/activate) and ``mode``
@@ -47,14 +52,15 @@ from brian2 import Hz, Quantity
 
 from .stimuli import Activation, PoissonDrive, Silence
 
-__all__ = ["parse_quantity", "parse_stimulus", "load_run_file", "stimuli_from_config", "RUN_KEYS"]
+__all__ = ["parse_quantity", "parse_stimulus", "load_run_file", "stimuli_from_config", "network_from_config",
+           "plasticity_from_config", "RUN_KEYS"]
 
 _UNITS = {u: getattr(brian2, u) for u in ("Hz", "kHz", "ms", "second", "us", "mV", "volt", "nS", "pA", "nA", "pF")}
 _UNITS.update({"s": brian2.second, "sec": brian2.second, "hz": Hz})
 
 #: Keys of a run file besides stimuli.
 RUN_KEYS = ("duration", "trials", "seed", "model", "signs", "device", "synapse_types", "weight_mode",
-            "model_parameters", "sign_options", "drive", "activate", "silence", "output")
+            "model_parameters", "sign_options", "drive", "activate", "silence", "output", "plasticity")
 
 _STIM_KEYS = {"rate", "start", "stop", "mode", "dead_time"}
 _TABLE_KINDS = ("drive", "activate", "silence")
@@ -161,6 +167,51 @@ def stimuli_from_config(connectome, cfg: dict) -> list:
     return out
 
 
+#: Options of a run file's ``[plasticity]`` table that are not constants of the rule.
+_PLASTICITY_OPTIONS = ("compartments", "mbins", "windows", "trace", "record", "record_dt", "enabled", "side_fraction")
+
+
+def plasticity_from_config(cfg: dict):
+    """The plasticity rule of a run file's ``[plasticity]`` table, or ``None`` without one.
+
+    Keys: the options of :class:`models.plasticity.DopaminePlasticity`
+    (``compartments``, ``mbins``, ``windows`` as ``[["start", "stop"], ...]``,
+    ``trace``, ``record``, ``record_dt``, ``enabled``, ``side_fraction``) and
+    its constants (``eta``, ``rho``, ``tau_e``, ``w_max``), quantities as
+    strings (``"5 s"``). An unknown key is an error naming it.
+    """
+    from models.plasticity import PLASTICITY_PARAMETERS, DopaminePlasticity
+
+    table = cfg.get("plasticity")
+    if not table:
+        return None
+    where = f"{cfg.get('_path', 'run file')}: [plasticity]"
+    if not isinstance(table, dict):
+        raise ValueError(f"{where} must be a table of options, got {table!r}")
+    known = set(_PLASTICITY_OPTIONS) | set(PLASTICITY_PARAMETERS)
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    kw = {}
+    for key, value in table.items():
+        if key == "windows":
+            try:
+                kw[key] = [(parse_quantity(a, f"{where}.windows"), parse_quantity(b, f"{where}.windows"))
+                           for a, b in value]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{where}.windows must be [[start, stop], ...] times: {exc}") from None
+        elif key == "record" and value in ("none", ""):
+            kw[key] = None
+        elif isinstance(value, str) and key in ("record_dt", "tau_e"):
+            kw[key] = parse_quantity(value, f"{where}.{key}")
+        else:
+            kw[key] = value
+    try:
+        return DopaminePlasticity(**kw)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+
+
 def network_from_config(connectome, cfg: dict):
     """Build the :class:`~sim.network.Network` a run file describes."""
     from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
@@ -179,8 +230,9 @@ def network_from_config(connectome, cfg: dict):
     model = get_model(cfg.get("model", DEFAULT_MODEL), **overrides)
     return Network(connectome, model=model, signs=cfg.get("signs", DEFAULT_SIGNS),
                    synapse_types=tuple(cfg["synapse_types"]) if cfg.get("synapse_types") else None,
-                   weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device", "numpy"),
-                   seed=int(cfg.get("seed", 0)), **(cfg.get("sign_options") or {}))
+                   weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device"),
+                   seed=int(cfg.get("seed", 0)), plasticity=plasticity_from_config(cfg),
+                   **(cfg.get("sign_options") or {}))
 
 
 def run_config(connectome, cfg: dict, progress: bool | None = None):

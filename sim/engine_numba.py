@@ -228,10 +228,12 @@ def _check_model(model) -> str:
     if model.method != SUPPORTED[name]:
         raise NotImplementedError(f"the numba engine integrates {name!r} with method {SUPPORTED[name]!r} only "
                                   f"(as Brian2 would with that method); got method={model.method!r}")
-    if model.equations != type(model)._EQUATIONS or model.reset != type(model)._RESET \
-            or model.threshold != type(model)._THRESHOLD:
-        raise NotImplementedError(f"the numba engine reproduces the equations of {type(model).__name__} "
-                                  "as published; this model changes them")
+    # the kernel reproduces the equations of the class that introduced it (the first class in the
+    # model's ancestry declaring this engine_kernel); a subclass may change parameters or weights, not them
+    ref = next(k for k in reversed(type(model).__mro__) if k.__dict__.get("engine_kernel") == name)
+    if model.equations != ref._EQUATIONS or model.reset != ref._RESET or model.threshold != ref._THRESHOLD:
+        raise NotImplementedError(f"the numba engine reproduces the equations of {ref.__name__} (kernel {name!r}); "
+                                  f"{type(model).__name__} changes them")
     return name
 
 

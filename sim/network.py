@@ -21,43 +21,27 @@ target spike in step ``k + 1``; a spike in step ``k`` reaches its targets
 """
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import platform
+from pathlib import Path
 import sys
 import time
-from pathlib import Path
 from typing import Sequence
 
 import brian2
 import numpy as np
-from brian2 import (Clock, NeuronGroup, SpikeGeneratorGroup, SpikeMonitor, StateMonitor, Synapses, TimedArray,
-                    mV, ms, prefs, second)
-from brian2 import Network as BrianNetwork
-from brian2 import get_unit
-from brian2.devices.device import all_devices, reset_device, set_device
+from brian2 import mV, ms, second
 from tqdm.auto import tqdm
 
 from connectomes.connectome import larvasim_version
-from connectomes.paths import cache_dir
 from connectomes.winding2023 import SYNAPSE_TYPES
 from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
 from models.neurons import NeuronModel
 
+from .backends.base import DEFAULT_DEVICE, DEVICES, RUNTIME_DEVICES, backend_class
 from .results import Results
 from .stimuli import InputEvents, PoissonDrive, Silence, as_indices, draw_inputs
 
-__all__ = ["Network", "DEVICES", "WEIGHT_MODES", "cell_classes", "versions"]
-
-#: Brian2 code-generation targets of the runtime device.
-RUNTIME_DEVICES = ("numpy", "cython")
-#: All devices: the runtime targets, Brian2's C++ standalone device and larvasim's numba engine.
-DEVICES = RUNTIME_DEVICES + ("cpp_standalone", "numba")
-
-#: The network whose C++ standalone project is currently built (Brian2 has one
-#: standalone device per process; building another network's project replaces it).
-_STANDALONE_OWNER = None
+__all__ = ["Network", "DEVICES", "DEFAULT_DEVICE", "RUNTIME_DEVICES", "WEIGHT_MODES", "cell_classes", "versions"]
 
 #: How synapse counts become weights (see :class:`Network`).
 WEIGHT_MODES = ("count", "binary")
@@ -90,16 +74,6 @@ def versions() -> dict:
     return {"larvasim": larvasim_version(), "brian2": brian2.__version__, "numpy": np.__version__,
             "scipy": scipy.__version__, "numba": numba.__version__, "h5py": h5py.__version__,
             "python": sys.version.split()[0], "platform": platform.platform()}
-
-
-@contextlib.contextmanager
-def _codegen(target: str):
-    old = prefs.codegen.target
-    prefs.codegen.target = target
-    try:
-        yield
-    finally:
-        prefs.codegen.target = old
 
 
 def _resolve_signs(connectome, signs, seed, sign_options):
@@ -146,20 +120,22 @@ class Network:
     weight_mode : {"count", "binary"}
         ``"count"``: a connection of ``n`` synapses has weight ``n x w_syn``
         (Shiu et al. 2024); ``"binary"``: every connection has weight ``w_syn``.
-    device : {"numpy", "cython", "cpp_standalone"}
-        ``"numpy"``: Brian2 runtime without a compiler (the teaching default);
-        ``"cython"``: runtime with compiled code objects (about a minute to
-        compile the first time, cached); ``"cpp_standalone"``: Brian2 compiles
-        the whole network into a C++ program at the first :meth:`run` (about
-        15 s), then every trial, stimulus and silencing with the same duration
-        and drive targets re-runs that program with new ``run_args``
-        (TimedArray drive, synaptic weights) without recompiling. The project
-        lives in ``<cache>/standalone/<key>``; Brian2 allows one standalone
-        project per process at a time, so running a second standalone network
-        rebuilds when the first is used again. ``"numba"``: larvasim's own
-        engine (:mod:`sim.engine_numba`), spike for spike identical to Brian2
-        for the same input events (plasticity included) and about 7x faster
-        than C++ standalone; no compiler needed.
+    device : {"numba", "numpy", "cython", "cpp_standalone"}, optional
+        Which backend simulates the network (:mod:`sim.backends`; default
+        :data:`sim.backends.DEFAULT_DEVICE`, ``"numba"``, as everywhere in
+        larvasim). ``"numba"``: larvasim's own engine (:mod:`sim.engine_numba`),
+        spike for spike identical to Brian2 for the same input events
+        (plasticity included), the fastest, no compiler needed; ``"numpy"``:
+        Brian2 runtime without a compiler; ``"cython"``: runtime with
+        compiled code objects (about a minute to compile the first time,
+        cached); ``"cpp_standalone"``: Brian2 compiles the whole network into a
+        C++ program at the first :meth:`run`, then every trial, stimulus and
+        silencing with the same duration and drive targets re-runs that
+        program with new ``run_args`` without recompiling (project in
+        ``<cache>/standalone/<key>``; one standalone project per process at a
+        time). A device that cannot run the model, the plasticity rule or the
+        state recording asked for refuses at construction
+        (:class:`sim.backends.BackendError`). Timings: ``docs/benchmarks.md``.
     drive_weight : Quantity (volt), optional
         Jump of ``v`` per drive event; default ``poisson_weight_factor x w_syn``
         (68.75 mV, Shiu et al. 2024) for the current LIF, 100 mV otherwise --
@@ -196,12 +172,12 @@ class Network:
 
     def __init__(self, connectome, model=DEFAULT_MODEL, signs=DEFAULT_SIGNS, *,
                  synapse_types: Sequence[str] | None = None, weight_mode: str = "count",
-                 device: str = "numpy", drive_weight=None, record="all", record_states=None,
+                 device: str | None = None, drive_weight=None, record="all", record_states=None,
                  plasticity=None, seed: int = 0, standalone_root=None, drive_targets=None,
                  threads: int | None = None, **sign_options):
         t0 = time.perf_counter()
-        if device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+        device = DEFAULT_DEVICE if device is None else device
+        backend_cls = backend_class(device)  # an unknown device: ValueError listing the known ones
         if weight_mode not in WEIGHT_MODES:
             raise ValueError(f"weight_mode must be one of {WEIGHT_MODES}, got {weight_mode!r}")
         if threads is not None and int(threads) < 1:
@@ -242,78 +218,14 @@ class Network:
         self.n_synapses = int((self._edges[3] != 0).sum())
         self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)
         self._record_states = {var: as_indices(sel, n) for var, sel in (record_states or {}).items()}
-        self._standalone = None  # (device, directory, n_steps, drive targets) once built
         self.standalone_root = Path(standalone_root) if standalone_root else None
         self.drive_targets = (np.zeros(0, np.int64) if drive_targets is None
                               else as_indices(drive_targets, n))
-        if device in RUNTIME_DEVICES:
-            with _codegen(device):
-                self._build_objects(drive_targets=None)
-                self.net.store("initial")
+        #: The backend that simulates this network on its device (:mod:`sim.backends`).
+        self.backend = backend_cls(self, device)
+        self.backend.check()
+        self.backend.prepare()
         self.build_time = time.perf_counter() - t0
-
-    def _build_objects(self, drive_targets=None, n_steps=None):
-        """Create the Brian2 objects.
-
-        ``drive_targets=None``: the drive is a ``SpikeGeneratorGroup`` over all
-        neurons whose spikes are set per trial (runtime devices). Otherwise a
-        group of one input unit per target neuron fires when a ``TimedArray``
-        of shape ``(n_steps, len(drive_targets))`` holds 1 (C++ standalone,
-        whose TimedArray values change per trial through ``run_args``).
-        """
-        n = self.n_neurons
-        pre, post, count, sgn = self._edges
-        self.clock = Clock(self.dt, name="larvasim_clock")
-        clk = {"clock": self.clock}
-        self.group = self.model.neuron_group(n, cell_classes=self.cell_classes, name="brain", **clk)
-        self.pathways = []
-        # edges handed to a plasticity rule (e.g. KC -> MBON) form their own pathway
-        plastic = self._plastic_mask()
-        fast = (sgn != 0) & ~plastic
-        kinds = [("excitatory", fast)] if self.model.shared_pathway else [
-            ("excitatory", fast & (sgn > 0)), ("inhibitory", fast & (sgn < 0))]
-        for kind, mask in kinds:
-            if not mask.any():
-                continue
-            syn = Synapses(self.group, self.group, **self.model.synapses_kwargs(kind),
-                           name=f"synapses_{kind}", **clk)
-            syn.connect(i=pre[mask], j=post[mask])
-            w = self.synaptic_weights(post[mask], count[mask], sgn[mask])
-            syn.w = w
-            self.pathways.append((syn, pre[mask], post[mask], np.asarray(w, dtype=float)))
-        if drive_targets is None:
-            self.drive = SpikeGeneratorGroup(n, np.zeros(0, dtype=int), np.zeros(0) * ms, name="drive", **clk)
-            self.drive_input = None
-            targets = "i"
-        else:
-            self.drive_input = TimedArray(np.zeros((n_steps, len(drive_targets))), dt=self.dt, name="drive_input")
-            self.drive = NeuronGroup(len(drive_targets), "", threshold="drive_input(t, i) > 0.5",
-                                     reset="", namespace={"drive_input": self.drive_input}, name="drive", **clk)
-            targets = None
-        self.drive_synapses = Synapses(self.drive, self.group, on_pre="v_post += w_drive",
-                                       namespace={"w_drive": self.drive_weight}, name="drive_synapses", **clk)
-        if targets == "i":
-            self.drive_synapses.connect(j="i")
-        else:
-            self.drive_synapses.connect(i=np.arange(len(drive_targets)), j=np.asarray(drive_targets))
-        # SpikeMonitor records all or nothing; a subset is kept when collecting
-        self.spike_monitor = SpikeMonitor(self.group, name="spikes")
-        self.plastic_objects = []
-        if plastic.any():
-            # the rule returns its Brian2 objects; the plastic Synapses comes first, as
-            # (synapses, pre, post, initial weights) like the other pathways
-            (syn, p_pre, p_post, w0), *extra = self.plasticity.build(
-                self, pre=pre[plastic], post=post[plastic], count=count[plastic], sign=sgn[plastic], clock=self.clock)
-            self.pathways.append((syn, p_pre, p_post, w0))
-            self.plastic_objects = extra
-        objs = ([self.group, self.drive, self.drive_synapses, self.spike_monitor] + [s for s, *_ in self.pathways]
-                + list(self.plastic_objects))
-        self.state_monitors = {}
-        for var, idx in self._record_states.items():
-            mon = StateMonitor(self.group, var, record=idx, name=f"state_{var}", **clk)
-            self.state_monitors[var] = (mon, idx)
-            objs.append(mon)
-        self.net = BrianNetwork(*objs)
 
     def synaptic_weights(self, post, count, sign):
         """Weights of connections onto ``post``: the model's weights times the postsynaptic input scale.
@@ -346,57 +258,15 @@ class Network:
             return np.zeros(len(pre), dtype=bool)
         return self.plasticity.plastic_edges(self.connectome, pre, post) & (sgn != 0)
 
-    def _standalone_dir(self, n_steps, targets) -> Path:
-        blob = json.dumps({"net": {k: v for k, v in self.describe().items() if k != "connectome"},
-                           "key": self.connectome.provenance.get("cache_key"), "n_steps": n_steps,
-                           "targets": hashlib.sha256(np.asarray(targets, np.int64).tobytes()).hexdigest(),
-                           "recorded": hashlib.sha256(self.recorded.tobytes()).hexdigest(),
-                           "states": {k: v.tolist() for k, v in self._record_states.items()},
-                           "brian2": brian2.__version__}, sort_keys=True, default=str)
-        root = Path(self.standalone_root) if self.standalone_root else cache_dir() / "standalone"
-        return root / hashlib.sha256(blob.encode()).hexdigest()[:16]
+    @property
+    def _standalone(self):
+        """C++ standalone: (device, project folder, n_steps, drive targets) once built, else None."""
+        return getattr(self.backend, "built", None)
 
-    def _build_standalone(self, n_steps, targets):
-        """Generate and compile the C++ project once for (duration, drive targets)."""
-        global _STANDALONE_OWNER
-        directory = self._standalone_dir(n_steps, targets)
-        directory.mkdir(parents=True, exist_ok=True)
-        t0 = time.perf_counter()
-        sa = all_devices["cpp_standalone"]
-        sa.reinit()
-        set_device("cpp_standalone", build_on_run=False, directory=str(directory))
-        try:
-            self._build_objects(drive_targets=targets, n_steps=n_steps)
-            self.net.run(n_steps * self.dt, namespace={})
-            sa.build(directory=str(directory), compile=True, run=False, with_output=False)
-        finally:
-            reset_device()
-        _STANDALONE_OWNER = self
-        self._standalone = (sa, directory, n_steps, np.asarray(targets, dtype=np.int64))
-        self.compile_time = time.perf_counter() - t0
-
-    def _run_standalone(self, inputs, silences, n_steps, weight_scale=None):
-        """Run the compiled project once per trial with the trial's drive and weights as run_args."""
-        targets = np.unique(np.concatenate([e.neurons for e in inputs] + [self.drive_targets]))
-        if not len(targets):
-            targets = np.zeros(1, dtype=np.int64)  # one idle input unit
-        st = self._standalone
-        if (st is None or _STANDALONE_OWNER is not self or st[2] != n_steps
-                or not np.isin(targets, st[3]).all()):
-            self._build_standalone(n_steps, targets)
-        sa, directory, _, built_targets = self._standalone
-        pos = {int(t): k for k, t in enumerate(built_targets)}
-        cut = self._silence_masks(silences)
-        scales = self._weight_scales(weight_scale)  # pathways exist only once built
-        run_args_w = {syn.w: np.where(c, 0.0, w0 * s) * get_unit(syn.w.dim)
-                      for (syn, _, _, w0), c, s in zip(self.pathways, cut, scales) if c.any() or s != 1.0}
-        for ev in inputs:
-            values = np.zeros((n_steps, len(built_targets)))
-            if len(ev):
-                values[ev.steps, [pos[int(i)] for i in ev.neurons]] = 1.0
-            sa.run(directory=str(directory), with_output=False,
-                   run_args={self.drive_input: values, **run_args_w})
-            yield
+    @property
+    def compile_time(self):
+        """C++ standalone: seconds the last build took (None before it, and on other devices)."""
+        return getattr(self.backend, "compile_time", None)
 
     # -- description -------------------------------------------------------------------
     def describe(self) -> dict:
@@ -431,48 +301,20 @@ class Network:
                 raise TypeError(f"unknown stimulus {s!r}; use PoissonDrive, Activation or Silence")
         return drives, silences
 
-    def _engine(self, silences, n_steps, weight_scale):
-        """The numba engine's network for these silences and weight scales, and the plasticity plan.
+    def _numba(self):
+        """The numba backend of this network (its own on device ``"numba"``, else one made for it)."""
+        from .backends.numba import NumbaBackend
 
-        The last few are kept (keyed by everything they depend on), so that runs
-        repeating a condition -- a sweep's seeds, a protocol's larvae -- skip
-        the preparation (about 6 ms for the whole brain).
-        """
-        out_off, all_off = self._silenced(silences)
-        key = (n_steps, hashlib.sha1(np.packbits(out_off).tobytes() + np.packbits(all_off).tobytes()).hexdigest(),
-               json.dumps(weight_scale, sort_keys=True, default=str),
-               json.dumps(self.plasticity.to_dict(), sort_keys=True, default=str) if self.plasticity else None)
-        cache = self.__dict__.setdefault("_engine_cache", {})
-        if key not in cache:
-            cache[key] = self._prepare_engine(out_off, all_off, n_steps, weight_scale)
-            while len(cache) > 2:
-                cache.pop(next(iter(cache)))
-        return cache[key]
+        if isinstance(self.backend, NumbaBackend):
+            return self.backend
+        if getattr(self, "_numba_backend", None) is None:
+            self._numba_backend = NumbaBackend(self)
+            self._numba_backend.check()
+        return self._numba_backend
 
-    def _prepare_engine(self, out_off, all_off, n_steps, weight_scale):
-        """Build what :meth:`_engine` keeps (masks of the cut outgoing and fully silenced neurons)."""
-        from .engine_numba import prepare
-
-        pre, post, count, sgn = self._edges
-        plastic = self._plastic_mask()
-        fast = (sgn != 0) & ~plastic
-        factor = self._scale_of(weight_scale)
-        w = np.asarray(self.synaptic_weights(post[fast], count[fast], sgn[fast]), dtype=float)
-        if weight_scale is not None:
-            kind = (np.where(sgn[fast] < 0, "inhibitory", "excitatory") if not self.model.shared_pathway
-                    else np.full(int(fast.sum()), "excitatory"))
-            w = w * np.array([factor[k] for k in kind])
-        w[out_off[pre[fast]] | all_off[post[fast]]] = 0.0
-        plan = pw = None
-        if plastic.any():
-            plan = self.plasticity.plan(self, pre=pre[plastic], post=post[plastic], count=count[plastic],
-                                        sign=sgn[plastic])
-            pw = np.where(out_off[plan.pre] | all_off[plan.post], 0.0, plan.w0 * factor["plastic"])
-        engine = prepare(self.model, self.n_neurons, pre[fast], post[fast], w, n_steps,
-                         drive_weight=float(self.drive_weight), inhibitory=sgn[fast] < 0,
-                         cell_classes=self.cell_classes, record=self.recorded, record_states=self._record_states,
-                         plasticity=plan, plastic_weights=pw, blocked=all_off)
-        return engine, plan
+    @property
+    def _engine_cache(self) -> dict:
+        return self._numba().cache
 
     def engine_network(self, duration, stimuli: Sequence = (), weight_scale=None):
         """This network as the numba engine runs it, for ``duration`` and the silencing in ``stimuli``.
@@ -486,24 +328,7 @@ class Network:
         if not isinstance(duration, brian2.Quantity) or duration.dim != second.dim:
             raise ValueError(f"duration must be a time, e.g. 1*second; got {duration!r}")
         _, silences = self._split(stimuli)
-        return self._engine(silences, int(round(float(duration / self.dt))), weight_scale)[0]
-
-    def _run_numba(self, inputs, silences, n_steps, weight_scale):
-        """All trials on the numba engine (:mod:`sim.engine_numba`), same semantics as Brian2.
-
-        Returns the engine's output and the plastic-weight states for the results.
-        """
-        engine, plan = self._engine(silences, n_steps, weight_scale)
-        out = engine.run(inputs, threads=self.threads)
-        plastic_states = {}
-        if plan is not None:
-            self.plasticity._start(plan)
-            for trial in range(out.n_trials):
-                samples = out.plastic.samples[trial] if plan.record_dt is not None else None
-                for var, (idx, t_ms, vals, unit) in self.plasticity.summarise_trial(
-                        samples, out.plastic.t_ms, trial, out.plastic.final[trial]).items():
-                    plastic_states.setdefault(var, (idx, t_ms, [], unit))[2].append(vals)
-        return out, plastic_states
+        return self._numba().engine(silences, int(round(float(duration / self.dt))), weight_scale)[0]
 
     def _silenced(self, silences):
         """Boolean masks (outgoing cut, fully silenced) over neurons."""
@@ -533,18 +358,6 @@ class Network:
         if not all(np.isfinite(list(out.values()))):
             raise ValueError(f"weight_scale must be finite, got {weight_scale!r}")
         return out
-
-    def _weight_scales(self, weight_scale) -> list[float]:
-        """Factor per pathway from ``weight_scale`` (a number, or ``{pathway kind: number}``)."""
-        factor = self._scale_of(weight_scale)
-        return [factor[syn.name.removeprefix("synapses_")] if syn.name in ("synapses_excitatory",
-                                                                           "synapses_inhibitory")
-                else factor["plastic"] for syn, *_ in self.pathways]
-
-    def _silence_masks(self, silences):
-        """Per pathway, which synapses are cut by ``silences``."""
-        out_off, all_off = self._silenced(silences)
-        return [out_off[pre] | all_off[post] for _, pre, post, _ in self.pathways]
 
     def draw_inputs(self, stimuli, duration, trials: int = 1, seed: int = 0) -> list[InputEvents]:
         """The input events :meth:`run` would use (one :class:`InputEvents` per trial)."""
@@ -589,74 +402,20 @@ class Network:
         if trials < 1:
             raise ValueError("trials must be >= 1")
         drives, silences = self._split(stimuli)
-        scales = self._weight_scales(weight_scale) if self.device in RUNTIME_DEVICES else None
+        self._scale_of(weight_scale)  # a bad weight_scale fails before anything runs
         n_steps = int(round(float(duration / self.dt)))
         given = inputs is not None
         if not given:
             inputs = self.draw_inputs(stimuli, duration, trials, seed)
         elif len(inputs) != trials:
             raise ValueError(f"inputs has {len(inputs)} trials, expected {trials}")
-        # the trial's events, minus those to fully silenced neurons and beyond the end
-        # (the numba engine does the same in its worker threads)
-        _, all_off = self._silenced(silences)
-        cleaned = []
-        for ev in (inputs if self.device != "numba" else ()):
-            keep = (ev.steps < n_steps) & (ev.steps >= 0) & ~all_off[ev.neurons]
-            key = np.unique(ev.steps[keep].astype(np.int64) * self.n_neurons + ev.neurons[keep])  # one per
-            cleaned.append(InputEvents(key % self.n_neurons, key // self.n_neurons, self.dt_ms))  # step, neuron
-        spikes_t, spikes_i, spikes_k = [], [], []
-        states = {var: [] for var in self._record_states}
-        plastic_states = {}
         show = trials > 1 if progress is None else progress
         bar = tqdm(total=trials, desc="trials", disable=not show, leave=False)
         t0 = time.perf_counter()
-
-        subset = len(self.recorded) < self.n_neurons
-
-        def collect(trial):
-            i = np.asarray(self.spike_monitor.i[:], dtype=np.int64)
-            t = np.asarray(self.spike_monitor.t[:] / ms, dtype=float)
-            if subset:
-                keep = np.isin(i, self.recorded)
-                i, t = i[keep], t[keep]
-            spikes_i.append(i)
-            spikes_t.append(np.round(t, 6))
-            spikes_k.append(np.full(len(i), trial, dtype=np.int32))
-            for var, (mon, idx) in self.state_monitors.items():
-                states[var].append(np.asarray(getattr(mon, var)[:]))
-            # a plasticity rule may record its weights: {var: (neuron ids, times_ms, values, unit)}
-            if self.plasticity is not None and hasattr(self.plasticity, "collect"):
-                for var, (idx, t_ms, vals, unit) in self.plasticity.collect(self, trial).items():
-                    plastic_states.setdefault(var, (idx, t_ms, [], unit))[2].append(vals)
-            bar.update()
-
-        numba_states = None
-        if self.device == "numba":
-            out, plastic_states = self._run_numba(list(inputs), silences, n_steps, weight_scale)
-            for trial in range(trials):
-                nodes, _ = out.spikes[trial]
-                t = out.times_ms(trial)
-                keep = np.isin(nodes, self.recorded) if subset else slice(None)
-                spikes_i.append(np.asarray(nodes, dtype=np.int64)[keep])
-                spikes_t.append(t[keep])
-                spikes_k.append(np.full(len(spikes_i[-1]), trial, dtype=np.int32))
-                bar.update()
-            numba_states = out.states or None
-        elif self.device == "cpp_standalone":
-            for trial, _ in enumerate(self._run_standalone(cleaned, silences, n_steps, weight_scale)):
-                collect(trial)
-        else:
-            cut = self._silence_masks(silences)
-            with _codegen(self.device):
-                for trial, ev in enumerate(cleaned):
-                    self.net.restore("initial")
-                    for (syn, _, _, w0), c, s in zip(self.pathways, cut, scales):
-                        if c.any() or s != 1.0:
-                            syn.w_[:] = np.where(c, 0.0, w0 * s)
-                    self.drive.set_spikes(ev.neurons, ev.steps * self.dt)
-                    self.net.run(duration, namespace={})
-                    collect(trial)
-        bar.close()
+        try:
+            raw = self.backend.run(list(inputs), silences, n_steps, weight_scale, progress=bar.update)
+        finally:
+            bar.close()
         t_run = time.perf_counter() - t0
         metadata = {
             "network": self.describe(),
@@ -669,17 +428,17 @@ class Network:
             "n_input_events": [int(len(e)) for e in inputs],
             "versions": versions(),
             "build_time_s": self.build_time,
-            "compile_time_s": getattr(self, "compile_time", None),
+            "compile_time_s": raw.info.get("compile_time_s"),
             "run_time_s": t_run,
         }
-        state_data = numba_states
-        if self.device != "numba" and self.state_monitors:
-            state_data = {var: (idx, np.asarray(mon.t[:] / ms), np.stack(states[var]))
-                          for var, (mon, idx) in self.state_monitors.items()}
-        if plastic_states:
+        state_data = dict(raw.states) if raw.states else None
+        if raw.plastic_states:
             state_data = dict(state_data or {})
             state_data.update({var: (idx, t_ms, np.stack(vals), unit)
-                               for var, (idx, t_ms, vals, unit) in plastic_states.items()})
+                               for var, (idx, t_ms, vals, unit) in raw.plastic_states.items()})
+        spikes_i = [np.asarray(i, dtype=np.int64) for i, _ in raw.spikes]
+        spikes_t = [np.asarray(t, dtype=float) for _, t in raw.spikes]
+        spikes_k = [np.full(len(i), k, dtype=np.int32) for k, i in enumerate(spikes_i)]
         return Results(np.concatenate(spikes_k), np.concatenate(spikes_i), np.concatenate(spikes_t),
                        neurons=self.connectome.neurons, n_trials=trials, duration=duration, dt=self.dt,
                        metadata=metadata, population=self.connectome.name, recorded=self.recorded,

@@ -27,7 +27,9 @@ import pandas as pd  # noqa: E402
 __all__ = ["raster", "population_rates", "readout_heatmap", "connectivity", "latency_vs_hops",
            "save", "celltype_colors"]
 
-_READOUT = ("DN-VNC", "DN-SEZ", "RGN")
+from connectomes.winding2023 import DESCENDING_CELLTYPES, OUTPUT_CELLTYPES  # noqa: E402
+
+_READOUT = OUTPUT_CELLTYPES
 
 
 def celltype_colors(celltypes: Sequence[str]) -> dict:
@@ -115,7 +117,7 @@ def population_rates(results, column: str = "celltype", groups: Sequence[str] | 
     return fig
 
 
-def readout_heatmap(runs: Mapping[str, object], groups: Sequence[str] = ("DN-VNC", "DN-SEZ"),
+def readout_heatmap(runs: Mapping[str, object], groups: Sequence[str] = DESCENDING_CELLTYPES,
                     window=None, ax=None, only_responding: bool = True, title: str | None = None):
     """Mean rate of every output neuron (columns) for every stimulus (rows).
 

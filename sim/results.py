@@ -77,6 +77,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from connectomes.winding2023 import OUTPUT_CELLTYPES
+
 __all__ = ["Results", "ResultsError", "ResultsFileError", "READOUT_GROUPS", "FORMAT_NAME",
            "FORMAT_VERSION"]
 
@@ -85,7 +87,7 @@ FORMAT_NAME = "larvasim-results"
 #: Bump when the file layout changes (older larvasim versions refuse newer files).
 FORMAT_VERSION = 1
 #: Cell types read out by :meth:`Results.readout` (the brain's output neurons).
-READOUT_GROUPS = ("DN-VNC", "DN-SEZ", "RGN")
+READOUT_GROUPS = OUTPUT_CELLTYPES
 #: Neuron-table columns that must be present.
 REQUIRED_COLUMNS = ("skid", "celltype", "hemisphere", "label")
 #: Columns whose values are ``;``-separated lists (see :mod:`connectomes.selection`).

@@ -32,7 +32,7 @@ def test_run_prints_rate_table_and_writes_results(toydir, tmp_path, capsys):
     # what ran is printed first: the default larval model, its signs and synapse types, the device
     model = get_model()
     assert stdout.splitlines()[0] == (f"model: larval_lif, signs: literature, synapses: "
-                                      f"{'+'.join(model.synapse_types or ('ad', 'aa', 'dd', 'da'))}, device: numpy")
+                                      f"{'+'.join(model.synapse_types or ('ad', 'aa', 'dd', 'da'))}, device: numba")
     assert stdout.splitlines()[1].startswith("winding2023: 2 trial(s) x 300 ms, ")
     assert re.search(r"^\s+celltype\s+neurons\s+recorded\s+mean Hz\s+sd Hz\s+sem Hz$", stdout, re.MULTILINE)
     c = connectomes.load("winding2023", data_dir=toydir, verify=False)

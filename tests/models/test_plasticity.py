@@ -44,6 +44,8 @@ def _kc_only_signs(c):
 
 
 def _net(c, rule, **kw):
+    """The rule on Brian2 (these tests read the rule's Brian2 state; the numba engine has its own tests)."""
+    kw.setdefault("device", "numpy")
     return sim.Network(c, signs=_kc_only_signs(c), plasticity=rule, **kw)
 
 
@@ -189,9 +191,9 @@ def test_restricted_to_chosen_compartments(toyc):
 def test_switched_off_is_the_static_network(toyc):
     stim = [sim.PoissonDrive(toyc.select(modality="olfactory"), 150 * Hz),
             sim.Activation(toyc.select(name="DAN-*"), 50 * Hz)]
-    static = sim.Network(toyc, signs="excitatory").run(stim, duration=150 * ms, seed=3)
+    static = sim.Network(toyc, signs="excitatory", device="numpy").run(stim, duration=150 * ms, seed=3)
     rule = DopaminePlasticity(enabled=False)
-    off = sim.Network(toyc, signs="excitatory", plasticity=rule)
+    off = sim.Network(toyc, signs="excitatory", plasticity=rule, device="numpy")
     assert not any(s.name == "plastic_kc_mbon" for s, *_ in off.pathways)
     assert off.run(stim, duration=150 * ms, seed=3).spikes.equals(static.spikes)
     assert off.describe()["plasticity"]["enabled"] is False

@@ -226,7 +226,8 @@ def test_run_file_defaults(toyc, tmp_path):
     default = models.get_model()
     assert net.model.name == "larval_lif" and net.sign_info["policy"] == "literature"
     assert net.synapse_types == (default.synapse_types or ("ad", "aa", "dd", "da"))
-    assert net.device == "numpy" and net.model.parameters["w_syn"].value == default.parameters["w_syn"].value
+    # the default device, as everywhere in larvasim (sim.backends.DEFAULT_DEVICE)
+    assert net.device == "numba" and net.model.parameters["w_syn"].value == default.parameters["w_syn"].value
     assert stimuli_from_config(toyc, cfg) == []
 
 
@@ -324,3 +325,50 @@ mode = "all"
     assert np.array_equal(again.spike_times, res.spike_times) and np.array_equal(again.spike_nodes, res.spike_nodes)
     other = run_config(toyc, {**cfg, "seed": 12, "trials": 1}, progress=False)
     assert not np.array_equal(other.spike_times, res.spike_times[res.spike_trials == 0])
+
+
+# -- plasticity in run files -----------------------------------------------------------
+def test_run_file_plasticity_table(toyc, tmp_path):
+    from models.plasticity import DopaminePlasticity
+
+    cfg = load_run_file(_write(tmp_path, """
+duration = "200 ms"
+model = "current_lif"
+signs = "excitatory"
+[[drive]]
+celltype = "KC"
+rate = "40 Hz"
+[[activate]]
+name = "DAN-i1"
+rate = "50 Hz"
+start = "50 ms"
+[plasticity]
+compartments = "names"
+mbins = ["DAN-i1"]
+eta = 0.05
+rho = 0.0
+tau_e = "2 s"
+windows = [["0 ms", "150 ms"]]
+"""))
+    net = network_from_config(toyc, cfg)
+    rule = net.plasticity
+    assert isinstance(rule, DopaminePlasticity) and rule.mbins == ["DAN-i1"]
+    assert float(rule.parameters["eta"].value) == 0.05 and rule.parameters["tau_e"].value == 2 * second
+    assert rule.windows == [(0.0, 0.15)]
+    res = run_config(toyc, cfg, progress=False)
+    idx, _, w = res.states["kc_mbon_w"]
+    names = toyc.neurons.loc[idx, "mb_name"].to_numpy()
+    assert np.all(w[0, names == "MBON-i1", -1] < 1.0) and np.all(w[0, names != "MBON-i1", -1] == 1.0)
+    assert res.metadata["network"]["plasticity"]["parameters"]["eta"]["value"] == 0.05
+
+
+@pytest.mark.parametrize("table, message", [
+    ('eta = 0.1\nbogus = 1', r"\[plasticity\]: unknown key\(s\) bogus"),
+    ('windows = [["1 s"]]', r"\[plasticity\].windows must be \[\[start, stop\]"),
+    ('eta = -1', r"\[plasticity\]: eta must be >= 0"),
+    ('tau_e = "5 parsecs"', r"\[plasticity\].tau_e: cannot read"),
+])
+def test_run_file_plasticity_errors_name_the_key(toyc, tmp_path, table, message):
+    cfg = load_run_file(_write(tmp_path, f"[plasticity]\n{table}\n"))
+    with pytest.raises(ValueError, match=message):
+        network_from_config(toyc, cfg)

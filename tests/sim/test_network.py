@@ -187,7 +187,8 @@ def test_conductance_model_network(toyc):
 
     signs = np.ones(toyc.n_neurons)
     signs[toyc.select(name="APL").indices] = -1
-    net = sim.Network(toyc, model=get_model("conductance_lif"), signs=signs, record_states={"v": [0]})
+    net = sim.Network(toyc, model=get_model("conductance_lif"), signs=signs, record_states={"v": [0]},
+                      device="numpy")  # reads the Brian2 objects
     kinds = sorted(s.name for s, *_ in net.pathways)
     assert kinds == ["synapses_excitatory", "synapses_inhibitory"]
     classes = sim.cell_classes(toyc)

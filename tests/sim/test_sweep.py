@@ -16,6 +16,7 @@ import pytest
 
 import connectomes
 from connectomes.synthetic import write_winding_format
+import sim
 from sim.sweep import Sweep, load_sweep, load_sweep_file, plot_sweep, run_sweep
 from sim.sweep_store import SweepStore
 
@@ -132,10 +133,25 @@ def test_numba_engine_sweep_equals_numpy(toy_dir, tmp_path):
     grid = {"w_syn": ["0.2 mV", "0.4 mV"], "drive.rate": ["150 Hz"]}
     nb = _sweep(toy_dir, base={**BASE, "device": "numba"}, grid=grid).run(tmp_path / "nb", jobs=1, progress=False,
                                                                           summary=False)
-    ref = _sweep(toy_dir, grid=grid).run(tmp_path / "np", jobs=1, progress=False, summary=False)
+    ref = _sweep(toy_dir, base={**BASE, "device": "numpy"}, grid=grid).run(tmp_path / "np", jobs=1, progress=False,
+                                                                           summary=False)
     assert (nb["status"] == "ok").all() and nb["built"].sum() == 1
     hz = [c for c in ref.columns if c.startswith("hz.")]
     assert np.array_equal(nb[hz].to_numpy(), ref[hz].to_numpy()) and nb["n_spikes"].sum() > 0
+
+
+def test_plasticity_constants_are_sweepable(toy_dir, tmp_path):
+    """A run file's [plasticity] table reaches sweeps: eta swept, the KC->MBON weights follow it."""
+    base = {**BASE, "duration": "200 ms",
+            "drive": [{"celltype": "KC", "rate": "40 Hz"}, {"name": "DAN-i1", "rate": "50 Hz", "start": "50 ms"}],
+            "plasticity": {"compartments": "names", "mbins": ["DAN-i1"], "eta": 0.0, "rho": 0.0}}
+    sw = Sweep(base, grid={"plasticity.eta": [0.0, 0.05]}, data_dir=toy_dir, verify=False, name="eta",
+               spikes=True)
+    t = sw.run(tmp_path / "eta", jobs=1, progress=False, summary=False)
+    assert (t["status"] == "ok").all() and t["built"].tolist() == [True, True]   # eta is structural
+    w = [sim.Results.load(tmp_path / "eta" / "spikes" / f"{r}.h5").states["kc_mbon_w"][2][:, :, -1]
+         for r in t["run_id"]]
+    assert np.all(w[0] == 1.0) and np.all(w[1] <= 1.0) and np.any(w[1] < 1.0)
 
 
 def test_failed_run_is_recorded_and_the_sweep_goes_on(toy_dir, tmp_path):
