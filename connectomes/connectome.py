@@ -129,10 +129,16 @@ class Connectome:
         types = tuple(types)
         if not types:
             raise ValueError("types must name at least one synapse type")
-        bad = [t for t in types if t not in self._synapses or t == "all"]
+        bad = [t for t in types if t not in SYNAPSE_TYPES]
         if bad:
             raise ValueError(f"unknown synapse type(s) {bad}; choose from {list(SYNAPSE_TYPES)} "
                              f"({', '.join(f'{k}={v}' for k, v in SYNAPSE_TYPE_NAMES.items())})")
+        # a connectome without some type (e.g. an edge list of axo-dendritic synapses only) has none of it
+        have = tuple(t for t in types if t in self._synapses)
+        if not have:
+            n = self.n_neurons
+            return sp.csr_matrix((n, n), dtype=dtype)
+        types = have
         if set(types) == set(SYNAPSE_TYPES) and "all" in self._synapses:
             out = self._synapses["all"].copy()
         else:

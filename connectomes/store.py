@@ -81,8 +81,8 @@ def _write_frame(group: h5py.Group, df: pd.DataFrame) -> None:
         if col.dtype.kind in "biuf":
             group.create_dataset(c, data=col.to_numpy())
         else:
-            group.create_dataset(c, data=col.astype(str).to_numpy().astype(object),
-                                 dtype=h5py.string_dtype())
+            text = col.astype(object).where(col.notna(), "").astype(str)  # a missing text value is ""
+            group.create_dataset(c, data=text.to_numpy().astype(object), dtype=h5py.string_dtype())
 
 
 def _read_frame(group: h5py.Group) -> pd.DataFrame:
