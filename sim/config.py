@@ -4,7 +4,7 @@ A run file (TOML)::
 
     duration = "1 s"
     trials = 5
-    seed = 1
+    seed = 1                       # the input noise (and, unless sign_seed is given, a random sign policy)
     model = "larval_lif"           # default; or "current_lif" (adult, Shiu et al. 2024), "conductance_lif"
     signs = "literature"           # default; excitatory | random | path/to/signs.csv
     device = "numba"               # default; numpy | cython | cpp_standalone
@@ -60,7 +60,8 @@ _UNITS.update({"s": brian2.second, "sec": brian2.second, "hz": Hz})
 
 #: Keys of a run file besides stimuli.
 RUN_KEYS = ("duration", "trials", "seed", "model", "signs", "device", "synapse_types", "weight_mode",
-            "model_parameters", "sign_options", "drive", "activate", "silence", "output", "plasticity")
+            "model_parameters", "sign_options", "drive", "activate", "silence", "output", "plasticity",
+            "sign_seed")
 
 _STIM_KEYS = {"rate", "start", "stop", "mode", "dead_time"}
 _TABLE_KINDS = ("drive", "activate", "silence")
@@ -231,7 +232,7 @@ def network_from_config(connectome, cfg: dict):
     return Network(connectome, model=model, signs=cfg.get("signs", DEFAULT_SIGNS),
                    synapse_types=tuple(cfg["synapse_types"]) if cfg.get("synapse_types") else None,
                    weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device"),
-                   seed=int(cfg.get("seed", 0)), plasticity=plasticity_from_config(cfg),
+                   sign_seed=int(cfg.get("sign_seed", cfg.get("seed", 0))), plasticity=plasticity_from_config(cfg),
                    **(cfg.get("sign_options") or {}))
 
 

@@ -25,6 +25,7 @@ import platform
 from pathlib import Path
 import sys
 import time
+import warnings
 from typing import Sequence
 
 import brian2
@@ -150,9 +151,10 @@ class Network:
         ``plastic_edges(connectome, pre, post)`` picks the connections that
         become plastic and ``build(network, pre=, post=, count=, sign=, clock=)``
         returns ``[(synapses, pre, post, initial_weights), *other_brian_objects]``.
-    seed : int
-        Seed of the ``random`` sign policy (trial inputs use the seed given to
-        :meth:`run`).
+    sign_seed : int
+        Seed of the ``random`` sign policy only; the input noise of every trial
+        comes from the ``seed`` given to :meth:`run`. (``seed=`` here is the
+        old name of ``sign_seed``: it still works, with a warning.)
     drive_targets : Selection or array of int, optional
         C++ standalone only: neurons that any later run may drive, compiled in
         at the first run, so that runs driving different subsets of them
@@ -173,7 +175,8 @@ class Network:
     def __init__(self, connectome, model=DEFAULT_MODEL, signs=DEFAULT_SIGNS, *,
                  synapse_types: Sequence[str] | None = None, weight_mode: str = "count",
                  device: str | None = None, drive_weight=None, record="all", record_states=None,
-                 plasticity=None, seed: int = 0, standalone_root=None, drive_targets=None,
+                 plasticity=None, sign_seed: int = 0, standalone_root=None, drive_targets=None,
+                 seed: int | None = None,
                  threads: int | None = None, **sign_options):
         t0 = time.perf_counter()
         device = DEFAULT_DEVICE if device is None else device
@@ -191,7 +194,12 @@ class Network:
             synapse_types = self.model.synapse_types or SYNAPSE_TYPES
         self.synapse_types = tuple(synapse_types)
         self.weight_mode = weight_mode
-        self.signs, self.sign_info = _resolve_signs(connectome, signs, seed, sign_options)
+        if seed is not None:
+            warnings.warn("Network(seed=) is now Network(sign_seed=) (the seed of the random sign policy; "
+                          "the input noise is seeded by run(seed=))", DeprecationWarning, stacklevel=2)
+            sign_seed = seed
+        self.sign_seed = int(sign_seed)
+        self.signs, self.sign_info = _resolve_signs(connectome, signs, self.sign_seed, sign_options)
         n = connectome.n_neurons
         self.n_neurons = n
         self.dt = self.model.dt

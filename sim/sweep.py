@@ -25,8 +25,8 @@ A parameter is a dotted path into the run file (:mod:`sim.config`):
   ``silence``); a whole list can be swept too (``silence = [[], [{...}]]``);
 * ``signs``, ``sign_options.fraction`` (inhibitory fraction of the random
   policy), ``sign_options.modulatory``, ``synapse_types``, ``weight_mode``,
-  ``model``, ``duration``, ``trials``, ``device``, and any key a run file
-  gains later (e.g. plasticity constants under their table);
+  ``model``, ``duration``, ``trials``, ``device``, and any other key of a run
+  file, e.g. ``plasticity.eta`` (the ``[plasticity]`` table, structural);
 * seeds: ``seeds=[1, 2, 3]`` (or ``seeds=3`` for 0, 1, 2) are crossed with
   every point.
 
@@ -229,16 +229,6 @@ def _assign(node, parts: list[str], value, path: str):
             raise ValueError(f"sweep parameter {path!r}: the run file has no [[{key}]] table to set it in")
         node[key] = {}
     _assign(node[key], parts[1:], value, path)
-
-
-def _get(cfg, parts):
-    node = cfg
-    for p in parts:
-        if isinstance(node, dict) and p in node:
-            node = node[p]
-        else:
-            return None
-    return node
 
 
 # ---------------------------------------------------------------------------------------------
