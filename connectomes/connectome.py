@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from larvasim.util import larvasim_version
 
 from . import pedigo2023, store, winding2023
 from .paths import DataLocation, compiled_dir, locate
@@ -20,14 +21,6 @@ from .winding2023 import MATRIX_FILES, SYNAPSE_TYPE_NAMES, SYNAPSE_TYPES
 __all__ = ["Connectome", "ConnectomeSummary", "load", "larvasim_version"]
 
 IO_COLUMNS = ("axon_input", "dendrite_input", "axon_output", "dendrite_output")
-
-
-def larvasim_version() -> str:
-    """Installed version of larvasim (``"unknown"`` when run from a source tree)."""
-    try:
-        return metadata.version("larvasim")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 class Connectome:

@@ -189,7 +189,9 @@ def load_edge_list(edges: str | os.PathLike, nodes: str | os.PathLike, *, name: 
     name = name or paths["edges"].stem
     key = store.cache_key({"dataset": f"edgelist:{name}", "default_type": default_type, **sums})
     path = compiled_dir() / f"{name}-{key}.h5"
-    from .connectome import Connectome, larvasim_version
+    from larvasim.util import larvasim_version
+
+    from .connectome import Connectome
 
     data = None
     if path.is_file() and not rebuild:
@@ -235,14 +237,15 @@ def write_edge_list(connectome, folder: str | os.PathLike, *, fmt: str = "csv") 
     nodes = n.drop(columns=["pair_index", "skid", "pair_skid"]).copy()
     nodes.insert(0, "id", n["skid"].to_numpy())
     nodes.insert(1, "pair_id", n["pair_skid"].to_numpy())
+    from larvasim.util import atomic_path
+
     out = []
     for table, stem in ((edges, "edges"), (nodes, "nodes")):
         path = folder / f"{stem}.{fmt}"
-        tmp = path.with_name(f".{path.name}.tmp")
-        if fmt == "csv":
-            table.to_csv(tmp, index=False)
-        else:
-            table.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=f".{fmt}") as tmp:
+            if fmt == "csv":
+                table.to_csv(tmp, index=False)
+            else:
+                table.to_parquet(tmp, index=False)
         out.append(path)
     return out[0], out[1]

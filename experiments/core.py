@@ -17,7 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
-from connectomes.store import atomic_write_bytes
+from larvasim.util import atomic_write_bytes
 
 __all__ = ["ExperimentResult", "register", "EXPERIMENTS", "run_experiment", "available_experiments"]
 

@@ -67,15 +67,27 @@ _STIM_KEYS = {"rate", "start", "stop", "mode", "dead_time"}
 _TABLE_KINDS = ("drive", "activate", "silence")
 
 
+#: A number and a unit name, as run files write quantities ("80 Hz", "0.3mV", "1e-3 s").
+QUANTITY_TEXT = re.compile(r"\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*")
+
+
+def split_quantity(text) -> tuple[float, str] | None:
+    """``"80 Hz"`` -> ``(80.0, "Hz")`` for a unit larvasim knows; ``None`` for other text."""
+    m = QUANTITY_TEXT.fullmatch(str(text))
+    if not m or m.group(2) not in _UNITS:
+        return None
+    return float(m.group(1)), m.group(2)
+
+
 def parse_quantity(text, what: str = "value") -> Quantity:
     """``"80 Hz"``, ``"80Hz"``, ``"200 ms"``, ``"1 s"`` -> Brian2 quantity (error names ``what``)."""
     if isinstance(text, Quantity):
         return text
-    m = re.fullmatch(r"\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*", str(text))
-    if not m or m.group(2) not in _UNITS:
+    parts = split_quantity(text)
+    if parts is None:
         raise ValueError(f"{what}: cannot read {text!r} as a quantity with a unit "
                          f"(e.g. '80 Hz', '200 ms'; units: {', '.join(sorted(_UNITS))})")
-    return float(m.group(1)) * _UNITS[m.group(2)]
+    return parts[0] * _UNITS[parts[1]]
 
 
 def _split_spec(spec: str) -> dict:

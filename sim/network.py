@@ -33,7 +33,7 @@ import numpy as np
 from brian2 import mV, ms, second
 from tqdm.auto import tqdm
 
-from connectomes.connectome import larvasim_version
+from larvasim.util import larvasim_version
 from connectomes.winding2023 import SYNAPSE_TYPES
 from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
 from models.neurons import NeuronModel

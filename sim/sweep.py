@@ -121,7 +121,6 @@ _FORMAT_VERSION = 1
 # ---------------------------------------------------------------------------------------------
 # values
 # ---------------------------------------------------------------------------------------------
-_QTY = re.compile(r"\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*")
 #: Unit used to write a Brian2 quantity of each dimension as text.
 _TEXT_UNITS = ("mV", "ms", "Hz", "nS", "pA", "pF")
 
@@ -148,10 +147,10 @@ def _canon(v):
     if isinstance(v, Quantity):
         return _quantity_text(v)
     if isinstance(v, str):
-        m = _QTY.fullmatch(v)
-        if m and m.group(2) in _units():
-            return f"{float(m.group(1))!r} {m.group(2)}"
-        return v
+        from .config import split_quantity
+
+        q = split_quantity(v)
+        return f"{q[0]!r} {q[1]}" if q else v
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
     if isinstance(v, np.integer):
@@ -168,9 +167,9 @@ def _canon(v):
 def _quantity_of(v):
     """``(magnitude, unit name)`` of a canonical quantity text, else ``None``."""
     if isinstance(v, str):
-        m = _QTY.fullmatch(v)
-        if m and m.group(2) in _units():
-            return float(m.group(1)), m.group(2)
+        from .config import split_quantity
+
+        return split_quantity(v)
     return None
 
 
@@ -492,7 +491,7 @@ class Sweep:
 
     def spec(self) -> dict:
         """What sweep.json holds."""
-        from connectomes.connectome import larvasim_version
+        from larvasim.util import larvasim_version
 
         plan = self.plan
         units = self.plan_info["units"]
