@@ -56,7 +56,7 @@ import pandas as pd
 from brian2 import Hz, ms
 
 from models.parameters import Parameter, ParameterSet
-from sim.config import parse_quantity
+from sim.workflows.config import parse_quantity
 from sim.stimuli import Activation, PoissonDrive, Silence, as_indices
 
 try:

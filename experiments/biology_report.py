@@ -91,7 +91,7 @@ def _figures(data: dict, folder: Path) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim import plots
+    from sim.analysis import plots
 
     folder.mkdir(parents=True, exist_ok=True)
     out = {}

@@ -15,7 +15,7 @@ Run the whole report with::
 
     LARVASIM_DATA=/path/to/connectomes python -m experiments.validation --out docs/validation.md
 
-Every analysis uses the cascade parameters of the paper (:mod:`sim.cascade`:
+Every analysis uses the cascade parameters of the paper (:mod:`sim.analysis.cascade`:
 p = 0.05 per synapse, 1,000 cascades, 8 hops, 50 % pair-averaged threshold,
 stop at the brain's outputs) and follows the authors' analysis scripts
 (``mwinding/connectome_analysis``, ``scripts/cascades/`` and
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.cascade import (
+from sim.analysis.cascade import (
     N_CASCADES,
     N_HOPS,
     OUTPUT_TYPES,
@@ -124,7 +124,7 @@ def hops_to_outputs(cascades: dict, connectome, hops: int = N_HOPS,
     Parameters
     ----------
     cascades : dict of str -> Cascade
-        :func:`sim.cascade.modality_cascades` result.
+        :func:`sim.analysis.cascade.modality_cascades` result.
     connectome : connectomes.Connectome
     hops : int
         Hops counted (1..hops); 8 as in the paper.
@@ -181,7 +181,7 @@ def multisensory(cascades: dict, connectome, hops=(8, 5),
     Parameters
     ----------
     cascades : dict of str -> Cascade
-        Cascades from each modality (:func:`sim.cascade.modality_cascades`),
+        Cascades from each modality (:func:`sim.analysis.cascade.modality_cascades`),
         run for at least ``max(hops)`` hops.
     connectome : connectomes.Connectome
     hops : sequence of int

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.cascade import (N_CASCADES, N_HOPS, OUTPUT_TYPES, P_SYNAPSE, THRESHOLD, modality_cascades, output_neurons,
+from sim.analysis.cascade import (N_CASCADES, N_HOPS, OUTPUT_TYPES, P_SYNAPSE, THRESHOLD, modality_cascades, output_neurons,
                          stop_mask)
 
 from .validation import (
@@ -211,7 +211,7 @@ def report(connectome, out: str | os.PathLike, figures: str | os.PathLike | None
       f"matrices; checksums {'verified' if prov.get('verified') else 'NOT verified'}; "
       f"Pedigo et al. 2023 node table {'merged' if prov.get('nodes') else 'absent'}).\n")
     w("## Signal cascade\n")
-    w("`sim.cascade` re-implements the signal cascade of the paper (authors' code: "
+    w("`sim.analysis.cascade` re-implements the signal cascade of the paper (authors' code: "
       "`contools` `Cascade`/`TraverseDispatcher`, `allow_loops=False`):\n")
     w(f"* graph: axo-dendritic synapse counts; edge i->j passes the signal with probability "
       f"1 - (1 - p)^W_ij, p = {P_SYNAPSE} per synapse;")

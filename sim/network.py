@@ -163,7 +163,7 @@ class Network:
         Folder of the C++ standalone projects (default ``<cache>/standalone``).
         Processes that run the same network at once need one folder each (the
         compiled program writes its results into its project);
-        :mod:`sim.sweep` gives every worker process its own.
+        :mod:`sim.workflows.sweep` gives every worker process its own.
     threads : int, optional
         ``device="numba"`` only: trials simulated at once, one thread each
         (default: one per core; 1 in processes that already run one per core,
@@ -403,7 +403,7 @@ class Network:
             a, "inhibitory": b, "plastic": c}`` each kind (``current_lif`` has one
             signed pathway, ``"excitatory"``). ``w_syn`` swept this way gives
             the weights of a network built with ``w_syn x scale`` (up to
-            rounding) but keeps the drive weight of the build (:mod:`sim.sweep`).
+            rounding) but keeps the drive weight of the build (:mod:`sim.workflows.sweep`).
         """
         if not isinstance(duration, brian2.Quantity) or duration.dim != second.dim:
             raise ValueError(f"duration must be a time, e.g. 1*second; got {duration!r}")
