@@ -4,7 +4,7 @@ Usage::
 
     LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_cascade.py [--modality olfactory]
 
-Runs :func:`sim.cascade.run_cascades` with numba limited to one thread (after a
+Runs :func:`sim.analysis.cascade.run_cascades` with numba limited to one thread (after a
 warm-up call that compiles or loads the cached kernels) and, in the same run,
 two baselines on the same problem:
 
@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 import connectomes
-from sim.cascade import (
+from sim.analysis.cascade import (
     N_CASCADES,
     N_HOPS,
     P_SYNAPSE,

@@ -43,7 +43,7 @@ import numpy as np
 
 import connectomes
 import sim
-from sim.config import parse_quantity
+from sim.workflows.config import parse_quantity
 
 
 def _bench_device(c, device, stimuli, duration, trials, seed, repeat):

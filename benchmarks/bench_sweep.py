@@ -43,7 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.sweep import load_sweep_file, plot_sweep, run_sweep  # noqa: E402
+from sim.workflows.sweep import load_sweep_file, plot_sweep, run_sweep  # noqa: E402
 
 
 def _measure(sw, jobs: int, out: Path) -> dict:

@@ -17,6 +17,7 @@ from .errors import (
     SelectionError,
 )
 from .download import fetch
+from .edgelist import load_edge_list, write_edge_list
 from .paths import cache_dir, locate
 from .selection import Selection
 from .sources import DATASETS
@@ -27,7 +28,7 @@ __all__ = [
     "load", "fetch", "locate", "cache_dir", "Connectome", "ConnectomeSummary", "Selection",
     "ConnectomeError", "ConnectomeDataError", "ChecksumError", "DataNotFoundError",
     "SelectionError", "DATASETS", "MODALITIES", "SYNAPSE_TYPES", "SYNAPSE_TYPE_NAMES",
-    "available",
+    "available", "load_edge_list", "write_edge_list",
 ]
 
 

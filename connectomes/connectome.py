@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from larvasim.util import larvasim_version
 
 from . import pedigo2023, store, winding2023
 from .paths import DataLocation, compiled_dir, locate
@@ -20,14 +21,6 @@ from .winding2023 import MATRIX_FILES, SYNAPSE_TYPE_NAMES, SYNAPSE_TYPES
 __all__ = ["Connectome", "ConnectomeSummary", "load", "larvasim_version"]
 
 IO_COLUMNS = ("axon_input", "dendrite_input", "axon_output", "dendrite_output")
-
-
-def larvasim_version() -> str:
-    """Installed version of larvasim (``"unknown"`` when run from a source tree)."""
-    try:
-        return metadata.version("larvasim")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
 
 
 class Connectome:
@@ -129,10 +122,16 @@ class Connectome:
         types = tuple(types)
         if not types:
             raise ValueError("types must name at least one synapse type")
-        bad = [t for t in types if t not in self._synapses or t == "all"]
+        bad = [t for t in types if t not in SYNAPSE_TYPES]
         if bad:
             raise ValueError(f"unknown synapse type(s) {bad}; choose from {list(SYNAPSE_TYPES)} "
                              f"({', '.join(f'{k}={v}' for k, v in SYNAPSE_TYPE_NAMES.items())})")
+        # a connectome without some type (e.g. an edge list of axo-dendritic synapses only) has none of it
+        have = tuple(t for t in types if t in self._synapses)
+        if not have:
+            n = self.n_neurons
+            return sp.csr_matrix((n, n), dtype=dtype)
+        types = have
         if set(types) == set(SYNAPSE_TYPES) and "all" in self._synapses:
             out = self._synapses["all"].copy()
         else:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+
+from larvasim.util import atomic_path, atomic_write_bytes
 
 from .download import sha256_file
 
@@ -61,19 +61,6 @@ def cache_key(parts: dict) -> str:
     return hashlib.sha256(blob).hexdigest()[:20]
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary sibling file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_frame(group: h5py.Group, df: pd.DataFrame) -> None:
     group.attrs["columns"] = json.dumps(list(df.columns))
     for c in df.columns:
@@ -81,8 +68,8 @@ def _write_frame(group: h5py.Group, df: pd.DataFrame) -> None:
         if col.dtype.kind in "biuf":
             group.create_dataset(c, data=col.to_numpy())
         else:
-            group.create_dataset(c, data=col.astype(str).to_numpy().astype(object),
-                                 dtype=h5py.string_dtype())
+            text = col.astype(object).where(col.notna(), "").astype(str)  # a missing text value is ""
+            group.create_dataset(c, data=text.to_numpy().astype(object), dtype=h5py.string_dtype())
 
 
 def _read_frame(group: h5py.Group) -> pd.DataFrame:
@@ -97,28 +84,20 @@ def _read_frame(group: h5py.Group) -> pd.DataFrame:
 def write(path: Path, *, ids, synapses: dict, neurons: pd.DataFrame, absent: pd.DataFrame,
           provenance: dict) -> None:
     """Write a compiled connectome atomically to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format_version"] = FORMAT_VERSION
-            f.attrs["provenance"] = json.dumps(provenance)
-            f.create_dataset("ids", data=np.asarray(ids, dtype=np.int64))
-            g = f.create_group("synapses")
-            for t, m in synapses.items():
-                m = sp.csr_matrix(m)
-                s = g.create_group(t)
-                s.attrs["shape"] = m.shape
-                for part in ("data", "indices", "indptr"):
-                    s.create_dataset(part, data=getattr(m, part), compression="gzip",
-                                     compression_opts=1, shuffle=True)
-            _write_frame(f.create_group("neurons"), neurons.reset_index(drop=True))
-            _write_frame(f.create_group("absent"), absent.reset_index(drop=True))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["provenance"] = json.dumps(provenance)
+        f.create_dataset("ids", data=np.asarray(ids, dtype=np.int64))
+        g = f.create_group("synapses")
+        for t, m in synapses.items():
+            m = sp.csr_matrix(m)
+            s = g.create_group(t)
+            s.attrs["shape"] = m.shape
+            for part in ("data", "indices", "indptr"):
+                s.create_dataset(part, data=getattr(m, part), compression="gzip",
+                                 compression_opts=1, shuffle=True)
+        _write_frame(f.create_group("neurons"), neurons.reset_index(drop=True))
+        _write_frame(f.create_group("absent"), absent.reset_index(drop=True))
 
 
 def read(path: Path) -> dict:

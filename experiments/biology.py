@@ -56,7 +56,7 @@ import pandas as pd
 from brian2 import Hz, ms
 
 from models.parameters import Parameter, ParameterSet
-from sim.config import parse_quantity
+from sim.workflows.config import parse_quantity
 from sim.stimuli import Activation, PoissonDrive, Silence, as_indices
 
 try:
@@ -276,7 +276,7 @@ def make_split(findings, seed: int = 2026) -> dict[str, str]:
 
 def write_split(split: dict[str, str], path=None) -> Path:
     """Write a split (atomically) as CSV with columns ``paper,half``."""
-    from sim.sweep_store import atomic_write_text
+    from larvasim.util import atomic_write_text
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -91,7 +91,7 @@ def _figures(data: dict, folder: Path) -> dict:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sim import plots
+    from sim.analysis import plots
 
     folder.mkdir(parents=True, exist_ok=True)
     out = {}
@@ -239,7 +239,7 @@ def report(path="docs/biology.md", figures=None, connectome=None, *, seed: int =
            log=None) -> dict:
     """Run the benchmark and write the report, its figures and ``<path stem>.json``; return the data."""
     import connectomes
-    from sim.sweep_store import atomic_write_text
+    from larvasim.util import atomic_write_text
 
     path = Path(path)
     figures = Path(figures) if figures else path.parent / "figures" / "biology"

@@ -221,7 +221,7 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
     """Sobol stage, then a Sobol stage in the box around its best; every evaluation stored (resumable)."""
     from scipy.stats import qmc
 
-    from sim.sweep_store import atomic_write_text
+    from larvasim.util import atomic_write_text
 
     n1, n2 = points
     stages = [(1, _to_values(qmc.Sobol(len(space), scramble=True, seed=seed).random(n1), space))]
@@ -326,7 +326,7 @@ def main(argv=None) -> int:
     if args.write:
         from importlib import resources
 
-        from sim.sweep_store import atomic_write_text
+        from larvasim.util import atomic_write_text
 
         path = Path(str(resources.files("models").joinpath("data", "larval_calibration.json")))
         atomic_write_text(path, text)

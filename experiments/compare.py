@@ -1,7 +1,7 @@
 """Spiking versus cascade: the graph's prediction and the dynamics of the same brain, compared.
 
 For every sensory modality, the signal cascade of Winding et al. 2023
-(:mod:`sim.cascade`) predicts how likely and after how many hops each output
+(:mod:`sim.analysis.cascade`) predicts how likely and after how many hops each output
 neuron is reached; the spiking network (:func:`experiments.sensory.sensory_map`)
 measures whether each output neuron fires during the stimulus (response
 probability over trials) and after what first-spike latency. This module
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from sim.cascade import modality_cascades
+from sim.analysis.cascade import modality_cascades
 
 from .core import ExperimentResult, register
 from .sensory import sensory_map
@@ -117,7 +117,7 @@ def spiking_vs_cascade(c, *, n_cascades=1000, cascade_seed=0, threshold=0.5, **s
     ax.set_ylabel("spiking response probability")
     ax.set_title(f"output neurons per modality (rho = {pooled_p[0]:.2f})")
     ax.legend(fontsize=6, ncol=2, frameon=False)
-    from sim import plots
+    from sim.analysis import plots
 
     fig2 = plots.latency_vs_hops(neurons.loc[ok, "spiking_latency_ms"], neurons.loc[ok, "cascade_mean_hop"])
     return ExperimentResult("spiking_vs_cascade", tables={"neurons": neurons, "modalities": mt},
@@ -136,7 +136,7 @@ def _fmt(x, nd=2):
 def main(argv=None) -> int:
     """Write ``docs/spiking_vs_cascade.md`` with its figures."""
     import connectomes
-    from sim import plots
+    from sim.analysis import plots
 
     ap = argparse.ArgumentParser(description="spiking model vs signal cascades, per modality")
     ap.add_argument("--out", default="docs/spiking_vs_cascade.md")

@@ -17,7 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
-from connectomes.store import atomic_write_bytes
+from larvasim.util import atomic_write_bytes
 
 __all__ = ["ExperimentResult", "register", "EXPERIMENTS", "run_experiment", "available_experiments"]
 
@@ -71,7 +71,7 @@ class ExperimentResult:
 
     def save(self, out_dir, runs: bool = True) -> Path:
         """Write tables (CSV), runs (HDF5), figures (PNG) and metadata (JSON) into ``out_dir``."""
-        from sim import plots
+        from sim.analysis import plots
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

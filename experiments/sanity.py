@@ -61,7 +61,7 @@ class Sanity:
 
 def cascade_hits(connectome, modalities) -> dict:
     """Per modality, the cascade hit probability of every neuron (8 hops)."""
-    from sim.cascade import modality_cascades
+    from sim.analysis.cascade import modality_cascades
 
     casc = modality_cascades(connectome, list(modalities), n=SANITY_SETTINGS["n_cascades"],
                              seed=SANITY_SETTINGS["cascade_seed"])

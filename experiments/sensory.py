@@ -15,7 +15,7 @@ from brian2 import Hz, ms
 import sim
 from connectomes.winding2023 import DESCENDING_CELLTYPES
 from models import DEFAULT_MODEL, DEFAULT_SIGNS
-from sim import plots
+from sim.analysis import plots
 
 from .core import ExperimentResult, pair_table, register
 

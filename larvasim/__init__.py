@@ -5,7 +5,7 @@ provenance, selection) -> :mod:`models` (neuron, synapse and plasticity models)
 -> :mod:`sim` (networks, runs, results) -> :mod:`experiments` (protocols).
 This package holds the command-line interface and the version.
 """
-from connectomes.connectome import larvasim_version
+from .util import larvasim_version
 
 __version__ = larvasim_version()
 __all__ = ["__version__"]

@@ -90,7 +90,7 @@ def _cmd_experiments(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from sim import plots
+    from sim.analysis import plots
     from sim.results import Results
 
     if args.kind == "connectivity":
@@ -152,7 +152,7 @@ def _cmd_run(args) -> int:
         raise ValueError(f"{args.config!r} is neither a run file (.toml) nor an experiment"
                          + (f"; did you mean {', '.join(close)}?" if close else "")
                          + " (larvasim experiments lists them)")
-    from sim.config import _split_spec, load_run_file, run_config
+    from sim.workflows.config import load_run_file, run_config, split_spec
 
     cfg = load_run_file(args.config) if args.config else {}
     for key in ("duration", "trials", "seed", "model", "signs", "device"):
@@ -168,7 +168,7 @@ def _cmd_run(args) -> int:
         cfg.setdefault("model_parameters", {})[k.strip()] = v.strip()
     for kind in ("drive", "activate", "silence"):
         for spec in getattr(args, kind) or []:
-            cfg.setdefault(kind, []).append({**_split_spec(spec), "_where": f"--{kind} {spec!r}"})
+            cfg.setdefault(kind, []).append({**split_spec(spec), "_where": f"--{kind} {spec!r}"})
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     res = run_config(c, cfg, progress=not args.quiet)
     net = res.metadata["network"]
@@ -183,8 +183,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from sim.sweep import format_summary, load_sweep_file, plot_sweep, run_sweep
-    from sim.sweep_store import SweepLockedError
+    from sim.workflows.sweep import format_summary, load_sweep_file, plot_sweep, run_sweep
+    from sim.workflows.sweep_store import SweepLockedError
 
     sw = load_sweep_file(args.file)
     if args.data_dir:

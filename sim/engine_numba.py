@@ -1100,18 +1100,11 @@ class EngineNetwork:
     def save(self, path) -> None:
         """Write the network to ``path`` (pickle; written to a temporary file, then renamed)."""
         import pickle
-        import tempfile
 
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".engine-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        from larvasim.util import atomic_path
+
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
 
     @staticmethod
     def load(path) -> EngineNetwork:

@@ -25,6 +25,7 @@ import platform
 from pathlib import Path
 import sys
 import time
+import warnings
 from typing import Sequence
 
 import brian2
@@ -32,7 +33,7 @@ import numpy as np
 from brian2 import mV, ms, second
 from tqdm.auto import tqdm
 
-from connectomes.connectome import larvasim_version
+from larvasim.util import larvasim_version
 from connectomes.winding2023 import SYNAPSE_TYPES
 from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
 from models.neurons import NeuronModel
@@ -150,9 +151,10 @@ class Network:
         ``plastic_edges(connectome, pre, post)`` picks the connections that
         become plastic and ``build(network, pre=, post=, count=, sign=, clock=)``
         returns ``[(synapses, pre, post, initial_weights), *other_brian_objects]``.
-    seed : int
-        Seed of the ``random`` sign policy (trial inputs use the seed given to
-        :meth:`run`).
+    sign_seed : int
+        Seed of the ``random`` sign policy only; the input noise of every trial
+        comes from the ``seed`` given to :meth:`run`. (``seed=`` here is the
+        old name of ``sign_seed``: it still works, with a warning.)
     drive_targets : Selection or array of int, optional
         C++ standalone only: neurons that any later run may drive, compiled in
         at the first run, so that runs driving different subsets of them
@@ -161,7 +163,7 @@ class Network:
         Folder of the C++ standalone projects (default ``<cache>/standalone``).
         Processes that run the same network at once need one folder each (the
         compiled program writes its results into its project);
-        :mod:`sim.sweep` gives every worker process its own.
+        :mod:`sim.workflows.sweep` gives every worker process its own.
     threads : int, optional
         ``device="numba"`` only: trials simulated at once, one thread each
         (default: one per core; 1 in processes that already run one per core,
@@ -173,7 +175,8 @@ class Network:
     def __init__(self, connectome, model=DEFAULT_MODEL, signs=DEFAULT_SIGNS, *,
                  synapse_types: Sequence[str] | None = None, weight_mode: str = "count",
                  device: str | None = None, drive_weight=None, record="all", record_states=None,
-                 plasticity=None, seed: int = 0, standalone_root=None, drive_targets=None,
+                 plasticity=None, sign_seed: int = 0, standalone_root=None, drive_targets=None,
+                 seed: int | None = None,
                  threads: int | None = None, **sign_options):
         t0 = time.perf_counter()
         device = DEFAULT_DEVICE if device is None else device
@@ -191,7 +194,12 @@ class Network:
             synapse_types = self.model.synapse_types or SYNAPSE_TYPES
         self.synapse_types = tuple(synapse_types)
         self.weight_mode = weight_mode
-        self.signs, self.sign_info = _resolve_signs(connectome, signs, seed, sign_options)
+        if seed is not None:
+            warnings.warn("Network(seed=) is now Network(sign_seed=) (the seed of the random sign policy; "
+                          "the input noise is seeded by run(seed=))", DeprecationWarning, stacklevel=2)
+            sign_seed = seed
+        self.sign_seed = int(sign_seed)
+        self.signs, self.sign_info = _resolve_signs(connectome, signs, self.sign_seed, sign_options)
         n = connectome.n_neurons
         self.n_neurons = n
         self.dt = self.model.dt
@@ -395,7 +403,7 @@ class Network:
             a, "inhibitory": b, "plastic": c}`` each kind (``current_lif`` has one
             signed pathway, ``"excitatory"``). ``w_syn`` swept this way gives
             the weights of a network built with ``w_syn x scale`` (up to
-            rounding) but keeps the drive weight of the build (:mod:`sim.sweep`).
+            rounding) but keeps the drive weight of the build (:mod:`sim.workflows.sweep`).
         """
         if not isinstance(duration, brian2.Quantity) or duration.dim != second.dim:
             raise ValueError(f"duration must be a time, e.g. 1*second; got {duration!r}")

@@ -68,7 +68,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -1108,20 +1107,12 @@ class Results:
         """
         import h5py
 
-        from connectomes.connectome import larvasim_version
+        from larvasim.util import atomic_path, larvasim_version
 
         path = Path(path)
         meta = _metadata_json(self.metadata)  # before touching the disk
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as f:
-                self._write(f, meta, larvasim_version())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            self._write(f, meta, larvasim_version())
         return path
 
     def _write(self, f, meta: str, version: str) -> None:

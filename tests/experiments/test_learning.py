@@ -2,6 +2,8 @@
 connectome, and the conditioning results on the whole connectome."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from brian2 import Hz, ms, mV, second
@@ -229,3 +231,20 @@ def test_whole_brain_pairing_is_compartment_specific_quick(real_connectome):
     d = p - u
     assert (d["MBON-i1"] < -0.01).all()
     assert (d["MBON-g1"].abs() < 0.2 * d["MBON-i1"].abs()).all()
+
+
+@pytest.mark.realdata
+def test_learning_report_numbers_are_reproduced(real_connectome, tmp_path):
+    """docs/learning.md comes from experiments.learning_report: its paired and unpaired rows (learned
+    valence, MBON-i1 effect) are reproduced by a fresh quick run with the same seed and larvae."""
+    from experiments import learning
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "learning.md").read_text()
+    text = learning.report(tmp_path / "learning.md", tmp_path / "fig", connectome=real_connectome,
+                           n_larvae=24, seed=1, quick=True)
+    # table rows of that protocol, without the run-time table (wall times differ between runs)
+    rows = lambda t, key: [ln for ln in t.splitlines() if ln.startswith(f"| {key} |") and ln.count("|") > 3]  # noqa: E731
+    for key in ("paired", "unpaired", "paired (US DAN-i1)", "unpaired (US DAN-i1)"):
+        fresh = rows(text, key)
+        assert fresh, key
+        assert set(fresh) <= set(rows(doc, key)), (key, fresh, rows(doc, key))

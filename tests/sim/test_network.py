@@ -244,3 +244,19 @@ def test_record_subset(toyc):
         expect = full.spikes[full.spikes["node_id"].isin(kc.indices)].reset_index(drop=True)
         assert len(expect) > 0 and part.spikes.equals(expect)
         assert np.isnan(part.mean_rates().loc[olf.indices, "mean_hz"]).all()  # not recorded
+
+
+def test_sign_seed_and_input_seed_are_separate(toyc):
+    """Network(sign_seed=) draws the random sign policy; run(seed=) the input noise; the old
+    Network(seed=) still works, with a DeprecationWarning."""
+    stim = [sim.PoissonDrive(toyc.select(modality="olfactory"), 120 * Hz)]
+    a = sim.Network(toyc, signs="random", sign_seed=3, fraction=0.3)
+    b = sim.Network(toyc, signs="random", sign_seed=4, fraction=0.3)
+    assert not np.array_equal(a.signs, b.signs)
+    with pytest.warns(DeprecationWarning, match="sign_seed"):
+        old = sim.Network(toyc, signs="random", seed=3, fraction=0.3)
+    np.testing.assert_array_equal(old.signs, a.signs)
+    r1, r2 = a.run(stim, duration=100 * ms, seed=1), a.run(stim, duration=100 * ms, seed=2)
+    assert not r1.spikes.equals(r2.spikes)                                   # the input noise differs
+    assert r1.spikes.equals(sim.Network(toyc, signs="random", sign_seed=3, fraction=0.3)
+                            .run(stim, duration=100 * ms, seed=1).spikes)

@@ -1,0 +1,91 @@
+"""Small utilities every package of larvasim uses: the version, and atomic file writing.
+
+A leaf module (standard library only), so that :mod:`connectomes`, :mod:`models`,
+:mod:`sim` and :mod:`experiments` can all import it without importing each other.
+
+Every file larvasim writes (compiled connectomes, results, figures, sweep
+records, reports, engine files) goes through :func:`atomic_path`: the content
+is written to a temporary sibling file and renamed into place, so that a
+crash or a kill never leaves a half-written file where a complete one is
+expected.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "fsync_dir", "larvasim_version"]
+
+
+def larvasim_version() -> str:
+    """Installed version of larvasim (``"unknown"`` when run from a source tree)."""
+    try:
+        return metadata.version("larvasim")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def fsync_dir(folder) -> None:
+    """Flush a folder's entries to disk (after a rename), where the platform allows it."""
+    try:
+        fd = os.open(os.fspath(folder), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix: str = ".tmp", durable: bool = False):
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``, else remove it.
+
+    Parameters
+    ----------
+    path : path-like
+        The file to (re)place. Its folder is created.
+    suffix : str
+        Suffix of the temporary file (some writers choose the format by it).
+    durable : bool
+        Also fsync the file and its folder (records that must survive a power cut).
+
+    Examples
+    --------
+    >>> with atomic_path("out/fig.png", suffix=".png") as tmp:       # doctest: +SKIP
+    ...     fig.savefig(tmp)
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        if durable:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path, data: bytes, durable: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path, durable=durable) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def atomic_write_text(path, text: str, durable: bool = True) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically, durably by default (:func:`atomic_path`)."""
+    with atomic_path(path, durable=durable) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
