@@ -12,11 +12,11 @@ from importlib import import_module
 _EXPORTS = {
     "Network": "network", "DEVICES": "network", "WEIGHT_MODES": "network", "cell_classes": "network",
     "versions": "network", "Results": "results", "PoissonDrive": "stimuli", "Activation": "stimuli",
-    "Silence": "stimuli", "InputEvents": "stimuli", "draw_inputs": "stimuli",
+    "Silence": "stimuli", "InputEvents": "stimuli", "draw_inputs": "stimuli", "Stepper": "stepping",
 }
 
 __all__ = ["Network", "DEVICES", "WEIGHT_MODES", "Results", "PoissonDrive", "Activation", "Silence",
-           "InputEvents", "draw_inputs", "cell_classes", "versions"]
+           "InputEvents", "draw_inputs", "cell_classes", "versions", "Stepper"]
 
 
 def __getattr__(name):

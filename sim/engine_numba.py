@@ -131,7 +131,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-__all__ = ["SUPPORTED", "EngineNetwork", "EngineOutput", "PlasticOutput", "prepare", "simulate",
+__all__ = ["SUPPORTED", "EngineNetwork", "EngineOutput", "EngineState", "PlasticOutput", "prepare", "simulate",
            "state_variables"]
 
 #: Engine kernels (a model's ``engine_kernel`` -> integration method) that the engine reproduces.
@@ -433,8 +433,16 @@ def _homeostasis(t, row, n_src, pl, pw):
 @njit(cache=True, nogil=True)
 def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
                        indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap,
-                       pl, pw, w_rec, dt_):
-    """One trial of CurrentLIF (method "linear"); returns (neurons, steps) of the spikes.
+                       pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
+    """Steps ``k0 .. k0 + n_steps - 1`` of CurrentLIF (method "linear"); returns (neurons, steps, cur).
+
+    A whole trial starts at ``k0 = 0`` with an empty delay ring; a chunk of a
+    longer run (:meth:`EngineNetwork.step`) starts where the last one ended,
+    with its state: ``v0``/``g0``/``until0`` and the ring of spikes in flight
+    (``ring``, ``ring_n``, ``cur0``), the eligibility traces and the plastic
+    weights ``pw`` (updated in place). The final ``v``, ``g`` (by neuron) and
+    ``until`` go to ``state_out``/``until_out`` when these are not empty.
+    Events, recordings: indexed from ``k0``; spike steps: absolute.
 
     ``until[i]``: first step at which ``i`` is not refractory (``k_spike +
     max(R, 1)``: a neuron is refractory in its own spike step even for
@@ -468,7 +476,7 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
         ci = c0 if uniform else cst[i]
         if v_rest + (((c8 * 0.0 + ui) + e9 * v_reset) + ci) != v_reset:
             fixed = False
-        if until0[i] > 0:  # refractory at the start: never with Brian2's lastspike = -1e4 s
+        if until0[i] > k0:  # refractory at the start: only when resuming a run
             fixed = False
     # may neurons at rest stay dormant? (the default: v0 = v_rest, g0 = 0, u_ext = 0)
     rest_fixed = (uniform and u0 == 0.0 and not np.signbit(u0) and not (v_rest > v_th)
@@ -477,12 +485,12 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
     who = np.empty(n, dtype=np.int64)
     n_act = 0
     for i in range(n):  # active neurons first, in index order, then the dormant ones
-        if not (rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= 0):
+        if not (rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0):
             slot[i] = n_act
             n_act += 1
     p = n_act
     for i in range(n):
-        if rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= 0:
+        if rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0:
             slot[i] = p
             p += 1
     v = np.empty(n)
@@ -497,23 +505,24 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
     flag64 = flag.view(np.uint64)
     refr = np.empty(n, dtype=np.int64)
     n_refr = 0
-    L = D + 1
-    ring = np.empty((L, n), dtype=np.int64)  # spikes (neuron indices) of the last D + 1 steps
-    ring_n = np.zeros(L, dtype=np.int64)
+    if not fixed:
+        for i in range(n):  # refractory at the start (resuming a run)
+            if until[i] > k0:
+                refr[n_refr] = i
+                n_refr += 1
+    L = D + 1  # ring: spikes (neuron indices) of the last D + 1 steps
     spk_n = np.empty(cap, dtype=np.int64)
     spk_k = np.empty(cap, dtype=np.int64)
     m = 0
-    cur = 0
+    cur = cur0
     n_rec = rec_nrn.shape[0]
     p_ptr, p_syn, p_post, ints = pl[0], pl[1], pl[2], pl[11]
     inv_tau = pl[10][1]
     plastic = pw.shape[0] > 0
-    elig = np.zeros(pw.shape[0])
-    t_elig = np.zeros(pw.shape[0])
-    for k in range(n_steps):
+    for k in range(k0, k0 + n_steps):
         for r in range(n_rec):
             q = slot[rec_nrn[r]]
-            rec_out[r, k] = v[q] if rec_var[r] == 0 else g[q]
+            rec_out[r, k - k0] = v[q] if rec_var[r] == 0 else g[q]
         if plastic:
             _record_weights(k, ints, pw, w_rec)
         if not fixed:
@@ -601,7 +610,7 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
         ring_n[cur] = 0
         cur = (cur + 1) % L
         # drive events of this step (v is write-protected while refractory)
-        for e in range(ev_ptr[k], ev_ptr[k + 1]):
+        for e in range(ev_ptr[k - k0], ev_ptr[k - k0 + 1]):
             j = ev_nrn[e]
             if k >= until[j]:
                 if slot[j] >= n_act:
@@ -612,15 +621,22 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
             q = slot[ring[slot_in, a]]
             v[q] = v_reset
             g[q] = 0.0
-    return spk_n[:m].copy(), spk_k[:m].copy()
+    if state_out.shape[1] == n:
+        for i in range(n):
+            state_out[0, i] = v[slot[i]]
+            state_out[1, i] = g[slot[i]]
+    if until_out.shape[0] == n:
+        until_out[:] = until
+    return spk_n[:m].copy(), spk_k[:m].copy(), cur
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_L, E_L, V_th, V_reset,
                            delta_g_a, E_e, E_i, E_a, dt, l_a, l_e, l_i,
                            indptr_e, post_e, w_e, indptr_i, post_i, w_i, D, ev_ptr, ev_nrn, w_drive,
-                           rec_var, rec_nrn, rec_out, cap, pl, pw, w_rec):
-    """One trial of ConductanceAdaptiveLIF (method "euler"); returns (neurons, steps) of the spikes.
+                           rec_var, rec_nrn, rec_out, cap, pl, pw, w_rec, k0, ring, ring_n, cur0, elig, t_elig,
+                           state_out, until_out):
+    """Steps ``k0 .. k0 + n_steps - 1`` of ConductanceAdaptiveLIF (method "euler"); returns (neurons, steps, cur).
 
     As :func:`_current_lif_trial`; only ``v`` is frozen (at ``V_reset``)
     while refractory (the conductances always decay and always take input). ``error_model="numpy"``
@@ -638,27 +654,23 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
     refr = np.empty(n, dtype=np.int64)
     n_refr = 0
     for i in range(n):
-        if until[i] > 0:  # refractory at the start: never with Brian2's lastspike = -1e4 s
+        if until[i] > k0:  # refractory at the start: only when resuming a run
             refr[n_refr] = i
             n_refr += 1
     L = D + 1
-    ring = np.empty((L, n), dtype=np.int64)
-    ring_n = np.zeros(L, dtype=np.int64)
     spk_n = np.empty(cap, dtype=np.int64)
     spk_k = np.empty(cap, dtype=np.int64)
     m = 0
-    cur = 0
+    cur = cur0
     n_rec = rec_nrn.shape[0]
     p_ptr, p_syn, p_post, ints = pl[0], pl[1], pl[2], pl[11]
     inv_tau = pl[10][1]
     plastic = pw.shape[0] > 0
-    elig = np.zeros(pw.shape[0])
-    t_elig = np.zeros(pw.shape[0])
-    for k in range(n_steps):
+    for k in range(k0, k0 + n_steps):
         for r in range(n_rec):
             j = rec_nrn[r]
             rv = rec_var[r]
-            rec_out[r, k] = v[j] if rv == 0 else (ge[j] if rv == 1 else (gi_[j] if rv == 2 else ga[j]))
+            rec_out[r, k - k0] = v[j] if rv == 0 else (ge[j] if rv == 1 else (gi_[j] if rv == 2 else ga[j]))
         if plastic:
             _record_weights(k, ints, pw, w_rec)
         n_refr = _refractory_begin(k, until, refr, n_refr)
@@ -716,7 +728,7 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
             _homeostasis(t, ring[slot_in], ns, pl, pw)
         ring_n[cur] = 0
         cur = (cur + 1) % L
-        for e in range(ev_ptr[k], ev_ptr[k + 1]):
+        for e in range(ev_ptr[k - k0], ev_ptr[k - k0 + 1]):
             j = ev_nrn[e]
             if k >= until[j]:
                 v[j] += w_drive
@@ -724,7 +736,15 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
             i = ring[slot_in, a]
             v[i] = V_reset[i]
             ga[i] += delta_g_a[i]
-    return spk_n[:m].copy(), spk_k[:m].copy()
+    if state_out.shape[1] == n:
+        for i in range(n):
+            state_out[0, i] = v[i]
+            state_out[1, i] = ge[i]
+            state_out[2, i] = gi_[i]
+            state_out[3, i] = ga[i]
+    if until_out.shape[0] == n:
+        until_out[:] = until
+    return spk_n[:m].copy(), spk_k[:m].copy(), cur
 
 
 # --------------------------------------------------------------------------- preparation
@@ -779,11 +799,32 @@ def _prepare_conductance_lif(model, n, dt, init, csr, D, w_drive):
 _KERNELS = {"current_lif": _current_lif_trial, "conductance_lif": _conductance_lif_trial}
 
 
-def _trial(kind, fixed, R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps, pl, pw, w_rec):
-    """One trial of model ``kind`` with the fixed arguments from ``_prepare_*``."""
+def _trial(kind, fixed, R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps, pl, pw, w_rec,
+           carry=None):
+    """One trial of model ``kind`` with the fixed arguments from ``_prepare_*``; returns (neurons, steps).
+
+    ``carry``: an :class:`EngineState` to continue from (and update); ``None``
+    runs a whole trial from the prepared initial state.
+    """
     head, mid, drive, tail = fixed
-    return _KERNELS[kind](n_steps, *head, R, until0, *mid, ev_ptr, ev_nrn, *drive, rec_var, rec_nrn, rec_out,
-                          cap, pl, pw, w_rec, *tail)
+    if carry is None:
+        n, D = len(R), mid[-1] if kind == "current_lif" else mid[-1]
+        ring = np.empty((int(D) + 1, n), dtype=np.int64)
+        args = (0, ring, np.zeros(int(D) + 1, np.int64), 0, np.zeros(pw.shape[0]), np.zeros(pw.shape[0]),
+                np.zeros((0, 0)), np.zeros(0, np.int64))
+        i, k, _ = _KERNELS[kind](n_steps, *head, R, until0, *mid, ev_ptr, ev_nrn, *drive, rec_var, rec_nrn,
+                                 rec_out, cap, pl, pw, w_rec, *tail, *args)
+        return i, k
+    st = carry
+    head = tuple(st.state)
+    i, k, cur = _KERNELS[kind](n_steps, *head, R, st.until, *mid, ev_ptr, ev_nrn, *drive, rec_var, rec_nrn,
+                               rec_out, cap, pl, pw, w_rec, *tail, st.k, st.ring, st.ring_n, st.cur, st.elig,
+                               st.t_elig, st.state_out, st.until_out)
+    st.state, st.state_out = st.state_out, st.state    # the final state becomes the next chunk's start
+    st.until, st.until_out = st.until_out, st.until
+    st.cur = int(cur)
+    st.k += n_steps
+    return i, k
 
 
 def _by_source(n, src):
@@ -998,6 +1039,38 @@ def prepare(model, n: int, pre, post, weights, n_steps: int, *, drive_weight, in
 
 
 @dataclass
+class EngineState:
+    """Everything one larva's network carries from one chunk of steps to the next.
+
+    Made by :meth:`EngineNetwork.initial_state`; :meth:`EngineNetwork.step`
+    advances it in place. ``state``: the state variables by neuron
+    (``[variable, neuron]``, the model's :func:`state_variables`, SI units);
+    ``until``: first step at which each neuron is no longer refractory;
+    ``ring``/``ring_n``/``cur``: the spikes of the last ``D + 1`` steps, still
+    in flight within the synaptic delay; ``elig``/``t_elig``/``pw``: the
+    eligibility traces and weights of the plastic synapses; ``k``: the next
+    step (steps from the start of the run).
+    """
+
+    state: np.ndarray
+    until: np.ndarray
+    ring: np.ndarray
+    ring_n: np.ndarray
+    cur: int
+    elig: np.ndarray
+    t_elig: np.ndarray
+    pw: np.ndarray
+    k: int = 0
+    state_out: np.ndarray = None
+    until_out: np.ndarray = None
+
+    @property
+    def t(self) -> float:
+        """Steps run so far (multiply by ``dt`` for the time)."""
+        return self.k
+
+
+@dataclass
 class EngineNetwork:
     """A network prepared for the numba engine: plain arrays and numbers (SI units), nothing else.
 
@@ -1096,6 +1169,76 @@ class EngineNetwork:
                                     samples=np.stack([o[4] for o in outs]) if outs else np.zeros((0, m, 0)),
                                     t_ms=self.plastic_t_ms)
         return EngineOutput(spikes, self.dt, n_steps, states, plastic)
+
+    # -- stepping -----------------------------------------------------------------------
+    def initial_state(self, plastic_weights=None) -> EngineState:
+        """The state of a larva before its first step (what :meth:`run` starts every trial from)."""
+        head = self.fixed[0]
+        n = self.n
+        D = int(self.fixed[1][-1])
+        pw0 = self.plastic_w0 if plastic_weights is None else np.array(plastic_weights, dtype=np.float64).ravel()
+        if pw0.shape != self.plastic_w0.shape:
+            raise ValueError(f"plastic_weights must have {len(self.plastic_w0)} values, got {pw0.shape}")
+        state = np.stack([np.broadcast_to(np.asarray(h, dtype=np.float64), (n,)) for h in head]).copy()
+        return EngineState(state=state, until=self.until0.copy(), ring=np.zeros((D + 1, n), np.int64),
+                           ring_n=np.zeros(D + 1, np.int64), cur=0, elig=np.zeros(len(pw0)),
+                           t_elig=np.zeros(len(pw0)), pw=pw0.copy(), k=0, state_out=np.empty_like(state),
+                           until_out=np.empty_like(self.until0))
+
+    def step(self, states, inputs, n_steps: int, threads: int | None = None) -> list:
+        """Advance each larva's :class:`EngineState` by ``n_steps`` with its input events.
+
+        Parameters
+        ----------
+        states : sequence of EngineState
+            One per larva (updated in place).
+        inputs : sequence
+            Per larva, the chunk's drive events: an :class:`~sim.stimuli.InputEvents`
+            or ``(neurons, steps)`` with steps counted from the chunk's start.
+        n_steps : int
+            Steps of this chunk (any number; chunks of a run may differ).
+        threads : int, optional
+            Larvae stepped at once (default: the number of cores).
+
+        Returns
+        -------
+        list of (ndarray, ndarray)
+            Per larva, the chunk's spikes: neuron indices and steps counted from
+            the start of the run. Chunked runs give exactly the spikes of one
+            uninterrupted :meth:`run` with the same events (tested).
+
+        Notes
+        -----
+        Recorded state variables and sampled plastic weights are not kept while
+        stepping; the state itself (:attr:`EngineState.state`,
+        :attr:`EngineState.pw`) can be read after every chunk.
+        """
+        states, inputs = list(states), list(inputs)
+        if len(states) != len(inputs):
+            raise ValueError(f"{len(states)} states but {len(inputs)} input event sets")
+        if int(n_steps) < 0:
+            raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+        n_steps = int(n_steps)
+        n = self.n
+        none_i, none_f = np.zeros(0, np.int64), np.zeros((0, n_steps))
+        cap = max(1024, n_steps * n // 200)
+
+        def one(args):
+            st, ev = args
+            ev_ptr, ev_nrn = _events_csr(ev, n, n_steps, self.blocked)
+            i, k = _trial(self.model, self.fixed, self.R, st.until, ev_ptr, ev_nrn, none_i, none_i, none_f, cap,
+                          n_steps, self.plastic, st.pw, np.zeros((len(st.pw), 0)), carry=st)
+            return (i, k) if self.keep is None else (i[self.keep[i]], k[self.keep[i]])
+
+        if n == 0 or n_steps == 0:
+            for st in states:
+                st.k += n_steps
+            return [(np.zeros(0, np.int64), np.zeros(0, np.int64)) for _ in states]
+        threads = max(1, min(len(states), threads or os.cpu_count() or 1))
+        if threads == 1:
+            return [one(a) for a in zip(states, inputs)]
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            return list(pool.map(one, zip(states, inputs)))
 
     def save(self, path) -> None:
         """Write the network to ``path`` (pickle; written to a temporary file, then renamed)."""

@@ -367,6 +367,29 @@ class Network:
             raise ValueError(f"weight_scale must be finite, got {weight_scale!r}")
         return out
 
+    def stepper(self, larvae: int = 1, seed: int = 0, silences=(), threads: int | None = None):
+        """A :class:`sim.stepping.Stepper`: this network advanced in chunks, state kept (closed loop).
+
+        Parameters
+        ----------
+        larvae : int
+            Independent copies, each with its own state and input.
+        seed : int
+            Seed of the input noise (larva ``k``: ``SeedSequence([seed, k])``).
+        silences : sequence of Silence
+            Silencing for the whole run.
+        threads : int, optional
+            Larvae stepped at once.
+
+        Raises
+        ------
+        sim.backends.BackendError
+            On a device that cannot step (only ``"numba"`` can).
+        """
+        from .stepping import Stepper
+
+        return Stepper(self, larvae=larvae, seed=seed, silences=silences, threads=threads)
+
     def draw_inputs(self, stimuli, duration, trials: int = 1, seed: int = 0) -> list[InputEvents]:
         """The input events :meth:`run` would use (one :class:`InputEvents` per trial)."""
         drives, _ = self._split(stimuli)

@@ -23,7 +23,7 @@ class NumbaBackend(Backend):
     """
 
     devices = ("numba",)
-    capabilities = frozenset({"plasticity", "record_states", "threads"})
+    capabilities = frozenset({"plasticity", "record_states", "threads", "stepping"})
     #: Prepared engines kept per network.
     cache_size = 2
 
