@@ -55,3 +55,15 @@ def test_a_new_neuron_model_as_the_guide_writes_it(recipe_module, toyc):
         sim.Network(toyc, model="leaky_decay", device="numba")
     # overrides keep the class (the recipe's with_overrides)
     assert isinstance(model.with_overrides(tau_syn=2 * ms), recipe_module.LeakyDecay)
+
+
+def test_a_connectome_from_an_edge_list_as_the_guide_writes_it(tmp_path, monkeypatch, fresh_cache):
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    block = next(b for b in blocks if "load_edge_list" in b)
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(compile(block, "docs/extending.md", "exec"), scope)
+    res, circuit = scope["res"], scope["circuit"]
+    assert circuit.n_neurons == 3 and circuit.name == "circuit"
+    dn = circuit.select(celltype="DN-VNC").indices
+    assert res.mean_rates()["mean_hz"].iloc[dn].min() > 0
