@@ -39,6 +39,10 @@ positive conductance (``count x w_syn_e`` or ``count x w_syn_i``) that goes to
 
 All models integrate at :attr:`NeuronModel.dt`; set ``defaultclock.dt`` (or
 pass ``dt``) accordingly.
+
+Module size: over 600 lines because it holds the three neuron models with their sourced
+parameter sets (Shiu et al.'s adult model, the larval model, Jürgensen et al.'s conductance
+model); each model is one class.
 """
 
 from __future__ import annotations

@@ -55,6 +55,9 @@ The rule works on every Brian2 device of :class:`sim.Network` (numpy,
 cython, C++ standalone): it adds ordinary Brian2 objects to the network, and
 its constants (``eta``, ``tau_e``, windows) are compiled into the standalone
 project, whose cache key includes :meth:`DopaminePlasticity.to_dict`.
+
+Module size: over 600 lines because the rule, its plan for the numba engine, its Brian2 objects
+and the compartment maps and valence tables it needs are one model of one mechanism.
 """
 from __future__ import annotations
 

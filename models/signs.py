@@ -90,6 +90,9 @@ Example::
     MBON-*,,,glutamate,my assumption
     MBON-e1,,,acetylcholine,Eichler 2017
     ,16846805,-1,,lab notebook p. 12
+
+Module size: just over 600 lines: the sign policies and the sourced table reader with its error
+messages.
 """
 from __future__ import annotations
 

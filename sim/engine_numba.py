@@ -120,6 +120,10 @@ Examples
 ...                drive_weight=0.06875)                                  # doctest: +SKIP
 >>> out.spikes[0]                                                         # doctest: +SKIP
 (array([0]), array([6]))
+
+Module size: over 600 lines because the two model kernels, their inlined plasticity and
+bookkeeping helpers and the stepping state must stay in one module that worker processes import
+without Brian2 (numba inlines the helpers into each kernel).
 """
 from __future__ import annotations
 

@@ -34,6 +34,9 @@ Examples
 >>> c = connectomes.load("winding2023")                         # doctest: +SKIP
 >>> casc = modality_cascades(c)                                 # doctest: +SKIP
 >>> casc["olfactory"].receives_signal().sum()                   # doctest: +SKIP
+
+Module size: just over 600 lines: the numba cascade kernels, the NumPy reference they are
+checked against, and the per-modality helpers.
 """
 from __future__ import annotations
 

@@ -65,6 +65,10 @@ completed run, and re-running does only the missing runs. A run that raises
 is recorded with its error (``status = "error"``) and the sweep goes on;
 ``retry_errors=True`` runs them again. A worker that dies is replaced (loky)
 or its runs are rescheduled (Dask).
+
+Module size: over 600 lines because a sweep's spec, plan, worker task, the local and Dask
+schedulers and the plot share private helpers and one run record; the store is in
+:mod:`sim.workflows.sweep_store`.
 """
 from __future__ import annotations
 
