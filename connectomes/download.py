@@ -87,6 +87,9 @@ def fetch(
         The file's SHA-256 differs from the published one (nothing is stored).
     ConnectomeError
         The download failed (nothing is stored).
+
+    (Over 80 lines: download, checksum, atomic rename and the error for each way it can fail, in
+    order.)
     """
     try:
         spec: DatasetSpec = FETCHABLE[name]

@@ -115,6 +115,9 @@ def write_winding_format(path, *, seed: int = 0, zipped: bool = False, n_unannot
     Returns
     -------
     SyntheticTruth
+
+    (Over 80 lines: it writes every file of the Data S1 layout for a toy connectome, one after the
+    other.)
     """
     rng = np.random.default_rng(seed)
     path = Path(path)

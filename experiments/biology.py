@@ -180,6 +180,9 @@ def load_findings(path=None) -> list[Finding]:
         Naming the file, the finding (number and id) and the field, for a
         missing or unknown field, an unknown test or direction, a missing
         selection, a bad selection or rate, or a duplicated id.
+
+    (Over 80 lines: the validation of every field of a findings table, each with its own error
+    message.)
     """
     path = Path(path) if path is not None else FINDINGS
     try:
@@ -521,6 +524,9 @@ def score(network, findings=None, *, halves=HALVES, seed: int = 0, split=None,
     Returns
     -------
     Score
+
+    (Over 80 lines: a long docstring; the body plans, runs and scores the findings in three marked
+    steps.)
     """
     if findings is None or isinstance(findings, (str, Path)):
         findings = load_findings(findings)

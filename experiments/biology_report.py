@@ -122,6 +122,8 @@ def _figures(data: dict, folder: Path) -> dict:
 
 
 def _write(data: dict, path: Path, figures: dict) -> str:
+    """The markdown of docs/biology.md from the report data (over 80 lines: written top to bottom, one
+    marked section after the other)."""
     import models as mdl
 
     lv, ad = data["models"]["larval"], data["models"]["adult"]

@@ -408,6 +408,8 @@ def run_protocol(name: str, connectome=None, *, n_larvae: int = 20, seed: int = 
     Returns
     -------
     LearningRun
+
+    (Over 80 lines: a long parameter list, documented; the body is short.)
     """
     import connectomes
     from sim.results import Results

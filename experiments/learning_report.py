@@ -68,6 +68,9 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
     -------
     str
         The markdown text.
+
+    (Over 80 lines: a report is written top to bottom, one marked section after the other
+    (compartments, rule check, runs, figures, tables).)
     """
     import matplotlib
     matplotlib.use("Agg")

@@ -307,6 +307,9 @@ def recurrence(connectome, *, n: int = N_CASCADES, hops=(8, 5), seed: int = 0,
     Returns
     -------
     Recurrence
+
+    (Over 80 lines: the paper's recurrence analysis, followed step by step as in the authors'
+    script.)
     """
     t0 = time.perf_counter()
     hops = tuple(sorted(set(int(h) for h in hops), reverse=True))

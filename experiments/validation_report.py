@@ -157,6 +157,8 @@ def report(connectome, out: str | os.PathLike, figures: str | os.PathLike | None
     -------
     dict
         The tables behind the report.
+
+    (Over 80 lines: a report is written top to bottom, one marked section per published analysis.)
     """
     out = Path(out)
     figures = Path(figures) if figures is not None else out.parent / "figures" / "validation"

@@ -216,6 +216,7 @@ def _cmd_sweep(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (over 80 lines: declared in one place, one block each)."""
     p = argparse.ArgumentParser(prog="larvasim", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=f"larvasim {connectomes.connectome.larvasim_version()}")
     sub = p.add_subparsers(dest="command", required=True)

@@ -566,6 +566,9 @@ def assign_signs(connectome, policy: Union[str, os.PathLike] = "excitatory", *,
         a bad CSV (names file, row, column) or a CSV row matching no neuron;
     FileNotFoundError
         a CSV or table path that does not exist.
+
+    (Over 80 lines: one branch per sign policy, each short, sharing the validation of the
+    arguments.)
     """
     if _is_csv_path(policy):
         if csv is not None:

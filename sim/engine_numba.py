@@ -468,6 +468,9 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
     there (:func:`_wake`). Everything else (spikes, delays, ``until``) uses
     neuron indices; each step's spikes are sorted by neuron index, so inputs
     are summed in Brian2's order.
+
+    (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined);
+    splitting it would cost speed.)
     """
     n = v0.shape[0]
     uniform = u_ext.shape[0] == 1
@@ -645,6 +648,8 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
     As :func:`_current_lif_trial`; only ``v`` is frozen (at ``V_reset``)
     while refractory (the conductances always decay and always take input). ``error_model="numpy"``
     lets the division by ``C_m`` vectorise (no Python zero-division check).
+
+    (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined).)
     """
     n = v0.shape[0]
     v = v0.copy()

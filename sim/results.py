@@ -355,6 +355,7 @@ class Results:
     def __init__(self, spike_trials, spike_nodes, spike_times, *, neurons: pd.DataFrame,
                  n_trials: int, duration, dt, metadata: Mapping, population: str = "winding2023",
                  recorded=None, rates: Mapping | None = None, states: Mapping | None = None):
+        """See the class docstring (over 80 lines: every argument is validated with its own error message)."""
         self.neurons = _normalised_neurons(neurons)
         self.population = str(population)
         if not self.population or "/" in self.population:

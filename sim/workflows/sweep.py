@@ -960,6 +960,9 @@ def run_sweep(sweep: Sweep, out=None, *, jobs: int | None = None, scheduler=None
     pandas.DataFrame
         One row per planned run (see :mod:`sim.workflows.sweep_store`); the summary
         is in ``table.attrs["summary"]``.
+
+    (Over 80 lines: it drives one sweep through its store, scheduler and summary; the steps are
+    marked.)
     """
     from tqdm.auto import tqdm
 
@@ -1088,6 +1091,9 @@ def plot_sweep(sweep, readout: str = "hz.DN-VNC", *, parameters: Sequence[str] |
     Returns
     -------
     matplotlib.figure.Figure
+
+    (Over 80 lines: one figure with its options (heat map or lines, facets, error bars) and their
+    validation.)
     """
     import matplotlib
     if path is not None:
