@@ -34,4 +34,6 @@ __all__ = [
 
 def available() -> list[str]:
     """Names of the connectomes larvasim can load."""
-    return sorted(DATASETS)
+    from .edgelist import NAME
+
+    return sorted(set(DATASETS) | {NAME})

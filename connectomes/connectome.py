@@ -322,7 +322,9 @@ def load(name: str = "winding2023", data_dir: str | os.PathLike | None = None, *
     Parameters
     ----------
     name : str
-        Data set name; ``"winding2023"`` (Data S1 of Winding et al. 2023).
+        Data set name; ``"winding2023"`` (Data S1 of Winding et al. 2023), or
+        ``"edgelist"``: the ``edges.csv`` and ``nodes.csv`` of the folder
+        ``data_dir`` (:mod:`connectomes.edgelist`).
     data_dir : path-like, optional
         Folder holding the data (or the zip / extracted folder itself). If
         omitted: ``$LARVASIM_DATA``, then the user cache (see
@@ -345,6 +347,12 @@ def load(name: str = "winding2023", data_dir: str | os.PathLike | None = None, *
         An input file is invalid (the message names file and place). No
         cache file is written in that case.
     """
+    from .edgelist import NAME as EDGELIST
+
+    if name == EDGELIST:  # a folder of edges and nodes files (connectomes.edgelist)
+        from .edgelist import load_folder
+
+        return load_folder(data_dir, verify=verify, rebuild=rebuild)
     loc = locate(name, data_dir)
     parts = _input_checksums(loc)
     key = store.cache_key({"dataset": name, **parts})

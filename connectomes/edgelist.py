@@ -41,7 +41,10 @@ from .errors import ChecksumError, ConnectomeDataError
 from .paths import compiled_dir
 from .winding2023 import SYNAPSE_TYPES
 
-__all__ = ["EDGE_COLUMNS", "NODE_DEFAULTS", "from_tables", "load_edge_list", "write_edge_list"]
+__all__ = ["EDGE_COLUMNS", "NAME", "NODE_DEFAULTS", "from_tables", "load_edge_list", "load_folder", "write_edge_list"]
+
+#: Data set name under which :func:`connectomes.load` reads a folder of ``edges`` and ``nodes`` files.
+NAME = "edgelist"
 
 #: Required columns of the edge table (``type`` is optional).
 EDGE_COLUMNS = ("pre", "post", "count")
@@ -212,8 +215,42 @@ def load_edge_list(edges: str | os.PathLike, nodes: str | os.PathLike, *, name: 
     else:
         loaded = True
     prov = dict(data["provenance"])
-    prov.update({"found_via": "explicit path", "larvasim_version": larvasim_version(), "loaded_from_cache": loaded})
+    prov.update({"found_via": "explicit path", "larvasim_version": larvasim_version(), "loaded_from_cache": loaded,
+                 "verified": bool(sha256)})  # this load's check, not the one that compiled the cache
     return Connectome(data["neurons"], data["synapses"], prov, data["absent"])
+
+
+def load_folder(folder, *, verify: bool = False, rebuild: bool = False, **kw):
+    """:func:`load_edge_list` on the ``edges.*`` and ``nodes.*`` files (CSV or Parquet) of ``folder``.
+
+    What ``connectomes.load("edgelist", data_dir=folder)`` calls, so that run
+    files, sweeps and the CLI can name such a connectome like Data S1. The
+    data set is named after the folder. With ``verify`` and a file
+    ``folder/SHA256SUMS`` (lines ``<hex>  <file name>``, as ``sha256sum``
+    writes them) both files must match it; without that file there is nothing
+    published to verify against, and the provenance says ``verified: False``
+    (the files' checksums are recorded either way).
+    """
+    if folder is None:
+        raise ConnectomeDataError("the 'edgelist' data set needs data_dir: the folder of edges.csv and nodes.csv")
+    folder = Path(folder)
+    found = {}
+    for role in ("edges", "nodes"):
+        hits = [folder / f"{role}{ext}" for ext in (".csv", ".parquet", ".pq") if (folder / f"{role}{ext}").is_file()]
+        if not hits:
+            raise ConnectomeDataError(f"{folder}: no {role}.csv (or {role}.parquet) for the 'edgelist' data set")
+        found[role] = hits[0]
+    sums = None
+    listing = folder / "SHA256SUMS"
+    if verify and listing.is_file():
+        known = dict(reversed(line.split(None, 1)) for line in listing.read_text().splitlines() if line.strip())
+        known = {k.strip().lstrip("*"): v for k, v in known.items()}
+        sums = {role: known.get(p.name) for role, p in found.items()}
+        missing = [found[r].name for r, v in sums.items() if v is None]
+        if missing:
+            raise ChecksumError(f"{listing}: no checksum for {', '.join(missing)}")
+    return load_edge_list(found["edges"], found["nodes"], name=kw.pop("name", folder.name), sha256=sums,
+                          rebuild=rebuild, **kw)
 
 
 def write_edge_list(connectome, folder: str | os.PathLike, *, fmt: str = "csv") -> tuple[Path, Path]:

@@ -106,3 +106,31 @@ def test_data_s1_as_an_edge_list_gives_the_same_spikes(real_connectome, tmp_path
     a = sim.Network(real_connectome).run(stim(real_connectome), duration=300 * ms, trials=2, seed=5)
     b = sim.Network(c).run(stim(c), duration=300 * ms, trials=2, seed=5)
     assert a.n_spikes > 0 and a.spikes.equals(b.spikes)
+
+
+def test_load_by_name_reads_a_folder_and_its_checksums(toyc, tmp_path):
+    """connectomes.load("edgelist", data_dir=folder): what run files and sweeps name."""
+    from connectomes.download import sha256_file
+
+    folder = tmp_path / "my_export"
+    edges, nodes = connectomes.write_edge_list(toyc, folder)
+    assert "edgelist" in connectomes.available()
+    c = connectomes.load("edgelist", data_dir=folder)
+    _same_connectome(toyc, c)
+    assert c.name == "my_export" and not c.provenance["verified"]      # nothing published to check against
+    (folder / "SHA256SUMS").write_text(f"{sha256_file(edges)}  edges.csv\n{sha256_file(nodes)}  nodes.csv\n")
+    assert connectomes.load("edgelist", data_dir=folder, verify=True).provenance["verified"]
+    (folder / "SHA256SUMS").write_text(f"{'0' * 64}  edges.csv\n{sha256_file(nodes)}  nodes.csv\n")
+    with pytest.raises(ChecksumError, match="edges.csv: SHA-256"):
+        connectomes.load("edgelist", data_dir=folder, verify=True)
+    with pytest.raises(ConnectomeDataError, match="needs data_dir"):
+        connectomes.load("edgelist")
+    with pytest.raises(ConnectomeDataError, match="no nodes.csv"):
+        connectomes.load("edgelist", data_dir=tmp_path)
+    # a run file names it like Data S1
+    from sim.workflows.config import load_run_file, run_config
+
+    run = tmp_path / "run.toml"
+    run.write_text('duration = "100 ms"\n[[drive]]\nmodality = "olfactory"\nrate = "120 Hz"\n')
+    res = run_config(c, load_run_file(run), progress=False)
+    assert res.n_spikes > 0 and res.metadata["network"]["connectome"]["dataset"] == "my_export"
