@@ -125,7 +125,7 @@ def test_load_by_name_reads_a_folder_and_its_checksums(toyc, tmp_path):
         connectomes.load("edgelist", data_dir=folder, verify=True)
     with pytest.raises(ConnectomeDataError, match="needs data_dir"):
         connectomes.load("edgelist")
-    with pytest.raises(ConnectomeDataError, match="no nodes.csv"):
+    with pytest.raises(ConnectomeDataError, match="no edges.csv"):
         connectomes.load("edgelist", data_dir=tmp_path)
     # a run file names it like Data S1
     from sim.workflows.config import load_run_file, run_config
