@@ -1,0 +1,88 @@
+"""Helpers every kernel of the numba engine inlines (spike buffers, dormant neurons, refractoriness) and unit conversion."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+def _si(x) -> np.ndarray:
+    """Plain float64 SI values of a Brian2 quantity (or of numbers already in SI units)."""
+    return np.asarray(x, dtype=np.float64)
+
+
+def _timestep(t, dt):
+    """Brian2's ``timestep(t, dt)``: ``int64((t + 1e-3 dt) / dt)``."""
+    return np.array((np.asarray(t, dtype=np.float64) + 1e-3 * dt) / dt, dtype=np.int64)
+
+
+def _delay_steps(delay, dt) -> int:
+    """Brian2's C++ SpikeQueue (runtime and standalone): ``(int)(delay / dt + 0.5)``, halves rounded up.
+
+    (Brian2's pure-Python fallback queue, used only when the compiled one is
+    missing, rounds halves to even: it differs for delays of ``(m + 1/2) dt``.)
+    """
+    if delay < 0:
+        raise ValueError(f"the synaptic delay must be >= 0, got {delay} s")
+    return int(np.float64(delay) / np.float64(dt) + 0.5)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _push_record(spk_n, spk_k, m, i, k):
+    """Append spike (i, k) to the growable output buffers; return them and the new count."""
+    if m == spk_n.shape[0]:
+        bigger_n = np.empty(2 * m, dtype=np.int64)
+        bigger_k = np.empty(2 * m, dtype=np.int64)
+        bigger_n[:m] = spk_n
+        bigger_k[:m] = spk_k
+        spk_n = bigger_n
+        spk_k = bigger_k
+    spk_n[m] = i
+    spk_k[m] = k
+    return spk_n, spk_k, m + 1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _collect(flag, flag64, n, spikes):
+    """Indices ``< n`` of the set flags, ascending, into ``spikes``; return their number.
+
+    ``flag`` is padded to a multiple of 64 bytes; a block of 64 flags is
+    skipped when the OR of its eight 64-bit words is 0.
+    """
+    ns = 0
+    for b in range(0, (n + 63) // 64 * 8, 8):
+        if (flag64[b] | flag64[b + 1] | flag64[b + 2] | flag64[b + 3] | flag64[b + 4] | flag64[b + 5]
+                | flag64[b + 6] | flag64[b + 7]) != 0:
+            for i in range(b * 8, min(b * 8 + 64, n)):
+                if flag[i] != 0:
+                    spikes[ns] = i
+                    ns += 1
+    return ns
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _wake(j, slot, who, n_act):
+    """Move dormant neuron ``j`` into the active prefix of the state arrays; return the new ``n_act``.
+
+    Dormant neurons all hold the same state, so only the maps change.
+    """
+    p = slot[j]
+    if p >= n_act:
+        o = who[n_act]
+        slot[j] = n_act
+        who[n_act] = j
+        slot[o] = p
+        who[p] = o
+        n_act += 1
+    return n_act
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _refractory_begin(k, until, refr, n_refr):
+    """Drop the neurons whose refractoriness has ended at step ``k`` from ``refr``."""
+    m = 0
+    for x in range(n_refr):
+        j = refr[x]
+        if until[j] > k:
+            refr[m] = j
+            m += 1
+    return m

@@ -1,0 +1,241 @@
+"""The numba kernel of the current-based LIF (Shiu et al. 2024; larvasim's larval model), method "linear"."""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ._shared import _collect, _push_record, _refractory_begin, _si, _wake
+from .plastic import _homeostasis, _modulate, _record_weights, _trace
+
+
+@njit(cache=True, nogil=True)
+def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
+                       indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap,
+                       pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
+    """Steps ``k0 .. k0 + n_steps - 1`` of CurrentLIF (method "linear"); returns (neurons, steps, cur).
+
+    A whole trial starts at ``k0 = 0`` with an empty delay ring; a chunk of a
+    longer run (:meth:`EngineNetwork.step`) starts where the last one ended,
+    with its state: ``v0``/``g0``/``until0`` and the ring of spikes in flight
+    (``ring``, ``ring_n``, ``cur0``), the eligibility traces and the plastic
+    weights ``pw`` (updated in place). The final ``v``, ``g`` (by neuron) and
+    ``until`` go to ``state_out``/``until_out`` when these are not empty.
+    Events, recordings: indexed from ``k0``; spike steps: absolute.
+
+    ``until[i]``: first step at which ``i`` is not refractory (``k_spike +
+    max(R, 1)``: a neuron is refractory in its own spike step even for
+    ``t_ref = 0``, as Brian2 sets ``not_refractory = False`` at the
+    threshold). A refractory neuron's state is exactly ``(v_reset, 0)``: the
+    reset set it, integration is off and its input is dropped. The dense
+    update integrates every neuron; the refractory ones (listed in ``refr``)
+    are then put back to ``(v_reset, 0)`` and cannot spike -- unless one
+    update step leaves ``(v_reset, 0)`` unchanged and below threshold for
+    every neuron (``v_reset = v_rest``, ``u_ext = 0``: the default), when
+    nothing needs to be done for them. ``u_ext``/``cst`` of length 1 mean
+    the same value for every neuron.
+
+    Dormant neurons: a neuron that has had no input yet sits at ``(v_rest,
+    0)``, which one update leaves exactly unchanged when ``u_ext = 0`` (and
+    ``v_rest <= v_th``), so it need not be integrated. ``v`` and ``g`` are
+    stored by slot (``slot[i]``, ``who[p]``): the active neurons in slots
+    ``0 .. n_act-1``, integrated each step; a neuron's first input moves it
+    there (:func:`_wake`). Everything else (spikes, delays, ``until``) uses
+    neuron indices; each step's spikes are sorted by neuron index, so inputs
+    are summed in Brian2's order.
+
+    (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined);
+    splitting it would cost speed.)
+    """
+    n = v0.shape[0]
+    uniform = u_ext.shape[0] == 1
+    u0 = u_ext[0]
+    c0 = cst[0]
+    # is the refractory state (v_reset, 0) a fixed point of the update, below threshold?
+    fixed = not (v_reset > v_th)
+    for i in range(n):
+        ui = u0 if uniform else u_ext[i]
+        ci = c0 if uniform else cst[i]
+        if v_rest + (((c8 * 0.0 + ui) + e9 * v_reset) + ci) != v_reset:
+            fixed = False
+        if until0[i] > k0:  # refractory at the start: only when resuming a run
+            fixed = False
+    # may neurons at rest stay dormant? (the default: v0 = v_rest, g0 = 0, u_ext = 0)
+    rest_fixed = (uniform and u0 == 0.0 and not np.signbit(u0) and not (v_rest > v_th)
+                  and v_rest + ((c8 * 0.0 + e9 * v_rest) + c0) == v_rest)
+    slot = np.empty(n, dtype=np.int64)
+    who = np.empty(n, dtype=np.int64)
+    n_act = 0
+    for i in range(n):  # active neurons first, in index order, then the dormant ones
+        if not (rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0):
+            slot[i] = n_act
+            n_act += 1
+    p = n_act
+    for i in range(n):
+        if rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0:
+            slot[i] = p
+            p += 1
+    v = np.empty(n)
+    g = np.empty(n)
+    for i in range(n):
+        who[slot[i]] = i
+        v[slot[i]] = v0[i]
+        g[slot[i]] = g0[i]
+    until = until0.copy()
+    n8 = (n + 63) // 64 * 64
+    flag = np.zeros(n8, dtype=np.uint8)
+    flag64 = flag.view(np.uint64)
+    refr = np.empty(n, dtype=np.int64)
+    n_refr = 0
+    if not fixed:
+        for i in range(n):  # refractory at the start (resuming a run)
+            if until[i] > k0:
+                refr[n_refr] = i
+                n_refr += 1
+    L = D + 1  # ring: spikes (neuron indices) of the last D + 1 steps
+    spk_n = np.empty(cap, dtype=np.int64)
+    spk_k = np.empty(cap, dtype=np.int64)
+    m = 0
+    cur = cur0
+    n_rec = rec_nrn.shape[0]
+    p_ptr, p_syn, p_post, ints = pl[0], pl[1], pl[2], pl[11]
+    inv_tau = pl[10][1]
+    plastic = pw.shape[0] > 0
+    for k in range(k0, k0 + n_steps):
+        for r in range(n_rec):
+            q = slot[rec_nrn[r]]
+            rec_out[r, k - k0] = v[q] if rec_var[r] == 0 else g[q]
+        if plastic:
+            _record_weights(k, ints, pw, w_rec)
+        if not fixed:
+            n_refr = _refractory_begin(k, until, refr, n_refr)
+        # state update and threshold of the active neurons (vectorised)
+        cnt = 0
+        if uniform and u0 == 0.0 and not np.signbit(u0):
+            # c8 g + 0.0 differs from c8 g only in the sign of a zero, which cannot change v
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + ((c8 * gq + e9 * v[q]) + c0)
+                v[q] = vn
+                g[q] = e2 * gq
+                sp = vn > v_th
+                flag[q] = sp
+                cnt += sp
+        elif uniform:
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + (((c8 * gq + u0) + e9 * v[q]) + c0)
+                v[q] = vn
+                g[q] = e2 * gq
+                sp = vn > v_th
+                flag[q] = sp
+                cnt += sp
+        else:  # n_act == n and slot[i] == i
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + (((c8 * gq + u_ext[q]) + e9 * v[q]) + cst[q])
+                v[q] = vn
+                g[q] = e2 * gq
+                sp = vn > v_th
+                flag[q] = sp
+                cnt += sp
+        # refractory neurons: not integrated, cannot spike
+        for x in range(n_refr):
+            q = slot[refr[x]]
+            v[q] = v_reset
+            g[q] = 0.0
+            cnt -= flag[q]
+            flag[q] = 0
+        # spikes of this step (neuron indices, ascending) go into the delay ring
+        slot_in = (cur + D) % L
+        ns = 0
+        if cnt:
+            row = ring[slot_in]
+            ns = _collect(flag, flag64, n_act, row)
+            for a in range(ns):
+                row[a] = who[row[a]]
+            if ns > 1:
+                row[:ns].sort()
+            for a in range(ns):
+                i = row[a]
+                until[i] = k + max(R[i], 1)
+                if not fixed:
+                    refr[n_refr] = i
+                    n_refr += 1
+                spk_n, spk_k, m = _push_record(spk_n, spk_k, m, i, k)
+        ring_n[slot_in] = ns
+        # synaptic effects whose delay has elapsed (g is write-protected while refractory), in
+        # Brian2's order: plastic KC -> MBON pathway, static pathway, modulation, homeostasis
+        t = k * dt_
+        if plastic:
+            for a in range(ring_n[cur]):
+                src = ring[cur, a]
+                for e in range(p_ptr[src], p_ptr[src + 1]):
+                    x = p_syn[e]
+                    j = p_post[x]
+                    if k >= until[j]:
+                        if slot[j] >= n_act:
+                            n_act = _wake(j, slot, who, n_act)
+                        g[slot[j]] += pw[x]
+                    _trace(x, t, elig, t_elig, ints, inv_tau)
+        for a in range(ring_n[cur]):
+            src = ring[cur, a]
+            for e in range(indptr[src], indptr[src + 1]):
+                j = post[e]
+                if k >= until[j]:
+                    if slot[j] >= n_act:
+                        n_act = _wake(j, slot, who, n_act)
+                    g[slot[j]] += w[e]
+        if plastic:
+            _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
+            _homeostasis(t, ring[slot_in], ns, pl, pw)
+        ring_n[cur] = 0
+        cur = (cur + 1) % L
+        # drive events of this step (v is write-protected while refractory)
+        for e in range(ev_ptr[k - k0], ev_ptr[k - k0 + 1]):
+            j = ev_nrn[e]
+            if k >= until[j]:
+                if slot[j] >= n_act:
+                    n_act = _wake(j, slot, who, n_act)
+                v[slot[j]] += w_drive
+        # reset
+        for a in range(ns):
+            q = slot[ring[slot_in, a]]
+            v[q] = v_reset
+            g[q] = 0.0
+    if state_out.shape[1] == n:
+        for i in range(n):
+            state_out[0, i] = v[slot[i]]
+            state_out[1, i] = g[slot[i]]
+    if until_out.shape[0] == n:
+        until_out[:] = until
+    return spk_n[:m].copy(), spk_k[:m].copy(), cur
+
+
+def _prepare_current_lif(model, n, dt, init, csr, D, w_drive):
+    """The fixed arguments of :func:`_current_lif_trial` (plain arrays and floats, SI)."""
+    p = model.parameters
+    f64 = np.float64
+    tau_m, tau_syn = f64(_si(p["tau_m"].value)), f64(_si(p["tau_syn"].value))
+    v_rest = f64(_si(p["v_rest"].value))
+    if tau_m == tau_syn:
+        raise NotImplementedError("tau_m == tau_syn: Brian2's 'linear' solution has another form")
+    dt = f64(dt)
+    # Brian2's numpy target: the loop-invariant constants of the generated code, same expressions
+    lio_1 = (-dt) / tau_syn
+    lio_3 = tau_syn / (tau_m - tau_syn)
+    lio_4 = dt / tau_m
+    lio_5 = dt / tau_syn
+    lio_6 = (-dt) / tau_m
+    lio_7 = f64(0.0) - v_rest
+    e2 = np.exp(lio_1)
+    c8 = ((lio_3 * ((-np.exp(lio_4)) + np.exp(lio_5))) * np.exp(lio_6)) * np.exp(lio_1)
+    e9 = np.exp(lio_6)
+    u_ext = np.ascontiguousarray(_si(init["u_ext"]))
+    cst = e9 * (lio_7 + (-u_ext))
+    if np.all(u_ext == u_ext[:1]) and np.all(np.signbit(u_ext) == np.signbit(u_ext[:1])):
+        u_ext, cst = u_ext[:1].copy(), cst[:1].copy()  # one value for all: the kernel's scalar loop
+    indptr, post, w = csr[0]
+    head = (np.ascontiguousarray(_si(init["v"])), np.ascontiguousarray(_si(init["g"])))
+    mid = (u_ext, cst, float(e2), float(c8), float(e9), float(v_rest), float(_si(p["v_th"].value)),
+           float(_si(p["v_reset"].value)), indptr, post, w, int(D))
+    return head, mid, (float(w_drive),), (float(dt),)
