@@ -34,6 +34,9 @@ SYNAPSE_TYPES = ("ad", "aa", "dd", "da")
 OUTPUT_CELLTYPES = ("DN-VNC", "DN-SEZ", "RGN")
 #: The descending outputs among them.
 DESCENDING_CELLTYPES = ("DN-VNC", "DN-SEZ")
+#: Cell types with a role in models: Kenyon cells, mushroom-body output and input neurons, sensory
+#: neurons (an edge-list connectome uses the same names in its ``celltype`` column).
+KC_CELLTYPE, MBON_CELLTYPE, MBIN_CELLTYPE, SENSORY_CELLTYPE = "KC", "MBON", "MBIN", "sensory"
 
 #: Long names of the synapse types.
 SYNAPSE_TYPE_NAMES = {

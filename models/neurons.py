@@ -632,7 +632,9 @@ class LarvalLIF(CurrentLIF):
             if ct.shape != scale.shape:
                 raise ValueError(f"input_scale: {ct.shape[0] if ct.ndim else 0} cell types for "
                                  f"{scale.shape[0]} neurons")
-            scale = np.where(ct == "MBON", scale * float(p["mbon_gain"].value), scale)
+            from connectomes.winding2023 import MBON_CELLTYPE
+
+            scale = np.where(ct == MBON_CELLTYPE, scale * float(p["mbon_gain"].value), scale)
         return scale
 
 

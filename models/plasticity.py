@@ -72,6 +72,8 @@ import numpy as np
 import pandas as pd
 from brian2 import Quantity, StateMonitor, Synapses, get_unit, ms, second
 
+from connectomes.winding2023 import KC_CELLTYPE, MBIN_CELLTYPE, MBON_CELLTYPE
+
 from .parameters import Parameter, ParameterSet
 
 __all__ = [
@@ -117,7 +119,7 @@ VALENCE_FILE = Path(__file__).with_name("data") / "mbin_valence.csv"
 VALENCES = ("appetitive", "aversive", "unknown")
 
 #: Cell types of the pre- and postsynaptic partners of plastic synapses.
-KC_TYPE, MBON_TYPE, MBIN_TYPE = "KC", "MBON", "MBIN"
+KC_TYPE, MBON_TYPE, MBIN_TYPE = KC_CELLTYPE, MBON_CELLTYPE, MBIN_CELLTYPE  # roles from the dataset module
 
 
 # ----------------------------------------------------------------------------------------
