@@ -76,9 +76,9 @@ releases the GIL (``nogil=True``); a thread pool runs ``threads`` of them at
 once (default: one per core, at most one per trial). Threads share the
 network's read-only arrays and need no process start-up or pickling; a trial
 gives the same spikes whatever the number of threads. The kernels are
-compiled once (about 10 s each) and cached on disk (``cache=True``, in
-``sim/__pycache__`` or ``$NUMBA_CACHE_DIR``); a new process loads them in
-well under a second.
+compiled once and cached on disk (``cache=True``, in ``__pycache__`` or
+``$NUMBA_CACHE_DIR``); a new process loads them from there (timings:
+``docs/benchmarks.md``).
 
 Plasticity
 ----------

@@ -363,10 +363,9 @@ class EngineNetwork:
     Made by :func:`prepare` (or :meth:`sim.Network.engine_network`). Running
     it needs numpy and numba only -- not Brian2, the models or the
     connectome -- so it can be saved (:meth:`save`) and run in worker
-    processes that import just :mod:`sim.engine_numba` (a new process starts
-    in about 0.5 s and peaks at about 275 MB for the whole brain, against
-    1.9 s and 340 MB with Brian2 and the rest of larvasim;
-    ``docs/benchmarks.md``). Same trials, same spikes as :func:`simulate`.
+    processes that import just :mod:`sim.engine_numba` (start-up time and
+    memory against Brian2's: ``docs/benchmarks.md``). Same trials, same
+    spikes as :func:`simulate`.
 
     Examples
     --------
