@@ -160,10 +160,9 @@ def _trial(kind, fixed, R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, ca
     """
     head, mid, drive, tail = fixed
     if carry is None:
-        n, D = len(R), mid[-1] if kind == "current_lif" else mid[-1]
-        ring = np.empty((int(D) + 1, n), dtype=np.int64)
-        args = (0, ring, np.zeros(int(D) + 1, np.int64), 0, np.zeros(pw.shape[0]), np.zeros(pw.shape[0]),
-                np.zeros((0, 0)), np.zeros(0, np.int64))
+        n, D = len(R), int(mid[-1])  # every kernel's set-up ends with the delay in steps
+        args = (0, np.empty((D + 1, n), dtype=np.int64), np.zeros(D + 1, np.int64), 0, np.zeros(pw.shape[0]),
+                np.zeros(pw.shape[0]), np.zeros((0, 0)), np.zeros(0, np.int64))  # start at step 0, nothing in flight
         i, k, _ = _KERNELS[kind](n_steps, *head, R, until0, *mid, ev_ptr, ev_nrn, *drive, rec_var, rec_nrn,
                                  rec_out, cap, pl, pw, w_rec, *tail, *args)
         return i, k
@@ -349,11 +348,6 @@ class EngineState:
     k: int = 0
     state_out: np.ndarray = None
     until_out: np.ndarray = None
-
-    @property
-    def t(self) -> float:
-        """Steps run so far (multiply by ``dt`` for the time)."""
-        return self.k
 
 
 @dataclass
