@@ -34,6 +34,6 @@ __all__ = [
 
 def available() -> list[str]:
     """Names of the connectomes larvasim can load."""
-    from .edgelist import NAME
+    from .connectome import READERS
 
-    return sorted(set(DATASETS) | {NAME})
+    return sorted(set(DATASETS) | set(READERS))

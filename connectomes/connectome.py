@@ -18,7 +18,7 @@ from .sources import PEDIGO2023, get_spec
 from .tables import MODALITIES, build_neuron_table
 from .winding2023 import MATRIX_FILES, SYNAPSE_TYPE_NAMES, SYNAPSE_TYPES
 
-__all__ = ["Connectome", "ConnectomeSummary", "load", "larvasim_version"]
+__all__ = ["Connectome", "ConnectomeSummary", "READERS", "load", "larvasim_version"]
 
 IO_COLUMNS = ("axon_input", "dendrite_input", "axon_output", "dendrite_output")
 
@@ -315,6 +315,18 @@ def _compile(name: str, loc: DataLocation, verify: bool, parts: dict, key: str, 
             "provenance": provenance}
 
 
+def _edgelist_reader(data_dir, **kw):
+    from .edgelist import load_folder
+
+    return load_folder(data_dir, **kw)
+
+
+#: Readers of data sets by name, besides the published ones of :mod:`connectomes.sources` (read from
+#: their verified files by :func:`load`): ``reader(data_dir, verify=, rebuild=) -> Connectome``.
+#: Register another format here (see docs/extending.md).
+READERS = {"edgelist": _edgelist_reader}
+
+
 def load(name: str = "winding2023", data_dir: str | os.PathLike | None = None, *,
          verify: bool = True, rebuild: bool = False) -> Connectome:
     """Load a connectome.
@@ -347,12 +359,9 @@ def load(name: str = "winding2023", data_dir: str | os.PathLike | None = None, *
         An input file is invalid (the message names file and place). No
         cache file is written in that case.
     """
-    from .edgelist import NAME as EDGELIST
-
-    if name == EDGELIST:  # a folder of edges and nodes files (connectomes.edgelist)
-        from .edgelist import load_folder
-
-        return load_folder(data_dir, verify=verify, rebuild=rebuild)
+    reader = READERS.get(name)
+    if reader is not None:  # a data set with its own reader (e.g. a folder of edge-list files)
+        return reader(data_dir, verify=verify, rebuild=rebuild)
     loc = locate(name, data_dir)
     parts = _input_checksums(loc)
     key = store.cache_key({"dataset": name, **parts})

@@ -37,6 +37,8 @@ DESCENDING_CELLTYPES = ("DN-VNC", "DN-SEZ")
 #: Cell types with a role in models: Kenyon cells, mushroom-body output and input neurons, sensory
 #: neurons (an edge-list connectome uses the same names in its ``celltype`` column).
 KC_CELLTYPE, MBON_CELLTYPE, MBIN_CELLTYPE, SENSORY_CELLTYPE = "KC", "MBON", "MBIN", "sensory"
+#: Projection and local neurons (of the antennal lobe, among others).
+PN_CELLTYPE, LN_CELLTYPE = "PN", "LN"
 
 #: Long names of the synapse types.
 SYNAPSE_TYPE_NAMES = {

@@ -34,7 +34,8 @@ from brian2 import mV, ms, second
 from tqdm.auto import tqdm
 
 from larvasim.util import larvasim_version
-from connectomes.winding2023 import SYNAPSE_TYPES
+from connectomes.winding2023 import (KC_CELLTYPE, LN_CELLTYPE, MBIN_CELLTYPE, MBON_CELLTYPE, PN_CELLTYPE,
+                                     SENSORY_CELLTYPE, SYNAPSE_TYPES)
 from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
 from models.neurons import NeuronModel
 
@@ -47,8 +48,9 @@ __all__ = ["Network", "DEVICES", "DEFAULT_DEVICE", "RUNTIME_DEVICES", "WEIGHT_MO
 #: How synapse counts become weights (see :class:`Network`).
 WEIGHT_MODES = ("count", "binary")
 
-#: Cell classes of the conductance model (Jürgensen et al. 2024) by Data S1 cell type.
-_CLASS_OF_CELLTYPE = {"PN": "PN", "LN": "LN", "KC": "KC", "MBON": "MBON", "MBIN": "MBIN"}
+#: Cell classes of the conductance model (Jürgensen et al. 2024) by the dataset's cell types.
+_CLASS_OF_CELLTYPE = {PN_CELLTYPE: "PN", LN_CELLTYPE: "LN", KC_CELLTYPE: "KC", MBON_CELLTYPE: "MBON",
+                      MBIN_CELLTYPE: "MBIN"}
 
 
 def cell_classes(connectome) -> np.ndarray:
@@ -60,7 +62,8 @@ def cell_classes(connectome) -> np.ndarray:
     """
     n = connectome.neurons
     labels = np.array([_CLASS_OF_CELLTYPE.get(ct) for ct in n["celltype"]], dtype=object)
-    olf = n["modality"].str.split(";").apply(lambda m: "olfactory" in m).to_numpy() & (n["celltype"] == "sensory").to_numpy()
+    olf = (n["modality"].str.split(";").apply(lambda m: "olfactory" in m).to_numpy()
+           & (n["celltype"] == SENSORY_CELLTYPE).to_numpy())
     labels[olf] = "ORN"
     labels[(n["mb_name"] == "APL").to_numpy()] = "APL"
     return labels
