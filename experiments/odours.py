@@ -124,6 +124,13 @@ class Odour:
         if missing:
             raise ValueError(f"odour {self.name!r}: unknown receptor(s) {missing}; known: {', '.join(table)}")
 
+    def neuron_rates(self, connectome) -> dict[int, float]:
+        """Peak rate (Hz) of every ORN this odour drives, by neuron index (the tuning a
+        :class:`models.senses.Senses` uses: both sides' ORNs of each receptor)."""
+        table = receptors(connectome)
+        self._check(table)
+        return {int(i): self.rates_hz[k] for k in self.receptors for i in table[k]}
+
     def drives(self, connectome, start, stop, scale: float = 1.0) -> list[PoissonDrive]:
         """One :class:`sim.PoissonDrive` per receptor, on between ``start`` and ``stop``.
 

@@ -311,7 +311,23 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--dry-run", action="store_true", help="list the planned runs and exit")
     ps.add_argument("--quiet", action="store_true", help="no progress bar")
     ps.set_defaults(func=_cmd_sweep)
+
+    pb = sub.add_parser(
+        "behave", help="closed-loop behaviour: virtual larvae on a plate (chemotaxis, learning, light, free)",
+        description="Run a behaviour assay in closed loop: arena -> senses -> whole-brain network -> motor "
+        "decoder -> body (docs/behaviour.md). Resumable: completed batches of larvae are kept in the output "
+        "folder. A TOML file (--config) sets the same options and can sweep decoder parameters.")
+    from experiments.behaviour import add_arguments as _behave_arguments
+
+    _behave_arguments(pb)
+    pb.set_defaults(func=_cmd_behave)
     return p
+
+
+def _cmd_behave(args) -> int:
+    from experiments.behaviour import run_from_args
+
+    return run_from_args(args)
 
 
 def main(argv=None) -> int:

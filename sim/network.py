@@ -370,7 +370,7 @@ class Network:
             raise ValueError(f"weight_scale must be finite, got {weight_scale!r}")
         return out
 
-    def stepper(self, larvae: int = 1, seed: int = 0, silences=(), threads: int | None = None):
+    def stepper(self, larvae: int = 1, seed: int = 0, silences=(), threads: int | None = None, keep="all"):
         """A :class:`sim.stepping.Stepper`: this network advanced in chunks, state kept (closed loop).
 
         Parameters
@@ -383,6 +383,8 @@ class Network:
             Silencing for the whole run.
         threads : int, optional
             Larvae stepped at once.
+        keep : "all", None or array of int, optional
+            Neurons whose spikes :meth:`Stepper.results` keeps (default all).
 
         Raises
         ------
@@ -391,7 +393,7 @@ class Network:
         """
         from .stepping import Stepper
 
-        return Stepper(self, larvae=larvae, seed=seed, silences=silences, threads=threads)
+        return Stepper(self, larvae=larvae, seed=seed, silences=silences, threads=threads, keep=keep)
 
     def draw_inputs(self, stimuli, duration, trials: int = 1, seed: int = 0) -> list[InputEvents]:
         """The input events :meth:`run` would use (one :class:`InputEvents` per trial)."""

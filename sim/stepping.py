@@ -44,9 +44,14 @@ class Stepper:
         Silencing that holds for the whole run.
     threads : int, optional
         Larvae stepped at once (default: the network's ``threads``).
+    keep : "all", None or array of int, optional
+        Which neurons' spikes are kept for :meth:`results` (default all; ``None``:
+        none, for long closed-loop runs whose spikes would fill the memory). Every
+        chunk's spikes are returned by :meth:`step` whatever is kept.
     """
 
-    def __init__(self, network, larvae: int = 1, seed: int = 0, silences=(), threads: int | None = None):
+    def __init__(self, network, larvae: int = 1, seed: int = 0, silences=(), threads: int | None = None,
+                 keep="all"):
         from .backends import BackendError
 
         if "stepping" not in network.backend.capabilities:
@@ -66,6 +71,13 @@ class Stepper:
         self.states = [self.engine.initial_state() for _ in range(self.larvae)]
         self._rngs = [np.random.default_rng(np.random.SeedSequence([self.seed, k])) for k in range(self.larvae)]
         self._spikes = [[] for _ in range(self.larvae)]
+        if keep is None or (isinstance(keep, str) and keep == "all"):
+            self._keep = keep
+        else:
+            k = np.unique(np.asarray(keep, dtype=np.int64))
+            if len(k) and (k[0] < 0 or k[-1] >= network.n_neurons):
+                raise ValueError(f"keep: neuron indices must be in 0..{network.n_neurons - 1}")
+            self._keep = k
         self._started = time.perf_counter()
 
     # -- time --------------------------------------------------------------------------
@@ -155,7 +167,11 @@ class Stepper:
         dt_ms = self.network.dt_ms
         result = []
         for k, (i, steps) in enumerate(out):
-            self._spikes[k].append((i, steps))
+            if isinstance(self._keep, str):
+                self._spikes[k].append((i, steps))
+            elif self._keep is not None:
+                m = np.isin(i, self._keep)
+                self._spikes[k].append((i[m], steps[m]))
             result.append((i, np.round(steps * dt_ms, 6)))
         return result
 
