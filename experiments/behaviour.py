@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from brian2 import ms, second
 
-from larvasim.util import atomic_write_text
+from larvasim.util import atomic_write_text, json_default
 
 __all__ = ["ASSAYS", "AssayResult", "assay_odour", "run_assay", "main"]
 
@@ -58,6 +58,7 @@ ASSAYS = {
 #: Settings of the assays, each with its source or the reason for its value.
 ASSAY_SETTINGS = {
     "dish_radius_mm": (42.5, "an 85 mm Petri dish; Schleyer et al. 2015 use 90 mm dishes"),
+    "free_arena_radius_mm": (120.0, "free crawling: as large as the 240 x 240 mm arena of Wosniack et al. 2022"),
     "source_x_mm": (25.0, "odour source 25 mm from the centre, where the larvae start"),
     "source_sigma_mm": (20.0, "assumption: width of the static odour profile"),
     "source_peak": (0.3, "assumption, like a lab's choice of dilution: at this strength the model's summed descending "
@@ -187,7 +188,8 @@ class _Store:
 
 def run_assay(assay: str, connectome=None, *, larvae: int = 20, duration=180 * second, decoder: str = "cast_sampling",
               decoder_parameters: dict | None = None, seed: int = 0, out=None, batch: int = 10,
-              threads: int | None = None, chunk=50 * ms, conditions=None, progress: bool = False) -> AssayResult:
+              threads: int | None = None, chunk=50 * ms, conditions=None, dan: str | None = None,
+              body: dict | None = None, senses: dict | None = None, progress: bool = False) -> AssayResult:
     """Run ``assay`` (see the module docstring) and score it.
 
     Parameters
@@ -215,7 +217,15 @@ def run_assay(assay: str, connectome=None, *, larvae: int = 20, duration=180 * s
     chunk : Quantity (time)
         Control period of the closed loop.
     conditions : sequence of str, optional
-        A subset of the assay's conditions.
+        A subset of the assay's conditions. Each condition's larvae depend only on
+        the seed, the condition and the batch, so a subset reproduces the larvae
+        of a full run exactly.
+    dan : str, optional
+        ``learning``: the MBIN activated as the unconditioned stimulus (default
+        ``DAN-i1``, a reward; e.g. ``DAN-g1`` for a punishment).
+    body, senses : dict, optional
+        Overrides of :data:`models.body.BODY_PARAMETERS` and
+        :data:`models.senses.SENSE_PARAMETERS` (Brian2 quantities or numbers).
     """
     from models.decoders import get_decoder
     from sim.closed_loop import Trajectories
@@ -230,30 +240,46 @@ def run_assay(assay: str, connectome=None, *, larvae: int = 20, duration=180 * s
         raise AssayError(f"larvae and batch must be >= 1, got {larvae!r} and {batch!r}")
     if not hasattr(duration, "dim") or duration.dim != second.dim or not float(duration / second) > 0:
         raise AssayError(f"duration must be a positive time (e.g. 180*second), got {duration!r}")
+    from models.body import body_parameters
+    from models.senses import sense_parameters
+
     get_decoder(decoder, **(decoder_parameters or {}))  # unknown name or bad parameter: fail before any run
+    try:
+        over = {"body": body_parameters(**(body or {})) if body else None,
+                "senses": sense_parameters(**(senses or {})) if senses else None}
+    except (KeyError, ValueError) as e:
+        raise AssayError(f"body or senses parameter: {e}") from None
     if connectome is None and assay != "free":
         import connectomes
 
         connectome = connectomes.load("winding2023")
+    dan = dan or ASSAY_SETTINGS["dan"][0]
+    if assay == "learning" and not len(connectome.select(name=dan).indices):
+        raise AssayError(f"dan {dan!r}: no neuron of that name in the connectome")
     settings = {"assay": assay, "larvae": int(larvae), "duration_s": float(duration / second), "decoder": decoder,
                 "decoder_parameters": {k: str(v) for k, v in (decoder_parameters or {}).items()}, "seed": int(seed),
                 "batch": int(batch), "chunk_ms": float(chunk / ms), "conditions": conditions,
+                "dan": dan if assay == "learning" else None,
+                **({"body": {k: str(v) for k, v in body.items()}} if body else {}),
+                **({"senses": {k: str(v) for k, v in senses.items()}} if senses else {}),
                 "connectome": None if connectome is None else _checksum(connectome)}
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     store = _Store(out) if out is not None else None
     ctx = store.sweep.lock() if store is not None else _nullcontext()
     with ctx:
         trajs = {}
-        for ci, cond in enumerate(conditions):
+        for cond in conditions:
+            ci = ASSAYS[assay].index(cond)
             parts = []
             for b, start in enumerate(range(0, int(larvae), int(batch))):
                 n = min(int(batch), int(larvae) - start)
-                path = store.path(f"{cond}-{key}-{b:03d}") if store is not None else None
+                bkey = hashlib.sha256(json.dumps({k: v for k, v in settings.items() if k not in ("larvae", "conditions")},
+                                                 sort_keys=True).encode()).hexdigest()[:12]
+                path = store.path(f"{cond}-{bkey}-{b:03d}") if store is not None else None
                 if path is not None and path.is_file():
                     parts.append(Trajectories.load(path))
                     continue
                 tr = _run_condition(assay, cond, connectome, n, duration, decoder, decoder_parameters or {},
-                                    _seed_int(seed, ci, b), threads, chunk)
+                                    _seed_int(seed, ci, b), threads, chunk, dan=dan, overrides=over)
                 tr.metadata.update({"assay": assay, "condition": cond, "batch": b, "first_larva": start,
                                     "settings": settings})
                 if path is not None:
@@ -294,19 +320,36 @@ def _arena(assay: str):
         return Arena(r, odours=(OdourSource("A", x, 0.0, pk, s), OdourSource("B", -x, 0.0, pk, s)))
     if assay == "light":
         return Arena(r, light=LightField("half", dark_side="left"))
-    return Arena(r)
+    return Arena(ASSAY_SETTINGS["free_arena_radius_mm"][0])
 
 
-def _run_condition(assay, cond, connectome, n, duration, decoder_name, decoder_parameters, seed, threads, chunk):
+def _run_condition(assay, cond, connectome, n, duration, decoder_name, decoder_parameters, seed, threads, chunk,
+                   dan=None, overrides=None):
+    """One batch of one condition: its trajectories."""
+    loop = _make_loop(assay, cond, connectome, n, decoder_name, decoder_parameters, seed, threads, chunk, dan=dan,
+                      overrides=overrides)
+    tr = loop.run(duration)
+    tr.metadata.update(getattr(loop, "extra_metadata", {}))
+    return tr
+
+
+def _make_loop(assay, cond, connectome, n, decoder_name, decoder_parameters, seed, threads, chunk, dan=None,
+               keep_spikes=None, overrides=None):
+    """The closed loop of one batch of one condition, ready to run (a learning group already trained)."""
+    import functools
+
     import sim
+    from models import senses as _senses
     from models.decoders import get_decoder
-    from models.senses import Senses
-    from sim.closed_loop import ClosedLoop
+    from sim.closed_loop import ClosedLoop as _Loop
 
+    over = overrides or {}
+    ClosedLoop = functools.partial(_Loop, body_parameters=over.get("body"))
+    Senses = functools.partial(_senses.Senses, parameters=over.get("senses"))
     arena = _arena(assay)
     start = {"x": 0.0, "y": 0.0}
     if cond == "random_walk":
-        return ClosedLoop(arena, get_decoder("random_walk"), n, seed=seed, chunk=chunk, start=start).run(duration)
+        return ClosedLoop(arena, get_decoder("random_walk"), n, seed=seed, chunk=chunk, start=start)
     dec = get_decoder(decoder_name, **decoder_parameters)
     if assay == "chemotaxis":
         if cond == "shuffled":
@@ -315,7 +358,7 @@ def _run_condition(assay, cond, connectome, n, duration, decoder_name, decoder_p
             connectome = shuffle(connectome, seed=seed % (2 ** 31))
         senses = Senses(connectome, odours={"A": assay_odour(connectome, "A")}, senses=["olfaction"])
         return ClosedLoop(arena, dec, n, network=_network(connectome), senses=senses, seed=seed, chunk=chunk,
-                          start=start, threads=threads).run(duration)
+                          start=start, threads=threads, keep_spikes=keep_spikes)
     if assay == "light":
         silences = []
         if cond in ("rh5_silenced", "rh6_silenced"):
@@ -324,9 +367,10 @@ def _run_condition(assay, cond, connectome, n, duration, decoder_name, decoder_p
             silences = [sim.Silence(probe.photoreceptors[kind], mode="all")]
         senses = Senses(connectome, senses=["vision"])
         return ClosedLoop(arena, dec, n, network=_network(connectome), senses=senses, seed=seed, chunk=chunk,
-                          start=start, silences=silences, threads=threads).run(duration)
+                          start=start, silences=silences, threads=threads, keep_spikes=keep_spikes)
     if assay == "learning":
-        return _learning_group(cond, connectome, arena, dec, n, duration, seed, threads, chunk)
+        return _learning_group(cond, connectome, arena, dec, n, seed, threads, chunk,
+                               dan or ASSAY_SETTINGS["dan"][0], keep_spikes, ClosedLoop, Senses)
     raise AssayError(f"no runner for {assay}/{cond}")
 
 
@@ -361,16 +405,17 @@ def training_duration() -> float:
     return s["cycles"] * (3 * s["cs"] + 2 * s["gap"] + s["iti"])
 
 
-def _learning_group(cond, connectome, arena, dec, n, duration, seed, threads, chunk):
-    from models.senses import Senses
-    from sim.closed_loop import ClosedLoop
+def _learning_group(cond, connectome, arena, dec, n, seed, threads, chunk, dan_name, keep_spikes, ClosedLoop, Senses):
+    """Train ``n`` larvae in open loop (:func:`training_schedule`); return their closed loop for the test.
 
+    ``ClosedLoop`` and ``Senses`` are the constructors with the run's parameter overrides.
+    """
     t_train = training_duration()
     net = _network(connectome, plastic_windows=[(0.0, t_train)])
     odours = {"A": assay_odour(connectome, "A"), "B": assay_odour(connectome, "B")}
     senses = Senses(connectome, odours=odours, senses=["olfaction"])
-    stepper = net.stepper(larvae=n, seed=seed, threads=threads, keep=None)
-    dan = connectome.select(name=ASSAY_SETTINGS["dan"][0]).indices
+    stepper = net.stepper(larvae=n, seed=seed, threads=threads, keep=keep_spikes)
+    dan = connectome.select(name=dan_name).indices
     c_train = ASSAY_SETTINGS["train_concentration"][0]
     sched = training_schedule(cond)
     chunk_s = float(chunk / second)
@@ -386,11 +431,10 @@ def _learning_group(cond, connectome, arena, dec, n, duration, seed, threads, ch
         stepper.step(chunk, rates=rates)
     loop = ClosedLoop(arena, dec, n, senses=senses, seed=seed, chunk=chunk, start={"x": 0.0, "y": 0.0},
                       stepper=stepper)
-    tr = loop.run(duration)
-    tr.metadata["training"] = {"schedule": [list(x) for x in sched], "duration_s": t_train,
-                               "concentration": c_train, "dan": ASSAY_SETTINGS["dan"][0],
-                               "dan_rate_hz": ASSAY_SETTINGS["dan_rate_hz"][0]}
-    return tr
+    loop.extra_metadata = {"training": {"schedule": [list(x) for x in sched], "duration_s": t_train,
+                                        "concentration": c_train, "dan": dan_name,
+                                        "dan_rate_hz": ASSAY_SETTINGS["dan_rate_hz"][0]}}
+    return loop
 
 
 # -- scoring ---------------------------------------------------------------------------
@@ -407,6 +451,10 @@ def score(assay: str, trajs: dict, settings: dict) -> AssayResult:
                "y_end_mm": tr["y"][-1], "turns": tr.metadata.get("turns"),
                "wall_contacts": tr.metadata.get("wall_contacts")}
         cs = {"larvae": tr.larvae}
+        dn = tr["dn_left_hz"][1:] + tr["dn_right_hz"][1:]
+        if np.isfinite(dn).any():
+            row["mean_dn_output_hz"] = np.nanmean(dn, axis=0)
+            cs["mean_dn_output_hz"] = float(np.nanmean(dn))
         if assay == "chemotaxis":
             d = distance_to(tr, sx, 0.0)
             last = tr.t >= tr.t[-1] - 60.0
@@ -450,7 +498,9 @@ def score(assay: str, trajs: dict, settings: dict) -> AssayResult:
             bb = larvae[larvae.condition == "paired_B"].time_on_A_half
             summary["performance_index_time"] = float((a.mean() - bb.mean()) / 2.0)
             summary["paired_A_vs_paired_B"] = _mwu(a, bb)
-        if "unpaired" in summary["conditions"] and pa is not None:
+        pu = summary["conditions"].get("unpaired", {}).get("preference")
+        if pu is not None and pa is not None:
+            summary["learning_index_vs_unpaired"] = (pa - pu) / 2.0
             u = larvae[larvae.condition == "unpaired"].time_on_A_half
             summary["paired_A_vs_unpaired"] = _mwu(larvae[larvae.condition == "paired_A"].time_on_A_half, u)
     if assay == "light":
@@ -467,7 +517,7 @@ def write_outputs(result: AssayResult, out) -> None:
     import pandas as pd
 
     out = Path(out)
-    atomic_write_text(out / "summary.json", json.dumps(result.summary, indent=1, default=_json_default))
+    atomic_write_text(out / "summary.json", json.dumps(result.summary, indent=1, default=json_default))
     atomic_write_text(out / "larvae.csv", result.larvae.to_csv(index=False))
     tracks = pd.concat([tr.to_frame(condition=c) for c, tr in result.trajectories.items()], ignore_index=True)
     atomic_write_text(out / "tracks.csv", tracks.to_csv(index=False, float_format="%.4g"))
@@ -475,13 +525,6 @@ def write_outputs(result: AssayResult, out) -> None:
 
     plot_tracks(result, out / f"{result.assay}_tracks.png")
 
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
 
 
 # -- command line ----------------------------------------------------------------------
@@ -498,17 +541,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--conditions", nargs="+", default=None, help="a subset of the assay's conditions")
     p.add_argument("--out", default=None, help="output folder (resumable; default behaviour-ASSAY)")
-    p.add_argument("--animate", action="store_true", help="also write an animation of one larva (GIF)")
+    p.add_argument("--dan", default=None, help="learning: the MBIN activated in training (default DAN-i1; "
+                   "e.g. DAN-g1 for punishment)")
+    p.add_argument("--animate", action="store_true", help="also write an animation of one larva beside its "
+                   "spike raster (GIF)")
 
 
 #: Keys of a behaviour file's [behaviour] table and their defaults.
 FILE_DEFAULTS = {"assay": None, "larvae": 20, "duration": 180.0, "decoder": "cast_sampling", "seed": 0,
-                 "batch": 10, "threads": None, "conditions": None, "out": None}
+                 "batch": 10, "threads": None, "conditions": None, "out": None, "dan": None}
+
+
+#: Tables of a behaviour file whose parameters a [sweep] can vary.
+SWEEPABLE = ("decoder", "body", "senses")
 
 
 def read_config(path) -> dict:
-    """A behaviour file: ``[behaviour]`` (FILE_DEFAULTS keys), ``[decoder]`` (parameter overrides),
-    ``[sweep]`` (``"decoder.NAME" = [values]``: one run per combination).
+    """A behaviour file: ``[behaviour]`` (FILE_DEFAULTS keys); ``[decoder]``, ``[body]``, ``[senses]``
+    (parameter overrides, e.g. ``change_gain = 8``, ``run_speed = "1.1 mm/second"``); ``[sweep]``
+    (``"decoder.NAME" = [values]``, ``"body.NAME"``, ``"senses.NAME"``: one run per combination).
 
     Raises
     ------
@@ -526,22 +577,26 @@ def read_config(path) -> dict:
         raise AssayError(f"{path}: no such behaviour file") from None
     except tomllib.TOMLDecodeError as e:
         raise AssayError(f"{path}: not valid TOML ({e})") from None
-    unknown = set(data) - {"behaviour", "decoder", "sweep"}
+    unknown = set(data) - {"behaviour", "decoder", "body", "senses", "sweep"}
     if unknown:
-        raise AssayError(f"{path}: unknown table(s) {sorted(unknown)}; use [behaviour], [decoder], [sweep]")
+        raise AssayError(f"{path}: unknown table(s) {sorted(unknown)}; use [behaviour], [decoder], [body], "
+                         "[senses], [sweep]")
     b = dict(data.get("behaviour", {}))
     bad = set(b) - set(FILE_DEFAULTS)
     if bad:
         raise AssayError(f"{path}: [behaviour] has unknown key(s) {sorted(bad)}; known: {', '.join(FILE_DEFAULTS)}")
     sweep = dict(data.get("sweep", {}))
     for k, v in sweep.items():
-        if not k.startswith("decoder.") or not isinstance(v, list) or not v:
-            raise AssayError(f"{path}: [sweep] {k!r} must be \"decoder.NAME\" = [value, ...]")
-    return {"behaviour": b, "decoder": dict(data.get("decoder", {})), "sweep": sweep}
+        if k.split(".")[0] not in SWEEPABLE or k.count(".") != 1 or not isinstance(v, list) or not v:
+            raise AssayError(f"{path}: [sweep] {k!r} must be \"TABLE.NAME\" = [value, ...] with TABLE one of "
+                             f"{', '.join(SWEEPABLE)}")
+    return {"behaviour": b, "decoder": dict(data.get("decoder", {})), "body": dict(data.get("body", {})),
+            "senses": dict(data.get("senses", {})), "sweep": sweep}
 
 
 def run_from_args(args) -> int:
-    cfg = read_config(args.config) if getattr(args, "config", None) else {"behaviour": {}, "decoder": {}, "sweep": {}}
+    cfg = (read_config(args.config) if getattr(args, "config", None)
+           else {"behaviour": {}, "decoder": {}, "body": {}, "senses": {}, "sweep": {}})
     opts = dict(FILE_DEFAULTS)
     opts.update(cfg["behaviour"])
     for k in FILE_DEFAULTS:
@@ -550,30 +605,30 @@ def run_from_args(args) -> int:
             opts[k] = v
     if opts["assay"] is None:
         raise AssayError("give an assay (larvasim behave ASSAY) or a --config file with [behaviour] assay = ...")
-    params = {k: _parse_value(str(v), k) for k, v in cfg["decoder"].items()}
+    base = {t: {k: _parse_value(str(v), k) for k, v in cfg[t].items()} for t in SWEEPABLE}
     for k, v in _decoder_params(args.decoder_param).items():
-        params[k] = _parse_value(v, k)
+        base["decoder"][k] = _parse_value(v, k)
     out = Path(opts["out"] or f"behaviour-{opts['assay']}")
     combos = [{}]
     for key, values in cfg["sweep"].items():
-        combos = [dict(c, **{key[len("decoder."):]: v}) for c in combos for v in values]
+        combos = [dict(c, **{key: v}) for c in combos for v in values]
     rows = []
     for combo in combos:
-        p = dict(params)
-        p.update({k: _parse_value(str(v), k) for k, v in combo.items()})
-        sub = out if not cfg["sweep"] else out / ("_".join(f"{k}={v}" for k, v in combo.items()) or "base")
+        over = {t: dict(v) for t, v in base.items()}
+        for key, v in combo.items():
+            table, name = key.split(".")
+            over[table][name] = _parse_value(str(v), name)
+        p = over["decoder"]
+        sub = out if not cfg["sweep"] else out / ("_".join(f"{k.split('.')[1]}={v}" for k, v in combo.items()) or "base")
         res = run_assay(opts["assay"], larvae=int(opts["larvae"]), duration=float(opts["duration"]) * second,
                         decoder=opts["decoder"], decoder_parameters=p, seed=int(opts["seed"]), out=sub,
                         batch=int(opts["batch"]), threads=opts["threads"], conditions=opts["conditions"],
-                        progress=True)
+                        dan=opts["dan"], body=over["body"], senses=over["senses"], progress=True)
         print(format_summary(res.summary))
-        rows.append({**{f"decoder.{k}": v for k, v in combo.items()}, **_headline(res.summary), "folder": str(sub)})
+        rows.append({**combo, **_headline(res.summary), "folder": str(sub)})
         if args.animate:
-            from sim.analysis.tracks import animate
-
-            cond = next(iter(res.trajectories))
-            path = sub / f"{opts['assay']}_{cond}_larva0.gif"
-            animate(res.trajectories[cond], path, larva=0)
+            path = animate_larva(opts["assay"], sub, res, decoder=opts["decoder"], decoder_parameters=p,
+                                 dan=opts["dan"])
             print(f"animation: {path}")
         print(f"results in {sub}/ (summary.json, larvae.csv, tracks.csv, runs/*.h5, {opts['assay']}_tracks.png)")
     if cfg["sweep"]:
@@ -582,6 +637,42 @@ def run_from_args(args) -> int:
         atomic_write_text(out / "sweep.csv", pd.DataFrame(rows).to_csv(index=False))
         print(f"sweep table: {out / 'sweep.csv'}")
     return 0
+
+
+def animate_larva(assay: str, out, result: AssayResult, *, decoder: str = "cast_sampling",
+                  decoder_parameters: dict | None = None, dan: str | None = None, connectome=None,
+                  seconds: float | None = None, name: str | None = None, every: int = 4, dpi: int = 80) -> Path:
+    """A GIF of larva 0 of the first condition beside its spike raster.
+
+    The larva's batch is run again with every spike kept: its seed makes it the
+    same larva (the test of :func:`run_assay`'s reproducibility); the raster
+    shows the neurons that spiked, sorted by cell type order of the data.
+    """
+    from sim.analysis.tracks import animate
+
+    st = result.summary["settings"]
+    cond = next(iter(result.trajectories))
+    n = min(int(st["batch"]), int(st["larvae"]))
+    dur = float(seconds or st["duration_s"])
+    if cond == "random_walk" or assay == "free":
+        tr, spikes = result.trajectories[cond], None
+    else:
+        if connectome is None:
+            import connectomes
+
+            connectome = connectomes.load("winding2023")
+        loop = _make_loop(assay, cond, connectome, n, decoder, decoder_parameters or {},
+                          _seed_int(st["seed"], ASSAYS[assay].index(cond), 0), None, st["chunk_ms"] * ms,
+                          dan=dan, keep_spikes="all")
+        tr = loop.run(dur * second)
+        res = loop.stepper.results()
+        k = res.spike_trials == 0
+        t0 = float(loop.stepper.t / second) - dur  # a learning group was trained first
+        keep = res.spike_times[k] >= 1000.0 * t0
+        spikes = (res.spike_nodes[k][keep], res.spike_times[k][keep] - 1000.0 * t0)
+    path = Path(out) / (name or f"{assay}_{cond}_larva0.gif")
+    animate(tr, path, larva=0, spikes=spikes, every=every, dpi=dpi)
+    return path
 
 
 def _decoder_params(items) -> dict:

@@ -42,6 +42,12 @@ def fsync_dir(folder) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path, suffix: str = ".tmp", durable: bool = False):
     """Yield a temporary path beside ``path``; on success rename it onto ``path``, else remove it.
@@ -69,6 +75,7 @@ def atomic_path(path, suffix: str = ".tmp", durable: bool = False):
         if durable:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the user's usual mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -89,3 +96,14 @@ def atomic_write_text(path, text: str, durable: bool = True) -> Path:
     with atomic_path(path, durable=durable) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+def json_default(o):
+    """``json.dumps(default=...)`` for numpy scalars and arrays (lists) and anything else (its ``str``)."""
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

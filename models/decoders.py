@@ -66,6 +66,19 @@ class Decoder:
     def check(self) -> None:
         """Range checks of the parameters (raise :class:`DecoderError`)."""
 
+    def _check_ranges(self, positive=(), non_negative=()) -> None:
+        """Raise :class:`DecoderError` naming a parameter that is not > 0 / >= 0 (or, with
+        ``tau_fast`` and ``tau_slow``, when the slow average is not slower)."""
+        p = self.p
+        for k in positive:
+            if not (np.isfinite(p[k]) and p[k] > 0):
+                raise DecoderError(f"decoder {self.name!r}: parameter {k} must be > 0, got {self.parameters[k].value}")
+        for k in non_negative:
+            if not (np.isfinite(p[k]) and p[k] >= 0):
+                raise DecoderError(f"decoder {self.name!r}: parameter {k} must be >= 0, got {self.parameters[k].value}")
+        if "tau_slow" in p and "tau_fast" in p and not p["tau_slow"] > p["tau_fast"]:
+            raise DecoderError(f"decoder {self.name!r}: tau_slow must exceed tau_fast")
+
     def bind(self, connectome) -> None:
         """Find the readout neurons in ``connectome`` (sets ``self.readout``)."""
 
@@ -162,15 +175,8 @@ class LRAsymmetry(Decoder):
     ], name="lr_asymmetry")
 
     def check(self):
-        p = self.p
-        for k in ("tau_fast", "tau_slow", "floor"):
-            if not p[k] > 0:
-                raise DecoderError(f"decoder {self.name!r}: parameter {k} must be > 0, got {self.parameters[k].value}")
-        for k in ("bias_gain", "steer_max", "change_gain", "stop_rate", "back_rate"):
-            if not (np.isfinite(p[k]) and p[k] >= 0):
-                raise DecoderError(f"decoder {self.name!r}: parameter {k} must be >= 0, got {self.parameters[k].value}")
-        if not p["tau_slow"] > p["tau_fast"]:
-            raise DecoderError(f"decoder {self.name!r}: tau_slow must exceed tau_fast")
+        self._check_ranges(("tau_fast", "tau_slow", "floor"),
+                           ("bias_gain", "steer_max", "change_gain", "stop_rate", "back_rate"))
 
     def bind(self, connectome):
         left, right = _sided(connectome, ("DN-VNC", "DN-SEZ"))
@@ -257,15 +263,7 @@ class CastSampling(LRAsymmetry):
     ], name="cast_sampling")
 
     def check(self):
-        p = self.p
-        for k in ("tau_fast", "tau_slow", "floor"):
-            if not p[k] > 0:
-                raise DecoderError(f"decoder {self.name!r}: parameter {k} must be > 0, got {self.parameters[k].value}")
-        for k in ("change_gain", "reject_margin", "stop_rate", "back_rate"):
-            if not (np.isfinite(p[k]) and p[k] >= 0):
-                raise DecoderError(f"decoder {self.name!r}: parameter {k} must be >= 0, got {self.parameters[k].value}")
-        if not p["tau_slow"] > p["tau_fast"]:
-            raise DecoderError(f"decoder {self.name!r}: tau_slow must exceed tau_fast")
+        self._check_ranges(("tau_fast", "tau_slow", "floor"), ("change_gain", "reject_margin", "stop_rate", "back_rate"))
 
     def reset(self, larvae, rng):
         super().reset(larvae, rng)

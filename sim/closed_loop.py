@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from brian2 import ms, second
 
-from larvasim.util import atomic_path
+from larvasim.util import atomic_path, json_default
 
 __all__ = ["Trajectories", "ClosedLoop", "run_closed_loop"]
 
@@ -113,7 +113,7 @@ class Trajectories:
                 g = f.create_group("data")
                 for k, v in self.data.items():
                     g.create_dataset(k, data=v, compression="gzip", compression_opts=4)
-                f.attrs["metadata"] = json.dumps(self.metadata, default=_json_default)
+                f.attrs["metadata"] = json.dumps(self.metadata, default=json_default)
                 f.attrs["format"] = "larvasim-trajectories-1"
 
     @classmethod
@@ -134,13 +134,6 @@ class Trajectories:
             raise ValueError(f"{path}: cannot read trajectories ({e})") from None
         return cls(t, data, meta)
 
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
 
 
 def _seconds(x, what: str) -> float:

@@ -111,13 +111,18 @@ class Stepper:
         if not np.all(np.isfinite(r)) or (r < 0).any():
             raise ValueError("rates must be finite and >= 0 Hz")
         p = np.minimum(r * float(self.network.dt), 1.0)
-        out = []
-        for k in range(self.larvae):
-            active = np.flatnonzero(p[k] > 0)
-            hits = self._rngs[k].random((n_steps, len(active))) < p[k, active]
-            steps, pos = np.nonzero(hits)
-            out.append(InputEvents(active[pos], steps, self.network.dt_ms))
-        return out
+        dt_ms = self.network.dt_ms
+
+        def draw(k):
+            def events():
+                active = np.flatnonzero(p[k] > 0)
+                hits = self._rngs[k].random((n_steps, len(active))) < p[k, active]
+                steps, pos = np.nonzero(hits)
+                return InputEvents(active[pos], steps, dt_ms)
+            return events
+
+        # drawn by the engine inside each larva's task (in parallel); each larva has its own generator
+        return [draw(k) for k in range(self.larvae)]
 
     def _events_from_stimuli(self, stimuli, n_steps: int) -> list:
         drives = [s for s in stimuli if isinstance(s, PoissonDrive)]

@@ -32,7 +32,7 @@ except ImportError as e:  # pragma: no cover - depends on the installation
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = ROOT / "docs" / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-EXPECTED = ["01_connectome", "02_lif_to_brain", "03_sensory_to_descending", "04_learning"]
+EXPECTED = ["01_connectome", "02_lif_to_brain", "03_sensory_to_descending", "04_learning", "05_closed_loop"]
 #: Seconds one cell may run before the test fails (the slowest cell, a conditioning run, takes
 #: under a minute on a 2-core machine).
 CELL_TIMEOUT = 300
@@ -74,7 +74,7 @@ def kernel_env(monkeypatch):
 
 
 # -- without data ---------------------------------------------------------------------
-def test_the_four_notebooks_exist():
+def test_the_five_notebooks_exist():
     assert [p.stem for p in NOTEBOOKS] == EXPECTED
 
 

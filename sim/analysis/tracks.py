@@ -139,7 +139,7 @@ def plot_tracks(result, path, max_larvae: int = 20) -> None:
     plt.close(fig)
 
 
-def animate(tr, path, larva: int = 0, spikes=None, fps: int = 20, every: int = 4) -> None:
+def animate(tr, path, larva: int = 0, spikes=None, fps: int = 20, every: int = 4, dpi: int = 80) -> None:
     """An animation (GIF, matplotlib's Pillow writer) of one larva in its arena.
 
     Parameters
@@ -149,11 +149,13 @@ def animate(tr, path, larva: int = 0, spikes=None, fps: int = 20, every: int = 4
         Output ``.gif``.
     larva : int
     spikes : (ndarray, ndarray), optional
-        Neuron indices and times (ms) of that larva's spikes, drawn as a raster
-        beside the arena with a moving time cursor.
+        Neuron ids and times (ms from the track's start) of that larva's spikes,
+        drawn as a raster beside the arena with a moving time cursor.
     fps : int
     every : int
         Draw every ``every``-th record.
+    dpi : int
+        Resolution of the frames.
     """
     import matplotlib
 
@@ -181,11 +183,14 @@ def animate(tr, path, larva: int = 0, spikes=None, fps: int = 20, every: int = 4
     if spikes is not None:
         ax2 = axes[0][1]
         i, t = spikes
-        ax2.plot(np.asarray(t) / 1000.0, i, ",k")
+        _, row = np.unique(np.asarray(i), return_inverse=True)  # one row per neuron that spiked
+        ax2.plot(np.asarray(t) / 1000.0, row, ",k")
+        ax2.set_xlim(0, float(tr.t[-1]))
         ax2.set_xlabel("time (s)")
-        ax2.set_ylabel("neuron")
+        ax2.set_ylabel("neurons that spiked")
         cursor = ax2.axvline(0, color="r")
     frames = range(0, len(tr.t), every)
+    fig.tight_layout()
 
     def draw(f):
         path_line.set_data(tr["x"][: f + 1, larva], tr["y"][: f + 1, larva])
@@ -197,5 +202,5 @@ def animate(tr, path, larva: int = 0, spikes=None, fps: int = 20, every: int = 4
 
     anim = FuncAnimation(fig, draw, frames=frames, blit=False)
     with atomic_path(path, suffix=".gif") as tmp:
-        anim.save(tmp, writer=PillowWriter(fps=fps))
+        anim.save(tmp, writer=PillowWriter(fps=fps), dpi=dpi)
     plt.close(fig)

@@ -350,6 +350,17 @@ class EngineState:
     until_out: np.ndarray = None
 
 
+_POOLS: dict = {}
+
+
+def _step_pool(threads: int) -> ThreadPoolExecutor:
+    """A thread pool per thread count, kept for the life of the process (stepping runs many short chunks)."""
+    pool = _POOLS.get(threads)
+    if pool is None:
+        pool = _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="larvasim-step")
+    return pool
+
+
 @dataclass
 class EngineNetwork:
     """A network prepared for the numba engine: plain arrays and numbers (SI units), nothing else.
@@ -473,7 +484,8 @@ class EngineNetwork:
             One per larva (updated in place).
         inputs : sequence
             Per larva, the chunk's drive events: an :class:`~sim.stimuli.InputEvents`
-            or ``(neurons, steps)`` with steps counted from the chunk's start.
+            or ``(neurons, steps)`` with steps counted from the chunk's start, or a
+            function of no arguments that returns them (called in the larva's task).
         n_steps : int
             Steps of this chunk (any number; chunks of a run may differ).
         threads : int, optional
@@ -504,6 +516,8 @@ class EngineNetwork:
 
         def one(args):
             st, ev = args
+            if callable(ev):  # drawn inside the task: larvae's inputs are drawn in parallel too
+                ev = ev()
             ev_ptr, ev_nrn = _events_csr(ev, n, n_steps, self.blocked)
             i, k = _trial(self.model, self.fixed, self.R, st.until, ev_ptr, ev_nrn, none_i, none_i, none_f, cap,
                           n_steps, self.plastic, st.pw, np.zeros((len(st.pw), 0)), carry=st)
@@ -516,8 +530,11 @@ class EngineNetwork:
         threads = max(1, min(len(states), threads or os.cpu_count() or 1))
         if threads == 1:
             return [one(a) for a in zip(states, inputs)]
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            return list(pool.map(one, zip(states, inputs)))
+        # a chunk is short: one task per thread (contiguous larvae) on a pool kept between chunks
+        groups = np.array_split(np.arange(len(states)), threads)
+        work = list(zip(states, inputs))
+        parts = _step_pool(threads).map(lambda g: [one(work[j]) for j in g], groups)
+        return [r for part in parts for r in part]
 
     def save(self, path) -> None:
         """Write the network to ``path`` (pickle; written to a temporary file, then renamed)."""

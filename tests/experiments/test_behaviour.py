@@ -76,12 +76,19 @@ def test_cli_behave_with_a_sweep_file_and_bad_files(real_data_dir, tmp_path, cap
     monkeypatch.setenv("LARVASIM_DATA", str(real_data_dir))
     f = tmp_path / "b.toml"
     f.write_text('[behaviour]\nassay = "chemotaxis"\nlarvae = 1\nduration = 1.0\nconditions = ["brain"]\n'
-                 '[decoder]\ntau_fast = "0.4 second"\n[sweep]\n"decoder.change_gain" = [2.0, 8.0]\n')
+                 '[decoder]\ntau_fast = "0.4 second"\n[body]\nrun_speed = "1.2 mm/second"\n'
+                 '[sweep]\n"decoder.change_gain" = [2.0, 8.0]\n"senses.orn_adapt" = [0.5]\n')
     assert cli_main(["behave", "--config", str(f), "--out", str(tmp_path / "sw")]) == 0
     table = pd.read_csv(tmp_path / "sw" / "sweep.csv")
     assert list(table["decoder.change_gain"]) == [2.0, 8.0]
-    meta = json.loads((tmp_path / "sw" / "change_gain=8.0" / "summary.json").read_text())
+    meta = json.loads((tmp_path / "sw" / "change_gain=8.0_orn_adapt=0.5" / "summary.json").read_text())
     assert meta["settings"]["decoder_parameters"]["change_gain"] == "8.0"
+    assert meta["settings"]["body"]["run_speed"].startswith("1.2")
+    assert meta["settings"]["senses"]["orn_adapt"] == "0.5"
+    bad_sweep = tmp_path / "bad_sweep.toml"
+    bad_sweep.write_text('[behaviour]\nassay = "free"\n[sweep]\n"arena.radius" = [10]\n')
+    assert cli_main(["behave", "--config", str(bad_sweep)]) == 2
+    assert "TABLE.NAME" in capsys.readouterr().err
     bad = tmp_path / "bad.toml"
     bad.write_text('[behaviour]\nassay = "chemotaxis"\nlarva = 3\n')
     assert cli_main(["behave", "--config", str(bad)]) == 2
