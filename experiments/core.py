@@ -127,6 +127,14 @@ def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = Fal
     if null:
         c = shuffle(c, seed=null_seed)
     f, _ = EXPERIMENTS[name]
+    import inspect
+
+    params = inspect.signature(f).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        known = [k for k, p in list(params.items())[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        unknown = [k for k in options if k not in known]
+        if unknown:
+            raise ValueError(f"experiment {name!r} has no option(s) {unknown}; its options: {', '.join(known)}")
     t0 = time.perf_counter()
     res = f(c, **options)
     res.metadata.setdefault("experiment", name)

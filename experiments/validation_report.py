@@ -404,7 +404,7 @@ def report(connectome, out: str | os.PathLike, figures: str | os.PathLike | None
 
 def main(argv=None) -> int:
     """Command-line entry point: ``python -m experiments.validation --out docs/validation.md``."""
-    ap = argparse.ArgumentParser(prog="python -m experiments.validation",
+    ap = argparse.ArgumentParser(prog="larvasim validate",
                                  description="Validate larvasim against Winding et al. 2023 and write a report.")
     ap.add_argument("--out", default="docs/validation.md", help="Markdown report to write")
     ap.add_argument("--figures", default=None,

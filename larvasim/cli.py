@@ -199,8 +199,12 @@ def _cmd_sweep(args) -> int:
         print(f"{sw!r}\nfolder: {out}\n{plan.to_string(index=False)}")
         return 0
     scheduler = args.scheduler or sw.options.get("scheduler")
+    jobs = args.jobs if args.jobs is not None else sw.options.get("jobs")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        print(f"larvasim: error: --jobs / [sweep] jobs must be a whole number >= 1, got {jobs!r}", file=sys.stderr)
+        return 2
     try:
-        table = run_sweep(sw, out, jobs=args.jobs or sw.options.get("jobs"), scheduler=scheduler,
+        table = run_sweep(sw, out, jobs=jobs, scheduler=scheduler,
                           progress=not args.quiet, retry_errors=args.retry_errors, summary=False)
     except SweepLockedError as exc:
         print(f"larvasim: error: {exc}", file=sys.stderr)
@@ -349,6 +353,11 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt as exc:
+        why = f" ({exc})" if str(exc) else ""
+        print(f"larvasim: interrupted{why}; no partial result was written (resumable commands keep what they "
+              "completed)", file=sys.stderr)
+        return 130
     except (ConnectomeError, KeyError, FileNotFoundError, ValueError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"larvasim: error: {msg}", file=sys.stderr)

@@ -89,6 +89,38 @@ def _as_labels(cell_classes: Sequence[Any] | np.ndarray | None, n: int | None) -
     return len(labels), labels
 
 
+#: Physical ranges of model parameters, by name: ("> 0" or ">= 0"). Every numeric value must also be finite.
+PHYSICAL_RANGES = {
+    "tau_m": "> 0", "tau_syn": "> 0", "tau_e": "> 0", "tau_i": "> 0", "tau_a": "> 0", "dt": "> 0",
+    "t_ref": ">= 0", "delay": ">= 0", "w_syn": ">= 0", "w_syn_e": ">= 0", "w_syn_i": ">= 0",
+    "mbon_gain": ">= 0", "inh_scale": ">= 0", "n_ref": "> 0", "drive_weight": ">= 0", "poisson_rate": ">= 0",
+    "poisson_weight_factor": ">= 0",
+}
+
+
+def check_physical_ranges(parameters: ParameterSet, owner: str = "model") -> None:
+    """Raise ``ValueError`` naming a parameter whose value is not finite or outside :data:`PHYSICAL_RANGES`
+    (e.g. ``w_syn = 1e400 mV``, ``tau_m = 0 ms``, ``w_syn = -1 mV``); and ``v_th`` must lie above ``v_reset``."""
+    for name in parameters:
+        p = parameters[name]
+        try:
+            mag = np.asarray(p.magnitude, dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if not np.all(np.isfinite(mag)):
+            raise ValueError(f"{owner}: parameter {name} must be finite, got {p.value}")
+        rule = PHYSICAL_RANGES.get(name)
+        if rule == "> 0" and not np.all(mag > 0):
+            raise ValueError(f"{owner}: parameter {name} must be > 0, got {p.value}")
+        if rule == ">= 0" and not np.all(mag >= 0):
+            raise ValueError(f"{owner}: parameter {name} must be >= 0, got {p.value}")
+    names = parameters.names
+    if "v_th" in names and "v_reset" in names:
+        if not float(parameters["v_th"].magnitude) > float(parameters["v_reset"].magnitude):
+            raise ValueError(f"{owner}: v_th ({parameters['v_th'].value}) must be above v_reset "
+                             f"({parameters['v_reset'].value})")
+
+
 class NeuronModel(abc.ABC):
     """Base class of larvasim neuron models.
 
@@ -134,6 +166,7 @@ class NeuronModel(abc.ABC):
         missing = [n for n in self.default_parameters() if n not in parameters]
         if missing:
             raise ValueError(f"{type(self).__name__}: parameter set lacks {missing}")
+        check_physical_ranges(parameters, type(self).__name__)
         self._parameters = parameters
         self._method = method
 

@@ -21,6 +21,7 @@ target spike in step ``k + 1``; a spike in step ``k`` reaches its targets
 """
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 import sys
@@ -30,7 +31,7 @@ from typing import Sequence
 
 import brian2
 import numpy as np
-from brian2 import mV, ms, second
+from brian2 import Hz, mV, ms, second
 from tqdm.auto import tqdm
 
 from larvasim.util import larvasim_version
@@ -99,6 +100,22 @@ def _resolve_signs(connectome, signs, seed, sign_options):
         opts.setdefault("seed", seed)
     a = assign_signs(connectome, signs, **opts)
     return np.asarray(a.signs, dtype=float), a.to_dict()
+
+
+def _check_memory(drives, duration, trials: int, n_neurons: int, n_steps: int) -> None:
+    """Refuse a run whose pre-drawn input events alone would not fit in half the machine's memory."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return
+    events = 0.0
+    for d in drives:
+        rate = d.rate if not callable(d.rate) else 1000 * Hz  # a time-varying drive: a generous bound
+        events += float(rate / Hz) * len(as_indices(d.target)) * float(duration / second)
+    need = trials * (events * 16 + n_steps * 8)  # neuron + step per event, one pointer per step
+    if need > total / 2:
+        raise ValueError(f"{trials} trials of {duration} would need about {need / 1e9:.1f} GB for their input "
+                         f"events alone (this machine has {total / 1e9:.1f} GB): run fewer trials per call")
 
 
 class Network:
@@ -435,12 +452,21 @@ class Network:
         """
         if not isinstance(duration, brian2.Quantity) or duration.dim != second.dim:
             raise ValueError(f"duration must be a time, e.g. 1*second; got {duration!r}")
-        if trials < 1:
-            raise ValueError("trials must be >= 1")
+        if isinstance(trials, bool) or int(trials) != trials or trials < 1:
+            raise ValueError(f"trials must be a whole number >= 1, got {trials!r}")
+        trials = int(trials)
+        if not np.isfinite(float(duration / second)) or float(duration / second) <= 0:
+            raise ValueError(f"duration must be a finite time > 0, got {duration!r}")
         drives, silences = self._split(stimuli)
+        for d in drives:
+            if d.start is not None and float(d.start / second) >= float(duration / second):
+                raise ValueError(f"drive {getattr(d, 'name', '') or d!r} starts at {d.start}, at or after the end of "
+                                 f"the trial ({duration}): it would never act")
         self._scale_of(weight_scale)  # a bad weight_scale fails before anything runs
         n_steps = int(round(float(duration / self.dt)))
         given = inputs is not None
+        if not given:
+            _check_memory(drives, duration, trials, self.n_neurons, n_steps)
         if not given:
             inputs = self.draw_inputs(stimuli, duration, trials, seed)
         elif len(inputs) != trials:

@@ -73,3 +73,11 @@ def toy(tmp_path):
 def toy_zip(tmp_path):
     """A synthetic connectome zipped like the published Data S1."""
     return write_winding_format(tmp_path / "toyzip", seed=2, zipped=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that needs the real data (directly or through a fixture) carries the ``realdata`` mark,
+    so ``-m realdata`` / ``-m "not realdata"`` select exactly them."""
+    for item in items:
+        if "real_data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.realdata)

@@ -78,3 +78,41 @@ def test_protocols_listed_and_routed(capsys):
     assert "paired" in out and "extinction" in out
     assert main(["run", "pairde"]) == 2
     assert "did you mean paired" in capsys.readouterr().err
+
+
+def test_interrupted_run_writes_nothing_and_exits_130(toy, fresh_cache, tmp_path, monkeypatch, capsys):
+    """Ctrl-C during a run (simulated: Brian2's run returns early) leaves no results file and exits 130."""
+    import brian2
+
+    from larvasim.cli import main
+
+    real_run = brian2.Network.run
+
+    def short_run(self, duration, *a, **kw):
+        return real_run(self, duration / 3, *a, **kw)
+
+    monkeypatch.setattr(brian2.Network, "run", short_run)
+    out = tmp_path / "r.h5"
+    rc = main(["run", "--data-dir", str(toy.path), "--no-verify", "--device", "numpy", "--duration", "30 ms",
+               "--drive", "modality=olfactory,rate=100Hz", "-o", str(out), "--quiet"])
+    assert rc == 130
+    assert not out.exists()
+    assert "stopped at" in capsys.readouterr().err
+
+
+def test_output_files_honour_the_umask(tmp_path):
+    """Atomic writes (every result file) get the mode the user's umask gives, not mkstemp's 0600."""
+    import os
+    import stat
+
+    from larvasim.util import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        p = atomic_write_text(tmp_path / "a.txt", "x")
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644
+        os.umask(0o077)
+        q = atomic_write_text(tmp_path / "b.txt", "x")
+        assert stat.S_IMODE(q.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

@@ -144,3 +144,44 @@ def test_run_parser_flags():
     assert a.no_verify and a.drive == ["x=1", "y=2"] and a.config is None
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run", "--device", "gpu"])
+
+
+@pytest.mark.parametrize("body,message", [
+    ('trials = 2.7\n', "trials must be a whole number >= 1, got 2.7"),
+    ('trials = 0\n', "trials must be a whole number >= 1, got 0"),
+    ('seed = "one"\n', "seed must be a whole number >= 0"),
+    ('trials = 1000000000\n', "run fewer trials per call"),
+])
+def test_run_file_counts_must_be_whole_and_possible(toydir, tmp_path, capsys, body, message):
+    """No silent truncation of a fractional trial count, no run that cannot fit in memory."""
+    path = tmp_path / "r.toml"
+    path.write_text('duration = "300 ms"\n' + body + '[[drive]]\nmodality = "olfactory"\nrate = "100 Hz"\n')
+    assert main(["run", str(path), "--data-dir", toydir, "--no-verify", "--quiet", "-o", str(tmp_path / "o.h5")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o.h5").exists()
+
+
+def test_sweep_refuses_bad_jobs_and_an_empty_grid(toydir, tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    path.write_text('duration = "50 ms"\n[sweep]\nseeds = [0]\n[sweep.grid]\n')
+    assert main(["sweep", str(path), "--data-dir", toydir, "--no-verify", "--quiet", "-o", str(tmp_path / "o")]) == 2
+    assert "grid: the table is empty" in capsys.readouterr().err
+    path.write_text('duration = "50 ms"\n[sweep]\nseeds = [0]\n[sweep.grid]\nw_syn = ["0.3 mV"]\n')
+    for jobs in ("0", "-3"):
+        assert main(["sweep", str(path), "--data-dir", toydir, "--no-verify", "--quiet", "--jobs", jobs,
+                     "-o", str(tmp_path / "o")]) == 2
+        assert "--jobs / [sweep] jobs must be a whole number >= 1" in capsys.readouterr().err
+
+
+def test_a_drive_that_starts_after_the_trial_is_refused(toydir, tmp_path, capsys):
+    out = tmp_path / "o.h5"
+    assert _run(toydir, "--duration", "100 ms", "--drive", "modality=olfactory,rate=100Hz,start=200ms",
+                "-o", str(out)) == 2
+    assert "at or after the end of the trial" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_an_unknown_experiment_option_is_named(toydir, capsys):
+    assert main(["run", "sensory_map", "--data-dir", toydir, "--no-verify", "--option", "nope=1"]) == 2
+    err = capsys.readouterr().err
+    assert "has no option(s) ['nope']" in err and "Traceback" not in err

@@ -119,5 +119,6 @@ def test_notebook_runs(path, real_data_dir, tmp_path, kernel_env, monkeypatch, r
     elapsed = time.perf_counter() - t0
     record_property("seconds", round(elapsed, 1))
     print(f"{path.name}: {elapsed:.1f} s")
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-    assert not errors
+    # nbclient raised on any failing cell; what remains to check is that every cell ran, in order
+    counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1)), counts

@@ -161,6 +161,9 @@ class RuntimeBackend(Backend):
                         syn.w_[:] = np.where(c, 0.0, w0 * s)
                 net.drive.set_spikes(ev.neurons, ev.steps * net.dt)
                 net.net.run(n_steps * net.dt, namespace={})
+                done = int(round(float(net.net.t / net.dt)))
+                if done < n_steps:  # Brian2 stopped early (e.g. Ctrl-C): never return a short trial as a whole one
+                    raise KeyboardInterrupt(f"the simulation stopped at {done} of {n_steps} steps of trial {trial}")
                 out.collect(trial)
                 if progress:
                     progress()

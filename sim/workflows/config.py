@@ -244,7 +244,8 @@ def network_from_config(connectome, cfg: dict):
     return Network(connectome, model=model, signs=cfg.get("signs", DEFAULT_SIGNS),
                    synapse_types=tuple(cfg["synapse_types"]) if cfg.get("synapse_types") else None,
                    weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device"),
-                   sign_seed=int(cfg.get("sign_seed", cfg.get("seed", 0))), plasticity=plasticity_from_config(cfg),
+                   sign_seed=_whole(cfg, "sign_seed" if "sign_seed" in cfg else "seed", 0, cfg.get("_path", "run file")),
+                   plasticity=plasticity_from_config(cfg),
                    **(cfg.get("sign_options") or {}))
 
 
@@ -254,8 +255,16 @@ def run_config(connectome, cfg: dict, progress: bool | None = None):
     stimuli = stimuli_from_config(connectome, cfg)  # read everything before the (slow) build
     duration = parse_quantity(cfg.get("duration", "1 s"), f"{where}: duration")
     net = network_from_config(connectome, cfg)
-    return net.run(stimuli, duration=duration, trials=int(cfg.get("trials", 1)), seed=int(cfg.get("seed", 0)),
-                   progress=progress)
+    return net.run(stimuli, duration=duration, trials=_whole(cfg, "trials", 1, where, minimum=1),
+                   seed=_whole(cfg, "seed", 0, where), progress=progress)
+
+
+def _whole(cfg: dict, key: str, default: int, where: str, minimum: int = 0) -> int:
+    """``cfg[key]`` as a whole number >= ``minimum``; a fraction, text or bool is an error naming the key."""
+    v = cfg.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or v < minimum:
+        raise ValueError(f"{where}: {key} must be a whole number >= {minimum}, got {v!r}")
+    return int(v)
 
 
 #: Old name of :func:`split_spec`.

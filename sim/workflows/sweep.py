@@ -351,6 +351,8 @@ class Sweep:
         if len(modes) > 1:
             raise ValueError(f"give one of grid, points or random, not {' and '.join(modes)}")
         self.mode = modes[0] if modes else "seeds"
+        if grid is not None and not len(grid):
+            raise ValueError("grid: the table is empty (name at least one parameter with a list of values)")
         self.grid = {str(k): [_canon(x) for x in v] for k, v in (grid or {}).items()}
         for k, v in (grid or {}).items():
             if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or not len(v):

@@ -12,19 +12,17 @@ from connectomes.errors import ConnectomeDataError
 MAT = "aa_connectivity_matrix.csv"
 
 
-def _no_cache_left(cache):
+def _assert_no_cache_left(cache):
+    """Nothing but the hash memo in the cache's compiled folder (no half-built data set)."""
     compiled = cache / "compiled"
-    if not compiled.exists():
-        return True
-    leftovers = [p.name for p in compiled.iterdir() if p.name != "hash-memo.json"]
+    leftovers = [p.name for p in compiled.iterdir() if p.name != "hash-memo.json"] if compiled.exists() else []
     assert leftovers == [], leftovers
-    return True
 
 
 def _load_fails(truth, cache, match, exc=ConnectomeDataError):
     with pytest.raises(exc, match=match) as err:
         connectomes.load("winding2023", data_dir=truth.path, verify=False)
-    assert _no_cache_left(cache)
+    _assert_no_cache_left(cache)
     return str(err.value)
 
 
@@ -164,4 +162,4 @@ def test_missing_file_in_folder(toy, fresh_cache):
 def test_checksum_mismatch(toy, fresh_cache):
     with pytest.raises(connectomes.ChecksumError, match="SHA-256"):
         connectomes.load("winding2023", data_dir=toy.path, verify=True)
-    assert _no_cache_left(fresh_cache)
+    _assert_no_cache_left(fresh_cache)

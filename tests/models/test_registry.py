@@ -42,3 +42,15 @@ def test_register_model_rejects_name_clash():
         register_model(dict)
     assert register_model(CurrentLIF) is CurrentLIF
     assert issubclass(CurrentLIF, NeuronModel)
+
+
+@pytest.mark.parametrize("name,overrides,message", [
+    ("larval_lif", {"w_syn": float("inf") * mV}, "w_syn must be finite"),
+    ("larval_lif", {"w_syn": -1 * mV}, "w_syn must be >= 0"),
+    ("current_lif", {"tau_m": 0 * ms}, "tau_m must be > 0"),
+    ("current_lif", {"v_th": -80 * mV}, "must be above v_reset"),
+    ("conductance_lif", {"tau_e": -1 * ms}, "tau_e must be > 0"),
+])
+def test_non_physical_parameters_are_refused(name, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        get_model(name, **overrides)
