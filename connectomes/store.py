@@ -31,10 +31,16 @@ _MEMO = "hash-memo.json"
 
 
 def file_checksum(path: Path, memo_dir: Path | None) -> str:
-    """SHA-256 of ``path``, remembered by (size, mtime) in ``memo_dir`` to skip re-hashing."""
+    """SHA-256 of ``path``, remembered in ``memo_dir`` to skip re-hashing.
+
+    The memo is trusted only while the file's size, modification time, inode *and*
+    status-change time (ctime) are unchanged: rewriting a file changes its ctime
+    even when its size is kept and its mtime is set back (``touch -d``), so a
+    corrupted file is always hashed again.
+    """
     path = Path(path).resolve()
     st = path.stat()
-    stamp = [st.st_size, st.st_mtime_ns]
+    stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
     memo = {}
     memo_file = memo_dir / _MEMO if memo_dir is not None else None
     if memo_file is not None and memo_file.is_file():
@@ -43,8 +49,8 @@ def file_checksum(path: Path, memo_dir: Path | None) -> str:
         except (OSError, ValueError):
             memo = {}
     hit = memo.get(str(path))
-    if hit and hit[:2] == stamp:
-        return hit[2]
+    if hit and hit[:-1] == stamp:
+        return hit[-1]
     digest = sha256_file(path)
     if memo_file is not None:
         memo[str(path)] = stamp + [digest]

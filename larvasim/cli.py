@@ -122,6 +122,23 @@ def _trial(res, k):
                    recorded=res.recorded)
 
 
+def _check_output_file(out) -> bool:
+    """Before any simulation: ``out`` must be a writable file path (not a folder). Returns whether it exists
+    (and will be replaced)."""
+    import os
+    from pathlib import Path
+
+    p = Path(out)
+    if p.is_dir():
+        raise ValueError(f"-o {out}: is a folder; give a file name, e.g. {p / 'results.h5'}")
+    parent = p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"-o {out}: cannot write in {parent} (permission denied)")
+    return p.exists()
+
+
 def _cmd_protocol(args) -> int:
     """``larvasim run PROTOCOL``: a conditioning protocol on virtual larvae (experiments.learning)."""
     from experiments.learning import run_protocol
@@ -129,10 +146,11 @@ def _cmd_protocol(args) -> int:
     options = _options(args)
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     out = args.out or f"results/{args.config}.h5"
+    replaced = _check_output_file(out)
     run = run_protocol(args.config, c, n_larvae=args.trials or 20, seed=args.seed or 0,
                        device=args.device or "numba", out=out, progress=not args.quiet, **options)
     print(run.summary())
-    print(f"\nresults written to {out}")
+    print(f"\nresults written to {out}" + (" (replacing the file that was there)" if replaced else ""))
     return 0
 
 
@@ -169,16 +187,17 @@ def _cmd_run(args) -> int:
     for kind in ("drive", "activate", "silence"):
         for spec in getattr(args, kind) or []:
             cfg.setdefault(kind, []).append({**split_spec(spec), "_where": f"--{kind} {spec!r}"})
+    out = args.out or cfg.get("output")
+    replaced = _check_output_file(out) if out else False
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     res = run_config(c, cfg, progress=not args.quiet)
     net = res.metadata["network"]
     print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}, synapses: "
           f"{'+'.join(net['synapse_types'])}, device: {net['device']}")
     print(res.summary_table())
-    out = args.out or cfg.get("output")
     if out:
         res.save(out)
-        print(f"\nresults written to {out}")
+        print(f"\nresults written to {out}" + (" (replacing the file that was there)" if replaced else ""))
     return 0
 
 

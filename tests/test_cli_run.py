@@ -185,3 +185,16 @@ def test_an_unknown_experiment_option_is_named(toydir, capsys):
     assert main(["run", "sensory_map", "--data-dir", toydir, "--no-verify", "--option", "nope=1"]) == 2
     err = capsys.readouterr().err
     assert "has no option(s) ['nope']" in err and "Traceback" not in err
+
+
+def test_output_path_is_checked_before_the_run_and_a_replaced_file_is_named(toydir, tmp_path, capsys):
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    assert _run(toydir, "--duration", "20 ms", "-o", str(folder)) == 2
+    cap = capsys.readouterr()
+    assert "is a folder" in cap.err and cap.out == ""  # refused before anything ran
+    out = tmp_path / "r.h5"
+    assert _run(toydir, "--duration", "20 ms", "-o", str(out)) == 0
+    assert "replacing" not in capsys.readouterr().out
+    assert _run(toydir, "--duration", "20 ms", "-o", str(out)) == 0
+    assert "(replacing the file that was there)" in capsys.readouterr().out

@@ -163,3 +163,24 @@ def test_checksum_mismatch(toy, fresh_cache):
     with pytest.raises(connectomes.ChecksumError, match="SHA-256"):
         connectomes.load("winding2023", data_dir=toy.path, verify=True)
     _assert_no_cache_left(fresh_cache)
+
+
+def test_checksum_memo_sees_a_rewrite_that_keeps_size_and_mtime(tmp_path):
+    """A file corrupted in place with its size and mtime restored is hashed again, not trusted from the memo."""
+    import os
+    import time
+
+    from connectomes.store import file_checksum, sha256_file
+
+    f = tmp_path / "data.bin"
+    f.write_bytes(b"A" * 1000)
+    memo = tmp_path / "memo"
+    memo.mkdir()
+    first = file_checksum(f, memo)
+    st = f.stat()
+    time.sleep(0.01)
+    f.write_bytes(b"B" * 1000)  # same size
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime
+    second = file_checksum(f, memo)
+    assert second != first and second == sha256_file(f)
+    assert file_checksum(f, memo) == second  # and the memo is used again while nothing changes
