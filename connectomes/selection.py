@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
@@ -130,6 +131,36 @@ def _as_list(value) -> list:
     return list(value)
 
 
+def _patterns(value, field: str) -> list:
+    """The values of one criterion: a value or a non-empty list of values (no tables, no nested lists)."""
+    from collections.abc import Mapping
+
+    pats = [] if isinstance(value, Mapping) else _as_list(value)
+    if not pats or any(isinstance(p, (Mapping, list, tuple, set, np.ndarray)) for p in pats):
+        raise SelectionError(f"{field}={value!r}: give a value or a non-empty list of values")
+    return pats
+
+
+def _skids(value, field: str) -> np.ndarray:
+    """Skeleton ids of an ``ids=`` / ``pair_of=`` criterion (numbers, or their text from the command line)."""
+    items = list(value.ravel()) if isinstance(value, np.ndarray) else _patterns(value, field)
+    if not items:
+        raise SelectionError(f"{field}: give at least one skeleton id")
+    out = []
+    for v in items:
+        k = None
+        if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            k = int(v)
+        elif isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+            k = int(v)
+        elif isinstance(v, str) and re.fullmatch(r"\s*[-+]?\d+\s*", v):
+            k = int(v)
+        if k is None or not -2**63 <= k < 2**63:
+            raise SelectionError(f"{field}={value!r}: skeleton ids must be whole numbers, got {v!r}")
+        out.append(k)
+    return np.asarray(out, dtype=np.int64)
+
+
 def _match_text(values: pd.Series, patterns: list[str], tokens: bool) -> np.ndarray:
     pats = [str(p).lower() for p in patterns]
     out = np.zeros(len(values), dtype=bool)
@@ -201,7 +232,7 @@ def select(connectome: "Connectome", *, celltype=None, modality=None, hemisphere
                 + (f"; close: {', '.join(close)}" if close else "")
                 + f". Columns: {', '.join(t.columns)}"
             )
-        pats = _as_list(value)
+        pats = _patterns(value, field)
         col = t[field]
         if col.dtype == bool or col.dtype.kind in "iuf":
             m = col.isin(pats).to_numpy()
@@ -210,7 +241,7 @@ def select(connectome: "Connectome", *, celltype=None, modality=None, hemisphere
             tok = field in TOKEN_COLUMNS
             apply(field, _match_text(col, pats, tok), pats, _vocabulary(col, tok))
     if hemisphere is not None:
-        pats = _as_list(hemisphere)
+        pats = _patterns(hemisphere, "hemisphere")
         want = []
         for h in pats:
             if str(h).lower() not in _HEMI:
@@ -219,11 +250,11 @@ def select(connectome: "Connectome", *, celltype=None, modality=None, hemisphere
         apply("hemisphere", t["hemisphere"].isin(want).to_numpy(), pats,
               sorted(t["hemisphere"].unique()))
     if name is not None:
-        pats = _as_list(name)
+        pats = _patterns(name, "name")
         m, vocab = _name_mask(t, pats)
         apply("name", m, pats, vocab)
     if ids is not None:
-        want = np.asarray(_as_list(ids) if not isinstance(ids, np.ndarray) else ids, dtype=np.int64)
+        want = _skids(ids, "ids")
         known = np.isin(want, t["skid"].to_numpy())
         if not known.all():
             raise SelectionError(
@@ -234,7 +265,7 @@ def select(connectome: "Connectome", *, celltype=None, modality=None, hemisphere
         if isinstance(pair_of, Selection):
             base = pair_of.indices
         else:
-            base = connectome.index_of(_as_list(pair_of))
+            base = connectome.index_of(_skids(pair_of, "pair_of"))
         partners = t["pair_index"].to_numpy()[base]
         m = np.zeros(n, dtype=bool)
         m[base] = True

@@ -40,6 +40,7 @@ labels the stimulus.
 """
 from __future__ import annotations
 
+import math
 import re
 try:
     import tomllib
@@ -53,7 +54,7 @@ from brian2 import Hz, Quantity
 from ..stimuli import Activation, PoissonDrive, Silence
 
 __all__ = ["parse_quantity", "parse_stimulus", "load_run_file", "stimuli_from_config", "network_from_config",
-           "plasticity_from_config", "RUN_KEYS"]
+           "model_from_config", "plasticity_from_config", "RUN_KEYS"]
 
 _UNITS = {u: getattr(brian2, u) for u in ("Hz", "kHz", "ms", "second", "us", "mV", "volt", "nS", "pA", "nA", "pF")}
 _UNITS.update({"s": brian2.second, "sec": brian2.second, "hz": Hz})
@@ -87,6 +88,8 @@ def parse_quantity(text, what: str = "value") -> Quantity:
     if parts is None:
         raise ValueError(f"{what}: cannot read {text!r} as a quantity with a unit "
                          f"(e.g. '80 Hz', '200 ms'; units: {', '.join(sorted(_UNITS))})")
+    if not math.isfinite(parts[0]):
+        raise ValueError(f"{what}: {text!r} is not a finite number")
     return parts[0] * _UNITS[parts[1]]
 
 
@@ -148,7 +151,9 @@ def parse_stimulus(connectome, kind: str, spec: str):
 def read_toml(path) -> dict:
     """Parse a TOML file; unreadable or malformed files raise ``ValueError`` naming the file."""
     try:
-        return tomllib.loads(Path(path).read_text())
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}); a TOML file must be UTF-8") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"{path}: {exc}") from exc
 
@@ -208,11 +213,11 @@ def plasticity_from_config(cfg: dict):
     kw = {}
     for key, value in table.items():
         if key == "windows":
-            try:
-                kw[key] = [(parse_quantity(a, f"{where}.windows"), parse_quantity(b, f"{where}.windows"))
-                           for a, b in value]
-            except (TypeError, ValueError) as exc:
-                raise ValueError(f"{where}.windows must be [[start, stop], ...] times: {exc}") from None
+            if not isinstance(value, (list, tuple)) or not all(isinstance(w, (list, tuple)) and len(w) == 2
+                                                                for w in value):
+                raise ValueError(f"{where}.windows must be [[start, stop], ...] times, got {value!r}")
+            kw[key] = [(parse_quantity(a, f"{where}.windows"), parse_quantity(b, f"{where}.windows"))
+                       for a, b in value]
         elif key == "record" and value in ("none", ""):
             kw[key] = None
         elif isinstance(value, str) and key in ("record_dt", "tau_e"):
@@ -225,11 +230,9 @@ def plasticity_from_config(cfg: dict):
         raise ValueError(f"{where}: {exc}") from None
 
 
-def network_from_config(connectome, cfg: dict):
-    """Build the :class:`~sim.network.Network` a run file describes."""
-    from models import DEFAULT_MODEL, DEFAULT_SIGNS, get_model
-
-    from ..network import Network
+def model_from_config(cfg: dict):
+    """The neuron model of a run file: ``model`` with its ``[model_parameters]`` (or ``--set``) overrides."""
+    from models import DEFAULT_MODEL, get_model
 
     where = cfg.get("_path", "run file")
     overrides = {}
@@ -240,7 +243,19 @@ def network_from_config(connectome, cfg: dict):
             except ValueError:
                 value = parse_quantity(value, f"{where}: model_parameters.{name}")
         overrides[name] = value
-    model = get_model(cfg.get("model", DEFAULT_MODEL), **overrides)
+    try:
+        return get_model(cfg.get("model", DEFAULT_MODEL), **overrides)
+    except ValueError as exc:  # unknown model or parameter, wrong unit: name the run file
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def network_from_config(connectome, cfg: dict):
+    """Build the :class:`~sim.network.Network` a run file describes."""
+    from models import DEFAULT_SIGNS
+
+    from ..network import Network
+
+    model = model_from_config(cfg)
     return Network(connectome, model=model, signs=cfg.get("signs", DEFAULT_SIGNS),
                    synapse_types=tuple(cfg["synapse_types"]) if cfg.get("synapse_types") else None,
                    weight_mode=cfg.get("weight_mode", "count"), device=cfg.get("device"),
