@@ -7,6 +7,7 @@
 ``larvasim plot KIND ...``  figures from results files or a connectome
 ``larvasim validate``  reproduce the published connectome analyses (``--biology``: the findings benchmark)
 ``larvasim sweep SWEEP.toml``  parameter sweep: runs in parallel, one table, resumable
+``larvasim export RESULTS.h5 --nwb OUT.nwb``  convert a results file to NWB (pynwb, DANDI, NWB Widgets)
 """
 from __future__ import annotations
 
@@ -189,6 +190,15 @@ def _cmd_run(args) -> int:
             cfg.setdefault(kind, []).append({**split_spec(spec), "_where": f"--{kind} {spec!r}"})
     out = args.out or cfg.get("output")
     replaced = _check_output_file(out) if out else False
+    nwb = bool(out) and str(out).lower().endswith(".nwb")
+    if nwb:
+        from sim.nwb import NWBUnavailableError, require_pynwb
+
+        try:
+            require_pynwb()  # before simulating
+        except NWBUnavailableError as exc:
+            print(f"larvasim: error: {exc}", file=sys.stderr)
+            return 2
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     res = run_config(c, cfg, progress=not args.quiet)
     net = res.metadata["network"]
@@ -196,8 +206,27 @@ def _cmd_run(args) -> int:
           f"{'+'.join(net['synapse_types'])}, device: {net['device']}")
     print(res.summary_table())
     if out:
-        res.save(out)
+        if nwb:
+            res.to_nwb(out)
+        else:
+            res.save(out)
         print(f"\nresults written to {out}" + (" (replacing the file that was there)" if replaced else ""))
+    return 0
+
+
+def _cmd_export(args) -> int:
+    """``larvasim export RESULTS.h5 --nwb OUT.nwb``."""
+    from pathlib import Path
+
+    from sim.nwb import NWBUnavailableError, export_results_file
+
+    replaced = Path(args.nwb).is_file()
+    try:
+        path = export_results_file(args.results, args.nwb)
+    except NWBUnavailableError as exc:
+        print(f"larvasim: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"NWB file written to {path}" + (" (replacing the file that was there)" if replaced else ""))
     return 0
 
 
@@ -286,13 +315,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="numba (default: larvasim's engine, fastest, no compiler), numpy (Brian2, no compiler), cython or cpp_standalone (Brian2, compiled once); the same spikes on every device")
     pr.add_argument("--synapse-types", help="comma-separated subset of ad,aa,dd,da")
     pr.add_argument("--set", action="append", metavar="NAME=VALUE", help="model parameter override, e.g. w_syn=0.3mV")
-    pr.add_argument("-o", "--out", help="write results to this HDF5 file (experiments: this folder)")
+    pr.add_argument("-o", "--out", help="write results to this HDF5 file, or NWB if it ends in .nwb "
+                    "(experiments: this folder)")
     pr.add_argument("--null", action="store_true",
                     help="experiments: run on a degree-preserving shuffle of the connectome")
     pr.add_argument("--option", action="append", metavar="NAME=VALUE",
                     help="experiments: an option of the experiment, e.g. rate=150 or modality=gut")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=_cmd_run)
+
+    px = sub.add_parser("export", help="convert a results file (larvasim run -o FILE.h5) to another format",
+                        description="Convert a larvasim results file to NWB: spikes as units with the "
+                        "neuron table, trials, stimuli as intervals, recorded states, the full metadata "
+                        "(needs pynwb: pip install -e '.[nwb]').")
+    px.add_argument("results", help="results file (HDF5) written by larvasim run -o")
+    px.add_argument("--nwb", metavar="OUT.nwb", required=True, help="write this NWB file (replaced if it exists)")
+    px.set_defaults(func=_cmd_export)
 
     pe = sub.add_parser("experiments", help="list the experiments that `larvasim run NAME` runs")
     pe.set_defaults(func=_cmd_experiments)

@@ -1122,6 +1122,34 @@ class Results:
             write(self, f, meta, larvasim_version())
         return path
 
+    def to_nwb(self, path: str | os.PathLike, **kwargs) -> Path:
+        """Write the results as an NWB file (units, trials, stimuli, states, metadata), atomically.
+
+        Needs pynwb (``pip install -e '.[nwb]'``); the layout is described in :mod:`sim.nwb`.
+
+        Parameters
+        ----------
+        path : path-like
+            Target file (conventionally ``*.nwb``).
+        **kwargs
+            Passed to :func:`sim.nwb.write_nwb` (``session_start_time``).
+
+        Returns
+        -------
+        pathlib.Path
+            ``path``.
+
+        Raises
+        ------
+        sim.nwb.NWBUnavailableError
+            pynwb is not installed (an ``ImportError``).
+        ValueError
+            ``path`` is a folder or cannot be written.
+        """
+        from .nwb import write_nwb
+
+        return write_nwb(self, path, **kwargs)
+
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Results":
         """Read results written by :meth:`save`.
