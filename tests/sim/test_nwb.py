@@ -291,7 +291,7 @@ def test_real_connectome_run_exports_cleanly(real_connectome, tmp_path):
     path = res.to_nwb(tmp_path / "real.nwb")
     with pynwb.NWBHDF5IO(str(path), "r") as io:
         nwb = io.read()
-        assert len(nwb.units.id) == c.n_neurons if hasattr(c, "n_neurons") else len(c.neurons)
+        assert len(nwb.units.id) == len(c.neurons)
         assert list(nwb.units["skid"][:]) == c.neurons["skid"].tolist()
         tr, nd, tm = _spikes_from_nwb(nwb, nwb.trials["start_time"][:])
         assert len(tm) == res.n_spikes > 0 and np.array_equal(nd, res.spike_nodes)
