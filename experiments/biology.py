@@ -189,6 +189,10 @@ def load_findings(path=None) -> list[Finding]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FindingsError(f"{path}: no such findings file") from None
+    except UnicodeDecodeError as exc:
+        raise FindingsError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise FindingsError(f"{path}: cannot read the findings file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise FindingsError(f"{path}: not valid TOML ({exc})") from None
     rows = data.get("finding")
@@ -196,8 +200,12 @@ def load_findings(path=None) -> list[Finding]:
         raise FindingsError(f"{path}: no [[finding]] tables")
     out, seen = [], {}
     for k, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise FindingsError(f"{path}: finding {k} must be a table, written [[finding]]; got {row!r}")
         fid = row.get("id", "?")
         where = f"{path}: finding {k} (id {fid!r})"
+        if not isinstance(fid, str) or not fid.strip():
+            raise FindingsError(f"{where}, field 'id': must be a non-empty string")
         missing = [f for f in REQUIRED if f not in row]
         if missing:
             raise FindingsError(f"{where}: missing field(s) {', '.join(missing)}")

@@ -261,6 +261,16 @@ class PlannedRun:
         return out
 
 
+def _whole_number(v, what: str, minimum: int | None = None) -> int:
+    """``v`` as an int (a whole number, not a bool); an error naming ``what`` otherwise."""
+    ok = (isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and math.isfinite(v)
+                                               and float(v).is_integer())) and not isinstance(v, (bool, np.bool_))
+    if not ok or (minimum is not None and v < minimum):
+        raise ValueError(f"{what}: expected a whole number{f' >= {minimum}' if minimum is not None else ''}, "
+                         f"got {v!r}")
+    return int(v)
+
+
 def _sample(spec, rng, path):
     """One random value of a parameter: {uniform|loguniform: [lo, hi]}, {randint: [lo, hi]}, {choice: [...]}."""
     if isinstance(spec, (list, tuple)):
@@ -269,12 +279,24 @@ def _sample(spec, rng, path):
         raise ValueError(f"random parameter {path!r}: expected one of uniform = [lo, hi], "
                          f"loguniform = [lo, hi], randint = [lo, hi], choice = [...]; got {spec!r}")
     (kind, arg), = spec.items()
-    if kind == "choice":
-        return copy.deepcopy(arg[int(rng.integers(len(arg)))])
-    if kind == "randint":
-        return int(rng.integers(int(arg[0]), int(arg[1]) + 1))
-    if kind not in ("uniform", "loguniform"):
+    if kind not in ("choice", "randint", "uniform", "loguniform"):
         raise ValueError(f"random parameter {path!r}: unknown distribution {kind!r}")
+    if kind == "choice":
+        if isinstance(arg, (str, bytes, Mapping)) or not isinstance(arg, Sequence) or not arg:
+            raise ValueError(f"random parameter {path!r}: choice needs a non-empty list of values, got {arg!r}")
+        return copy.deepcopy(arg[int(rng.integers(len(arg)))])
+    if isinstance(arg, (str, bytes, Mapping)) or not isinstance(arg, Sequence) or len(arg) != 2:
+        raise ValueError(f"random parameter {path!r}: {kind} needs [lo, hi], got {arg!r}")
+    if kind == "randint":
+        lo, hi = (_whole_number(x, f"random parameter {path!r}: randint bound") for x in arg)
+        if hi < lo or max(abs(lo), abs(hi)) >= 2**62:
+            raise ValueError(f"random parameter {path!r}: randint needs lo <= hi (and |bounds| < 2**62), got {arg!r}")
+        return int(rng.integers(lo, hi + 1))
+    for x in arg:
+        if isinstance(x, bool) or not (isinstance(x, (int, float)) and math.isfinite(x)
+                                       or isinstance(x, str) and _quantity_of(_canon(x)) is not None):
+            raise ValueError(f"random parameter {path!r}: {kind} bounds must be finite numbers or quantities "
+                             f"such as '0.2 mV', got {x!r}")
     lo, hi = (_canon(x) for x in arg)
     qlo, qhi = _quantity_of(lo), _quantity_of(hi)
     if (qlo is None) != (qhi is None):
@@ -351,25 +373,36 @@ class Sweep:
         if len(modes) > 1:
             raise ValueError(f"give one of grid, points or random, not {' and '.join(modes)}")
         self.mode = modes[0] if modes else "seeds"
+        if grid is not None and not isinstance(grid, Mapping):
+            raise ValueError(f"grid: expected a table of parameter = [values], got {grid!r}")
         if grid is not None and not len(grid):
             raise ValueError("grid: the table is empty (name at least one parameter with a list of values)")
-        self.grid = {str(k): [_canon(x) for x in v] for k, v in (grid or {}).items()}
         for k, v in (grid or {}).items():
             if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or not len(v):
                 raise ValueError(f"grid parameter {k!r}: expected a non-empty list of values, got {v!r}")
+        self.grid = {str(k): [_canon(x) for x in v] for k, v in (grid or {}).items()}
+        if points is not None and (isinstance(points, (str, bytes, Mapping)) or not isinstance(points, Sequence)
+                                   or not all(isinstance(p, Mapping) for p in points)):
+            raise ValueError(f"points: expected a list of tables of parameter = value, got {points!r}")
         self.points = [{str(k): _canon(x) for k, x in p.items()} for p in (points or [])]
         if points is not None and not self.points:
             raise ValueError("points: the list is empty")
+        if random is not None and not isinstance(random, Mapping):
+            raise ValueError(f"random: expected a table with n, seed and parameters, got {random!r}")
         self.random = copy.deepcopy(dict(random)) if random is not None else None
         if seeds is None:
-            seeds = [int(self.base.get("seed", 0))]
+            seeds = [_whole_number(self.base.get("seed", 0), "seed")]
         elif isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
             if seeds < 1:
                 raise ValueError("seeds: a count must be >= 1")
             seeds = list(range(int(seeds)))
-        self.seeds = [int(s) for s in seeds]
+        if isinstance(seeds, (str, bytes, Mapping)) or not isinstance(seeds, (Sequence, np.ndarray)):
+            raise ValueError(f"seeds: expected a count or a list of whole numbers, got {seeds!r}")
+        self.seeds = [_whole_number(s, "seeds") for s in seeds]
         if not self.seeds:
             raise ValueError("seeds: the list is empty")
+        if isinstance(readouts, (str, bytes)) or not isinstance(readouts, Sequence):
+            raise ValueError(f"readouts: expected a list of names, got {readouts!r}")
         self.readouts = list(readouts)
         for r in self.readouts:
             if not (isinstance(r, str) or callable(r)):
@@ -378,12 +411,15 @@ class Sweep:
             from .config import parse_quantity
             from brian2 import ms
 
-            if len(window) != 2:
+            if isinstance(window, (str, bytes, Mapping)) or not isinstance(window, Sequence) or len(window) != 2:
                 raise ValueError(f"window must be (start, stop), got {window!r}")
             window = [float(parse_quantity(w, "window") / ms) for w in window]
         self.window = window
         self.spikes = bool(spikes)
         self.name = str(name or "sweep")
+        for what, v in (("connectome", connectome), ("data_dir", data_dir), ("output", output)):
+            if v is not None and not isinstance(v, (str, os.PathLike)):
+                raise ValueError(f"{what}: expected a name or path, got {v!r}")
         self.connectome = {"name": connectome, "data_dir": str(data_dir) if data_dir else None,
                            "verify": bool(verify)}
         self.output = output
@@ -404,10 +440,11 @@ class Sweep:
             unknown = set(r) - {"n", "seed", "parameters"}
             if unknown or "n" not in r or not isinstance(r.get("parameters"), Mapping) or not r["parameters"]:
                 raise ValueError("random: expected n = <count>, seed = <int> and a [parameters] table "
-                                 f"of distributions; got keys {sorted(r)}")
-            rng = np.random.default_rng(int(r.get("seed", 0)))
+                                 f"of distributions; got keys {sorted(map(str, r))}")
+            n = _whole_number(r["n"], "random: n", minimum=1)
+            rng = np.random.default_rng(_whole_number(r.get("seed", 0), "random: seed", minimum=0))
             names = list(r["parameters"])
-            pts = [{p: _canon(_sample(r["parameters"][p], rng, p)) for p in names} for _ in range(int(r["n"]))]
+            pts = [{p: _canon(_sample(r["parameters"][p], rng, p)) for p in names} for _ in range(n)]
             return names, pts
         return [], [{}]
 
@@ -457,6 +494,12 @@ class Sweep:
                     if parts[1] not in known:
                         raise ValueError(f"sweep parameter {n!r}: {model_name} has no parameter {parts[1]!r} "
                                          f"(parameters: {', '.join(model.parameters)})")
+            if any(paths[n][0] == "model_parameters" for n in point):  # units and physical ranges, now
+                from .config import model_from_config
+
+                where = "sweep point " + ", ".join(f"{n} = {v!r}" for n, v in point.items())
+                model_from_config({"model": model_name, "model_parameters": cfg0.get("model_parameters"),
+                                   "_path": where})
             # swept synaptic-weight parameters become weight_scale on a network built at the base value
             scale = {}
             build = copy.deepcopy(cfg0)
