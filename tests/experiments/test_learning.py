@@ -248,3 +248,13 @@ def test_learning_report_numbers_are_reproduced(real_connectome, tmp_path):
         fresh = rows(text, key)
         assert fresh, key
         assert set(fresh) <= set(rows(doc, key)), (key, fresh, rows(doc, key))
+    # the claims the README quotes from these rows, at the documented settings
+    cells = lambda t, key: [c.strip() for c in rows(t, key)[0].strip("|").split("|")]  # noqa: E731
+    paired = cells(text, "paired (US DAN-i1)")             # n, mean, median, sd, d_z, p, neg/pos
+    neg, pos = map(int, paired[7].split("/"))
+    assert int(paired[1]) == 24 and neg >= 18 and float(paired[6]) < 1e-3 and float(paired[2]) < 0, paired
+    unpaired = cells(text, "unpaired (US DAN-i1)")
+    assert float(unpaired[6]) > 0.05, unpaired
+    lvi, lvi_g1 = cells(text, "paired"), cells(doc, "paired_g1")    # LVI change mean, d_z, p (g1: not in quick)
+    assert float(lvi[1]) > 0 and float(lvi[3]) < 1e-3, lvi
+    assert float(lvi_g1[1]) < 0 and float(lvi_g1[3]) < 1e-3, lvi_g1

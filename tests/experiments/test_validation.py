@@ -5,6 +5,7 @@ Winding et al. 2023; the tolerance of each is explained where it is set.
 """
 from __future__ import annotations
 
+from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
@@ -239,3 +240,26 @@ def test_real_recurrence(real_connectome):
     # band +-4 pp: data differences as for the multisensory numbers (released matrices,
     # unpaired neurons without homolog data); the seed-to-seed SD is below 0.5 pp
     _check_recurrence(rec, band=4.0)
+
+
+@pytest.mark.realdata
+def test_validation_report_is_reproduced(real_connectome, tmp_path):
+    """docs/validation.md at its documented settings (seed 0, 1,000 cascades, 3 spread seeds; about 30 s
+    without the recurrence analysis): every line outside the header, the timing line and the recurrence
+    section equals a fresh run's. The recurrence numbers are checked by test_real_recurrence_matches_the_report."""
+    doc_path = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
+    out = tmp_path / "validation.md"
+    report(real_connectome, out, tmp_path / "figures" / "validation", n=1000, seed=0, seeds_spread=3, with_recurrence=False,
+           log=lambda m: None)
+
+    def body(text):
+        lines = text.splitlines()
+        start = next(k for k, ln in enumerate(lines) if ln.startswith("## 4. Recurrence"))
+        stop = next(k for k, ln in enumerate(lines) if ln.startswith("## ") and k > start)
+        keep = lines[3:start] + lines[stop:]      # line 3: "Written by ... <date> ..."
+        return [ln for ln in keep if not ln.startswith("Timing:")]
+
+    fresh, doc = body(out.read_text()), body(doc_path.read_text())
+    assert len(fresh) == len(doc), (len(fresh), len(doc))
+    for a, b in zip(fresh, doc):
+        assert a == b, f"docs/validation.md differs from a fresh run:\n  doc:   {b}\n  fresh: {a}"

@@ -1,0 +1,130 @@
+"""Every number the README states is quoted from a generated document, and still matches it.
+
+The generators (``larvasim validate --biology`` -> docs/biology.json, ``experiments.sensory_report``
+-> docs/sensory.json, ``experiments.learning --report`` -> docs/learning.md, the benchmark scripts
+-> docs/benchmarks.md) are themselves rerun by their own tests; this module closes the chain: a
+README figure that drifts from its source fails here. Tolerances are stated per claim: exact for
+counts and for values the README quotes to the source's precision, a range for timings (the README
+says "about").
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+DOCS = ROOT / "docs"
+
+
+def _json(name):
+    return json.loads((DOCS / name).read_text())
+
+
+def _squash(text: str) -> str:
+    """The README wraps lines: compare with runs of whitespace collapsed."""
+    return re.sub(r"\s+", " ", text)
+
+
+TEXT = _squash(README)
+
+
+def _claims():
+    """(id, the text the README must contain, built from the generated source)."""
+    bio = _json("biology.json")
+    cov = bio["signs_coverage"] if "signs_coverage" in bio else bio["sign_coverage"]
+    larval, adult = bio["models"]["larval"], bio["models"]["adult"]
+    half = lambda m, h: next(r for r in m["by_half"] if r["half"] == h)  # noqa: E731
+    pct = lambda x: f"{100 * x:.0f} %"  # noqa: E731
+    testable = sum(r["testable"] for r in larval["by_half"])
+    san = larval["sanity"]
+    missing = [r["modality"] for r in larval["modalities"] if r["best_pair_p"] < 0.5]
+    sen = _json("sensory.json")
+    sm, lr = sen["sensory_map"], sen["left_right"]["brains"]
+    yield "sign coverage", (f"{cov['neurons']} of {cov['n_neurons']:,} neurons, "
+                            f"{100 * cov['frac_synapses']:.0f} % of all synapses, have a cited sign; "
+                            f"{cov['inhibitory']} neurons are inhibitory")
+    yield "findings", f"**{bio['n_findings']} published larval findings**"
+    yield "testable findings", f"{testable} testable by a brain-only model"
+    yield "larval accuracy", (f"| larval model (default) | {pct(half(larval, 'calibration')['accuracy'])} | "
+                              f"{pct(half(larval, 'heldout')['accuracy'])} |")
+    yield "adult accuracy", (f"| adult model (Shiu et al. 2024, all excitatory) | "
+                             f"{pct(half(adult, 'calibration')['accuracy'])} | {pct(half(adult, 'heldout')['accuracy'])} |")
+    yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
+                                                "each at its physiological rate, reach a descending pair")
+    yield "modalities not reaching (physiological)", ", ".join(missing[:-1]) + f" and {missing[-1]} input do not"
+    yield "sensory map reach", (f"{sm['modalities_reaching']} of {sm['n_modalities']} modalities reach at least "
+                                "one output neuron")
+    yield "sensory map silent", " and ".join(sm["not_reaching"]) + " input do not"
+    yield "ipsilateral index", (f"population ipsilateral index {lr['real']['mean']:+.2f} over three seeds, "
+                                f"{lr['real']['responding_pairs']} responding pairs")
+    yield "shuffled index", f"does not do ({lr['shuffled']['mean']:+.2f})"
+
+
+@pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])
+def test_readme_quotes_the_generated_numbers(claim_id, text):
+    assert _squash(text) in TEXT, f"README.md should say {text!r} ({claim_id}), as its generated source does"
+
+
+def _learning_row(doc: str, key: str) -> list[str]:
+    row = next(ln for ln in doc.splitlines() if ln.startswith(f"| {key} |"))
+    return [c.strip() for c in row.strip("|").split("|")]
+
+
+def test_readme_learning_figures_are_the_reports():
+    """The learning paragraph quotes docs/learning.md (itself reproduced by tests/experiments/test_learning.py)."""
+    doc = (DOCS / "learning.md").read_text()
+    paired = _learning_row(doc, "paired (US DAN-i1)")        # n, mean, median, sd, d_z, p, neg/pos
+    unpaired = _learning_row(doc, "unpaired (US DAN-i1)")
+    lvi = _learning_row(doc, "paired")                       # LVI change mean, d_z, p, ...
+    lvi_g1 = _learning_row(doc, "paired_g1")
+    neg = paired[7].split("/")[0]
+    for text in (f"by {paired[2]} Hz ({neg} of {paired[1]} larvae, Wilcoxon p = {paired[6]}",
+                 f"unpaired control {unpaired[2]} Hz, p = {unpaired[6]}",
+                 f"towards approach (+{lvi[1]}, p = {lvi[3]})",
+                 f"towards avoidance ({lvi_g1[1]}, p = {lvi_g1[3]})"):
+        assert _squash(text) in TEXT, f"README.md should say {text!r}, as docs/learning.md does"
+
+
+def _range(text: str) -> tuple[float, float]:
+    """``"14.0 to 15.5"`` or ``"0.203"`` -> (low, high)."""
+    nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)]
+    return min(nums), max(nums)
+
+
+# README phrase (a regex with one number) -> document, regex with the number or range it quotes; an "about"
+# figure may differ from the documented range by the stated factor.
+TIMINGS = [
+    (r"about (\d+(?:\.\d+)?) ms per trial of 1 s", "benchmarks.md",
+     r"\| <= 15 ms per trial-second on one core \(stretch 10\) \| (\d+\.\d+ to \d+\.\d+) ms", 1.15),
+    (r"without importing Brian2 \((\d+(?:\.\d+)?) s to start\)", "benchmarks.md",
+     r"\| start-up under 2 s with a warm cache \| [^|]+ \| (\d+\.\d+ to \d+\.\d+) s", 1.15),
+    (r"compiled once, about (\d+) s", "benchmarks.md", r"compiles the kernels \((\d+ to \d+) s", 1.0),
+    (r"1,000 cascades from one modality in about (\d+(?:\.\d+)?) s on one core", "benchmarks.md",
+     r"\| \d{4}-\d\d-\d\d \| (\d+\.\d+) s \| \d+\.\d+ s \| \d+\.\d+ s \| [\d.]+x / [\d.]+x \|", 1.15),
+    (r"about (\d+(?:\.\d+)?) s of CPU per run", "benchmarks.md", r"cpp_standalone (\d+\.\d+ to \d+\.\d+) s per trial", 1.15),
+]
+
+
+@pytest.mark.parametrize("readme_re, doc, doc_re, factor", TIMINGS, ids=[t[0][:40] for t in TIMINGS])
+def test_readme_timings_are_the_benchmarks(readme_re, doc, doc_re, factor):
+    m = re.search(readme_re, TEXT)
+    assert m, f"README.md no longer says {readme_re!r}: update this claim table with the README"
+    d = re.search(doc_re, _squash((DOCS / doc).read_text()))
+    assert d, f"docs/{doc} no longer holds {doc_re!r}"
+    value = float(m.group(1))
+    lo, hi = _range(d.group(1))
+    assert lo / factor <= value <= hi * factor, (readme_re, value, (lo, hi))
+
+
+def test_readme_learning_wall_time_is_the_reports():
+    m = re.search(r"24 virtual larvae of the whole brain per protocol in about (\d+) s", TEXT)
+    assert m, "README.md no longer states the protocols' wall time"
+    doc = (DOCS / "learning.md").read_text()
+    section = doc[doc.index("## Run times"):]
+    times = [float(x) for x in re.findall(r"^\| \w+ \| (\d+(?:\.\d+)?) \|$", section, flags=re.M)]
+    assert times, "docs/learning.md has no run-time table"
+    assert min(times) <= float(m.group(1)) <= max(times), (m.group(1), times)
