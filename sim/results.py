@@ -1191,8 +1191,9 @@ def _merge_metadata(metas: list, offsets) -> dict:
         return dict(common)
     out = dict(common)
     out["concatenated_parts"] = [
-        {"trials": [int(offsets[i]), int(offsets[i + 1]) - 1],
-         **{k: v for k, v in m.items() if k not in common}}
+        # the part's own "trials" entry (a count) is implied by the range, which must win
+        {**{k: v for k, v in m.items() if k not in common},
+         "trials": [int(offsets[i]), int(offsets[i + 1]) - 1]}
         for i, m in enumerate(metas)
     ]
     return out

@@ -484,6 +484,10 @@ def test_concat_renumbers_trials(neurons):
     assert r1.merge(r2) == both
     same = Results.concat([r1, r1])
     assert same.metadata == {"model": "x", "seed": 1}
+    # a run's own trial count (metadata "trials") does not replace its part's trial range
+    r1.metadata["trials"], r2.metadata["trials"] = 2, 3
+    parts = Results.concat([r1, r2]).metadata["concatenated_parts"]
+    assert [p["trials"] for p in parts] == [[0, 1], [2, 4]]
 
 
 def test_concat_refuses_different_settings(neurons):
