@@ -67,6 +67,14 @@ class DataLocation:
     found_via: str
 
 
+#: ``DataLocation.found_via`` of an explicit data folder; messages say ``data_dir (--data-dir)``.
+DATA_DIR_VIA = "data_dir argument"
+
+
+def _said(via: str) -> str:
+    return "data_dir (--data-dir)" if via == DATA_DIR_VIA else via
+
+
 def _s1_in(root: Path, filename: str, name: str) -> tuple[Path, str] | None:
     """Look for the Data S1 zip or folder in ``root`` (several accepted layouts)."""
     if root.is_file() and root.suffix == ".zip":
@@ -77,6 +85,9 @@ def _s1_in(root: Path, filename: str, name: str) -> tuple[Path, str] | None:
         if (base / filename).is_file():
             return base / filename, "zip"
         if (base / S1_FOLDER / "annotations.csv").is_file():
+            return base / S1_FOLDER, "folder"
+    for base in (root / name, root):  # an extracted folder with a file missing: its reader names the file
+        if (base / S1_FOLDER).is_dir():
             return base / S1_FOLDER, "folder"
     return None
 
@@ -128,7 +139,7 @@ def locate(name: str = "winding2023", data_dir: str | os.PathLike | None = None)
     """
     spec = get_spec(name)
     if data_dir is not None:
-        candidates = [(Path(data_dir).expanduser(), "data_dir argument")]
+        candidates = [(Path(data_dir).expanduser(), DATA_DIR_VIA)]
     else:
         candidates = []
         if os.environ.get(ENV_DATA):
@@ -139,14 +150,14 @@ def locate(name: str = "winding2023", data_dir: str | os.PathLike | None = None)
         if hit is not None:
             source, kind = hit
             return DataLocation(source.resolve(), kind, _nodes_near(source, root), via)
-        if via == "data_dir argument" or via.startswith("$"):
+        if via == DATA_DIR_VIA or via.startswith("$"):
             if not root.exists():
                 raise DataNotFoundError(
-                    f"{via} points at {root}, which does not exist.\n" + how_to_get(name)
+                    f"{_said(via)} points at {root}, which does not exist.\n" + how_to_get(name)
                 )
-            if via == "data_dir argument":
+            if via == DATA_DIR_VIA:
                 break
-    searched = "\n".join(f"  - {root} ({via})" for root, via in candidates)
+    searched = "\n".join(f"  - {root} ({_said(via)})" for root, via in candidates)
     raise DataNotFoundError(
         f"connectome data {name!r} ({spec.filename}) not found. Searched:\n{searched}\n"
         + how_to_get(name)

@@ -201,7 +201,7 @@ def _parse_matrix(data: bytes, label: str):
         if mask.any():
             i, j = map(int, np.argwhere(mask)[0])
             raise ConnectomeDataError(
-                f"{label}: {what} {arr[i, j]!r} at row id {row_ids[i]}, column id {col_ids[j]}"
+                f"{label}: {what} {float(arr[i, j])!r} at row id {row_ids[i]}, column id {col_ids[j]}"
             )
     return row_ids, col_ids, arr.astype(np.int32)
 

@@ -239,7 +239,8 @@ def run_assay(assay: str, connectome=None, *, larvae: int = 20, duration=180 * s
     if int(larvae) < 1 or int(batch) < 1:
         raise AssayError(f"larvae and batch must be >= 1, got {larvae!r} and {batch!r}")
     if not hasattr(duration, "dim") or duration.dim != second.dim or not float(duration / second) > 0:
-        raise AssayError(f"duration must be a positive time (e.g. 180*second), got {duration!r}")
+        got = f"{float(duration / second):g} s" if getattr(duration, "dim", None) == second.dim else repr(duration)
+        raise AssayError(f"duration (--duration, in seconds) must be > 0, got {got}")
     from models.body import body_parameters
     from models.senses import sense_parameters
 

@@ -12,14 +12,62 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 
-import numpy as np
 
-import connectomes
-from connectomes.errors import ConnectomeError
-from connectomes.download import FETCHABLE
+class _LazyModule:
+    """A module imported on first use: ``larvasim run --bogus`` fails before pandas, scipy and Brian2 load."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr):
+        return getattr(importlib.import_module(self._name), attr)
+
+
+class _LazyChoices:
+    """argparse ``choices`` computed on first use (the data set names need the connectomes package)."""
+
+    def __init__(self, compute):
+        self._compute, self._values = compute, None
+
+    def _get(self):
+        if self._values is None:
+            self._values = list(self._compute())
+        return self._values
+
+    def __contains__(self, item):
+        return item in self._get()
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self):
+        return len(self._get())
+
+
+connectomes = _LazyModule("connectomes")
+_DATASETS = _LazyChoices(lambda: connectomes.available())
+_FETCHABLE = _LazyChoices(lambda: sorted(importlib.import_module("connectomes.download").FETCHABLE))
+
+EPILOG = """examples:
+  larvasim info winding2023 --fetch            download (checksum-verified) and summarise the connectome
+  larvasim run --drive "modality=olfactory,rate=150Hz" --trials 3 -o olf.h5
+                                               drive both sides' olfactory neurons; rates per cell type
+  larvasim run run.toml --silence "name=APL,mode=all"
+                                               a run file, with a flag added
+  larvasim experiments                         list the experiments and conditioning protocols
+  larvasim run sensory_map -o results/sensory_map
+                                               a registered experiment (tables, figures)
+  larvasim plot raster olf.h5 -o raster.png    a figure from a results file
+  larvasim sweep docs/examples/sweep_wsyn_rate.toml --jobs 4
+                                               a parameter sweep, resumable
+  larvasim behave chemotaxis --larvae 10       closed-loop behaviour on a virtual plate
+
+'larvasim COMMAND --help' describes each command; README.md and docs/ the rest.
+"""
 
 
 def _cmd_info(args) -> int:
@@ -47,14 +95,70 @@ def _cmd_experiment(args) -> int:
     """``larvasim run NAME``: a registered experiment."""
     from experiments.core import run_experiment
 
+    _refuse_flags(args, f"experiment {args.config!r}", RUN_ONLY_FLAGS)
     options = {k: getattr(args, k) for k in ("trials", "seed", "device", "signs") if getattr(args, k) is not None}
     options.update(_options(args))
-    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    _check_experiment_options(args.config, options)
     out = args.out or f"results/{args.config}{'_null' if args.null else ''}"
+    _check_output_folder(out)
+    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     res = run_experiment(args.config, c, out_dir=out, null=args.null, **options)
     print(res.summary)
     print(f"\ntables, runs and figures written to {out}/")
     return 0
+
+
+#: Flags of a plain run (stimuli, model, network) that an experiment or protocol sets itself.
+RUN_ONLY_FLAGS = ("drive", "activate", "silence", "duration", "model", "set", "synapse_types")
+#: Flags that only experiments (and, for --option, protocols) take.
+EXPERIMENT_ONLY_FLAGS = ("null", "option")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _refuse_flags(args, what: str, flags) -> None:
+    """Flags that do not apply are an error, not silently ignored."""
+    given = [_flag(f) for f in flags if getattr(args, f, None) not in (None, False, [])]
+    if given:
+        raise ValueError(f"{' '.join(given)}: {'does' if len(given) == 1 else 'do'} not apply to {what} "
+                         f"(larvasim run --help says which flags apply where)")
+
+
+def _check_experiment_options(name: str, options: dict) -> None:
+    """--option values whose default is a number must be numbers (``rate=fast`` is named, not a TypeError)."""
+    import inspect
+    import numbers
+
+    from experiments.core import EXPERIMENTS
+
+    params = inspect.signature(EXPERIMENTS[name][0]).parameters
+    for k, v in options.items():
+        default = params[k].default if k in params else inspect.Parameter.empty
+        numeric = isinstance(default, numbers.Number) and not isinstance(default, bool) or hasattr(default, "dim")
+        if numeric and isinstance(v, str):
+            raise ValueError(f"--option {k}={v}: expected a number (the default is {default})")
+
+
+def _check_protocol_options(options: dict) -> None:
+    """--option of a protocol: an argument of run_protocol / make_network or an option or constant of the
+    plasticity rule; anything else is named before any data is read."""
+    import inspect
+
+    from experiments.learning import make_network, run_protocol
+    from models.plasticity import DopaminePlasticity
+
+    own = set()
+    for f in (run_protocol, make_network):
+        own |= {k for k, p in inspect.signature(f).parameters.items()
+                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
+    rule = {k: v for k, v in options.items() if k not in own}
+    try:
+        DopaminePlasticity(**rule)
+    except (KeyError, TypeError, ValueError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        raise ValueError(f"--option {', '.join(f'{k}={v}' for k, v in rule.items())}: {msg}") from None
 
 
 def _options(args) -> dict:
@@ -94,6 +198,7 @@ def _cmd_plot(args) -> int:
     from sim.analysis import plots
     from sim.results import Results
 
+    _check_output_file(args.out)
     if args.kind == "connectivity":
         c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
         fig = plots.connectivity(c, normalise=args.normalise)
@@ -115,6 +220,8 @@ def _cmd_plot(args) -> int:
 
 def _trial(res, k):
     """One trial of a Results as a Results."""
+    import numpy as np
+
     from sim.results import Results
 
     m = res.spike_trials == k
@@ -123,31 +230,54 @@ def _trial(res, k):
                    recorded=res.recorded)
 
 
-def _check_output_file(out) -> bool:
+def _check_output_file(out, flag: str = "-o") -> bool:
     """Before any simulation: ``out`` must be a writable file path (not a folder). Returns whether it exists
     (and will be replaced)."""
-    import os
     from pathlib import Path
 
     p = Path(out)
     if p.is_dir():
-        raise ValueError(f"-o {out}: is a folder; give a file name, e.g. {p / 'results.h5'}")
+        raise ValueError(f"{flag} {out}: is a folder; give a file name, e.g. {p / 'results.h5'}")
+    _check_writable_parent(p, flag)
+    return p.exists()
+
+
+def _check_output_folder(out, flag: str = "-o") -> None:
+    """Before any simulation: ``out`` must be a folder (existing or not) that can be created and written."""
+    from pathlib import Path
+
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise ValueError(f"{flag} {out}: is a file, not a folder; give a folder name")
+    _check_writable_parent(p / "x", flag)
+
+
+def _check_writable_parent(p, flag: str) -> None:
+    """The nearest existing folder above ``p`` must be a folder this process can create files in (tried:
+    permissions alone say nothing for root or a read-only file system)."""
+    import tempfile
+
     parent = p.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise ValueError(f"-o {out}: cannot write in {parent} (permission denied)")
-    return p.exists()
+    if not parent.is_dir():
+        raise ValueError(f"{flag} {p}: {parent} is a file, not a folder")
+    try:
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as exc:
+        raise ValueError(f"{flag} {p}: cannot write in {parent} ({exc.strerror or exc})") from None
 
 
 def _cmd_protocol(args) -> int:
     """``larvasim run PROTOCOL``: a conditioning protocol on virtual larvae (experiments.learning)."""
     from experiments.learning import run_protocol
 
+    _refuse_flags(args, f"conditioning protocol {args.config!r}", RUN_ONLY_FLAGS + ("null",))
     options = _options(args)
-    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    _check_protocol_options(options)
     out = args.out or f"results/{args.config}.h5"
     replaced = _check_output_file(out)
+    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     run = run_protocol(args.config, c, n_larvae=args.trials or 20, seed=args.seed or 0,
                        device=args.device or "numba", out=out, progress=not args.quiet, **options)
     print(run.summary())
@@ -156,23 +286,32 @@ def _cmd_protocol(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from experiments.core import EXPERIMENTS, _load_all
-    from experiments.learning import PROTOCOLS
-
-    _load_all()
-    if args.config and args.config in EXPERIMENTS:
-        return _cmd_experiment(args)
-    if args.config and args.config in PROTOCOLS:
-        return _cmd_protocol(args)
     if args.config and not args.config.endswith(".toml"):
+        from experiments.core import EXPERIMENTS, _load_all
+        from experiments.learning import PROTOCOLS
+
+        _load_all()
+        if args.config in EXPERIMENTS:
+            return _cmd_experiment(args)
+        if args.config in PROTOCOLS:
+            return _cmd_protocol(args)
         import difflib
 
         close = difflib.get_close_matches(args.config, list(EXPERIMENTS) + list(PROTOCOLS), n=3)
         raise ValueError(f"{args.config!r} is neither a run file (.toml) nor an experiment"
                          + (f"; did you mean {', '.join(close)}?" if close else "")
                          + " (larvasim experiments lists them)")
+    _refuse_flags(args, "a plain run (they are for experiments: larvasim experiments lists them)",
+                  EXPERIMENT_ONLY_FLAGS)
+    for kind in ("drive", "activate", "silence"):  # the form of a spec needs no data: fail fast
+        for spec in getattr(args, kind) or []:
+            bad = [part for part in (p.strip() for p in spec.split(",")) if part and "=" not in part]
+            if bad or not spec.strip():
+                raise ValueError(f"--{kind} {spec!r}: {bad[0] if bad else 'empty'!r} is not KEY=VALUE "
+                                 "(e.g. modality=olfactory,rate=80Hz)")
     from sim.workflows.config import load_run_file, run_config, split_spec
 
+    _check_run_flags(args)
     cfg = load_run_file(args.config) if args.config else {}
     for key in ("duration", "trials", "seed", "model", "signs", "device"):
         value = getattr(args, key)
@@ -230,6 +369,63 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _check_run_flags(args) -> None:
+    """--duration, --trials, --seed, --model, --set and --synapse-types of a plain run, checked on their own
+    before any data is read, with errors in command-line terms."""
+    from brian2 import second
+
+    from sim.workflows.config import model_from_config, parse_quantity
+
+    if args.duration is not None:
+        d = parse_quantity(args.duration, f"--duration {args.duration!r}")
+        if d.dim != second.dim or not float(d / second) > 0:
+            raise ValueError(f"--duration {args.duration!r}: must be a time > 0, e.g. '1 s' or '300 ms'")
+    if args.trials is not None and args.trials < 1:
+        raise ValueError(f"--trials {args.trials}: must be a whole number >= 1")
+    if args.seed is not None and args.seed < 0:
+        raise ValueError(f"--seed {args.seed}: must be a whole number >= 0")
+    if args.synapse_types is not None and not [t for t in args.synapse_types.split(",") if t.strip()]:
+        raise ValueError(f"--synapse-types {args.synapse_types!r}: name at least one of ad, aa, dd, da")
+    sets = {}
+    for item in args.set or []:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: expected NAME=VALUE, e.g. w_syn=0.3mV")
+        k, v = item.split("=", 1)
+        sets[k.strip()] = v.strip()
+    if args.model is not None or sets:
+        where = " ".join(([f"--model {args.model}"] if args.model else []) + [f"--set {s}" for s in args.set or []])
+        cfg = {"model_parameters": sets, "_path": where, **({"model": args.model} if args.model else {})}
+        try:
+            model_from_config(cfg)
+        except ValueError as exc:
+            if args.config and args.model is None:  # the run file's model may take these parameters
+                return
+            import re
+
+            msg = str(exc).replace(f"{where}: model_parameters.", f"{where}: ")
+            msg = re.sub(r"(\d)\*([A-Za-z])", r"", msg.replace("multiply by a Brian2 unit", "give a unit"))
+            raise ValueError(msg) from None
+
+
+def _check_scheduler(address: str) -> None:
+    """An unreachable Dask scheduler is an error at once, not after half a minute of retries."""
+    import socket
+    from urllib.parse import urlsplit
+
+    u = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = u.hostname, u.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise ValueError(f"--scheduler {address}: expected tcp://HOST:PORT, e.g. tcp://127.0.0.1:8786")
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise ValueError(f"--scheduler {address}: cannot connect ({exc.strerror or exc}); is the Dask "
+                         f"scheduler running? (dask scheduler --port {port})") from None
+
+
 def _cmd_sweep(args) -> int:
     from sim.workflows.sweep import format_summary, load_sweep_file, plot_sweep, run_sweep
     from sim.workflows.sweep_store import SweepLockedError
@@ -251,6 +447,9 @@ def _cmd_sweep(args) -> int:
     if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         print(f"larvasim: error: --jobs / [sweep] jobs must be a whole number >= 1, got {jobs!r}", file=sys.stderr)
         return 2
+    _check_output_folder(out)
+    if isinstance(scheduler, str):
+        _check_scheduler(scheduler)
     try:
         table = run_sweep(sw, out, jobs=jobs, scheduler=scheduler,
                           progress=not args.quiet, retry_errors=args.retry_errors, summary=False)
@@ -267,14 +466,21 @@ def _cmd_sweep(args) -> int:
     return 0 if info["missing"] == 0 and info["failed_total"] == 0 else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand (over 80 lines: declared in one place, one block each)."""
-    p = argparse.ArgumentParser(prog="larvasim", description=__doc__.splitlines()[0])
-    p.add_argument("--version", action="version", version=f"larvasim {connectomes.connectome.larvasim_version()}")
+def build_parser(behave: bool = True) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (over 80 lines: declared in one place, one block each).
+
+    ``behave=False`` leaves out the arguments of ``larvasim behave`` (they need its module, which needs
+    Brian2), for the other commands to start fast."""
+    from larvasim.util import larvasim_version
+
+    p = argparse.ArgumentParser(prog="larvasim", description="larvasim: a whole-brain spiking simulator of the "
+                                "Drosophila larva (Winding et al. 2023 connectome).", epilog=EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"larvasim {larvasim_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
     pi = sub.add_parser("info", help="summary of a connectome: neurons, synapses, provenance")
-    pi.add_argument("name", nargs="?", default="winding2023", choices=connectomes.available())
+    pi.add_argument("name", nargs="?", default="winding2023", choices=_DATASETS)
     pi.add_argument("--data-dir", help="folder holding the data (default: $LARVASIM_DATA, then the cache)")
     pi.add_argument("--fetch", action="store_true",
                     help="download the data into the cache if it is found nowhere")
@@ -283,7 +489,7 @@ def build_parser() -> argparse.ArgumentParser:
     pi.set_defaults(func=_cmd_info)
 
     pf = sub.add_parser("fetch", help="download or import a data set into the cache, checksum-verified")
-    pf.add_argument("name", choices=sorted(FETCHABLE))
+    pf.add_argument("name", choices=_FETCHABLE)
     pf.add_argument("--from", metavar="PATH", help="import this local copy instead of downloading")
     pf.add_argument("--url", help="download from this address instead of the public mirror")
     pf.add_argument("--force", action="store_true", help="replace a copy already in the cache")
@@ -299,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("config", nargs="?", metavar="RUN.toml | EXPERIMENT",
                     help="TOML run file (see sim/config.py; flags override it) or an experiment name "
                     "(larvasim experiments)")
-    pr.add_argument("--name", default="winding2023", choices=connectomes.available())
+    pr.add_argument("--name", default="winding2023", choices=_DATASETS)
     pr.add_argument("--data-dir", help="folder holding the data (default: $LARVASIM_DATA, then the cache)")
     pr.add_argument("--no-verify", action="store_true", help="skip the published-checksum check")
     pr.add_argument("--drive", action="append", metavar="SPEC", help="sensory drive (repeatable)")
@@ -343,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
     pp.add_argument("--trial", type=int, default=0, help="raster: which trial")
     pp.add_argument("--normalise", choices=["none", "post"], default="none",
                     help="connectivity: 'post' shows each group's share of its input")
-    pp.add_argument("--name", default="winding2023", choices=connectomes.available())
+    pp.add_argument("--name", default="winding2023", choices=_DATASETS)
     pp.add_argument("--data-dir")
     pp.add_argument("--no-verify", action="store_true")
     pp.set_defaults(func=_cmd_plot)
@@ -378,15 +584,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a behaviour assay in closed loop: arena -> senses -> whole-brain network -> motor "
         "decoder -> body (docs/behaviour.md). Resumable: completed batches of larvae are kept in the output "
         "folder. A TOML file (--config) sets the same options and can sweep decoder parameters.")
-    from experiments.behaviour import add_arguments as _behave_arguments
+    if behave:
+        from experiments.behaviour import add_arguments as _behave_arguments
 
-    _behave_arguments(pb)
+        _behave_arguments(pb)
     pb.set_defaults(func=_cmd_behave)
     return p
 
 
 def _cmd_behave(args) -> int:
     from experiments.behaviour import run_from_args
+
+    if args.out:
+        _check_output_folder(args.out, "--out")
 
     return run_from_args(args)
 
@@ -401,13 +611,13 @@ def main(argv=None) -> int:
             rest = [a for a in argv[1:] if a != "--biology"]
             try:
                 return biology_report.main(rest)
-            except (ConnectomeError, ValueError) as exc:
+            except (connectomes.ConnectomeError, ValueError) as exc:
                 print(f"larvasim: error: {exc}", file=sys.stderr)
                 return 2
         from experiments import validation
 
         return validation.main(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser(behave=argv[:1] == ["behave"]).parse_args(argv)
     try:
         return args.func(args)
     except KeyboardInterrupt as exc:
@@ -415,10 +625,24 @@ def main(argv=None) -> int:
         print(f"larvasim: interrupted{why}; no partial result was written (resumable commands keep what they "
               "completed)", file=sys.stderr)
         return 130
-    except (ConnectomeError, KeyError, FileNotFoundError, ValueError) as exc:
+    except (connectomes.ConnectomeError, KeyError, FileNotFoundError, ValueError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"larvasim: error: {msg}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder or file that cannot be created, read or written (permissions, disk)
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+        print(f"larvasim: error: {where + ': ' if where else ''}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+    finally:
+        _no_brian2_banner()
+
+
+def _no_brian2_banner() -> None:
+    """Brian2 replaces ``sys.excepthook`` with one that asks users to report every uncaught error to Brian2
+    (and leaves debug files in /tmp); larvasim's errors are larvasim's, so the plain hook is put back."""
+    hook = sys.excepthook
+    if getattr(hook, "__module__", "").startswith("brian2"):
+        sys.excepthook = sys.__excepthook__
 
 
 if __name__ == "__main__":  # pragma: no cover

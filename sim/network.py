@@ -114,8 +114,8 @@ def _check_memory(drives, duration, trials: int, n_neurons: int, n_steps: int) -
         events += float(rate / Hz) * len(as_indices(d.target)) * float(duration / second)
     need = trials * (events * 16 + n_steps * 8)  # neuron + step per event, one pointer per step
     if need > total / 2:
-        raise ValueError(f"{trials} trials of {duration} would need about {need / 1e9:.1f} GB for their input "
-                         f"events alone (this machine has {total / 1e9:.1f} GB): run fewer trials per call")
+        raise ValueError(f"{trials} trial(s) of {float(duration / second):g} s would need about {need / 1e9:.1f} GB for their input "
+                         f"events alone (this machine has {total / 1e9:.1f} GB): run fewer trials per call, or shorter ones")
 
 
 class Network:

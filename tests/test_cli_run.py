@@ -116,10 +116,10 @@ stop = "200 ms"
     (["--drive", "modality=olfactory"], "--drive 'modality=olfactory': a drive needs a rate (e.g. rate=80Hz)"),
     (["--drive", "modality=olfactory,rate=80"], "--drive 'modality=olfactory,rate=80': rate: cannot read '80'"),
     (["--activate", "celltype=KC,rate=8Hz,mode=all"], "--activate 'celltype=KC,rate=8Hz,mode=all': unknown key(s) ['mode']"),
-    (["--silence", "APL"], "stimulus 'APL': 'APL' is not KEY=VALUE"),
+    (["--silence", "APL"], "--silence 'APL': 'APL' is not KEY=VALUE"),
     (["--set", "w_syn"], "--set 'w_syn': expected NAME=VALUE"),
-    (["--set", "w_syn=fast"], "model_parameters.w_syn: cannot read 'fast'"),
-    (["--duration", "300"], "duration: cannot read '300'"),
+    (["--set", "w_syn=fast"], "--set w_syn=fast: w_syn: cannot read 'fast'"),
+    (["--duration", "300"], "--duration '300': cannot read '300'"),
 ])
 def test_bad_spec_exits_2_with_a_clear_message(toydir, tmp_path, capsys, args, message):
     out = tmp_path / "never.h5"

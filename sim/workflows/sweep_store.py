@@ -120,7 +120,8 @@ class SweepStore:
         return self.spikes_dir / f"{run_id}.h5"
 
     def completed(self) -> dict[str, dict]:
-        """Records of the completed runs, by run id (unreadable files are skipped)."""
+        """Records of the completed runs, by run id (unreadable files, and files that are not a run record
+        with a status, are skipped: those runs are run again)."""
         out = {}
         if not self.runs_dir.is_dir():
             return out
@@ -130,6 +131,9 @@ class SweepStore:
             try:
                 rec = json.loads(p.read_text())
             except (OSError, ValueError):  # cannot happen with atomic writes; be lenient anyway
+                continue
+            # a record of another shape (edited, or from another tool) is not a completed run: run it again
+            if not isinstance(rec, dict) or rec.get("status") not in ("ok", "error"):
                 continue
             out[p.stem] = rec
         return out
