@@ -573,15 +573,22 @@ def read_config(path) -> dict:
         import tomli as tomllib
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise AssayError(f"{path}: no such behaviour file") from None
+    except UnicodeDecodeError as e:
+        raise AssayError(f"{path}: not UTF-8 text (byte {e.start})") from None
+    except OSError as e:
+        raise AssayError(f"{path}: cannot read the behaviour file ({e.strerror or e})") from None
     except tomllib.TOMLDecodeError as e:
         raise AssayError(f"{path}: not valid TOML ({e})") from None
     unknown = set(data) - {"behaviour", "decoder", "body", "senses", "sweep"}
     if unknown:
         raise AssayError(f"{path}: unknown table(s) {sorted(unknown)}; use [behaviour], [decoder], [body], "
                          "[senses], [sweep]")
+    for t, v in data.items():
+        if not isinstance(v, dict):
+            raise AssayError(f"{path}: {t!r} must be a table, written [{t}]; got {v!r}")
     b = dict(data.get("behaviour", {}))
     bad = set(b) - set(FILE_DEFAULTS)
     if bad:
@@ -591,8 +598,72 @@ def read_config(path) -> dict:
         if k.split(".")[0] not in SWEEPABLE or k.count(".") != 1 or not isinstance(v, list) or not v:
             raise AssayError(f"{path}: [sweep] {k!r} must be \"TABLE.NAME\" = [value, ...] with TABLE one of "
                              f"{', '.join(SWEEPABLE)}")
-    return {"behaviour": b, "decoder": dict(data.get("decoder", {})), "body": dict(data.get("body", {})),
-            "senses": dict(data.get("senses", {})), "sweep": sweep}
+    return check_config({"behaviour": b, "decoder": dict(data.get("decoder", {})), "body": dict(data.get("body", {})),
+                         "senses": dict(data.get("senses", {})), "sweep": sweep}, str(path))
+
+
+def check_config(cfg: dict, where: str = "behaviour file") -> dict:
+    """Check the values of a behaviour file (as :func:`read_config` reads it) without running anything:
+    the ``[behaviour]`` settings, and every ``[decoder]``, ``[body]``, ``[senses]`` override and ``[sweep]``
+    value against the decoder and the parameter sets. Returns ``cfg``; raises :class:`AssayError` naming
+    ``where``, the table and the key."""
+    from models.body import body_parameters
+    from models.decoders import available_decoders, get_decoder
+    from models.senses import sense_parameters
+
+    b = cfg["behaviour"]
+    assay = b.get("assay")
+    if assay is not None and (not isinstance(assay, str) or assay not in ASSAYS):
+        raise AssayError(f"{where}: [behaviour] assay = {assay!r} is not one of {', '.join(ASSAYS)}")
+    for k, minimum in (("larvae", 1), ("batch", 1), ("threads", 1), ("seed", 0)):
+        v = b.get(k)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < minimum):
+            raise AssayError(f"{where}: [behaviour] {k} must be a whole number >= {minimum}, got {v!r}")
+    v = b.get("duration")
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf")):
+        raise AssayError(f"{where}: [behaviour] duration must be a number of seconds > 0, got {v!r}")
+    decoder = b.get("decoder", FILE_DEFAULTS["decoder"])
+    if not isinstance(decoder, str) or decoder not in available_decoders():
+        raise AssayError(f"{where}: [behaviour] decoder = {decoder!r} is not one of {', '.join(available_decoders())}")
+    conditions = b.get("conditions")
+    if conditions is not None:
+        if not isinstance(conditions, list) or not conditions or not all(isinstance(c, str) for c in conditions):
+            raise AssayError(f"{where}: [behaviour] conditions must be a list of condition names, got {conditions!r}")
+        bad = [c for c in conditions if assay is not None and c not in ASSAYS[assay]]
+        if bad:
+            raise AssayError(f"{where}: [behaviour] assay {assay!r} has no condition(s) {bad}; its conditions: "
+                             f"{', '.join(ASSAYS[assay])}")
+    for k in ("out", "dan"):
+        if b.get(k) is not None and not isinstance(b[k], str):
+            raise AssayError(f"{where}: [behaviour] {k} must be text, got {b[k]!r}")
+
+    def parsed(table, name, value):
+        try:
+            return _parse_value(str(value), name)
+        except AssayError as e:
+            raise AssayError(f"{where}: [{table}] {name} = {value!r}: {e}") from None
+
+    def check(table, over):
+        try:
+            if table == "decoder":
+                get_decoder(decoder, **over)
+            elif table == "body":
+                body_parameters(**over)
+            else:
+                sense_parameters(**over)
+        except (KeyError, ValueError) as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            raise AssayError(f"{where}: [{table}] {msg}") from None
+
+    base = {t: {k: parsed(t, k, v) for k, v in cfg[t].items()} for t in SWEEPABLE}
+    for t in SWEEPABLE:
+        if base[t]:
+            check(t, base[t])
+    for key, values in cfg["sweep"].items():
+        table, name = key.split(".")
+        for v in values:
+            check(table, {**base[table], name: parsed(f"sweep] [{table}", name, v)})
+    return cfg
 
 
 def run_from_args(args) -> int:

@@ -81,3 +81,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "real_data_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.realdata)
+
+
+# Property-based tests (hypothesis): one fixed, derandomized profile, so a run (and CI) is reproducible;
+# HYPOTHESIS_PROFILE=dev explores new random inputs instead.
+try:
+    from hypothesis import settings as _hyp_settings
+
+    _hyp_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+    _hyp_settings.register_profile("dev", deadline=None)
+    _hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # hypothesis is in the test extra; without it the property tests fail to import
+    pass
