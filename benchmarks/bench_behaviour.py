@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from guard import Guards
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -36,6 +38,8 @@ def main(argv=None) -> int:
     ap.add_argument("--compare-larvae", type=int, default=20)
     ap.add_argument("--compare-seconds", type=float, default=30.0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--guard", action="store_true",
+                    help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
     args = ap.parse_args(argv)
 
     from brian2 import Hz, ms, second
@@ -78,9 +82,11 @@ def main(argv=None) -> int:
     tm = loop.timings
     tot = sum(tm.values())
     print("  closed-loop time: " + ", ".join(f"{k[:-2]} {v / tot:.0%}" for k, v in tm.items()))
+    g = Guards(args.guard)
+    g.check("closed / open loop", t_closed / t_open, at_most=3.0, documented="1.08; goal <= 1.5")
 
     if args.larvae < 1:
-        return 0
+        return g.exit_code()
     # the assay at full size
     t0 = time.perf_counter()
     big = _make_loop("chemotaxis", "brain", c, args.larvae, "cast_sampling", {}, 2, args.threads, 50 * ms)
@@ -88,7 +94,7 @@ def main(argv=None) -> int:
     t_big = time.perf_counter() - t0
     print(f"assay: chemotaxis, brain condition, {args.larvae} larvae x {args.seconds:g} s: {t_big / 60:.2f} min "
           f"wall ({t_big / (args.larvae * args.seconds):.4f} s per larva-second; goal <= 10 min for 100 x 180 s)")
-    return 0
+    return g.exit_code()
 
 
 if __name__ == "__main__":

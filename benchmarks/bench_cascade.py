@@ -30,6 +30,7 @@ import numba
 import numpy as np
 
 import connectomes
+from guard import Guards
 from sim.analysis.cascade import (
     N_CASCADES,
     N_HOPS,
@@ -72,6 +73,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=N_CASCADES)
     ap.add_argument("--repeat", type=int, default=5, help="timed repeats of the numba run (median)")
     ap.add_argument("--dense", type=int, default=20, help="cascades timed for the dense baseline")
+    ap.add_argument("--guard", action="store_true",
+                    help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
     args = ap.parse_args()
 
     c = connectomes.load("winding2023", data_dir=args.data_dir)
@@ -110,6 +113,11 @@ def main() -> None:
     print(f"activated/cascade numba {act(hits, args.n):.1f}, numpy {act(ref, args.n):.1f}, "
           f"dense {act(dense, args.dense):.1f}")
     print(f"target < 1 s     {'met' if fast < 1.0 else 'NOT met'}")
+    g = Guards(args.guard)
+    g.check("numba speed-up over the sparse NumPy cascade", base / fast, at_least=2.0, documented="5.8x")
+    g.require("same mean activation as the reference (within 5 %)",
+              abs(act(hits, args.n) - act(ref, args.n)) <= 0.05 * act(ref, args.n))
+    raise SystemExit(g.exit_code())
 
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from guard import Guards
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,7 +188,8 @@ def worker(args) -> None:
     else:
         device = {"cpp": "cpp_standalone"}.get(engine, engine)
         root = workdir / f"standalone-{args.slot}"
-        net = sim.Network(c, signs="excitatory", device=device, standalone_root=root, threads=args.threads)
+        net = sim.Network(c, signs="excitatory", device=device, standalone_root=root,
+                          threads=args.threads if device == "numba" else None)
         inputs = net.draw_inputs(stim, DURATION_S * second, trials=max(trials, args.threads), seed=1)
 
         def first():  # (with threads: one trial per thread, so that every thread has started)
@@ -270,6 +273,8 @@ def main(argv=None) -> None:
     ap.add_argument("--trials", type=int, default=10, help="timed trials of the fast engines")
     ap.add_argument("--slow-trials", type=int, default=2, help="timed trials of the numpy and Cython targets")
     ap.add_argument("--data-dir", default=os.environ.get("LARVASIM_DATA"))
+    ap.add_argument("--guard", action="store_true",
+                    help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
     # worker mode (internal)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -300,6 +305,7 @@ def main(argv=None) -> None:
     load1 = os.getloadavg()
 
     ref = next((r for r in rows if r["engine"] == "numba"), None)
+    g = Guards(args.guard)
     print(f"problem   whole brain, all excitatory, current LIF (Shiu et al. 2024), 42 olfactory neurons at "
           f"{RATE_HZ:.0f} Hz, {DURATION_S:.0f} s per trial")
     print(f"machine   {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
@@ -330,7 +336,13 @@ def main(argv=None) -> None:
         agree = all(v == ref["spikes"][:len(v)] for v in same.values())
         print(f"same input events: spikes per trial {'identical' if agree else 'DIFFER'} across "
               f"{', '.join(same)} ({same})")
+        g.require("same spikes per trial on every engine given the same input events", agree)
+    cpp = next((r for r in rows if r["engine"] == "cpp"), None)
+    if ref is not None and cpp is not None:
+        g.check("Brian2 C++ standalone / numba, time per trial", cpp["wall_s"] / ref["wall_s"], at_least=3.0,
+                documented="6.4-7.5x")
+    return g.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -16,12 +16,15 @@ import tempfile
 import time
 
 import connectomes
+from guard import Guards
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=os.environ.get("LARVASIM_DATA"))
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--guard", action="store_true",
+                    help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         os.environ["LARVASIM_CACHE"] = cache
@@ -40,6 +43,9 @@ def main() -> None:
     print(f"first load       {first:8.3f} s   (parse CSVs, verify, write HDF5 cache)")
     print(f"cached load      {med:8.3f} s   (median of {args.repeat}; min {min(cached):.3f} s)")
     print(f"speed-up         {first / med:8.1f} x   (target >= 10 x)")
+    g = Guards(args.guard)
+    g.check("cached load speed-up", first / med, at_least=5.0, documented="target >= 10x")
+    raise SystemExit(g.exit_code())
 
 
 if __name__ == "__main__":

@@ -29,12 +29,16 @@ import time
 
 import numpy as np
 
+from guard import Guards
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--larvae", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--chunks", default="10,20,50", help="chunk lengths in ms")
+    ap.add_argument("--guard", action="store_true",
+                    help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
     args = ap.parse_args(argv)
 
     from brian2 import Hz, ms
@@ -60,6 +64,7 @@ def main(argv=None) -> int:
     print(f"whole brain ({c.n_neurons} neurons), larval_lif + plasticity, {args.larvae} larvae x {args.seconds} s, "
           f"one thread")
     print(f"  one run                      {t_one / per:7.3f} s per larva-second  (x1.00)")
+    g = Guards(args.guard)
     rates = np.zeros(c.n_neurons)
     rates[olf.indices] = 100.0
     for chunk_ms in (float(x) for x in args.chunks.split(",")):
@@ -82,7 +87,10 @@ def main(argv=None) -> int:
               f"(x{t_ev / t_one:.2f}; spikes identical: {same})")
         print(f"  stepped, {chunk_ms:4.0f} ms, rates        {t_rt / per:7.3f} s per larva-second  "
               f"(x{t_rt / t_one:.2f})")
-    return 0
+        g.require(f"stepped in {chunk_ms:g} ms chunks: spikes identical to one run", bool(same))
+        if chunk_ms >= 50:
+            g.check(f"stepped ({chunk_ms:g} ms, rates) / one run", t_rt / t_one, at_most=3.0, documented="goal <= 1.5")
+    return g.exit_code()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,57 @@
+"""The benchmark scripts run, at a reduced size, with their regression guards (``--guard``).
+
+Each guard is a ratio measured in one run against a bound far from the documented figure
+(benchmarks/guard.py), so only a large regression fails, never a slower machine. The figures are
+printed into the test log (CI shows them); the full-size figures live in docs/benchmarks.md.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: script, reduced arguments, slow (over ~30 s)
+CASES = [
+    ("bench_cascade.py", ["--repeat", "2", "--dense", "5"], False),
+    ("bench_load.py", ["--repeat", "2"], False),
+    ("bench_stepping.py", ["--larvae", "2", "--seconds", "0.5", "--chunks", "50"], False),
+    ("bench_behaviour.py", ["--larvae", "0", "--compare-larvae", "10", "--compare-seconds", "10"], True),
+    ("bench_engine.py", ["--engines", "numba,cpp", "--trials", "3"], True),
+]
+
+
+@pytest.mark.parametrize("script, args", [
+    pytest.param(s, a, marks=[pytest.mark.slow] if slow else [], id=s.removesuffix(".py")) for s, a, slow in CASES])
+def test_benchmark_runs_within_its_guards(script, args, real_data_dir, tmp_path, capsys):
+    env = {**os.environ, "LARVASIM_DATA": str(real_data_dir), "MPLBACKEND": "Agg"}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args, "--guard"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=900)
+    with capsys.disabled():
+        print(f"\n--- benchmarks/{script} {' '.join(args)} --guard\n{proc.stdout}", end="")
+    guards = [ln for ln in proc.stdout.splitlines() if ln.startswith("guard ")]
+    assert guards, f"{script} printed no guard line:\n{proc.stdout}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, f"{script} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
+
+
+def test_guard_fails_on_a_regression(capsys):
+    """The guard itself: a ratio past its bound sets exit code 1 (only with --guard), a failed requirement too."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from guard import Guards
+    finally:
+        sys.path.pop(0)
+    g = Guards(True)
+    assert g.check("speed-up", 5.0, at_least=2.0) and g.exit_code() == 0
+    assert not g.check("speed-up", 1.5, at_least=2.0) and g.exit_code() == 1
+    h = Guards(False)
+    h.check("ratio", 9.0, at_most=3.0)
+    assert h.exit_code() == 0 and h.failed == ["ratio"]
+    r = Guards(True)
+    r.require("identical spikes", False)
+    assert r.exit_code() == 1
+    assert "REGRESSION" in capsys.readouterr().out
