@@ -126,3 +126,24 @@ def test_sweep_on_dask_survives_a_killed_worker(cluster, tmp_path):
     # re-running against the cluster finds everything done
     again = sw.run(out, scheduler=address, progress=False, summary=False)
     assert again.attrs["summary"]["ran"] == 0
+
+
+def test_cli_sweep_with_scheduler(cluster, tmp_path, capsys):
+    """``larvasim sweep FILE --scheduler ADDRESS``: the command line path to a real cluster, same table as local."""
+    from larvasim.cli import main
+
+    address, procs, logs = cluster
+    toy = write_winding_format(tmp_path / "toy", seed=1).path
+    f = tmp_path / "s.toml"
+    f.write_text(f'duration = "100 ms"\n[[drive]]\nmodality = "olfactory"\nrate = "80 Hz"\nstart = "10 ms"\n'
+                 f'[sweep]\nname = "cli"\nseeds = 2\ndata_dir = "{toy}"\nverify = false\n'
+                 '[sweep.grid]\nw_syn = ["0.2 mV", "0.4 mV"]\n')
+    assert main(["sweep", str(f), "--scheduler", address, "--out", str(tmp_path / "c"), "--quiet"]) == 0
+    assert main(["sweep", str(f), "--jobs", "1", "--out", str(tmp_path / "l"), "--quiet"]) == 0
+    a, b = pd.read_csv(tmp_path / "c" / "table.csv"), pd.read_csv(tmp_path / "l" / "table.csv")
+    assert len(a) == 4 and (a["status"] == "ok").all()
+    hz = [c for c in a.columns if c.startswith("hz.")]
+    pd.testing.assert_frame_equal(a.sort_values("run_id")[["run_id"] + hz].reset_index(drop=True),
+                                  b.sort_values("run_id")[["run_id"] + hz].reset_index(drop=True))
+    pids = (procs["w1"].pid, procs["w2"].pid)
+    assert all(str(w).endswith(tuple(f":{p}" for p in pids)) for w in a["worker"])  # run by the cluster's workers
