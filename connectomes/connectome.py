@@ -309,8 +309,14 @@ def _compile(name: str, loc: DataLocation, verify: bool, parts: dict, key: str, 
         "cache_key": key,
         "compiled_cache": str(path),
     }
-    store.write(path, ids=raw.ids, synapses=raw.synapses, neurons=neurons, absent=absent,
-                provenance=provenance)
+    try:
+        store.write(path, ids=raw.ids, synapses=raw.synapses, neurons=neurons, absent=absent,
+                    provenance=provenance)
+    except OSError as exc:
+        from .errors import ConnectomeError
+
+        raise ConnectomeError(f"cannot write larvasim's cache {path.parent} ({exc.strerror or exc}); set "
+                              "LARVASIM_CACHE to a folder you can write") from None
     return {"ids": raw.ids, "synapses": raw.synapses, "neurons": neurons, "absent": absent,
             "provenance": provenance}
 

@@ -230,14 +230,22 @@ def _trial(res, k):
                    recorded=res.recorded)
 
 
-def _check_output_file(out, flag: str = "-o") -> bool:
-    """Before any simulation: ``out`` must be a writable file path (not a folder). Returns whether it exists
-    (and will be replaced)."""
+#: Suffixes of results files: what ``larvasim run -o`` and ``run PROTOCOL -o`` can write.
+RESULT_SUFFIXES = {"run": (".h5", ".hdf5", ".nwb"), "protocol": (".h5", ".hdf5")}
+
+
+def _check_output_file(out, flag: str = "-o", suffixes=None) -> bool:
+    """Before any simulation: ``out`` must be a writable file path (not a folder), with one of ``suffixes``
+    when given (a results file named ``x.csv`` would hold HDF5). Returns whether it exists (and will be
+    replaced)."""
     from pathlib import Path
 
     p = Path(out)
     if p.is_dir():
         raise ValueError(f"{flag} {out}: is a folder; give a file name, e.g. {p / 'results.h5'}")
+    if suffixes and p.suffix.lower() not in suffixes:
+        raise ValueError(f"{flag} {out}: results are written as {', '.join(suffixes)} files; give a name ending "
+                         f"in one of these (e.g. {p.with_suffix(suffixes[0]).name})")
     _check_writable_parent(p, flag)
     return p.exists()
 
@@ -276,7 +284,7 @@ def _cmd_protocol(args) -> int:
     options = _options(args)
     _check_protocol_options(options)
     out = args.out or f"results/{args.config}.h5"
-    replaced = _check_output_file(out)
+    replaced = _check_output_file(out, suffixes=RESULT_SUFFIXES["protocol"])
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     run = run_protocol(args.config, c, n_larvae=args.trials or 20, seed=args.seed or 0,
                        device=args.device or "numba", out=out, progress=not args.quiet, **options)
@@ -326,9 +334,9 @@ def _cmd_run(args) -> int:
         cfg.setdefault("model_parameters", {})[k.strip()] = v.strip()
     for kind in ("drive", "activate", "silence"):
         for spec in getattr(args, kind) or []:
-            cfg.setdefault(kind, []).append({**split_spec(spec), "_where": f"--{kind} {spec!r}"})
+            cfg.setdefault(kind, []).append({**split_spec(spec, f"--{kind} {spec!r}"), "_where": f"--{kind} {spec!r}"})
     out = args.out or cfg.get("output")
-    replaced = _check_output_file(out) if out else False
+    replaced = _check_output_file(out, suffixes=RESULT_SUFFIXES["run"]) if out else False
     nwb = bool(out) and str(out).lower().endswith(".nwb")
     if nwb:
         from sim.nwb import NWBUnavailableError, require_pynwb

@@ -69,11 +69,11 @@ def sense_parameters(**overrides) -> ParameterSet:
     ps = SENSE_PARAMETERS.override(**overrides) if overrides else SENSE_PARAMETERS
     v = _values(ps)
     for k in ("orn_spont", "pr_spont", "thermo_spont", "pr_gain", "thermo_gain"):
-        if not v[k] >= 0:
-            raise SenseError(f"sense parameter {k} must be >= 0, got {ps[k].value}")
+        if not (np.isfinite(v[k]) and v[k] >= 0):
+            raise SenseError(f"sense parameter {k} must be finite and >= 0, got {ps[k].value}")
     for k in ("orn_max", "orn_ec50", "orn_hill", "orn_tau_adapt"):
-        if not v[k] > 0:
-            raise SenseError(f"sense parameter {k} must be > 0, got {ps[k].value}")
+        if not (np.isfinite(v[k]) and v[k] > 0):
+            raise SenseError(f"sense parameter {k} must be finite and > 0, got {ps[k].value}")
     if not 0 <= v["orn_adapt"] <= 1:
         raise SenseError(f"sense parameter orn_adapt must be in [0, 1], got {v['orn_adapt']}")
     return ps

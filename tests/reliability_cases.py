@@ -269,7 +269,7 @@ CASES: list[Case] = [
     # ---- arguments ------------------------------------------------------------------------------------
     c("A01", "arguments", "no subcommand", [], names="required: command"),
     c("A02", "arguments", "unknown flag", RUN + ["--bogus"], names="--bogus"),
-    c("A03", "arguments", "drive that is not KEY=VALUE", RUN + ["--drive", "nonsense"] + O, names="nonsense",
+    c("A03", "arguments", "drive that is not KEY=VALUE", RUN + ["--drive", "nonsense"] + O, names=("--drive", "nonsense"),
       outputs=OUT),
     c("A04", "arguments", "drive without a rate", RUN + ["--drive", "modality=olfactory"] + O,
       names="needs a rate", outputs=OUT),
@@ -410,6 +410,10 @@ CASES: list[Case] = [
       "{tmp}/f.xyz"], names="xyz", outputs=("f.xyz",), setup=lambda ctx: run_toy_results(ctx, "r.h5")),
     c("O14", "output paths", "protocol -o onto a folder", ["run", "paired", "--data-dir", "{toy}", "--no-verify",
       "-o", "{tmp}/adir"], names="is a folder", setup=lambda ctx: (ctx.tmp / "adir").mkdir()),
+    c("O15", "output paths", "run -o out.csv (results are HDF5 or NWB)", RUN + DRIVE + ["-o", "{tmp}/out.csv"],
+      names=("out.csv", ".h5"), outputs=("out.csv",)),
+    c("O16", "output paths", "protocol -o p.nwb (protocols write HDF5)", ["run", "paired", "--data-dir", "{toy}",
+      "--no-verify", "-o", "{tmp}/p.nwb"], names=("p.nwb", ".h5"), outputs=("p.nwb",)),
 
     # ---- data files -----------------------------------------------------------------------------------------
     c("D01", "data files", "--data-dir that does not exist", RUN + ["--data-dir", "{tmp}/nowhere"] + DRIVE,
@@ -440,7 +444,7 @@ CASES: list[Case] = [
     c("D13", "data files", "a Pedigo node table that is binary", ["info", "--data-dir", "{tmp}/data",
       "--no-verify"], names="unmatched_full_nodes.csv", setup=pedigo("\x00\x01\x02\xff" * 100)),
     c("D14", "data files", "a cache folder that cannot be written", ["info", "--data-dir", "{toy}", "--no-verify"],
-      names="cache", env={"LARVASIM_CACHE": "{ro}/cache"}, needs="ro"),
+      names=("cache", "LARVASIM_CACHE"), env={"LARVASIM_CACHE": "{ro}/cache"}, needs="ro"),
     c("D15", "data files", "a cache file that is corrupt: rebuilt", ["info", "--data-dir", "{toy}", "--no-verify"],
       CORRECT, env={"LARVASIM_CACHE": "{tmp}/cache"}, setup=lambda ctx: _corrupt_cache(ctx),
       check=lambda ctx, rc, out, err: rc == 0 and "neurons" in out),
@@ -492,6 +496,9 @@ CASES: list[Case] = [
       setup=write("s.toml", 'duration = "20 ms"\n[sweep]\nbogus = 1\n[sweep.grid]\nw_syn = ["0.3 mV"]\n')),
     c("S16", "sweeps", "a sweep file that is not TOML", SWEEP, names="s.toml", outputs=("s.sweep",),
       setup=write("s.toml", "[sweep\n")),
+    c("S18", "sweeps", "random n = 10**9 points", SWEEP + ["--dry-run"], names=("random: n", "at most"),
+      outputs=("s.sweep",), setup=write("s.toml", 'duration = "20 ms"\n[sweep.random]\nn = 1000000000\nseed = 0\n'
+                                        '[sweep.random.parameters]\nw_syn = { uniform = ["0.2 mV", "0.4 mV"] }\n')),
     c("S17", "sweeps", "--dry-run lists the runs and writes nothing", SWEEP + ["--dry-run"], CORRECT,
       setup=SWEEP_FILE,
       check=lambda ctx, rc, out, err: rc == 0 and "w_syn" in out and not (ctx.tmp / "s.sweep").exists()),

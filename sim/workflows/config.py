@@ -93,11 +93,13 @@ def parse_quantity(text, what: str = "value") -> Quantity:
     return parts[0] * _UNITS[parts[1]]
 
 
-def split_spec(spec: str) -> dict:
+def split_spec(spec: str, where: str | None = None) -> dict:
+    """``"modality=olfactory,rate=80Hz"`` -> ``{"modality": "olfactory", "rate": "80Hz"}`` (``a|b``: a list);
+    errors name ``where`` (e.g. ``--drive 'modality=...'``)."""
     out = {}
     for part in filter(None, (p.strip() for p in spec.split(","))):
         if "=" not in part:
-            raise ValueError(f"stimulus {spec!r}: {part!r} is not KEY=VALUE")
+            raise ValueError(f"{where or f'stimulus {spec!r}'}: {part!r} is not KEY=VALUE")
         k, v = (x.strip() for x in part.split("=", 1))
         out[k] = v.split("|") if "|" in v else v
     return out
@@ -145,7 +147,7 @@ def _stimulus(connectome, kind: str, d: dict, where: str):
 
 def parse_stimulus(connectome, kind: str, spec: str):
     """One stimulus from its command-line text (see the module docstring)."""
-    return _stimulus(connectome, kind, split_spec(spec), f"--{kind} {spec!r}")
+    return _stimulus(connectome, kind, split_spec(spec, f"--{kind} {spec!r}"), f"--{kind} {spec!r}")
 
 
 def read_toml(path) -> dict:

@@ -261,6 +261,10 @@ class PlannedRun:
         return out
 
 
+#: The most points one sweep plans (its table and run records live in one folder).
+MAX_RUNS = 1_000_000
+
+
 def _whole_number(v, what: str, minimum: int | None = None) -> int:
     """``v`` as an int (a whole number, not a bool); an error naming ``what`` otherwise."""
     ok = (isinstance(v, (int, np.integer)) or (isinstance(v, (float, np.floating)) and math.isfinite(v)
@@ -442,6 +446,9 @@ class Sweep:
                 raise ValueError("random: expected n = <count>, seed = <int> and a [parameters] table "
                                  f"of distributions; got keys {sorted(map(str, r))}")
             n = _whole_number(r["n"], "random: n", minimum=1)
+            if n > MAX_RUNS:
+                raise ValueError(f"random: n = {n:,} points is more than a sweep plans (at most {MAX_RUNS:,}); "
+                                 "split it into several sweeps")
             rng = np.random.default_rng(_whole_number(r.get("seed", 0), "random: seed", minimum=0))
             names = list(r["parameters"])
             pts = [{p: _canon(_sample(r["parameters"][p], rng, p)) for p in names} for _ in range(n)]

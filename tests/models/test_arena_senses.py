@@ -143,3 +143,15 @@ def test_photoreceptors_and_thermosensors_on_the_real_brain(real_connectome):
     warmer = {"light": np.array([0.0]), "temperature": np.array([20.1])}
     r = s.rates(warmer, warmer, 0.05)[0]
     assert r[s.warm].min() > r[s.cold].max()
+
+
+@pytest.mark.parametrize("name, value", [("orn_max", float("inf")), ("orn_max", 0.0), ("orn_spont", float("nan")),
+                                         ("thermo_gain", float("inf")), ("orn_adapt", 1.5)])
+def test_sense_parameters_out_of_range_are_named(name, value):
+    from brian2 import Hz
+
+    from models.senses import sense_parameters
+
+    q = value if name == "orn_adapt" else value * Hz
+    with pytest.raises(ValueError, match=name):   # SenseError, or the parameter set's own check (NaN)
+        sense_parameters(**{name: q})
