@@ -95,7 +95,7 @@ def _atomic_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
-def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = False, null_seed: int = 0,
+def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = False, null_seed: int | None = None,
                    **options) -> ExperimentResult:
     """Run a registered experiment.
 
@@ -110,6 +110,9 @@ def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = Fal
     null : bool
         Run on a degree- and strength-preserving shuffle of the connectome
         (:func:`connectomes.nullmodels.shuffle`, seed ``null_seed``).
+    null_seed : int, optional
+        Seed of that shuffle (default 0); also passed on to an experiment that draws its own null
+        model (e.g. ``left_right``'s shuffled-brain control).
     **options
         Passed to the experiment (``trials``, ``seed``, ``device``, ...).
     """
@@ -125,11 +128,13 @@ def run_experiment(name: str, connectome=None, *, out_dir=None, null: bool = Fal
 
     c = connectome if connectome is not None else connectomes.load("winding2023")
     if null:
-        c = shuffle(c, seed=null_seed)
+        c = shuffle(c, seed=0 if null_seed is None else null_seed)
     f, _ = EXPERIMENTS[name]
     import inspect
 
     params = inspect.signature(f).parameters
+    if null_seed is not None and "null_seed" in params:
+        options["null_seed"] = null_seed
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         known = [k for k, p in list(params.items())[1:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
         unknown = [k for k in options if k not in known]

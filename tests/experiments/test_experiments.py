@@ -125,3 +125,17 @@ def test_spiking_vs_cascade(real_connectome, tmp_path):
     assert mt["reached_and_responds"].sum() > 0
     assert res.metadata["pooled_rho_hop_latency"] > 0
     _png_ok(tmp_path / "probability.png")
+
+
+def test_null_seed_reaches_the_experiments_own_shuffle(toy):
+    """run_experiment(null_seed=k) seeds left_right's shuffled-brain control too (it was swallowed before)."""
+    import connectomes
+
+    c = connectomes.load("winding2023", data_dir=toy.path, verify=False)
+    kw = {"trials": 1, "seeds": (0,), "rate": 200, "device": "numba"}
+    pop = {s: run_experiment("left_right", c, null_seed=s, **kw).tables["pairs"] for s in (0, 3)}
+    shuffled = {s: t[t["brain"] == "shuffled"][["ipsi_hz", "contra_hz"]].to_numpy() for s, t in pop.items()}
+    real = {s: t[t["brain"] == "real"][["ipsi_hz", "contra_hz"]].to_numpy() for s, t in pop.items()}
+    np.testing.assert_array_equal(real[0], real[3])            # the real brain is the same
+    assert not np.array_equal(shuffled[0], shuffled[3])         # another shuffle
+    assert run_experiment("left_right", c, null_seed=3, **kw).metadata["options"]["null_seed"] == "3"
