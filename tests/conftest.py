@@ -19,6 +19,29 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+#: The marker expression that pyproject.toml's ``addopts`` gives every run: slow tests left out locally.
+DEFAULT_MARKEXPR = "not slow"
+
+
+def _explicit_markexpr(args) -> bool:
+    """True when the command line itself chose a marker expression (``-m EXPR``, ``-mEXPR``)."""
+    return any(a == "-m" or (a.startswith("-m") and not a.startswith("--")) for a in map(str, args))
+
+
+def pytest_configure(config):
+    """Under CI (``CI=true``) every test runs, the slow ones too: the default ``-m "not slow"`` from
+    pyproject.toml's ``addopts`` is lifted. A marker expression given on the command line is kept
+    (``CI=true pytest -m "not slow"`` still leaves them out). Locally, ``pytest -m ""`` runs everything."""
+    if in_ci() and config.option.markexpr == DEFAULT_MARKEXPR \
+            and not _explicit_markexpr(config.invocation_params.args):
+        config.option.markexpr = ""
+
+
+def pytest_report_header(config):
+    if in_ci():
+        return f"larvasim: CI=true, marker expression {config.option.markexpr!r} (slow tests included unless -m says)"
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_cache(tmp_path_factory):
     """Keep every test's compiled caches out of the user's cache."""

@@ -87,3 +87,74 @@ def test_silencing_a_real_pair_removes_its_effect(real_connectome):
     assert others_on.sum() > 0 and others_off.sum() == 0
     # the pair itself still fires at the activation rate
     assert off.mean_rates().loc[pair.indices, "mean_hz"].mean() == pytest.approx(100, rel=0.25)
+
+
+# -- identity through the public path: Network(device="numba") against Brian2 -----------------------------
+IDENTITY_TRIALS, IDENTITY_MS = 3, 200
+
+
+def _identity_stimuli(c, silences=("outgoing", "all")):
+    """Both sides' olfactory neurons at 150 Hz, the right PNs activated at 80 Hz for 50-150 ms, the left
+    olfactory neurons' outgoing synapses cut, the right olfactory neurons and APL silenced entirely."""
+    stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz),
+            sim.Activation(c.select(celltype="PN", hemisphere="right"), 80 * Hz, start=50 * ms, stop=150 * ms)]
+    if "outgoing" in silences:
+        stim.append(sim.Silence(c.select(modality="olfactory", hemisphere="left"), "outgoing"))
+    if "all" in silences:
+        stim.append(sim.Silence(c.select(modality="olfactory", hemisphere="right") | c.select(name="APL"), "all"))
+    return stim
+
+
+def _run_identity(c, device, silences=("outgoing", "all")):
+    return sim.Network(c, device=device).run(_identity_stimuli(c, silences), duration=IDENTITY_MS * ms,
+                                             trials=IDENTITY_TRIALS, seed=5, progress=False)
+
+
+@pytest.fixture(scope="module")
+def numba_identity_run(real_connectome):
+    """The default larval model on device "numba", through ``sim.Network`` (no test helper)."""
+    return _run_identity(real_connectome, "numba")
+
+
+def test_identity_run_exercises_activation_and_both_silences(real_connectome, numba_identity_run):
+    """The run compared below is not vacuous: every trial is busy, the activation and both silences act."""
+    c, res = real_connectome, numba_identity_run
+    spikes = res.spikes
+    assert res.metadata["network"]["device"] == "numba"
+    assert (spikes.groupby("trial").size().reindex(range(IDENTITY_TRIALS), fill_value=0) > 3000).all()
+    assert spikes["node_id"].nunique() > 1000
+    node, t_ms = spikes["node_id"].to_numpy(), spikes["t_ms"].to_numpy()
+    # Silence "all": the right olfactory neurons (driven) and APL never fire
+    gone = np.union1d(c.select(modality="olfactory", hemisphere="right").indices, c.select(name="APL").indices)
+    assert not np.isin(node, gone).any()
+    # Silence "outgoing": the left olfactory neurons still fire at the drive rate
+    left = c.select(modality="olfactory", hemisphere="left").indices
+    assert res.mean_rates().loc[left, "mean_hz"].mean() == pytest.approx(150, rel=0.1)
+    # Activation: the right PNs fire at least at the activation rate in its window
+    pn = c.select(celltype="PN", hemisphere="right").indices
+    in_window = np.isin(node, pn) & (t_ms >= 50) & (t_ms < 150)
+    assert in_window.sum() / (len(pn) * IDENTITY_TRIALS * 0.1) >= 0.8 * 80
+    # each silence changes the brain's spikes (APL fires when it is not silenced)
+    for kept in (("outgoing",), ("all",)):
+        other = _run_identity(c, "numba", silences=kept)
+        assert not other.spikes.equals(spikes), kept
+    assert np.isin(_run_identity(c, "numba", silences=()).spikes["node_id"], c.select(name="APL").indices).any()
+
+
+@pytest.mark.parametrize("device", ["numpy", pytest.param("cpp_standalone", marks=pytest.mark.slow)])
+def test_numba_device_equals_brian2_on_the_whole_brain(real_connectome, numba_identity_run, device):
+    """Identity through the public path: ``sim.Network(device="numba")`` and Brian2 (runtime, C++ standalone),
+    whole brain, default model, 3 trials of 200 ms with a drive, an activation and both kinds of silence:
+    every spike equal (same neurons at the same time steps, per trial)."""
+    ref = _run_identity(real_connectome, device)
+    fast = numba_identity_run
+    assert ref.metadata["network"]["device"] == device
+    dt_ms = ref.dt_ms
+    for k in range(IDENTITY_TRIALS):
+        a = ref.spikes[ref.spikes["trial"] == k]
+        b = fast.spikes[fast.spikes["trial"] == k]
+        assert len(a) == len(b), f"trial {k}: Brian2 ({device}) {len(a)} spikes, numba {len(b)}"
+        np.testing.assert_array_equal(a["node_id"].to_numpy(), b["node_id"].to_numpy(), err_msg=f"trial {k}")
+        np.testing.assert_array_equal(np.rint(a["t_ms"].to_numpy() / dt_ms).astype(np.int64),
+                                      np.rint(b["t_ms"].to_numpy() / dt_ms).astype(np.int64), err_msg=f"trial {k}")
+    assert ref.spikes.equals(fast.spikes)
