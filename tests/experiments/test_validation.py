@@ -240,6 +240,11 @@ def test_real_recurrence(real_connectome):
     # band +-4 pp: data differences as for the multisensory numbers (released matrices,
     # unpaired neurons without homolog data); the seed-to-seed SD is below 0.5 pp
     _check_recurrence(rec, band=4.0)
+    # docs/validation.md's recurrence rows are this run's (same seed, same settings)
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
+    for h in rec.params["hops"]:
+        row = f"| {h} | {rec.share_recurrent(h):.1f} % |"
+        assert row in doc, f"docs/validation.md should hold {row!r} (rerun python -m experiments.validation)"
 
 
 @pytest.mark.realdata
