@@ -57,9 +57,9 @@ def test_left_right_ipsilateral_bias_is_consistent_and_wiring_specific(real_conn
     real = pop.loc["real"].to_numpy()
     assert np.all(np.isfinite(real))
     assert np.all(np.sign(real) == np.sign(real[0])), real  # same sign in every seed
-    assert real.mean() > 0.3  # one side's smell drives mostly the same side's DNs
+    assert real.mean() >= 0.6 and real.min() > 0.4  # one side's smell drives mostly the same side's DNs (+0.73)
     shuffled = pop.loc["shuffled"].to_numpy()
-    assert np.nanmean(shuffled) < real.mean()  # the bias depends on the real wiring
+    assert abs(np.nanmean(shuffled)) < 0.15  # no bias without the real wiring (-0.00)
     _png_ok(tmp_path / "ipsilateral_index.png")
 
 
@@ -104,12 +104,14 @@ def test_multisensory_and_light_run_end_to_end(real_connectome, tmp_path):
     syn = run_experiment("multisensory_synergy", real_connectome, out_dir=tmp_path / "syn", **FAST)
     out = syn.tables["outputs"]
     assert {"rate_noci", "rate_mechano-Ch", "rate_both", "supra_additivity_hz"} <= set(out.columns)
-    np.testing.assert_allclose(out["supra_additivity_hz"],
-                               out["rate_both"] - out["rate_noci"] - out["rate_mechano-Ch"])
+    # the result (docs/sensory.md): most responding outputs are supra-additive (here 193 vs 56 sub-additive)
+    supra, sub = int((out["supra_additivity_hz"] > 0).sum()), int((out["supra_additivity_hz"] < 0).sum())
+    assert len(out) > 100 and supra > 2 * sub, (len(out), supra, sub)
     assert len(syn.tables["named_pathway"]) > 0  # the data names Goro-pathway neurons
     lit = run_experiment("light", real_connectome, out_dir=tmp_path / "light", **FAST)
     reach = lit.tables["reach"].set_index("celltype")
-    assert reach.sum().sum() > 0
+    # the result: Rh5 photoreceptors reach more neurons than Rh6 (here 39 vs 15), both beyond the PNs
+    assert reach["Rh5"].sum() > reach["Rh6"].sum() > 0 and reach.loc["PN", "Rh5"] > 0
     _png_ok(tmp_path / "light" / "heatmap.png")
 
 
