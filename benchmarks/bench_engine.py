@@ -3,7 +3,7 @@
 Usage::
 
     LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_engine.py \\
-        [--engines numba,cpp,cython,numpy,cpp-poisson,cython-poisson,numpy-poisson] \\
+        [--engines numba,numba-worker,minimal,cpp,cython,numpy,cpp-poisson,cython-poisson,numpy-poisson] \\
         [--trials 10] [--slow-trials 2]
 
 The problem (issue 5): the whole Winding et al. 2023 connectome (2,952
@@ -15,6 +15,12 @@ biological time per trial. The engines, all in this one invocation:
 * ``numba-worker`` -- the same network saved as a ``sim.engine_numba.EngineNetwork``
   (``Network.engine_network``) with the input events, run by a process that imports only
   ``sim.engine_numba`` (no Brian2, no pandas): what a worker of a sweep or cluster job needs;
+* ``minimal`` -- ``benchmarks/minimal_kernel.py`` (issue 16): a minimal reference kernel of the
+  same model and input, written as plainly fast as one can in numba (dense branch-free update,
+  CSR delivery into a ring buffer), its constants taken from the same saved ``EngineNetwork``,
+  run in a process without Brian2; it must give every spike of the engine (checked in its
+  process against ``EngineNetwork.run``, and by the spike counts here). ``numba`` / ``minimal``,
+  measured in the same invocation, is how far the public path is from the machine's floor;
 * ``cpp``, ``cython``, ``numpy`` -- ``sim.Network`` on Brian2's C++
   standalone device, Cython and numpy targets. These four get the same
   pre-generated input events (seed 1; larvasim's drive, a spike generator) and
@@ -60,9 +66,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR_MS = 7.0  # issue 5: a tight loop on the CI machine kind, ms per trial-second
-ENGINES = ("numba", "numba-worker", "cpp", "cython", "numpy", "cpp-poisson", "cython-poisson", "numpy-poisson")
+ENGINES = ("numba", "numba-worker", "minimal", "cpp", "cython", "numpy", "cpp-poisson", "cython-poisson",
+           "numpy-poisson")
 SLOW = {"cython", "numpy", "cython-poisson", "numpy-poisson"}
 RATE_HZ, DURATION_S = 150.0, 1.0
+MODEL = "current_lif"  # the problem of issue 5 (Shiu et al. 2024), not larvasim's default model
 
 
 # ============================================================================ worker (child process)
@@ -147,6 +155,34 @@ def _engine_worker(args, launch, t_start) -> None:
     print("RESULT " + json.dumps(out))
 
 
+def _minimal_worker(args, launch, t_start) -> None:
+    """``minimal``: the reference kernel on the saved network and events; every spike compared with the engine's."""
+    import numpy as np
+
+    from minimal_kernel import MinimalKernel
+    from sim.engine_numba import EngineNetwork
+
+    workdir = Path(args.workdir)
+    net = EngineNetwork.load(workdir / "brain.engine")
+    mk = MinimalKernel(net)
+    d = np.load(workdir / "inputs.npz")
+    events = [(d[f"arr_{k}"][0], d[f"arr_{k}"][1]) for k in range(len(d.files))]
+    first = mk.run(events[:1])
+    t_first = time.time() - launch
+    out = {"engine": args.worker, "t_interp": t_start, "t_first": t_first, "spikes_first": len(first[0][0]),
+           "brian2_loaded": "brian2" in sys.modules}
+    t_a = time.time()
+    w0, c0 = time.perf_counter(), _cpu()
+    res = mk.run(events[:args.trials]) if args.trials else []
+    wall, cpu = time.perf_counter() - w0, _cpu() - c0
+    peak = _peak_mb()  # (before the engine runs for the comparison)
+    ref = net.run(events[:args.trials], threads=1).spikes if args.trials else []
+    identical = all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(res, ref))
+    out.update(t_a=t_a, t_b=time.time(), wall=wall, cpu=cpu, spikes=[len(i) for i, _ in res], peak_mb=peak,
+               identical=bool(identical) and len(res) == len(ref))
+    print("RESULT " + json.dumps(out))
+
+
 def _prepare_engine_files(workdir: Path, data_dir, trials: int) -> None:
     """For ``numba-worker``: the whole brain as an EngineNetwork file and the input events (seed 1)."""
     import numpy as np
@@ -157,7 +193,7 @@ def _prepare_engine_files(workdir: Path, data_dir, trials: int) -> None:
 
     c = connectomes.load("winding2023", data_dir=data_dir)
     stim = [sim.PoissonDrive(c.select(modality="olfactory"), RATE_HZ * Hz)]
-    net = sim.Network(c, signs="excitatory", device="numba")
+    net = sim.Network(c, model=MODEL, signs="excitatory", device="numba")
     inputs = net.draw_inputs(stim, DURATION_S * second, trials=trials, seed=1)
     net.engine_network(DURATION_S * second).save(workdir / "brain.engine")
     np.savez(workdir / "inputs.npz", *[np.stack([ev.neurons, ev.steps]) for ev in inputs])
@@ -169,6 +205,8 @@ def worker(args) -> None:
     t_start = time.time() - launch  # interpreter start-up until here
     if args.worker == "numba-worker":
         return _engine_worker(args, launch, t_start)
+    if args.worker == "minimal":
+        return _minimal_worker(args, launch, t_start)
     import numpy as np
     from brian2 import Hz, prefs, second
 
@@ -188,7 +226,7 @@ def worker(args) -> None:
     else:
         device = {"cpp": "cpp_standalone"}.get(engine, engine)
         root = workdir / f"standalone-{args.slot}"
-        net = sim.Network(c, signs="excitatory", device=device, standalone_root=root,
+        net = sim.Network(c, model=MODEL, signs="excitatory", device=device, standalone_root=root,
                           threads=args.threads if device == "numba" else None)
         inputs = net.draw_inputs(stim, DURATION_S * second, trials=max(trials, args.threads), seed=1)
 
@@ -243,15 +281,17 @@ def measure(engine, data_dir, trials, ncores, base) -> dict:
     workdir = base / engine
     workdir.mkdir(parents=True)
     env = {"NUMBA_CACHE_DIR": str(workdir / "numba_cache")}
-    if engine == "numba-worker":
+    if engine in ("numba-worker", "minimal"):
         _prepare_engine_files(workdir, data_dir, max(trials * ncores, ncores))
     cold = _result(_launch(engine, workdir, data_dir, 0, env=env))
     warm = _result(_launch(engine, workdir, data_dir, trials, env=env))
     steady, steady_cpu = warm["wall"] / trials, warm["cpu"] / trials
     res = {"engine": engine, "compile_s": cold["t_first"] - steady, "startup_s": warm["t_first"] - steady,
            "interp_s": warm["t_interp"], "wall_s": steady, "cpu_s": steady_cpu, "peak_mb": warm["peak_mb"],
-           "spikes": warm["spikes"], "trials": trials}
-    if engine.startswith("numba"):  # one process, one thread per core, as many trials per core as on one core
+           "spikes": warm["spikes"], "trials": trials, "identical": warm.get("identical")}
+    if engine == "minimal":  # one core only: the floor the public path is measured against
+        res["trials_per_s_all"] = float("nan")
+    elif engine.startswith("numba"):  # one process, one thread per core, as many trials per core as on one core
         k = trials * ncores
         allc = _result(_launch(engine, workdir, data_dir, k, threads=ncores, env=env))
         res["trials_per_s_all"] = k / allc["wall"]
@@ -265,6 +305,19 @@ def measure(engine, data_dir, trials, ncores, base) -> dict:
         span = max(o["t_b"] for o in outs) - min(o["t_a"] for o in outs)
         res["trials_per_s_all"] = ncores * k / span
     return res
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (``lscpu``'s "Model name"), or the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"
 
 
 def main(argv=None) -> None:
@@ -308,7 +361,7 @@ def main(argv=None) -> None:
     g = Guards(args.guard)
     print(f"problem   whole brain, all excitatory, current LIF (Shiu et al. 2024), 42 olfactory neurons at "
           f"{RATE_HZ:.0f} Hz, {DURATION_S:.0f} s per trial")
-    print(f"machine   {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
+    print(f"machine   {_cpu_model()}, {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
     hdr = ("| engine | ms per trial-second, 1 core: wall (CPU) | trials/s on all cores | start-up, warm cache | "
            "compile (empty cache) | peak memory | spikes per trial | time per trial / on all cores, relative to numba "
            "(> 1: numba faster) |")
@@ -320,17 +373,29 @@ def main(argv=None) -> None:
         sp = r["spikes"]
         spikes = f"{sum(sp) / len(sp):,.0f}" if sp else "-"
         vs = "1 / 1"
+        allc = "-" if r["engine"] == "minimal" else f"{r['trials_per_s_all']:.2f}"
         if ref is not None and r is not ref:
-            vs = f"{r['wall_s'] / ref['wall_s']:.2f} / {ref['trials_per_s_all'] / r['trials_per_s_all']:.2f}"
-        print(f"| {r['engine']} | {r['wall_s'] * 1e3:,.1f} ({r['cpu_s'] * 1e3:,.1f}) | {r['trials_per_s_all']:.2f} | "
+            vs = f"{r['wall_s'] / ref['wall_s']:.2f}" + ("" if r["engine"] == "minimal" else
+                                                         f" / {ref['trials_per_s_all'] / r['trials_per_s_all']:.2f}")
+        print(f"| {r['engine']} | {r['wall_s'] * 1e3:,.1f} ({r['cpu_s'] * 1e3:,.1f}) | {allc} | "
               f"{r['startup_s']:.2f} s | {r['compile_s']:.1f} s | {mem} | {spikes} | {vs} |")
+    mini = next((r for r in rows if r["engine"] == "minimal"), None)
+    if mini is not None:
+        print(f"minimal   every spike identical to the engine's (EngineNetwork.run, {mini['trials']} trials): "
+              f"{mini['identical']}")
+        g.require("minimal kernel: every spike identical to the engine's", bool(mini["identical"]))
+    if ref is not None and mini is not None:
+        print(f"numba / minimal kernel, one core, same run: {ref['wall_s'] / mini['wall_s']:.2f} wall, "
+              f"{ref['cpu_s'] / mini['cpu_s']:.2f} CPU (issue 16 target <= 1.15)")
+        g.check("Network(device='numba') / minimal kernel, CPU time per trial", ref["cpu_s"] / mini["cpu_s"],
+                at_most=2.0, documented="about 1.0-1.1")
     if ref is not None:
         print(f"numba     {ref['wall_s'] * 1e3 / FLOOR_MS:.1f}x the {FLOOR_MS:.0f} ms floor; 1 -> {ncores} cores: "
               f"x{ref['trials_per_s_all'] * ref['wall_s']:.2f} trials per second; start-up includes "
               f"{ref['interp_s']:.2f} s of Python start-up")
     same = {}
     for r in rows:
-        if not r["engine"].endswith("-poisson"):
+        if not r["engine"].endswith("-poisson") and r["spikes"]:
             same[r["engine"]] = r["spikes"][:min(len(r["spikes"]), 2)]
     if ref is not None and len(same) > 1:
         agree = all(v == ref["spikes"][:len(v)] for v in same.values())
@@ -339,6 +404,8 @@ def main(argv=None) -> None:
         g.require("same spikes per trial on every engine given the same input events", agree)
     cpp = next((r for r in rows if r["engine"] == "cpp"), None)
     if ref is not None and cpp is not None:
+        print(f"C++ standalone / numba, one core, same run: {cpp['wall_s'] / ref['wall_s']:.2f} wall, "
+              f"{cpp['cpu_s'] / ref['cpu_s']:.2f} CPU (issue 16 target >= 10)")
         g.check("Brian2 C++ standalone / numba, time per trial", cpp["wall_s"] / ref["wall_s"], at_least=3.0,
                 documented="6.4-7.5x")
     return g.exit_code()

@@ -70,15 +70,21 @@ def cell_classes(connectome) -> np.ndarray:
     return labels
 
 
-def versions() -> dict:
-    """Versions of larvasim and the libraries a run depends on."""
-    import h5py
-    import numba
-    import scipy
+_VERSIONS: dict = {}
 
-    return {"larvasim": larvasim_version(), "brian2": brian2.__version__, "numpy": np.__version__,
-            "scipy": scipy.__version__, "numba": numba.__version__, "h5py": h5py.__version__,
-            "python": sys.version.split()[0], "platform": platform.platform()}
+
+def versions() -> dict:
+    """Versions of larvasim and the libraries a run depends on (looked up once per process: reading the
+    installed package's metadata takes several ms, as long as a short trial, issue 16)."""
+    if not _VERSIONS:
+        import h5py
+        import numba
+        import scipy
+
+        _VERSIONS.update({"larvasim": larvasim_version(), "brian2": brian2.__version__, "numpy": np.__version__,
+                          "scipy": scipy.__version__, "numba": numba.__version__, "h5py": h5py.__version__,
+                          "python": sys.version.split()[0], "platform": platform.platform()})
+    return dict(_VERSIONS)
 
 
 def _resolve_signs(connectome, signs, seed, sign_options):

@@ -202,7 +202,7 @@ _NORMALISED: dict = {}
 
 
 def _fingerprint(neurons: pd.DataFrame) -> tuple:
-    return neurons.shape, tuple(map(str, neurons.columns)), tuple(map(str, neurons.dtypes))
+    return neurons.shape, tuple(map(str, neurons.columns)), tuple(neurons.dtypes)  # (dtypes: not str, 3x faster)
 
 
 def _normalised_neurons(neurons) -> pd.DataFrame:
@@ -282,6 +282,15 @@ def _lex_sorted(tr, tm, nd) -> bool:
     if (same_tr & (d_tm < 0)).any():
         return False
     return not (same_tr & (d_tm == 0) & (np.diff(nd) < 0)).any()
+
+
+def _rows(ids, nodes) -> np.ndarray:
+    """Rows of ``nodes`` (int64 array) in the index ``ids`` (-1 when absent); a plain range index needs no lookup."""
+    if isinstance(ids, pd.RangeIndex) and ids.start == 0 and ids.step == 1:  # node id = row
+        if not len(nodes) or (nodes.min() >= 0 and nodes.max() < len(ids)):
+            return nodes  # every node is a row: the nodes are their positions (no copy)
+        return np.where((nodes >= 0) & (nodes < len(ids)), nodes, -1)
+    return ids.get_indexer(nodes) if len(nodes) else np.zeros(0, dtype=np.int64)
 
 
 def _isna(v) -> bool:
@@ -376,15 +385,17 @@ class Results:
         if recorded is None:
             self._recorded = np.asarray(ids, dtype=np.int64).copy()
         else:
-            rec = np.unique(np.asarray(getattr(recorded, "indices", recorded), dtype=np.int64).ravel())
-            unknown = rec[ids.get_indexer(rec) < 0]
+            rec = np.asarray(getattr(recorded, "indices", recorded), dtype=np.int64).ravel()
+            # (already sorted and unique, as networks hold it: a copy, not np.unique's sort; issue 16)
+            rec = rec.copy() if rec.size < 2 or (rec[1:] > rec[:-1]).all() else np.unique(rec)
+            unknown = rec[_rows(ids, rec) < 0]
             if len(unknown):
                 raise ValueError(f"recorded names {len(unknown)} neuron(s) not in the neuron table: "
                                  f"{unknown[:10].tolist()}")
             self._recorded = rec
         self._recorded.flags.writeable = False
         self._rec_mask = np.zeros(len(ids), dtype=bool)
-        self._rec_mask[ids.get_indexer(self._recorded)] = True
+        self._rec_mask[_rows(ids, self._recorded)] = True
 
         tr = np.asarray(spike_trials).ravel()
         nd = np.asarray(spike_nodes).ravel()
@@ -406,10 +417,7 @@ class Results:
             if bad.any():
                 raise ValueError(f"{int(bad.sum())} spike time(s) outside [0, {_fmt_ms(self._duration_ms)}], "
                                  f"e.g. {tm[bad][0]!r} ms (times are ms since the trial start)")
-        if isinstance(ids, pd.RangeIndex) and ids.start == 0 and ids.step == 1:  # node id = row
-            pos = np.where((nd >= 0) & (nd < len(ids)), nd, -1)
-        else:
-            pos = ids.get_indexer(nd) if len(nd) else np.zeros(0, dtype=np.int64)
+        pos = _rows(ids, nd)
         if (pos < 0).any():
             raise ValueError(f"{int((pos < 0).sum())} spike(s) of neuron(s) not in the neuron table, "
                              f"e.g. node {int(nd[pos < 0][0])}")

@@ -86,3 +86,34 @@ def _refractory_begin(k, until, refr, n_refr):
             refr[m] = j
             m += 1
     return m
+
+
+@njit(cache=True, nogil=True)
+def _bin_events(neurons, steps, n, n_steps, blocked):
+    """Drive events grouped by step when they come sorted by (step, neuron) without repeats (as drawn).
+
+    Events outside ``[0, n_steps)`` and events to ``blocked`` neurons (``blocked``
+    empty: none) are dropped. Returns ``(ok, ptr, neurons)``; ``ok`` is False
+    (and the tables unusable) when the kept events are not strictly increasing
+    in ``step n + neuron``: the caller then sorts and deduplicates them.
+    """
+    ptr = np.zeros(n_steps + 1, dtype=np.int64)
+    out = np.empty(neurons.shape[0], dtype=np.int64)
+    check = blocked.shape[0] > 0
+    m = 0
+    last = -1
+    for e in range(neurons.shape[0]):
+        s = steps[e]
+        i = neurons[e]
+        if s < 0 or s >= n_steps or (check and blocked[i]):
+            continue
+        key = s * n + i
+        if key <= last:
+            return False, ptr, out[:0]
+        last = key
+        out[m] = i
+        ptr[s + 1] += 1
+        m += 1
+    for k in range(n_steps):
+        ptr[k + 1] += ptr[k]
+    return True, ptr, out[:m]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._shared import _delay_steps, _si, _timestep
+from ._shared import _bin_events, _delay_steps, _si, _timestep
 from .conductance_lif import _conductance_lif_trial, _prepare_conductance_lif
 from .current_lif import _current_lif_trial, _prepare_current_lif
 from .plastic import _plastic_tables
@@ -128,6 +128,9 @@ def _csr(n, pre, post, w):
     return indptr, np.ascontiguousarray(post[order], dtype=np.int64), np.ascontiguousarray(w[order])
 
 
+_NO_BLOCK = np.zeros(0, dtype=np.bool_)
+
+
 def _events_csr(ev, n, n_steps, blocked=None):
     """A trial's drive events grouped by step (deduplicated; out-of-range events and events to
     ``blocked`` neurons dropped)."""
@@ -138,6 +141,9 @@ def _events_csr(ev, n, n_steps, blocked=None):
         raise ValueError(f"input events: {neurons.size} neurons but {steps.size} steps")
     if neurons.size and (neurons.min() < 0 or neurons.max() >= n):
         raise IndexError(f"input events target neurons outside [0, {n})")
+    ok, ptr, nrn = _bin_events(neurons, steps, n, n_steps, _NO_BLOCK if blocked is None else blocked)
+    if ok:  # sorted and unique already (drawn events): binned in one pass
+        return ptr, nrn
     keep = (steps >= 0) & (steps < n_steps)
     if blocked is not None:
         keep &= ~blocked[neurons]

@@ -1,0 +1,223 @@
+"""A minimal reference kernel of the engine's current LIF: the floor ``Network(device="numba")`` is measured against.
+
+Issue 16. The model is the one :mod:`sim.engine_numba` runs for ``CurrentLIF``
+(Shiu et al. 2024 as larvasim implements it, method ``"linear"``), written as
+plainly and as fast as one can in numba, without anything the engine carries
+for generality (dormant neurons, recording, plasticity, chunked stepping,
+silencing, per-neuron constants). Per 0.1 ms step ``k``, in Brian2's order:
+
+1. every neuron, branch-free: ``v' = v_rest + ((c8 g + e9 v) + c0)``, ``g' =
+   e2 g`` (Brian2's exact linear update, the same operations in the same order,
+   so the same roundings); kept only where not refractory (``k >= until``), a
+   spike where not refractory and ``v' > v_th``. When the refractory state
+   ``(v_reset, 0)`` is a fixed point of the update below threshold (``v_reset =
+   v_rest``, ``u_ext = 0``: the benchmark's model, checked in the kernel), the
+   refractory test is exactly a no-op and is left out;
+2. the spikes (ascending neuron index) go into a ring buffer of the last ``D +
+   1`` steps; a spiking neuron is reset (``v = v_reset``, ``g = 0``) and is
+   refractory until step ``k + R`` (nothing can reach it before: Brian2
+   write-protects ``v`` and ``g``, so the reset may be done at once);
+3. the spikes of step ``k - D`` are delivered through a CSR table of the
+   synapses by presynaptic neuron (``int32`` targets, ``float64`` weights, in
+   Brian2's synapse order, so that sums round as Brian2's): ``g[post] += w``
+   unless ``post`` is refractory;
+4. the drive events of step ``k`` (the same pre-generated input events as the
+   engine's): ``v[i] += w_drive`` unless ``i`` is refractory.
+
+Its constants (``e2``, ``c8``, ``e9``, ``c0``, the CSR table, ``R``, ``D``,
+the drive weight) are taken from the engine's prepared network
+(:class:`sim.engine_numba.EngineNetwork`), i.e. from the constants Brian2's
+numpy target computes; the kernel itself shares no code with the engine.
+``benchmarks/bench_engine.py --engines numba,minimal`` runs it beside the
+engine and checks that every spike is the same.
+
+Run alone (``python benchmarks/minimal_kernel.py``) it times the kernel and
+the engine in one process, interleaved, on the benchmark problem (whole
+brain, all excitatory, 42 olfactory neurons at 150 Hz, 1 s, seed 1) and
+compares their spikes.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _bin_events(neurons, steps, n_steps):
+    """Drive events grouped by step (counting sort; in-range, one per neuron and step, as drawn)."""
+    ptr = np.zeros(n_steps + 1, dtype=np.int64)
+    for e in range(steps.shape[0]):
+        ptr[steps[e] + 1] += 1
+    for k in range(n_steps):
+        ptr[k + 1] += ptr[k]
+    fill = ptr[:-1].copy()
+    nrn = np.empty(steps.shape[0], dtype=np.int32)
+    for e in range(steps.shape[0]):
+        k = steps[e]
+        nrn[fill[k]] = neurons[e]
+        fill[k] += 1
+    return ptr, nrn
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def minimal_trial(n_steps, n, e2, c8, e9, c0, v_rest, v_th, v_reset, R, D, indptr, post, w, w_drive,
+                  ev_neurons, ev_steps):
+    """One trial from rest; returns (neurons, steps) of every spike, sorted by step, then neuron."""
+    ev_ptr, ev_nrn = _bin_events(ev_neurons, ev_steps, n_steps)
+    fixed = v_rest + ((c8 * 0.0 + e9 * v_reset) + c0) == v_reset and not (v_reset > v_th)
+    v = np.full(n, v_rest)
+    g = np.zeros(n)
+    until = np.full(n, -(1 << 30), dtype=np.int32)  # first step at which a neuron is not refractory
+    n64 = (n + 7) // 8
+    flag = np.zeros(n64 * 8, dtype=np.uint8)
+    flag64 = flag.view(np.uint64)
+    L = D + 1
+    ring = np.empty((L, n), dtype=np.int32)
+    ring_n = np.zeros(L, dtype=np.int64)
+    # a neuron spikes at most once every R steps: room for every spike, no growing (reassigning an array in
+    # the loop would make numba count references on every step)
+    cap = n * ((n_steps + R - 1) // R)
+    out_n = np.empty(cap, dtype=np.int32)
+    out_k = np.empty(cap, dtype=np.int32)
+    m = 0
+    for k in range(n_steps):
+        # 1. update and threshold, every neuron, branch-free
+        cnt = 0
+        if fixed:  # a refractory neuron sits at (v_reset, 0), which the update leaves unchanged, below threshold
+            for i in range(n):
+                gi = g[i]
+                vn = v_rest + ((c8 * gi + e9 * v[i]) + c0)
+                v[i] = vn
+                g[i] = e2 * gi
+                s = vn > v_th
+                flag[i] = s
+                cnt += s
+        else:
+            for i in range(n):
+                gi = g[i]
+                vi = v[i]
+                vn = v_rest + ((c8 * gi + e9 * vi) + c0)
+                nr = k >= until[i]
+                v[i] = vn if nr else vi
+                g[i] = e2 * gi if nr else gi
+                s = nr & (vn > v_th)
+                flag[i] = s
+                cnt += s
+        # 2. this step's spikes: ring, reset, refractoriness, output
+        row = k % L
+        ns = 0
+        if cnt:
+            for b in range(n64):
+                if flag64[b] != 0:
+                    for i in range(8 * b, 8 * b + 8):
+                        if flag[i]:
+                            ring[row, ns] = i
+                            ns += 1
+                            v[i] = v_reset
+                            g[i] = 0.0
+                            until[i] = k + R
+                            out_n[m] = i
+                            out_k[m] = k
+                            m += 1
+        ring_n[row] = ns
+        # 3. delivery of the spikes of step k - D
+        src_row = (k + 1) % L
+        for a in range(ring_n[src_row]):
+            src = ring[src_row, a]
+            for e in range(indptr[src], indptr[src + 1]):
+                j = post[e]
+                if k >= until[j]:
+                    g[j] += w[e]
+        # 4. drive
+        for e in range(ev_ptr[k], ev_ptr[k + 1]):
+            j = ev_nrn[e]
+            if k >= until[j]:
+                v[j] += w_drive
+    return out_n[:m].astype(np.int64), out_k[:m].astype(np.int64)
+
+
+class MinimalKernel:
+    """The benchmark network for :func:`minimal_trial`, its constants taken from an ``EngineNetwork``.
+
+    Only what the benchmark problem needs: ``CurrentLIF``, one uniform ``t_ref``,
+    ``u_ext = 0``, every neuron at rest at the start, no plasticity, no silencing,
+    no state recording, every neuron's spikes kept.
+    """
+
+    def __init__(self, engine):
+        if engine.model != "current_lif":
+            raise ValueError(f"the minimal kernel is the current LIF, not {engine.model!r}")
+        head, mid, drive, tail = engine.fixed
+        u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset, indptr, post, w, D = mid
+        v0, g0 = head
+        R = np.unique(engine.R)
+        if not (u_ext.shape == (1,) and u_ext[0] == 0.0 and not np.signbit(u_ext[0])):
+            raise ValueError("the minimal kernel needs u_ext = 0 for every neuron")
+        if len(R) != 1 or not (np.all(v0 == v_rest) and np.all(g0 == 0.0)):
+            raise ValueError("the minimal kernel needs one t_ref and every neuron at rest")
+        if engine.has_plasticity or engine.record_states or engine.keep is not None or (
+                engine.blocked is not None and engine.blocked.any()):
+            raise ValueError("the minimal kernel has no plasticity, recording, record subset or silencing")
+        self.n, self.n_steps = engine.n, engine.n_steps
+        self.consts = (float(e2), float(c8), float(e9), float(cst[0]), float(v_rest), float(v_th), float(v_reset))
+        self.R, self.D = int(max(R[0], 1)), int(D)
+        keep = w != 0.0
+        # (the engine's table already holds no zero weights; CSR by presynaptic neuron, Brian2's order)
+        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+        self.post = np.ascontiguousarray(post, dtype=np.int32)
+        self.w = np.ascontiguousarray(w, dtype=np.float64)
+        assert keep.all()
+        self.w_drive = float(drive[0])
+
+    def run_one(self, neurons, steps):
+        """One trial; ``(neurons, steps)`` of its spikes."""
+        return minimal_trial(self.n_steps, self.n, *self.consts, self.R, self.D, self.indptr, self.post, self.w,
+                             self.w_drive, np.ascontiguousarray(neurons, dtype=np.int64),
+                             np.ascontiguousarray(steps, dtype=np.int64))
+
+    def run(self, inputs):
+        """One trial per ``(neurons, steps)`` pair (or ``InputEvents``); a list of ``(neurons, steps)``."""
+        return [self.run_one(*((ev.neurons, ev.steps) if hasattr(ev, "steps") else ev)) for ev in inputs]
+
+
+def _main() -> None:
+    import argparse
+    import os
+    import time
+
+    from brian2 import Hz, second
+
+    import connectomes
+    import sim
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trials", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    c = connectomes.load("winding2023", data_dir=os.environ.get("LARVASIM_DATA"))
+    stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz)]
+    net = sim.Network(c, model="current_lif", signs="excitatory", device="numba", threads=1)
+    inputs = net.draw_inputs(stim, 1 * second, trials=args.trials, seed=1)
+    events = [(e.neurons, e.steps) for e in inputs]
+    eng = net.engine_network(1 * second)
+    mk = MinimalKernel(eng)
+    mine = mk.run(events)
+    ref = eng.run(events, threads=1)
+    same = all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(mine, ref.spikes))
+    print(f"spikes per trial {sum(len(i) for i, _ in mine) / args.trials:,.0f}; identical to the engine: {same}")
+    times = {"minimal": [], "Network.run": []}
+    for _ in range(args.repeats):
+        c0 = time.process_time()
+        mk.run(events)
+        times["minimal"].append((time.process_time() - c0) / args.trials)
+        c0 = time.process_time()
+        net.run(stim, duration=1 * second, trials=args.trials, inputs=inputs, progress=False)
+        times["Network.run"].append((time.process_time() - c0) / args.trials)
+    best = {k: min(v) for k, v in times.items()}
+    print(f"CPU ms per trial-second (best of {args.repeats}): " +
+          ", ".join(f"{k} {v * 1e3:.2f}" for k, v in best.items()) +
+          f"; Network / minimal {best['Network.run'] / best['minimal']:.2f}; load {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    _main()
