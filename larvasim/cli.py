@@ -8,6 +8,7 @@
 ``larvasim validate``  reproduce the published connectome analyses (``--biology``: the findings benchmark)
 ``larvasim sweep SWEEP.toml``  parameter sweep: runs in parallel, one table, resumable
 ``larvasim export RESULTS.h5 --nwb OUT.nwb``  convert a results file to NWB (pynwb, DANDI, NWB Widgets)
+``larvasim explore``  the browser explorer: stimuli, silencing, models, A/B runs, downloads (needs panel)
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ EPILOG = """examples:
   larvasim sweep docs/examples/sweep_wsyn_rate.toml --jobs 4
                                                a parameter sweep, resumable
   larvasim behave chemotaxis --larvae 10       closed-loop behaviour on a virtual plate
+  larvasim explore                             the whole brain in the browser (http://localhost:5006)
 
 'larvasim COMMAND --help' describes each command; README.md and docs/ the rest.
 """
@@ -377,6 +379,27 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _cmd_explore(args) -> int:
+    """``larvasim explore``: the browser explorer (larvasim.explore), served until Ctrl-C."""
+    from larvasim.explore import ExploreUnavailableError, require_panel
+
+    try:
+        require_panel()  # before the data are read
+    except ExploreUnavailableError as exc:
+        print(f"larvasim: error: {exc}", file=sys.stderr)
+        return 2
+    if not 1 <= args.port <= 65535:
+        raise ValueError(f"--port {args.port}: must be a port number, 1..65535")
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads {args.threads}: must be a whole number >= 1")
+    from larvasim.explore import serve
+
+    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    serve(c, port=args.port, address=args.address, show=not args.no_browser, warm_up=not args.no_warmup,
+          threads=args.threads)
+    return 0
+
+
 def _check_run_flags(args) -> None:
     """--duration, --trials, --seed, --model, --set and --synapse-types of a plain run, checked on their own
     before any data is read, with errors in command-line terms."""
@@ -545,6 +568,24 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
     px.add_argument("results", help="results file (HDF5) written by larvasim run -o")
     px.add_argument("--nwb", metavar="OUT.nwb", required=True, help="write this NWB file (replaced if it exists)")
     px.set_defaults(func=_cmd_export)
+
+    pw = sub.add_parser(
+        "explore", help="the browser explorer: pick stimuli, silencing, model; run the whole brain; compare A/B",
+        description="Serve a local web page (Panel; nothing is fetched from the internet) in which you set up "
+        "conditions -- a sensory stimulus, neurons to activate or silence by cell type or name, the model, signs "
+        "and seed -- run the whole brain on the numba engine, and see the spike raster, population rates, the "
+        "descending-output heatmap and the cascade prediction; two conditions side by side; results (HDF5, NWB) "
+        "and figures (PNG) to download. Needs panel: pip install -e '.[explore]'.")
+    pw.add_argument("--port", type=int, default=5006, help="port to serve on (default 5006)")
+    pw.add_argument("--address", default="localhost", help="address to listen on (default localhost)")
+    pw.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    pw.add_argument("--no-warmup", action="store_true",
+                    help="skip the warm-up run at start (the first run in the page then takes longer)")
+    pw.add_argument("--threads", type=int, help="trials simulated at once (default: one per core)")
+    pw.add_argument("--name", default="winding2023", choices=_DATASETS)
+    pw.add_argument("--data-dir", help="folder holding the data (default: $LARVASIM_DATA, then the cache)")
+    pw.add_argument("--no-verify", action="store_true", help="skip the published-checksum check")
+    pw.set_defaults(func=_cmd_explore)
 
     pe = sub.add_parser("experiments", help="list the experiments that `larvasim run NAME` runs")
     pe.set_defaults(func=_cmd_experiments)
