@@ -1,4 +1,5 @@
-"""Every number the README states is quoted from a generated document, and still matches it.
+"""Every number the README states is quoted from a generated document, and still matches it
+(this replaces the README check that lived in tests/experiments/test_biology.py).
 
 The generators (``larvasim validate --biology`` -> docs/biology.json, ``experiments.sensory_report``
 -> docs/sensory.json, ``experiments.learning --report`` -> docs/learning.md, the benchmark scripts

@@ -303,37 +303,3 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
             assert b["sanity"][key] == pytest.approx(a["sanity"][key], abs=1e-6)
     text = (tmp_path / "biology.md").read_text()
     assert f"held-out half {round(100 * doc['models']['larval']['accuracy']['heldout'])} %" in text
-
-
-@pytest.mark.realdata
-def test_readme_numbers_come_from_the_reports(real_connectome):
-    """The README's larval-model numbers are those of docs/biology.json and of fresh experiment runs."""
-    import re
-
-    from experiments.core import run_experiment
-
-    readme = (ROOT / "README.md").read_text()
-    doc = json.loads((ROOT / "docs" / "biology.json").read_text())
-    pct = lambda x: f"{round(100 * x)} %"  # noqa: E731
-    for name, label in (("larval", "larval model (default)"), ("adult", "adult model (Shiu et al. 2024")):
-        acc = doc["models"][name]["accuracy"]
-        row = next(line for line in readme.splitlines() if line.startswith(f"| {label}"))
-        assert row.endswith(f"| {pct(acc['calibration'])} | {pct(acc['heldout'])} |"), row
-    n_testable = sum(1 for r in doc["models"]["larval"]["table"] if r["status"] in ("hit", "miss"))
-    assert f"**{doc['n_findings']} published larval findings**" in readme and f"{n_testable} testable" in readme
-    cov = doc["sign_coverage"]
-    assert (f"{cov['neurons']} of {cov['n_neurons']:,} neurons, {pct(cov['frac_synapses'])} of all synapses"
-            in readme.replace("\n", " "))
-    assert f"{cov['inhibitory']} neurons are inhibitory" in readme.replace("\n", " ")
-    s = doc["models"]["larval"]["sanity"]
-    assert f"{s['modalities_reaching']} of {s['n_modalities']} modalities reach" in readme.replace("\n", " ")
-    # the experiments quoted in the README, rerun on the default model
-    lr = run_experiment("left_right", real_connectome).summary
-    real = re.search(r"real\s+population ipsilateral index ([+-][\d.]+).*responding pairs (\d+)", lr)
-    shuf = re.search(r"shuffled\s+population ipsilateral index ([+-][\d.]+)", lr)
-    flat = readme.replace("\n", " ")
-    assert f"ipsilateral index {float(real.group(1)):+.1f} over three seeds, {real.group(2)} responding pairs" in flat
-    assert f"index about {float(shuf.group(1)):+.2f}" in flat
-    sm = run_experiment("sensory_map", real_connectome, trials=3)
-    reach = [int(x) for x in re.findall(r"reaches\s+(\d+) output neurons", sm.summary)]
-    assert f"{sum(r > 0 for r in reach)} of {len(reach)} modalities reach at least one output neuron" in flat
