@@ -75,8 +75,21 @@ MODEL = "current_lif"  # the problem of issue 5 (Shiu et al. 2024), not larvasim
 
 # ============================================================================ worker (child process)
 def _peak_mb() -> tuple[float, float]:
-    """Peak resident set of this process and of its finished children (MB)."""
+    """Peak resident set of this process and of its finished children (MB).
+
+    This process's own: ``VmHWM`` (the peak of its address space since ``exec``). Not ``ru_maxrss``,
+    which Linux carries over from the parent across ``fork`` + ``exec``: a worker started by a driver
+    that has loaded the connectome and Brian2 would report the driver's size (issue 16). The
+    children's (the C++ program) can only be had from ``ru_maxrss``, so it is at least the size of
+    this process when it started them.
+    """
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                me = int(line.split()[1]) / 1024
+    except OSError:
+        pass
     ch = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return me, ch
 
