@@ -4,7 +4,7 @@ Usage::
 
     LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_engine.py \\
         [--engines numba,numba-worker,minimal,cpp,cython,numpy,cpp-poisson,cython-poisson,numpy-poisson] \\
-        [--trials 10] [--slow-trials 2]
+        [--trials 10] [--slow-trials 2] [--model conductance_lif] [--plastic] [--guard]
 
 The problem (issue 5): the whole Winding et al. 2023 connectome (2,952
 neurons, 110,677 connections, all excitatory), the current-based LIF of Shiu
@@ -70,7 +70,22 @@ ENGINES = ("numba", "numba-worker", "minimal", "cpp", "cython", "numpy", "cpp-po
            "numpy-poisson")
 SLOW = {"cython", "numpy", "cython-poisson", "numpy-poisson"}
 RATE_HZ, DURATION_S = 150.0, 1.0
-MODEL = "current_lif"  # the problem of issue 5 (Shiu et al. 2024), not larvasim's default model
+# the problem of issue 5 (Shiu et al. 2024), not larvasim's default model; --model / --plastic change it for the
+# numba, numba-worker, cpp, cython and numpy engines (workers read them from the environment)
+MODEL = os.environ.get("LARVASIM_BENCH_MODEL", "current_lif")
+PLASTIC = os.environ.get("LARVASIM_BENCH_PLASTIC", "") == "1"
+SIMPLE = MODEL == "current_lif" and not PLASTIC  # the minimal kernel and the Shiu-style networks know only this
+
+
+def _network(c, device, **kw):
+    """The benchmark network on ``device`` (model ``MODEL``, all excitatory, plasticity if ``PLASTIC``)."""
+    import sim
+
+    if PLASTIC:
+        from models.plasticity import DopaminePlasticity
+
+        kw["plasticity"] = DopaminePlasticity(record=None)
+    return sim.Network(c, model=MODEL, signs="excitatory", device=device, **kw)
 
 
 # ============================================================================ worker (child process)
@@ -206,7 +221,7 @@ def _prepare_engine_files(workdir: Path, data_dir, trials: int) -> None:
 
     c = connectomes.load("winding2023", data_dir=data_dir)
     stim = [sim.PoissonDrive(c.select(modality="olfactory"), RATE_HZ * Hz)]
-    net = sim.Network(c, model=MODEL, signs="excitatory", device="numba")
+    net = _network(c, "numba")
     inputs = net.draw_inputs(stim, DURATION_S * second, trials=trials, seed=1)
     net.engine_network(DURATION_S * second).save(workdir / "brain.engine")
     np.savez(workdir / "inputs.npz", *[np.stack([ev.neurons, ev.steps]) for ev in inputs])
@@ -239,8 +254,7 @@ def worker(args) -> None:
     else:
         device = {"cpp": "cpp_standalone"}.get(engine, engine)
         root = workdir / f"standalone-{args.slot}"
-        net = sim.Network(c, model=MODEL, signs="excitatory", device=device, standalone_root=root,
-                          threads=args.threads if device == "numba" else None)
+        net = _network(c, device, standalone_root=root, threads=args.threads if device == "numba" else None)
         inputs = net.draw_inputs(stim, DURATION_S * second, trials=max(trials, args.threads), seed=1)
 
         def first():  # (with threads: one trial per thread, so that every thread has started)
@@ -266,7 +280,7 @@ def worker(args) -> None:
         spikes = []
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
     out.update(t_a=t_a, t_b=time.time(), wall=wall, cpu=cpu, spikes=spikes, peak_mb=_peak_mb())
-    if engine == "numba" and trials and args.threads == 1:
+    if engine == "numba" and trials and args.threads == 1 and SIMPLE:
         out["paired"] = _paired_with_minimal(net, stim, inputs[:trials])
     print("RESULT " + json.dumps(out))
 
@@ -364,6 +378,7 @@ def _cpu_model() -> str:
 
 
 def main(argv=None) -> None:
+    global MODEL, PLASTIC, SIMPLE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--trials", type=int, default=10, help="timed trials of the fast engines")
@@ -371,6 +386,8 @@ def main(argv=None) -> None:
     ap.add_argument("--data-dir", default=os.environ.get("LARVASIM_DATA"))
     ap.add_argument("--guard", action="store_true",
                     help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
+    ap.add_argument("--model", default=MODEL, help="neuron model of the problem (default current_lif)")
+    ap.add_argument("--plastic", action="store_true", help="with the dopaminergic plasticity rule")
     # worker mode (internal)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -387,6 +404,12 @@ def main(argv=None) -> None:
     unknown = set(engines) - set(ENGINES)
     if unknown:
         ap.error(f"unknown engines {sorted(unknown)}; choose from {', '.join(ENGINES)}")
+    MODEL, PLASTIC = args.model, bool(args.plastic)
+    SIMPLE = MODEL == "current_lif" and not PLASTIC
+    os.environ["LARVASIM_BENCH_MODEL"], os.environ["LARVASIM_BENCH_PLASTIC"] = MODEL, "1" if PLASTIC else ""
+    only_simple = [e for e in engines if e == "minimal" or e.endswith("-poisson")]
+    if only_simple and not SIMPLE:
+        ap.error(f"engines {only_simple} know only current_lif without plasticity")
     ncores = os.cpu_count() or 1
     load0 = os.getloadavg()
     base = Path(tempfile.mkdtemp(prefix="larvasim-bench-engine-"))
@@ -402,8 +425,9 @@ def main(argv=None) -> None:
 
     ref = next((r for r in rows if r["engine"] == "numba"), None)
     g = Guards(args.guard)
-    print(f"problem   whole brain, all excitatory, current LIF (Shiu et al. 2024), 42 olfactory neurons at "
-          f"{RATE_HZ:.0f} Hz, {DURATION_S:.0f} s per trial")
+    what = "current LIF (Shiu et al. 2024)" if MODEL == "current_lif" else MODEL
+    print(f"problem   whole brain, all excitatory, {what}{' + dopaminergic plasticity' if PLASTIC else ''}, "
+          f"42 olfactory neurons at {RATE_HZ:.0f} Hz, {DURATION_S:.0f} s per trial")
     print(f"machine   {_cpu_model()}, {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
     hdr = ("| engine | ms per trial-second, 1 core: wall (CPU) | trials/s on all cores | start-up, warm cache | "
            "compile (empty cache) | peak memory | spikes per trial | time per trial / on all cores, relative to numba "
