@@ -194,8 +194,13 @@ def _write(data: dict, path: Path, figures: dict) -> str:
                  "modalities reaching": r["sanity"]["modalities_reaching"], "rho": round(r["sanity"]["rho"], 2),
                  "share > 100 Hz": _pct(r["sanity"]["all_frac_hot"]),
                  "parameters": ", ".join(f"{k} = {v:.3g}" for k, v in r["values"].items()),
-                 "evaluations": r["n_evaluations"]} for n, r in cal["structures"].items()]
+                 "evaluations": r["n_evaluations"], "evaluated": r.get("evaluated", cal.get("date", ""))}
+                for n, r in cal["structures"].items()]
         L += [_md_table(pd.DataFrame(rows)), ""]
+        L += ["Structures (`experiments/calibrate.py`): " + "; ".join(
+            f"`{n}`: {STRUCTURE_TEXT[n]}" for n in cal["structures"] if n in STRUCTURE_TEXT) + ". "
+            f"The default uses `{cal.get('structure')}`. Structures evaluated on an earlier date are not "
+            "rerun: the same seed, objective and findings give the same evaluations.", ""]
     mb = cal.get("mushroom_body")
     if mb:
         vals = ", ".join(f"{k} = {v['value']:.3g}" for k, v in mb["parameters"].items())
@@ -204,9 +209,10 @@ def _write(data: dict, path: Path, figures: dict) -> str:
               f"({mb['n_evaluations']} evaluations, seed {mb['seed']}), objective: `{mb['objective']}`. "
               f"The calibration half holds {mb['n_pairing_findings_calibration']} testable pairing findings; the "
               "held-out half's were never run during the fit. `mbon_gain` multiplies every input weight of an "
-              "MBON: under input normalisation an MBON, with hundreds of Kenyon-cell synapses, is otherwise "
-              "driven below threshold by an odour, and conditioning cannot show in its output. `eta` is the "
-              "learning rate of the dopaminergic rule in the conditioning protocols.", "",
+              "MBON (introduced for the normalised structures, under which an MBON, with hundreds of Kenyon-cell "
+              "synapses, is driven below threshold by an odour and conditioning cannot show in its output; "
+              "its range includes values below 1). `eta` is the learning rate of the dopaminergic rule in "
+              "the conditioning protocols.", "",
               f"Best point: {vals}; calibration accuracy (pairing included) {_pct(mb['calibration_accuracy'])}, "
               f"J2 = {mb['J']:.3f}.", ""]
     model = mdl.get_model("larval_lif")
@@ -235,6 +241,19 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           _md_table(unt), ""]
     L += ["## Citations", ""] + sorted({f"* {f['citation']}. doi:{f['doi']}" for f in data["findings"]}) + [""]
     return "\n".join(L)
+
+
+#: One line per calibrated weight structure (see :data:`experiments.calibrate.STRUCTURES`).
+STRUCTURE_TEXT = {
+    "global": "one weight per synapse, all four synapse types (the adult model's rule)",
+    "normalised": "weights onto a neuron scaled by (n_ref / its input synapses) ** input_exponent",
+    "normalised_inh": "the same, with inhibitory synapses scaled by inh_scale",
+    "normalised_ad": "`normalised` on the axo-dendritic synapses only",
+    "normalised_inh_ad": "`normalised_inh` on the axo-dendritic synapses only",
+    "adaptive_ad": "one weight per axo-dendritic synapse and spike-frequency adaptation (the threshold rises "
+                   "by adapt_increment at each spike and relaxes with tau_adapt)",
+    "adaptive_inh_ad": "`adaptive_ad` with inhibitory synapses scaled by inh_scale",
+}
 
 
 def report(path="docs/biology.md", figures=None, connectome=None, *, seed: int = 0, pairing: bool = True,

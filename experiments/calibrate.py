@@ -33,7 +33,12 @@ the first stage's best point:
 ``normalised_ad``, ``normalised_inh_ad``
     the same on the axo-dendritic synapses only, the graph of Winding et al.'s
     signal cascades (axo-axonic synapses, a quarter of all, often act
-    presynaptically rather than driving spikes).
+    presynaptically rather than driving spikes);
+``adaptive_ad``, ``adaptive_inh_ad``
+    one weight per synapse (no input normalisation), axo-dendritic synapses,
+    and spike-frequency adaptation: the threshold rises by ``adapt_increment``
+    at each spike and relaxes with ``tau_adapt`` (:class:`models.LarvalLIF`);
+    with ``inh_scale`` in the second.
 
 The structure with the best ``J`` becomes the default (the simpler one on a tie).
 
@@ -70,6 +75,7 @@ __all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_OBJECTIVE", "calibrate", "
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
 _I = {"inh_scale": (0.5, 8.0, True, "1")}
+_SFA = {"adapt_increment": (0.5, 15.0, True, "mV"), "tau_adapt": (20.0, 1000.0, True, "ms")}
 ALL_TYPES, AD = ("ad", "aa", "dd", "da"), ("ad",)
 #: Each structure: its searched parameters (name -> (low, high, log scale, unit)) and synapse types.
 STRUCTURES = {
@@ -78,11 +84,16 @@ STRUCTURES = {
     "normalised_inh": ({**_W, **_A, **_I}, ALL_TYPES),
     "normalised_ad": ({**_W, **_A}, AD),
     "normalised_inh_ad": ({**_W, **_A, **_I}, AD),
+    "adaptive_ad": ({**_W, **_SFA}, AD),
+    "adaptive_inh_ad": ({**_W, **_I, **_SFA}, AD),
 }
 #: Values of the parameters a structure does not search (stage 1 runs without an MBON gain).
-FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0}
+FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "adapt_increment": 0.0, "tau_adapt": 100.0}
+#: Unit of every parameter (values are stored as plain numbers in these units).
+UNITS = {name: spec[3] for space, _ in STRUCTURES.values() for name, spec in space.items()}
+UNITS.update({"mbon_gain": "1", "eta": "1"})
 #: Points per stage (Sobol: powers of two) by number of searched parameters.
-POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16)}
+POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
              "- 5 x max(0, frac > 100 Hz (all driven) - 0.05) - 5 x max(0, quiet rate - 0.1 Hz)")
 OBJECTIVE_NAME = "objective J of experiments/calibrate.py on the calibration half and the sanity targets"
@@ -111,7 +122,7 @@ def _key(values: dict) -> str:
 def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
              synapse_types=ALL_TYPES) -> dict:
     """Score one parameter point: calibration accuracy, sanity summary and ``J``."""
-    from brian2 import mV
+    from brian2 import ms, mV
 
     import models
     import sim
@@ -120,7 +131,8 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
 
     params = {**FIXED, **values}
     model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
-                             inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"])
+                             inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"],
+                             adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
     net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba")
     t0 = time.perf_counter()
     # stage 2 (eta among the values) scores the pairing findings too, with that learning rate
@@ -160,7 +172,7 @@ def _refine_box(best: dict, space: dict) -> dict:
 
 
 def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=None, findings=None, split=None,
-              points=None, progress: bool = True) -> dict:
+              points=None, progress: bool = True, previous: dict | None = None) -> dict:
     """Run (or resume) the search; return the record to write (best structure and point).
 
     Parameters
@@ -177,6 +189,10 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     points : (int, int), optional
         Points of stage 1 and 2 (default :data:`POINTS` by number of parameters).
     progress : bool
+    previous : dict, optional
+        An earlier calibration record (same objective and seed): its
+        structures that are not searched now compete with their recorded
+        results (the record says when each was evaluated).
     """
     import connectomes
 
@@ -197,20 +213,28 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
                             synapse_types=types)
 
         done = _search(store, name, space, points or POINTS[len(space)], seed, point, progress)
-        results[name] = {"best": max(done, key=lambda r: r["J"]), "n_evaluations": len(done)}
+        results[name] = {"best": max(done, key=lambda r: r["J"]), "n_evaluations": len(done),
+                         "evaluated": datetime.date.today().isoformat()}
+    for name, r in ((previous or {}).get("structures") or {}).items():
+        if name not in results and name in STRUCTURES:
+            if previous.get("seed") != seed or previous.get("objective") != OBJECTIVE:
+                raise ValueError("the previous calibration record used another seed or objective")
+            results[name] = {"best": {k: r[k] for k in ("J", "accuracy", "values", "sanity")},
+                             "n_evaluations": r["n_evaluations"], "evaluated": r.get("evaluated", previous["date"])}
     order = list(STRUCTURES)
     chosen = max(results, key=lambda n: (round(results[n]["best"]["J"], 6), -order.index(n)))
     best = results[chosen]["best"]
     return {
         "script": "experiments/calibrate.py", "objective_name": OBJECTIVE_NAME, "objective": OBJECTIVE,
         "seed": int(seed), "structure": chosen, "signs": "literature", "synapse_types": list(STRUCTURES[chosen][1]),
-        "parameters": {k: {"value": float(v), "unit": ("mV" if k == "w_syn" else "1")}
+        "parameters": {k: {"value": float(v), "unit": UNITS.get(k, "1")}
                        for k, v in best["values"].items() if k not in MB_SPACE},
         "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
         "structures": {n: {"J": r["best"]["J"], "accuracy": r["best"]["accuracy"], "values": r["best"]["values"],
                            "synapse_types": list(STRUCTURES[n][1]),
-                           "sanity": r["best"]["sanity"], "n_evaluations": r["n_evaluations"]}
-                       for n, r in results.items()},
+                           "sanity": r["best"]["sanity"], "n_evaluations": r["n_evaluations"],
+                           "evaluated": r["evaluated"]}
+                       for n, r in sorted(results.items(), key=lambda x: order.index(x[0]))},
         "n_findings_calibration": int(sum(1 for f in findings if split.get(f.paper) == "calibration")),
         "connectome": {"name": c.name, "checksums": c.provenance.get("checksums")},
         "date": datetime.date.today().isoformat(),
@@ -310,6 +334,8 @@ def main(argv=None) -> int:
     ap.add_argument("--stage", choices=["all", "structure", "mushroom_body"], default="all",
                     help="structure: stage 1 only; mushroom_body: stage 2 on the shipped stage-1 record; "
                          "all: both (default)")
+    ap.add_argument("--keep-shipped", action="store_true",
+                    help="the shipped record's structures that are not searched now compete with their recorded results")
     ap.add_argument("--write", action="store_true",
                     help="write the result to models/data/larval_calibration.json (the default model)")
     args = ap.parse_args(argv)
@@ -318,7 +344,10 @@ def main(argv=None) -> int:
 
         rec = {k: v for k, v in larval_calibration().items() if k != "mushroom_body"}
     else:
-        rec = calibrate(args.store, structures=args.structures, seed=args.seed)
+        from models.neurons import larval_calibration
+
+        rec = calibrate(args.store, structures=args.structures, seed=args.seed,
+                        previous=larval_calibration() if args.keep_shipped else None)
     if args.stage != "structure":
         rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed)
     text = json.dumps(rec, indent=1, default=float) + "\n"

@@ -94,7 +94,7 @@ PHYSICAL_RANGES = {
     "tau_m": "> 0", "tau_syn": "> 0", "tau_e": "> 0", "tau_i": "> 0", "tau_a": "> 0", "dt": "> 0",
     "t_ref": ">= 0", "delay": ">= 0", "w_syn": ">= 0", "w_syn_e": ">= 0", "w_syn_i": ">= 0",
     "mbon_gain": ">= 0", "inh_scale": ">= 0", "n_ref": "> 0", "drive_weight": ">= 0", "poisson_rate": ">= 0",
-    "poisson_weight_factor": ">= 0",
+    "poisson_weight_factor": ">= 0", "adapt_increment": ">= 0", "tau_adapt": "> 0",
 }
 
 
@@ -555,9 +555,10 @@ def _calibration_text() -> str:
 class LarvalLIF(CurrentLIF):
     """Current-based LIF with larval synaptic weights (larvasim's default model).
 
-    The equations, threshold, reset and timing are those of :class:`CurrentLIF`
-    (so every device, the numba engine included, runs it), but the weight of a
-    connection of ``n`` synapses from neuron ``i`` onto neuron ``j`` is::
+    The equations, reset and timing are those of :class:`CurrentLIF` plus an
+    adaptive threshold (below; every device, the numba engine included, runs
+    it), and the weight of a connection of ``n`` synapses from neuron ``i``
+    onto neuron ``j`` is::
 
         w_ij = sign_i x s_i x n x w_syn x (n_ref / N_j) ** input_exponent
 
@@ -572,6 +573,23 @@ class LarvalLIF(CurrentLIF):
     against published larval findings (``experiments/calibrate.py``, see
     ``docs/biology.md``), as are ``w_syn`` and ``inh_scale``.
 
+    Spike-frequency adaptation (when ``adapt_increment > 0``): the threshold is
+    ``v_th + theta``; every spike adds ``adapt_increment`` to ``theta``, which
+    relaxes with ``tau_adapt``::
+
+        dtheta/dt = -theta / tau_adapt        threshold: v > v_th + theta
+        reset: v = v_reset; g = 0; theta += adapt_increment
+
+    Adaptation is a firing pattern of many Drosophila central neurons (one of
+    four patterns of cultured Drosophila central neurons under current steps:
+    Zhao & Wu 1997, J Neurosci 17:2187, doi:10.1523/JNEUROSCI.17-06-02187.1997)
+    and part of the larval mushroom-body model of Jürgensen et al. 2024
+    (iScience 27:108640); its size and time constant here are not measured but
+    calibrated. It bounds the rates a strongly driven neuron can sustain, so a
+    model with one weight per synapse (Winding et al.'s cascades are of that
+    kind) does not run away. ``adapt_increment = 0`` gives exactly the fixed
+    threshold of :class:`CurrentLIF` (``theta`` stays 0).
+
     Each parameter's source says whether it is measured, adopted from the adult
     model, a convention, or calibrated (with the script and objective). The
     neuronal constants are larval where a larval measurement was found (resting
@@ -582,9 +600,20 @@ class LarvalLIF(CurrentLIF):
     """
 
     name = "larval_lif"
+    engine_kernel = "current_lif_adapt"
+
+    _EQUATIONS = CurrentLIF._EQUATIONS + "dtheta/dt = -theta / tau_adapt : volt\n"
+    _THRESHOLD = "v > v_th + theta"
+    _RESET = CurrentLIF._RESET + "\ntheta += adapt_increment"
 
     def __init__(self, parameters: ParameterSet | None = None, method: str = "linear"):
         super().__init__(self.default_parameters() if parameters is None else parameters, method)
+
+    def initial_values(self, n: int | None = None, cell_classes: Sequence[Any] | None = None) -> dict[str, Quantity]:
+        """Those of :class:`CurrentLIF` and ``theta = 0`` (no threshold adaptation yet)."""
+        init = super().initial_values(n, cell_classes)
+        init["theta"] = np.zeros(len(init["v"])) * mV
+        return init
 
     @classmethod
     def default_parameters(cls) -> ParameterSet:
@@ -627,6 +656,12 @@ class LarvalLIF(CurrentLIF):
             Parameter("mbon_gain", fitted.get("mbon_gain", 1.0),
                       "1", where_mb if "mbon_gain" in fitted else "not calibrated: no class gain",
                       "extra factor on every input weight of a mushroom-body output neuron (MBON)"),
+            Parameter("adapt_increment", fitted.get("adapt_increment", 0 * mV), "mV",
+                      where if "adapt_increment" in fitted else "structure without adaptation (calibrated value 0)",
+                      "rise of the threshold (theta) at each spike: spike-frequency adaptation"),
+            Parameter("tau_adapt", fitted.get("tau_adapt", 100 * ms), "ms",
+                      where if "tau_adapt" in fitted else "convention (no adaptation in the calibrated structure)",
+                      "time constant with which the threshold rise (theta) decays"),
             Parameter("drive_weight", 40 * mV, "mV",
                       "convention: larger than v_th - v_rest, so every drive event outside refractoriness is a spike",
                       "jump of v per drive (sensory or activation) event"),

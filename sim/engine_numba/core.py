@@ -10,7 +10,7 @@ import numpy as np
 
 from ._shared import _bin_events, _delay_steps, _si, _timestep
 from .conductance_lif import _conductance_lif_trial, _prepare_conductance_lif
-from .current_lif import _current_lif_trial, _prepare_current_lif
+from .current_lif import _current_lif_adapt_trial, _current_lif_trial, _prepare_current_lif
 from .plastic import _plastic_tables
 
 
@@ -19,11 +19,12 @@ _LASTSPIKE0_S = -1e4
 
 
 #: Engine kernels (a model's ``engine_kernel`` -> integration method) that the engine reproduces.
-SUPPORTED = {"current_lif": "linear", "conductance_lif": "euler"}
+SUPPORTED = {"current_lif": "linear", "current_lif_adapt": "linear", "conductance_lif": "euler"}
 
 
 #: State variables of each model, in the order of the kernels' state arrays.
-_STATE_VARS = {"current_lif": ("v", "g"), "conductance_lif": ("v", "g_e", "g_i", "g_a")}
+_STATE_VARS = {"current_lif": ("v", "g"), "current_lif_adapt": ("v", "g", "theta"),
+               "conductance_lif": ("v", "g_e", "g_i", "g_a")}
 
 
 def state_variables(model) -> tuple[str, ...]:
@@ -154,7 +155,8 @@ def _events_csr(ev, n, n_steps, blocked=None):
     return ptr, np.ascontiguousarray(key % n, dtype=np.int64)
 
 
-_KERNELS = {"current_lif": _current_lif_trial, "conductance_lif": _conductance_lif_trial}
+_KERNELS = {"current_lif": _current_lif_trial, "current_lif_adapt": _current_lif_adapt_trial,
+            "conductance_lif": _conductance_lif_trial}
 
 
 def _trial(kind, fixed, R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, cap, n_steps, pl, pw, w_rec,
@@ -322,8 +324,11 @@ def prepare(model, n: int, pre, post, weights, n_steps: int, *, drive_weight, in
         keep[np.asarray(getattr(record, "indices", record), dtype=np.int64)] = True
         if keep.all():
             keep = None  # everyone is recorded: nothing to filter
-    prep = _prepare_current_lif if name == "current_lif" else _prepare_conductance_lif
-    fixed = prep(model, n, dt, init, csr, D, float(_si(drive_weight))) if n else None
+    if name == "conductance_lif":
+        fixed = _prepare_conductance_lif(model, n, dt, init, csr, D, float(_si(drive_weight))) if n else None
+    else:
+        fixed = (_prepare_current_lif(model, n, dt, init, csr, D, float(_si(drive_weight)),
+                                      adaptive=name == "current_lif_adapt") if n else None)
     return EngineNetwork(model=name, n=n, n_steps=n_steps, dt=dt, R=R, until0=until0, fixed=fixed,
                          record_states=rec_idx, blocked=blocked, keep=keep, plastic=pl, plastic_w0=pw0,
                          n_samples=n_samples, plastic_t_ms=w_t_ms, has_plasticity=plasticity is not None)

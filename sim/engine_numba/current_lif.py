@@ -1,4 +1,10 @@
-"""The numba kernel of the current-based LIF (Shiu et al. 2024; larvasim's larval model), method "linear"."""
+"""The numba kernel of the current-based LIF (Shiu et al. 2024; larvasim's larval model), method "linear".
+
+Two entry points share one kernel: :func:`_current_lif_trial` (state ``v, g``:
+:class:`models.CurrentLIF`) and :func:`_current_lif_adapt_trial` (state ``v, g,
+theta``: :class:`models.LarvalLIF`, whose threshold ``v_th + theta`` rises by
+``adapt_increment`` at every spike and relaxes with ``tau_adapt``).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +18,24 @@ from .plastic import _homeostasis, _modulate, _record_weights, _trace
 def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
                        indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap,
                        pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
+    """CurrentLIF: :func:`_current_lif_adapt_trial` without the threshold variable ``theta``."""
+    return _current_lif_adapt_trial(n_steps, v0, g0, np.zeros(0), R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th,
+                                    v_reset, 1.0, 0.0, indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var,
+                                    rec_nrn, rec_out, cap, pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig,
+                                    t_elig, state_out, until_out)
+
+
+@njit(cache=True, nogil=True)
+def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
+                             ea, dth, indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out,
+                             cap, pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
     """Steps ``k0 .. k0 + n_steps - 1`` of CurrentLIF (method "linear"); returns (neurons, steps, cur).
+
+    Adaptive threshold (``th0`` of length ``n``; empty: none): the threshold
+    is ``v_th + theta``; each step ``theta <- ea * theta`` (Brian2's
+    ``exp(-dt / tau_adapt) * theta``, also while refractory), and the reset
+    adds ``dth``. With ``dth = 0`` and ``theta = 0`` it is skipped: the
+    threshold is then exactly ``v_th``.
 
     A whole trial starts at ``k0 = 0`` with an empty delay ring; a chunk of a
     longer run (:meth:`EngineNetwork.step`) starts where the last one ended,
@@ -47,6 +70,8 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
     splitting it would cost speed.)
     """
     n = v0.shape[0]
+    has_th = th0.shape[0] == n
+    adapt = has_th and (dth != 0.0 or np.any(th0 != 0.0))
     uniform = u_ext.shape[0] == 1
     u0 = u_ext[0]
     c0 = cst[0]
@@ -66,20 +91,23 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
     who = np.empty(n, dtype=np.int64)
     n_act = 0
     for i in range(n):  # active neurons first, in index order, then the dormant ones
-        if not (rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0):
+        if not (rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0 and (not adapt or th0[i] == 0.0)):
             slot[i] = n_act
             n_act += 1
     p = n_act
     for i in range(n):
-        if rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0:
+        if rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0 and (not adapt or th0[i] == 0.0):
             slot[i] = p
             p += 1
     v = np.empty(n)
     g = np.empty(n)
+    th = np.zeros(n if adapt else 0)
     for i in range(n):
         who[slot[i]] = i
         v[slot[i]] = v0[i]
         g[slot[i]] = g0[i]
+        if adapt:
+            th[slot[i]] = th0[i]
     until = until0.copy()
     n8 = (n + 63) // 64 * 64
     flag = np.zeros(n8, dtype=np.uint8)
@@ -103,14 +131,36 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
     for k in range(k0, k0 + n_steps):
         for r in range(n_rec):
             q = slot[rec_nrn[r]]
-            rec_out[r, k - k0] = v[q] if rec_var[r] == 0 else g[q]
+            rec_out[r, k - k0] = v[q] if rec_var[r] == 0 else (g[q] if rec_var[r] == 1 else (th[q] if adapt else 0.0))
         if plastic:
             _record_weights(k, ints, pw, w_rec)
         if not fixed:
             n_refr = _refractory_begin(k, until, refr, n_refr)
         # state update and threshold of the active neurons (vectorised)
         cnt = 0
-        if uniform and u0 == 0.0 and not np.signbit(u0):
+        if adapt and uniform:
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + (((c8 * gq + u0) + e9 * v[q]) + c0)
+                v[q] = vn
+                g[q] = e2 * gq
+                tq = ea * th[q]
+                th[q] = tq
+                sp = vn > v_th + tq
+                flag[q] = sp
+                cnt += sp
+        elif adapt:  # n_act == n and slot[i] == i
+            for q in range(n_act):
+                gq = g[q]
+                vn = v_rest + (((c8 * gq + u_ext[q]) + e9 * v[q]) + cst[q])
+                v[q] = vn
+                g[q] = e2 * gq
+                tq = ea * th[q]
+                th[q] = tq
+                sp = vn > v_th + tq
+                flag[q] = sp
+                cnt += sp
+        elif uniform and u0 == 0.0 and not np.signbit(u0):
             # c8 g + 0.0 differs from c8 g only in the sign of a zero, which cannot change v
             for q in range(n_act):
                 gq = g[q]
@@ -202,17 +252,21 @@ def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_res
             q = slot[ring[slot_in, a]]
             v[q] = v_reset
             g[q] = 0.0
+            if adapt:
+                th[q] += dth
     if state_out.shape[1] == n:
         for i in range(n):
             state_out[0, i] = v[slot[i]]
             state_out[1, i] = g[slot[i]]
+            if state_out.shape[0] > 2:
+                state_out[2, i] = th[slot[i]] if adapt else 0.0
     if until_out.shape[0] == n:
         until_out[:] = until
     return spk_n[:m].copy(), spk_k[:m].copy(), cur
 
 
-def _prepare_current_lif(model, n, dt, init, csr, D, w_drive):
-    """The fixed arguments of :func:`_current_lif_trial` (plain arrays and floats, SI)."""
+def _prepare_current_lif(model, n, dt, init, csr, D, w_drive, adaptive=False):
+    """The fixed arguments of :func:`_current_lif_trial` (``adaptive``: of :func:`_current_lif_adapt_trial`)."""
     p = model.parameters
     f64 = np.float64
     tau_m, tau_syn = f64(_si(p["tau_m"].value)), f64(_si(p["tau_syn"].value))
@@ -236,6 +290,9 @@ def _prepare_current_lif(model, n, dt, init, csr, D, w_drive):
         u_ext, cst = u_ext[:1].copy(), cst[:1].copy()  # one value for all: the kernel's scalar loop
     indptr, post, w = csr[0]
     head = (np.ascontiguousarray(_si(init["v"])), np.ascontiguousarray(_si(init["g"])))
-    mid = (u_ext, cst, float(e2), float(c8), float(e9), float(v_rest), float(_si(p["v_th"].value)),
-           float(_si(p["v_reset"].value)), indptr, post, w, int(D))
+    consts = (float(v_rest), float(_si(p["v_th"].value)), float(_si(p["v_reset"].value)))
+    if adaptive:  # Brian2: _lio = exp((-dt) / tau_adapt); theta <- _lio * theta; reset: theta += adapt_increment
+        head += (np.ascontiguousarray(_si(init["theta"])),)
+        consts += (float(np.exp((-dt) / f64(_si(p["tau_adapt"].value)))), float(_si(p["adapt_increment"].value)))
+    mid = (u_ext, cst, float(e2), float(c8), float(e9), *consts, indptr, post, w, int(D))
     return head, mid, (float(w_drive),), (float(dt),)

@@ -12,6 +12,7 @@ import connectomes
 import models
 import sim
 from experiments import biology, calibrate
+from models.parameters import parse_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -208,6 +209,25 @@ def test_mushroom_body_stage_resumes_and_records_its_parameters(toyc, tmp_path):
         m.input_scale([50, 50, 50], celltypes=ct[:2])
 
 
+def test_calibration_keeps_an_earlier_records_structures(toyc, tmp_path):
+    """Structures searched earlier compete with their recorded results; the best J wins."""
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: ("calibration" if k % 2 == 0 else "heldout") for k, f in enumerate(fs)}
+    kw = dict(connectome=toyc, findings=fs, split=split, points=(2, 1), progress=False)
+    first = calibrate.calibrate(tmp_path / "a", structures=("global",), **kw)
+    both = calibrate.calibrate(tmp_path / "b", structures=("adaptive_ad",), previous=first, **kw)
+    assert set(both["structures"]) == {"global", "adaptive_ad"}
+    assert both["structures"]["global"]["J"] == first["J"]
+    assert both["structures"]["global"]["evaluated"] == first["structures"]["global"]["evaluated"]
+    best = max(both["structures"], key=lambda n: both["structures"][n]["J"])
+    assert both["structure"] == best
+    assert set(both["parameters"]) == set(both["structures"][best]["values"]) - set(calibrate.MB_SPACE)
+    assert both["structures"]["adaptive_ad"]["values"]["adapt_increment"] > 0
+    assert len(list((tmp_path / "b" / "evaluations").glob("global-*.json"))) == 0  # not rerun
+    with pytest.raises(ValueError, match="another seed or objective"):
+        calibrate.calibrate(tmp_path / "c", structures=("adaptive_ad",), previous={**first, "seed": 99}, **kw)
+
+
 def test_objective_penalises_runaway_and_rewards_reach():
     base = {"modalities_reaching": 6, "n_modalities": 12, "rho": 0.2, "all_frac_hot": 0.0, "quiet_hz": 0.0}
     j0 = calibrate.objective(0.5, base)
@@ -244,7 +264,7 @@ def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome
     m = models.get_model()
     assert m.name == "larval_lif" and models.DEFAULT_SIGNS == "literature"
     for name, rec in cal["parameters"].items():
-        assert float(m.parameters[name].value / (mV if rec["unit"] == "mV" else 1)) == pytest.approx(rec["value"])
+        assert float(m.parameters[name].value / parse_unit(rec["unit"])) == pytest.approx(rec["value"])
         assert m.parameters[name].source.startswith("calibrated: experiments/calibrate.py")
     mb = cal["mushroom_body"]["parameters"]
     assert float(m.parameters["mbon_gain"].value) == pytest.approx(mb["mbon_gain"]["value"])

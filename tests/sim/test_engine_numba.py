@@ -92,6 +92,42 @@ def test_current_lif_equals_brian_spikes_and_states(toyc, signs):
     assert_same(res, out, states=("v", "g"))
 
 
+@pytest.mark.parametrize("signs", ["excitatory", "random"])
+def test_adaptive_larval_lif_equals_brian_spikes_and_states(toyc, signs):
+    """LarvalLIF's adaptive threshold (theta += adapt_increment per spike, decay tau_adapt): v, g, theta bit for bit."""
+    olf = toyc.select(modality="olfactory")
+    model = get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, adapt_increment=3 * mV,
+                      tau_adapt=40 * ms)
+    s = _random_signs(toyc.n_neurons) if signs == "random" else "excitatory"
+    _, res, out = brian_and_engine(toyc, model, [sim.PoissonDrive(olf, 150 * Hz)], 400 * ms, signs=s,
+                                   record_all=("v", "g", "theta"), synapse_types=("ad",))
+    assert (~np.isin(res.spikes["node_id"], olf.indices)).sum() > 100
+    theta = out.states["theta"][2]
+    assert theta.max() > 3e-3  # the threshold did rise (more than one spike's increment somewhere)
+    assert_same(res, out, states=("v", "g", "theta"))
+
+
+def test_adaptation_lowers_rates_and_zero_increment_is_the_plain_threshold(toyc):
+    """adapt_increment = 0 gives exactly the spikes of a fixed threshold; > 0 fires less under the same input."""
+    olf = toyc.select(modality="olfactory")
+    stim = [sim.PoissonDrive(olf, 150 * Hz)]
+    counts = {}
+    for inc in (0.0, 3.0):
+        model = get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, adapt_increment=inc * mV)
+        net, res, out = brian_and_engine(toyc, model, stim, 300 * ms, synapse_types=("ad",))
+        counts[inc] = (~np.isin(res.spikes["node_id"], olf.indices)).sum()
+        if inc == 0.0:  # the same network as a CurrentLIF with the same weights (LarvalLIF's scale is 1 here)
+            pre, post, count, sgn = net._edges
+            w = np.asarray(net.synaptic_weights(post, count, sgn), dtype=float)
+            inputs = net.draw_inputs(stim, 300 * ms, trials=2, seed=1)
+            plain = simulate(get_model("current_lif", **{k: model.parameters[k].value for k in
+                                                          ("v_rest", "v_reset", "v_th", "tau_m")}),
+                             net.n_neurons, pre, post, w, inputs, 3000, drive_weight=net.drive_weight)
+            np.testing.assert_array_equal(np.concatenate([i for i, _ in plain.spikes]),
+                                          np.concatenate([i for i, _ in out.spikes]))
+    assert 0 < counts[3.0] < 0.8 * counts[0.0]
+
+
 def test_conductance_lif_equals_brian_spikes_and_states(toyc):
     olf = toyc.select(modality="olfactory")
     model = get_model("conductance_lif", w_syn_e=1 * nS, w_syn_i=4 * nS)
@@ -370,10 +406,12 @@ def _assert_same_plastic(a, b):
         np.testing.assert_allclose(vb, va, rtol=1e-9)
 
 
-@pytest.mark.parametrize("model", ["current_lif", "conductance_lif"])
+@pytest.mark.parametrize("model", ["current_lif", "conductance_lif", "larval_lif_adapting"])
 @pytest.mark.parametrize("trace,windows", [("set", None), ("add", [(0.05 * second, 0.35 * second)])])
 def test_plasticity_equals_brian(toyc, model, trace, windows):
     """KCs, DANs and MBONs driven, homeostasis on, the clip reached: same spikes, same weights (every sample)."""
+    if model == "larval_lif_adapting":
+        model = get_model("larval_lif", w_syn=1 * mV, input_exponent=0.0, adapt_increment=2 * mV, tau_adapt=50 * ms)
     rule_kw = dict(compartments="names", eta=0.08, rho=0.02, tau_e=0.2 * second, trace=trace, windows=windows,
                    record="synapses", record_dt=1 * ms)
     stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from brian2 import Hz, ms
+from brian2 import Hz, mV, ms
 
 import connectomes
 import sim
+from models import get_model
 from models.plasticity import DopaminePlasticity
 from sim.backends import BackendError
 from sim.stimuli import InputEvents
@@ -26,12 +27,15 @@ def _chunks(ev, bounds):
     return out
 
 
-@pytest.mark.parametrize("model", ["larval_lif", "current_lif", "conductance_lif"])
+@pytest.mark.parametrize("model", ["larval_lif", "larval_lif_adapting", "current_lif", "conductance_lif"])
 def test_chunked_run_has_exactly_the_spikes_of_one_run(toyc, model):
     """Chunks of 1 s, 250 + 1 + 1749 + 1000 steps, and 7 steps (shorter than the synaptic delay, so
-    spikes are in flight across chunk borders), with plasticity on: same spikes, same final weights."""
+    spikes are in flight across chunk borders), with plasticity on: same spikes, same final weights.
+    (``larval_lif_adapting``: the larval model with a rising threshold, carried across chunks.)"""
     rule = DopaminePlasticity("names", eta=0.05, record="mbon")
-    net = sim.Network(toyc, model=model, signs="literature", plasticity=rule, device="numba")
+    m = (get_model("larval_lif", adapt_increment=3 * mV, tau_adapt=50 * ms) if model == "larval_lif_adapting"
+         else model)
+    net = sim.Network(toyc, model=m, signs="literature", plasticity=rule, device="numba")
     stim = [sim.PoissonDrive(toyc.select(modality="olfactory"), 150 * Hz),
             sim.PoissonDrive(toyc.select(celltype="KC"), 30 * Hz),
             sim.Activation(toyc.select(name="DAN-*"), 60 * Hz, start=100 * ms)]
