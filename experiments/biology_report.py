@@ -211,8 +211,10 @@ def _write(data: dict, path: Path, figures: dict) -> str:
               "held-out half's were never run during the fit. `mbon_gain` multiplies every input weight of an "
               "MBON (introduced for the normalised structures, under which an MBON, with hundreds of Kenyon-cell "
               "synapses, is driven below threshold by an odour and conditioning cannot show in its output; "
-              "its range includes values below 1). `eta` is the learning rate of the dopaminergic rule in "
-              "the conditioning protocols.", "",
+              "its range includes values below 1). `mbin_gain` does the same for the mushroom-body input "
+              "neurons (with one weight per synapse an odour alone drives the DANs at about 18 Hz, so every "
+              "odour presentation reinforces itself and conditioning is not odour-specific). `eta` is the "
+              "learning rate of the dopaminergic rule in the conditioning protocols.", "",
               f"Best point: {vals}; calibration accuracy (pairing included) {_pct(mb['calibration_accuracy'])}, "
               f"J2 = {mb['J']:.3f}.", ""]
     model = mdl.get_model("larval_lif")

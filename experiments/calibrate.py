@@ -47,7 +47,10 @@ with the chosen structure's parameters fixed, two more are searched the same
 way (Sobol, then a box around the best): ``mbon_gain``, a factor on every
 input weight of the mushroom-body output neurons (under input normalisation
 an MBON, with hundreds of Kenyon-cell synapses, is driven below threshold by
-an odour and no conditioning can show in its output), and ``eta``, the
+an odour and no conditioning can show in its output), ``mbin_gain``, the same
+for the mushroom-body input neurons (with one weight per synapse an odour
+alone drives the DANs at about 18 Hz, so every odour presentation reinforces
+itself and the CS+ and CS- are depressed alike), and ``eta``, the
 learning rate of the dopaminergic plasticity (:mod:`experiments.learning`).
 Its objective is ``J`` with the calibration accuracy now counting the
 calibration half's pairing findings too (:data:`MB_OBJECTIVE`); the result is
@@ -88,17 +91,18 @@ STRUCTURES = {
     "adaptive_inh_ad": ({**_W, **_I, **_SFA}, AD),
 }
 #: Values of the parameters a structure does not search (stage 1 runs without an MBON gain).
-FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "adapt_increment": 0.0, "tau_adapt": 100.0}
+FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "mbin_gain": 1.0, "adapt_increment": 0.0,
+         "tau_adapt": 100.0}
 #: Unit of every parameter (values are stored as plain numbers in these units).
 UNITS = {name: spec[3] for space, _ in STRUCTURES.values() for name, spec in space.items()}
-UNITS.update({"mbon_gain": "1", "eta": "1"})
+UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1"})
 #: Points per stage (Sobol: powers of two) by number of searched parameters.
 POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
              "- 5 x max(0, frac > 100 Hz (all driven) - 0.05) - 5 x max(0, quiet rate - 0.1 Hz)")
 OBJECTIVE_NAME = "objective J of experiments/calibrate.py on the calibration half and the sanity targets"
 #: Stage 2: parameters searched with the stage-1 structure fixed (name -> (low, high, log scale, unit)).
-MB_SPACE = {"mbon_gain": (0.5, 8.0, True, "1"), "eta": (0.0005, 0.05, True, "1")}
+MB_SPACE = {"mbon_gain": (0.5, 8.0, True, "1"), "mbin_gain": (0.05, 1.0, True, "1"), "eta": (0.0005, 0.05, True, "1")}
 #: Stage-2 points (Sobol, then the refinement box).
 MB_POINTS = (16, 8)
 MB_OBJECTIVE = ("J2 = J with the calibration accuracy counting the calibration half's pairing findings "
@@ -131,7 +135,7 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
 
     params = {**FIXED, **values}
     model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
-                             inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"],
+                             inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"], mbin_gain=params["mbin_gain"],
                              adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
     net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba")
     t0 = time.perf_counter()
@@ -227,6 +231,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     return {
         "script": "experiments/calibrate.py", "objective_name": OBJECTIVE_NAME, "objective": OBJECTIVE,
         "seed": int(seed), "structure": chosen, "signs": "literature", "synapse_types": list(STRUCTURES[chosen][1]),
+        "searched": list(STRUCTURES[chosen][0]),
         "parameters": {k: {"value": float(v), "unit": UNITS.get(k, "1")}
                        for k, v in best["values"].items() if k not in MB_SPACE},
         "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
@@ -276,7 +281,7 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
 
 def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None, findings=None, split=None,
                             points=MB_POINTS, progress: bool = True) -> dict:
-    """Stage 2: search ``mbon_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
+    """Stage 2: search ``mbon_gain``, ``mbin_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
 
     Parameters
     ----------

@@ -278,7 +278,9 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         f"{net0['signs']['policy']} signs (dopaminergic and "
         f"octopaminergic MBINs have no fast synapses), {NETWORK_SETTINGS['why_synapse_types']}. "
         f"MBON input gain `mbon_gain` = {net0['model']['parameters'].get('mbon_gain', {}).get('value', 1):.3g} "
-        f"({net0['model']['parameters'].get('mbon_gain', {}).get('source', 'not in this model')}). "
+        f"({net0['model']['parameters'].get('mbon_gain', {}).get('source', 'not in this model')}); "
+        f"MBIN input gain `mbin_gain` = {net0['model']['parameters'].get('mbin_gain', {}).get('value', 1):.3g} "
+        f"({net0['model']['parameters'].get('mbin_gain', {}).get('source', 'not in this model')}). "
         f"Plasticity: `eta` = {p['eta'].value:.4g} ({p['eta'].source}), other constants as above, all "
         "compartments plastic.\n")
     odA, odB = runs["paired"].odours

@@ -107,6 +107,10 @@ def run(connectome=None) -> dict:
     return out
 
 
+#: Population ipsilateral index at or above which the report calls the response lateralised (convention).
+IPSI_STRONG = 0.2
+
+
 def _table(header, rows) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(x) for x in r) + " |" for r in rows]
@@ -155,11 +159,16 @@ def render(d: dict) -> str:
     L += _table(["brain", "population ipsilateral index (mean over seeds)", "per seed", "responding pairs"],
                 [("real", f"{real['mean']:+.3f}", fmt(real["per_seed"]), f"{real['responding_pairs']} of {real['n_pairs']}"),
                  ("shuffled", f"{shuf['mean']:+.3f}", fmt(shuf["per_seed"]), f"{shuf['responding_pairs']} of {shuf['n_pairs']}")])
-    L += ["",
-          f"Olfactory input to one side drives mostly the descending neurons of that side (index {real['mean']:+.2f}); "
-          f"the shuffled brain, with the same degrees, does not ({shuf['mean']:+.2f}), although more of its pairs "
-          "respond: the bias comes from the wiring, not from the degree sequence.",
-          "",
+    if real["mean"] >= IPSI_STRONG:
+        reading = (f"Olfactory input to one side drives mostly the descending neurons of that side (index "
+                   f"{real['mean']:+.2f}); the shuffled brain, with the same degrees, does not ({shuf['mean']:+.2f}), "
+                   "although more of its pairs respond: the bias comes from the wiring, not from the degree sequence.")
+    else:
+        reading = (f"Olfactory input to one side drives the descending neurons of both sides almost equally: the "
+                   f"ipsilateral index is {real['mean']:+.2f} (shuffled brain {shuf['mean']:+.2f}), below "
+                   f"{IPSI_STRONG:g}, the level we would call a side bias. In this model the activity reaches both "
+                   "sides' descending neurons within the stimulus; a lateralised response is not predicted.")
+    L += ["", reading, "",
           "## Multisensory synergy (nociceptive + chordotonal)",
           "",
           "`larvasim run multisensory_synergy`: nociceptive and chordotonal (mechano-Ch) neurons at 100 Hz, "
@@ -169,7 +178,11 @@ def render(d: dict) -> str:
           "",
           f"Of {ms_['responding']} output neurons that respond to either, {ms_['supra_additive']} are "
           f"supra-additive, {ms_['sub_additive']} sub-additive and {ms_['additive']} exactly additive "
-          f"(median {ms_['median_supra_hz']:+.1f} Hz).",
+          f"(median {ms_['median_supra_hz']:+.1f} Hz). "
+          + ("Most responding outputs add supra-additively." if ms_["supra_additive"] > ms_["sub_additive"] else
+             "Most responding outputs are sub-additive: together the two senses drive the descending neurons less "
+             "than the sum of their separate responses (adaptation caps the rates), so the brain's output does "
+             "not reproduce the behavioural synergy."),
           "",
           "## Light: Rh5 against Rh6 photoreceptors",
           "",

@@ -79,7 +79,7 @@ def _close(a, b, rtol=0.02, atol=0.0) -> bool:
 
 # -- model cards -------------------------------------------------------------------------
 KEY_PARAMETERS = ("v_rest", "v_th", "tau_m", "tau_syn", "t_ref", "delay", "w_syn", "input_exponent", "n_ref",
-                  "inh_scale", "mbon_gain")
+                  "inh_scale", "adapt_increment", "tau_adapt", "mbon_gain", "mbin_gain")
 
 
 def model_card(what, parameters=KEY_PARAMETERS, source_width: int = 70) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def _as_labels(cell_classes: Sequence[Any] | np.ndarray | None, n: int | None) -
 PHYSICAL_RANGES = {
     "tau_m": "> 0", "tau_syn": "> 0", "tau_e": "> 0", "tau_i": "> 0", "tau_a": "> 0", "dt": "> 0",
     "t_ref": ">= 0", "delay": ">= 0", "w_syn": ">= 0", "w_syn_e": ">= 0", "w_syn_i": ">= 0",
-    "mbon_gain": ">= 0", "inh_scale": ">= 0", "n_ref": "> 0", "drive_weight": ">= 0", "poisson_rate": ">= 0",
+    "mbon_gain": ">= 0", "mbin_gain": ">= 0", "inh_scale": ">= 0", "n_ref": "> 0", "drive_weight": ">= 0", "poisson_rate": ">= 0",
     "poisson_weight_factor": ">= 0", "adapt_increment": ">= 0", "tau_adapt": "> 0",
 }
 
@@ -622,9 +622,16 @@ class LarvalLIF(CurrentLIF):
         cal = larval_calibration()
         where = f"calibrated: {cal['script']} ({cal['objective_name']}; seed {cal['seed']}; docs/biology.md)"
         fitted = {k: float(v["value"]) * parse_unit(v["unit"]) for k, v in cal["parameters"].items()}
+        searched = cal.get("searched", list(fitted))
+        fixed_by = (f"not searched: fixed by the calibrated structure {cal.get('structure', '')!r} "
+                    f"({cal['script']}; docs/biology.md)")
+
+        def src(name):
+            return where if name in searched else fixed_by
+
         mb = cal.get("mushroom_body") or {}
         for k, v in (mb.get("parameters") or {}).items():
-            if k in ("mbon_gain",):
+            if k in ("mbon_gain", "mbin_gain"):
                 fitted[k] = float(v["value"]) * parse_unit(v["unit"])
         where_mb = (f"calibrated: {cal['script']} (stage 2, {mb.get('objective_name', '')}; seed "
                     f"{mb.get('seed', cal['seed'])}; docs/biology.md)")
@@ -644,23 +651,26 @@ class LarvalLIF(CurrentLIF):
         drop = ("w_syn", "poisson_rate", "poisson_weight_factor")
         keep = [measured.get(n, adult[n]) for n in adult if n not in drop]
         larval = [
-            Parameter("w_syn", fitted["w_syn"], "mV", where,
+            Parameter("w_syn", fitted["w_syn"], "mV", src("w_syn"),
                       "potential per synapse onto a neuron with n_ref input synapses"),
-            Parameter("input_exponent", fitted["input_exponent"], "1", where,
+            Parameter("input_exponent", fitted["input_exponent"], "1", src("input_exponent"),
                       "weights onto neuron j scale as (n_ref / N_j) ** input_exponent"),
             Parameter("n_ref", 100, "1",
                       "convention (not fitted): the input size at which w_syn is the potential per synapse",
                       "reference number of input synapses"),
-            Parameter("inh_scale", fitted["inh_scale"], "1", where,
+            Parameter("inh_scale", fitted["inh_scale"], "1", src("inh_scale"),
                       "weight of an inhibitory synapse relative to an excitatory one"),
             Parameter("mbon_gain", fitted.get("mbon_gain", 1.0),
                       "1", where_mb if "mbon_gain" in fitted else "not calibrated: no class gain",
                       "extra factor on every input weight of a mushroom-body output neuron (MBON)"),
+            Parameter("mbin_gain", fitted.get("mbin_gain", 1.0),
+                      "1", where_mb if "mbin_gain" in fitted else "not calibrated: no class gain",
+                      "extra factor on every input weight of a mushroom-body input neuron (MBIN: DANs, OANs)"),
             Parameter("adapt_increment", fitted.get("adapt_increment", 0 * mV), "mV",
-                      where if "adapt_increment" in fitted else "structure without adaptation (calibrated value 0)",
+                      src("adapt_increment") if "adapt_increment" in fitted else "the calibrated structure has no adaptation",
                       "rise of the threshold (theta) at each spike: spike-frequency adaptation"),
             Parameter("tau_adapt", fitted.get("tau_adapt", 100 * ms), "ms",
-                      where if "tau_adapt" in fitted else "convention (no adaptation in the calibrated structure)",
+                      src("tau_adapt") if "tau_adapt" in fitted else "convention (no adaptation in the calibrated structure)",
                       "time constant with which the threshold rise (theta) decays"),
             Parameter("drive_weight", 40 * mV, "mV",
                       "convention: larger than v_th - v_rest, so every drive event outside refractoriness is a spike",
@@ -703,6 +713,8 @@ class LarvalLIF(CurrentLIF):
             from connectomes.winding2023 import MBON_CELLTYPE
 
             scale = np.where(ct == MBON_CELLTYPE, scale * float(p["mbon_gain"].value), scale)
+            if "mbin_gain" in p:
+                scale = np.where(ct == "MBIN", scale * float(p["mbin_gain"].value), scale)
         return scale
 
 

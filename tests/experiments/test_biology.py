@@ -133,8 +133,10 @@ def test_split_is_by_paper_deterministic_and_balanced(tmp_path):
 # --------------------------------------------------------------------------------- scoring
 def test_scorer_predicts_the_toy_wiring(toyc, tmp_path):
     fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
-    net = sim.Network(toyc, model=models.get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0),
-                      synapse_types=("ad", "aa", "dd", "da"), device="numba")
+    # a fixed threshold and no class gains: the toy findings test the scorer, not the calibrated model
+    model = models.get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, adapt_increment=0 * mV,
+                             mbon_gain=1.0, mbin_gain=1.0, inh_scale=1.0)
+    net = sim.Network(toyc, model=model, synapse_types=("ad", "aa", "dd", "da"), device="numba")
     split = {f.paper: "calibration" for f in fs}
     score = biology.score(net, fs, split=split, seed=3)
     t = score.table.set_index("id")
@@ -193,7 +195,7 @@ def test_mushroom_body_stage_resumes_and_records_its_parameters(toyc, tmp_path):
     mb = calibrate.calibrate_mushroom_body(store, base, points=(2, 2), **kw)
     files = sorted((store / "evaluations").glob("mushroom_body-*.json"))
     assert len(files) == 4 and mb["n_evaluations"] == 4
-    assert set(mb["parameters"]) == {"mbon_gain", "eta"}
+    assert set(mb["parameters"]) == {"mbon_gain", "mbin_gain", "eta"}
     lo, hi = calibrate.MB_SPACE["mbon_gain"][:2]
     assert lo <= mb["parameters"]["mbon_gain"]["value"] <= hi
     assert mb["fixed"]["w_syn"] == pytest.approx(base["parameters"]["w_syn"]["value"])
@@ -207,6 +209,12 @@ def test_mushroom_body_stage_resumes_and_records_its_parameters(toyc, tmp_path):
     assert m.input_scale([50, 50, 50], celltypes=ct) == pytest.approx(plain * [1, 3, 1])
     with pytest.raises(ValueError, match="2 cell types for 3 neurons"):
         m.input_scale([50, 50, 50], celltypes=ct[:2])
+    # and the MBIN gain on the MBINs' only
+    ct2 = np.array(["KC", "MBIN", "MBON"], dtype=object)
+    m2 = models.get_model("larval_lif", mbon_gain=1.0, mbin_gain=0.25)
+    assert m2.input_scale([50, 50, 50], celltypes=ct2) == pytest.approx(
+        models.get_model("larval_lif", mbon_gain=1.0, mbin_gain=1.0).input_scale([50, 50, 50], celltypes=ct2)
+        * [1, 0.25, 1])
 
 
 def test_calibration_keeps_an_earlier_records_structures(toyc, tmp_path):
@@ -265,7 +273,8 @@ def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome
     assert m.name == "larval_lif" and models.DEFAULT_SIGNS == "literature"
     for name, rec in cal["parameters"].items():
         assert float(m.parameters[name].value / parse_unit(rec["unit"])) == pytest.approx(rec["value"])
-        assert m.parameters[name].source.startswith("calibrated: experiments/calibrate.py")
+        expected = "calibrated: experiments/calibrate.py" if name in cal["searched"] else "not searched: fixed by"
+        assert m.parameters[name].source.startswith(expected), name
     mb = cal["mushroom_body"]["parameters"]
     assert float(m.parameters["mbon_gain"].value) == pytest.approx(mb["mbon_gain"]["value"])
     assert m.parameters["mbon_gain"].source.startswith("calibrated: experiments/calibrate.py (stage 2")
@@ -274,10 +283,12 @@ def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome
     net = sim.Network(real_connectome, device="numba")
     assert net.model.name == "larval_lif" and net.sign_info["policy"] == "literature"
     mbon = (real_connectome.neurons["celltype"] == "MBON").to_numpy()
+    mbin = (real_connectome.neurons["celltype"] == "MBIN").to_numpy()
     n_in = np.asarray(real_connectome.weights(net.synapse_types).sum(axis=0)).ravel()
-    plain = m.with_overrides(mbon_gain=1.0).input_scale(n_in)
+    plain = m.with_overrides(mbon_gain=1.0, mbin_gain=1.0).input_scale(n_in)
     assert net.input_scale[mbon] == pytest.approx(plain[mbon] * mb["mbon_gain"]["value"])
-    assert net.input_scale[~mbon] == pytest.approx(plain[~mbon])
+    assert net.input_scale[mbin] == pytest.approx(plain[mbin] * mb["mbin_gain"]["value"])
+    assert net.input_scale[~(mbon | mbin)] == pytest.approx(plain[~(mbon | mbin)])
     lnet = learning.make_network(real_connectome, learning.make_protocol("paired"))
     assert lnet.model.name == "larval_lif" and lnet.sign_info["policy"] == "literature"
     assert tuple(lnet.synapse_types) == tuple(net.synapse_types)

@@ -257,4 +257,8 @@ def test_learning_report_numbers_are_reproduced(real_connectome, tmp_path):
     assert float(unpaired[6]) > 0.05, unpaired
     lvi, lvi_g1 = cells(text, "paired"), cells(doc, "paired_g1")    # LVI change mean, d_z, p (g1: not in quick)
     assert float(lvi[1]) > 0 and float(lvi[3]) < 1e-3, lvi
-    assert float(lvi_g1[1]) < 0 and float(lvi_g1[3]) < 1e-3, lvi_g1
+    # aversive pairing: the documented result is a shift towards avoidance that is NOT significant
+    # (README and docs/learning.md say so); its own compartment's MBONs are depressed significantly
+    assert float(lvi_g1[1]) < 0 and 0.05 <= float(lvi_g1[3]) < 0.2, lvi_g1
+    g1 = cells(doc, "paired_g1: MBON-g1")
+    assert float(g1[2]) < 0 and float(g1[6]) < 0.01, g1
