@@ -221,8 +221,12 @@ def render(d: dict) -> str:
           f"{r['dn_left_hz']:.1f} | {r['dn_right_hz']:.1f} |")
     a("")
     s = d["dose"]["sides"]
-    a("The output is graded between about 0.02 and 0.3 and saturates above; the assays' sources therefore peak at "
-      f"{d['settings']['source_peak']} (a choice like a lab's odour dilution, stated as an assumption). "
+    doses = d["dose"]["doses"]
+    d0, d1 = doses[0]["dn_sum_hz"], max(r["dn_sum_hz"] for r in doses)
+    a(f"Without odour the summed output is {d0:.1f} Hz (the senses' spontaneous rates drive the brain); the "
+      f"most any concentration gives is {d1:.1f} Hz, {100 * (d1 / d0 - 1) if d0 > 0 else float('inf'):.0f} % more. "
+      f"The assays' sources peak at {d['settings']['source_peak']} (a choice like a lab's odour dilution, stated as an "
+      "assumption). "
       "Odour at only one organ (0.3): left organ -> left/right output "
       f"{s['left organ only']['dn_left_hz']:.1f} / {s['left organ only']['dn_right_hz']:.1f} Hz; right organ -> "
       f"{s['right organ only']['dn_left_hz']:.1f} / {s['right organ only']['dn_right_hz']:.1f} Hz. "
