@@ -96,7 +96,7 @@ def test_current_lif_equals_brian_spikes_and_states(toyc, signs):
 def test_adaptive_larval_lif_equals_brian_spikes_and_states(toyc, signs):
     """LarvalLIF's adaptive threshold (theta += adapt_increment per spike, decay tau_adapt): v, g, theta bit for bit."""
     olf = toyc.select(modality="olfactory")
-    model = get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, adapt_increment=3 * mV,
+    model = get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, inh_scale=1.0, adapt_increment=3 * mV,
                       tau_adapt=40 * ms)
     s = _random_signs(toyc.n_neurons) if signs == "random" else "excitatory"
     _, res, out = brian_and_engine(toyc, model, [sim.PoissonDrive(olf, 150 * Hz)], 400 * ms, signs=s,
