@@ -54,6 +54,7 @@ def _claims():
                               f"{pct(half(larval, 'heldout')['accuracy'])} |")
     yield "adult accuracy", (f"| adult model (Shiu et al. 2024, all excitatory) | "
                              f"{pct(half(adult, 'calibration')['accuracy'])} | {pct(half(adult, 'heldout')['accuracy'])} |")
+    yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")
     if missing:
@@ -132,3 +133,18 @@ def test_readme_learning_wall_time_is_the_reports():
     times = [float(x) for x in re.findall(r"^\| \w+ \| (\d+(?:\.\d+)?) \|$", section, flags=re.M)]
     assert times, "docs/learning.md has no run-time table"
     assert min(times) <= float(m.group(1)) <= max(times), (m.group(1), times)
+
+
+def test_readme_counts_the_fitted_parameters_and_kc_share():
+    """"seven of its parameters are fitted" counts the default model's calibrated parameters and the
+    calibrated learning rate; "about a third of the Kenyon cells" is docs/biology.json's KC share (+-5 points)."""
+    import models
+    from experiments import learning
+
+    words = {5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+    m = models.get_model()
+    fitted = [n for n in m.parameters if m.parameters[n].source.startswith("calibrated")]
+    fitted += ["eta"] if learning.EXPERIMENT_PARAMETERS["eta"].source.startswith("calibrated") else []
+    assert f"{words[len(fitted)]} of its parameters are fitted" in TEXT, fitted
+    kc = _json("biology.json")["models"]["larval"]["sanity"]["kc_fraction"]
+    assert "About a third of the Kenyon cells respond to an odour" in TEXT and abs(kc - 1 / 3) < 0.05, kc
