@@ -552,6 +552,31 @@ def _calibration_text() -> str:
     return resources.files("models").joinpath("data", LARVAL_CALIBRATION).read_text(encoding="utf-8")
 
 
+_SPIKE_DRIVE_SOURCE = ("derived: (v_th - v_rest) + the highest reachable threshold rise, adapt_increment / "
+                       "(1 - exp(-t_ref / tau_adapt)), rounded up to 10 mV and at least 40 mV, so every drive event "
+                       "outside refractoriness makes a spike: a driven neuron fires at the drive rate")
+
+
+def _spike_drive(params: ParameterSet) -> Parameter:
+    """The ``drive_weight`` of a :class:`LarvalLIF` parameter set: every drive event is a spike.
+
+    A drive event (sensory stimulus or activation) stands for a spike of the
+    driven neuron, so the drive rate is its firing rate (the measured rates of
+    ``models/data/sensory_rates.csv`` already include the neuron's own
+    adaptation). With an adaptive threshold the jump must clear ``v_th -
+    v_rest`` plus the largest ``theta`` a neuron can reach, one spike per
+    refractory period: ``adapt_increment / (1 - exp(-t_ref / tau_adapt))``.
+    """
+    gap = float((params["v_th"].value - params["v_rest"].value) / mV)
+    inc = float(params["adapt_increment"].value / mV)
+    tau = float(params["tau_adapt"].value / ms)
+    t_ref = float(params["t_ref"].value / ms)
+    theta_max = inc / -np.expm1(-t_ref / tau) if inc > 0 else 0.0
+    value = max(40.0, 10.0 * np.ceil((gap + theta_max) / 10.0))
+    return Parameter("drive_weight", value * mV, "mV", _SPIKE_DRIVE_SOURCE,
+                     "jump of v per drive (sensory or activation) event")
+
+
 class LarvalLIF(CurrentLIF):
     """Current-based LIF with larval synaptic weights (larvasim's default model).
 
@@ -672,11 +697,9 @@ class LarvalLIF(CurrentLIF):
             Parameter("tau_adapt", fitted.get("tau_adapt", 100 * ms), "ms",
                       src("tau_adapt") if "tau_adapt" in fitted else "convention (no adaptation in the calibrated structure)",
                       "time constant with which the threshold rise (theta) decays"),
-            Parameter("drive_weight", 40 * mV, "mV",
-                      "convention: larger than v_th - v_rest, so every drive event outside refractoriness is a spike",
-                      "jump of v per drive (sensory or activation) event"),
         ]
-        return ParameterSet(keep + larval, name=cls.name)
+        params = ParameterSet(keep + larval, name=cls.name)
+        return ParameterSet(keep + larval + [_spike_drive(params)], name=cls.name)
 
     @property
     def synapse_types(self) -> tuple[str, ...] | None:
@@ -685,8 +708,17 @@ class LarvalLIF(CurrentLIF):
         return tuple(types) if types else None
 
     def with_overrides(self, **overrides: Any) -> LarvalLIF:
-        """Return a copy with parameters overridden (see :meth:`ParameterSet.override`)."""
-        return LarvalLIF(self._parameters.override(**overrides), method=self._method)
+        """Return a copy with parameters overridden (see :meth:`ParameterSet.override`).
+
+        ``drive_weight`` follows the overridden threshold, adaptation and
+        refractory parameters (:func:`_spike_drive`) unless it is overridden
+        itself or was overridden before.
+        """
+        params = self._parameters.override(**overrides)
+        if "drive_weight" not in overrides and params["drive_weight"].source == _SPIKE_DRIVE_SOURCE:
+            drive = _spike_drive(params)
+            params = ParameterSet([drive if n == "drive_weight" else params[n] for n in params], name=params.name)
+        return LarvalLIF(params, method=self._method)
 
     def synaptic_weights(self, counts: Any, signs: Any) -> Quantity:
         """``w = sign x count x w_syn``, times ``inh_scale`` for inhibitory connections (volt).

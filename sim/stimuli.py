@@ -17,9 +17,12 @@ process): after each event no event occurs for ``dead_time``; the hazard
 outside the dead time is set so that the mean rate is exactly the requested
 rate. With the default dead time (the model's refractory period plus one
 step) no event falls into the target's refractory period, so a driven neuron
-with a fixed threshold fires at the requested rate (one whose threshold adapts,
-as in :class:`models.LarvalLIF`, may skip events once its threshold has risen by
-more than the drive weight). ``dead_time=0*ms`` gives a plain Poisson input
+fires at the requested rate, provided the drive weight clears its threshold:
+with a fixed threshold any weight above ``v_th - v_rest`` does, and the
+adaptive :class:`models.LarvalLIF` derives its ``drive_weight`` from the
+highest threshold its adaptation can reach, so its driven neurons fire at the
+drive rate too (a smaller, user-set weight lets an adapted neuron skip
+events). ``dead_time=0*ms`` gives a plain Poisson input
 (as in Shiu et al. 2024), whose events during refractoriness are lost.
 """
 from __future__ import annotations

@@ -148,3 +148,21 @@ def test_readme_counts_the_fitted_parameters_and_kc_share():
     assert f"{words[len(fitted)]} of its parameters are fitted" in TEXT, fitted
     kc = _json("biology.json")["models"]["larval"]["sanity"]["kc_fraction"]
     assert "About a third of the Kenyon cells respond to an odour" in TEXT and abs(kc - 1 / 3) < 0.05, kc
+
+
+def test_readme_reading_of_the_held_out_misses_is_the_reports():
+    """"Most of its held-out misses are conditioning findings, and most of those lean the published way"
+    is read from docs/biology.json's table (experiments.biology_report.near_misses)."""
+    import pandas as pd
+
+    from experiments.biology_report import near_misses
+
+    phrase = ("Most of its held-out misses are conditioning findings, and most of those lean the published way "
+              "but stay below the benchmark's change criterion")
+    assert phrase in TEXT, "README.md no longer reads the held-out misses: update this check with it"
+    t = pd.DataFrame(_json("biology.json")["models"]["larval"]["table"])
+    miss = t[(t["half"] == "heldout") & (t["status"] == "miss")]
+    pairing = miss[miss["test"] == "pairing"]
+    assert len(pairing) > len(miss) / 2, (len(pairing), len(miss))
+    near = near_misses(t, "heldout")
+    assert (near["test"] == "pairing").sum() > len(pairing) / 2, near["id"].tolist()

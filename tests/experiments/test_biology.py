@@ -334,3 +334,29 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
             assert b["sanity"][key] == pytest.approx(a["sanity"][key], abs=1e-6)
     text = (tmp_path / "biology.md").read_text()
     assert f"held-out half {round(100 * doc['models']['larval']['accuracy']['heldout'])} %" in text
+
+
+def test_near_misses_are_misses_leaning_the_published_way():
+    """A miss predicted 'no_change' whose effect has the expected sign is a near miss; a wrong-way miss,
+    a hit, or a 'no_change' expectation is not; the sentence counts misses, pairing misses and near misses."""
+    import pandas as pd
+
+    from experiments.biology_report import miss_reading, near_misses
+
+    t = pd.DataFrame([
+        {"id": "a", "half": "heldout", "test": "pairing", "expect": "decrease", "predicted": "no_change",
+         "effect_hz": -0.02, "status": "miss"},
+        {"id": "b", "half": "heldout", "test": "pairing", "expect": "decrease", "predicted": "no_change",
+         "effect_hz": +0.02, "status": "miss"},
+        {"id": "c", "half": "heldout", "test": "response", "expect": "no_change", "predicted": "increase",
+         "effect_hz": 3.0, "status": "miss"},
+        {"id": "d", "half": "heldout", "test": "response", "expect": "increase", "predicted": "increase",
+         "effect_hz": 3.0, "status": "hit"},
+        {"id": "e", "half": "calibration", "test": "response", "expect": "increase", "predicted": "no_change",
+         "effect_hz": 0.3, "status": "miss"},
+    ])
+    assert list(near_misses(t, "heldout")["id"]) == ["a"]
+    assert list(near_misses(t)["id"]) == ["a", "e"]
+    text = miss_reading(t, "heldout")
+    assert text.startswith("Of the 3 misses in the held-out half, 2 are conditioning (pairing) findings; 1 point")
+    assert "(a)" in text

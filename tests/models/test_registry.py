@@ -54,3 +54,27 @@ def test_register_model_rejects_name_clash():
 def test_non_physical_parameters_are_refused(name, overrides, message):
     with pytest.raises(ValueError, match=message):
         get_model(name, **overrides)
+
+
+def test_larval_drive_weight_clears_the_highest_adapted_threshold():
+    """drive_weight = (v_th - v_rest) + adapt_increment / (1 - exp(-t_ref / tau_adapt)), rounded up to
+    10 mV, at least 40 mV; it follows overrides of those parameters unless set by the user."""
+    import numpy as np
+    from brian2 import mV, ms
+
+    def expected(m):
+        p = m.parameters
+        gap = float((p["v_th"].value - p["v_rest"].value) / mV)
+        inc = float(p["adapt_increment"].value / mV)
+        theta = inc / (1 - np.exp(-float(p["t_ref"].value / ms) / float(p["tau_adapt"].value / ms)))
+        return max(40.0, 10 * np.ceil((gap + theta) / 10))
+
+    m = get_model("larval_lif")
+    assert float(m.parameters["drive_weight"].value / mV) == expected(m) > 100
+    assert m.parameters["drive_weight"].source.startswith("derived:")
+    slow = get_model("larval_lif", adapt_increment=1 * mV, tau_adapt=50 * ms)
+    assert float(slow.parameters["drive_weight"].value / mV) == expected(slow)
+    assert float(get_model("larval_lif", adapt_increment=0 * mV).parameters["drive_weight"].value / mV) == 40.0
+    fixed = get_model("larval_lif", drive_weight=50 * mV).with_overrides(adapt_increment=9 * mV)
+    assert float(fixed.parameters["drive_weight"].value / mV) == 50.0
+    assert fixed.parameters["drive_weight"].source.startswith("user override")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from brian2 import Hz, ms, second
+from brian2 import Hz, mV, ms, second
 
 import connectomes
 import sim
@@ -87,6 +87,22 @@ def test_drive_rate(toyc):
     n_events = sum(len(e) for e in ev)
     n_spikes = int(res.spikes["node_id"].isin(olf.indices).sum())
     assert n_spikes >= n_events
+
+
+def test_adaptive_model_driven_neurons_fire_at_the_drive_rate(toyc):
+    """LarvalLIF's derived drive weight clears the highest adapted threshold, so every drive event is a
+    spike; a user-set 40 mV weight (below the adapted threshold) lets the driven neurons skip events."""
+    olf = toyc.select(modality="olfactory")
+    stim = [sim.PoissonDrive(olf, 150 * Hz)]
+    model = sim.Network(toyc, signs="excitatory").model
+    assert model.name == "larval_lif" and model.parameters["adapt_increment"].value > 0
+    rates = {}
+    for label, m in (("derived", model), ("40 mV", model.with_overrides(drive_weight=40 * mV))):
+        net = sim.Network(toyc, model=m, signs="excitatory")
+        res = net.run(stim, duration=1 * second, trials=2, seed=3)
+        rates[label] = res.mean_rates().loc[olf.indices, "mean_hz"].mean()
+    assert rates["derived"] == pytest.approx(150, rel=0.05)
+    assert rates["40 mV"] < 0.8 * 150
 
 
 def test_drive_window(toyc):
