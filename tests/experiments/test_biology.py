@@ -334,6 +334,13 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
             assert b["sanity"][key] == pytest.approx(a["sanity"][key], abs=1e-6)
     text = (tmp_path / "biology.md").read_text()
     assert f"held-out half {round(100 * doc['models']['larval']['accuracy']['heldout'])} %" in text
+    # the held-out spread over benchmark seeds: the report's seed first, then SPREAD_SEEDS, each reproduced
+    spread = data["models"]["larval"]["heldout_by_seed"]
+    assert list(spread) == [str(doc["seed"])] + [str(s) for s in biology_report.SPREAD_SEEDS if s != doc["seed"]]
+    assert spread[str(doc["seed"])] == data["models"]["larval"]["accuracy"]["heldout"]
+    for s, acc in doc["models"]["larval"]["heldout_by_seed"].items():
+        assert spread[s] == pytest.approx(acc, abs=1e-9), s
+    assert biology_report.heldout_spread(data["models"]["larval"]) in text
 
 
 def test_near_misses_are_misses_leaning_the_published_way():
