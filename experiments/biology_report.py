@@ -270,7 +270,10 @@ def _write(data: dict, path: Path, figures: dict) -> str:
               f"Best point: {vals}; calibration accuracy (pairing included) {_pct(mb['calibration_accuracy'])}, "
               f"J2 = {mb['J']:.3f}.", ""]
     model = mdl.get_model("larval_lif")
-    prm = pd.DataFrame([{"parameter": n, "value": f"{model.parameters[n].value!s}",
+    def shown(d):  # the value in the parameter's own unit (Brian2 would print 440 mV as 0.44 V)
+        return f"{d['value']:.6g}" + ("" if d["unit"] == "1" else f" {d['unit']}")
+
+    prm = pd.DataFrame([{"parameter": n, "value": shown(model.parameters[n].to_dict()),
                          "source": model.parameters[n].source} for n in model.parameters])
     L += ["### Parameters of the default model", "", _md_table(prm), ""]
     L += ["### Signs", "",
