@@ -199,17 +199,53 @@ class InputEvents:
         return InputEvents(self.neurons[keep], self.steps[keep], self.dt_ms)
 
 
+#: Bit generators whose ``advance(k)`` skips exactly the ``k`` 64-bit outputs that ``k`` uniform doubles use.
+_SKIPPABLE = (np.random.PCG64, np.random.PCG64DXSM)
+#: At most this many separate runs of non-zero hazard are drawn piecewise (else one draw over the trial).
+_MAX_RUNS = 64
+
+
+def _candidates(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+    """The steps ``k`` with ``u[k] < p[k]`` for ``u = rng.random(len(p))``, leaving ``rng`` where that draw would.
+
+    Where ``p`` is zero no step can be a candidate, so for a PCG64 generator the
+    uniforms are drawn only over the runs of non-zero hazard and the generator
+    is advanced over the rest: the same steps and the same generator state as
+    the full draw, without drawing a trial's worth of numbers for a drive that
+    is on for a fraction of it.
+    """
+    n = len(p)
+    nz = np.flatnonzero(p > 0)
+    if not isinstance(rng.bit_generator, _SKIPPABLE) or 2 * len(nz) > n:
+        return np.flatnonzero(rng.random(n) < p)
+    if len(nz) == 0:
+        rng.bit_generator.advance(n)
+        return nz
+    cut = np.flatnonzero(np.diff(nz) > 1)
+    if len(cut) >= _MAX_RUNS:
+        return np.flatnonzero(rng.random(n) < p)
+    starts = np.concatenate(([nz[0]], nz[cut + 1]))
+    stops = np.concatenate((nz[cut] + 1, [nz[-1] + 1]))
+    out, pos = [], 0
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        if a > pos:
+            rng.bit_generator.advance(a - pos)
+        out.append(a + np.flatnonzero(rng.random(b - a) < p[a:b]))
+        pos = b
+    if n > pos:
+        rng.bit_generator.advance(n - pos)
+    return np.concatenate(out)
+
+
 def _draw_train(rng: np.random.Generator, p: np.ndarray, dead_steps: int) -> np.ndarray:
     """Event steps of a discrete-time renewal process with per-step hazard ``p``.
 
     After an event at step ``k`` no event can occur before step
     ``k + dead_steps + 1``.
     """
-    n = len(p)
-    u = rng.random(n)
+    hits = _candidates(rng, p)
     if dead_steps == 0:
-        return np.flatnonzero(u < p)
-    hits = np.flatnonzero(u < p)
+        return hits
     out = []
     last = -(10 ** 9)
     for k in hits:  # sparse: only candidate steps are visited
@@ -245,12 +281,13 @@ def draw_inputs(stimuli: Sequence[PoissonDrive], n_steps: int, dt_ms: float, def
         dead_ms = default_dead_ms if stim.dead_time is None else _ms(stim.dead_time, "dead_time")
         dead_steps = int(round(dead_ms / dt_ms))
         r = stim.rates_hz(t_ms) * dt_ms * 1e-3  # expected events per step
-        if np.any(r * (1 + dead_steps) > 1 + 1e-12):
+        if len(r) and r.max() * (1 + dead_steps) > 1 + 1e-12:
             rmax = 1e3 / (dt_ms * (1 + dead_steps))
             raise ValueError(f"drive {stim.name or stim.to_dict()['target']}: rate above {rmax:.0f} Hz "
                              f"cannot be reached with a dead time of {dead_ms} ms and dt {dt_ms} ms")
-        with np.errstate(divide="ignore"):
-            p = np.where(r > 0, 1.0 / np.maximum(1.0 / np.where(r > 0, r, 1.0) - dead_steps, 1.0), 0.0)
+        on = np.flatnonzero(r > 0)  # the hazard, computed where the drive is on
+        p = np.zeros(len(r))
+        p[on] = 1.0 / np.maximum(1.0 / r[on] - dead_steps, 1.0)
         for idx in as_indices(stim.target):
             k = _draw_train(rng, p, dead_steps)
             neurons.append(np.full(len(k), idx, dtype=np.int64))
