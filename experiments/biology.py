@@ -28,7 +28,8 @@ one of four tests:
 A prediction is a *change* when the mean paired difference over trials is at
 least ``min_effect_hz``, at least ``min_relative`` of the reference rate and
 at least ``z`` standard errors (:data:`BENCHMARK_PARAMETERS`, fixed before any
-calibration). A finding is a *hit* when the predicted direction (or "no
+calibration, except ``pairing_larvae``: raised from 8 to 24 after the held-out
+results had been seen; its source says why). A finding is a *hit* when the predicted direction (or "no
 change") is the published one. Findings whose neurons are not in the brain
 data, or that need the ventral nerve cord, are untestable and counted apart.
 
@@ -105,7 +106,11 @@ BENCHMARK_PARAMETERS = ParameterSet([
     Parameter("z", 2.0, "1", "benchmark convention", "standard errors (over paired trials) a change must exceed"),
     Parameter("min_valence_change", 0.02, "1", "benchmark convention",
               "smallest change of the learned valence index (range -1..1) that counts"),
-    Parameter("pairing_larvae", 8, "1", "benchmark convention", "virtual larvae per pairing finding"),
+    Parameter("pairing_larvae", 24, "1",
+              "benchmark convention: the issue's standard for a learning effect (significant over 24 larvae); "
+              "raised from 8 on 2026-12-01, after the held-out results of the 8-larva benchmark had been seen "
+              "(they varied with the benchmark seed), so this change was not blind to the held-out half",
+              "virtual larvae per pairing finding"),
 ], name="biology_benchmark")
 
 

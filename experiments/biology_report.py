@@ -57,7 +57,8 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
     findings = biology.load_findings()
     split = biology.load_split(findings=findings)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
-    out = {"seed": int(seed), "n_findings": len(findings), "models": {}}
+    out = {"seed": int(seed), "n_findings": len(findings), "models": {},
+           "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value)}
     for name in models:
         net = default_network(c) if name == "larval" else adult_network(c)
         t0 = time.perf_counter()
@@ -126,6 +127,18 @@ def miss_reading(table: pd.DataFrame, half: str) -> str:
 
 def _pct(x) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.0f} %"
+
+
+def stage2_flatness(mb: dict) -> str:
+    """How flat stage 2's objective is near its best (from the record's best points), in one sentence."""
+    top = mb["top"]
+    rng = {k: (min(t["values"][k] for t in top), max(t["values"][k] for t in top)) for k in top[0]["values"]}
+    accs = sorted({_pct(t["accuracy"]) for t in top})
+    return (f"How well the calibration half determines these three: the {len(top)} best of the "
+            f"{mb['n_evaluations']} points lie within {top[0]['J'] - top[-1]['J']:.4f} of the best J2, at "
+            f"{' / '.join(accs)} calibration accuracy, yet span "
+            + ", ".join(f"{k} {lo:.3g} to {hi:.3g}" for k, (lo, hi) in rng.items())
+            + ": the objective is nearly flat there, and the choice among them is close to arbitrary.")
 
 
 def _md_table(df: pd.DataFrame) -> str:
@@ -229,7 +242,11 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           "driven at their modality's rate (`models/data/sensory_rates.csv`), other neurons at "
           "the benchmark's activation rate; neurons that are driven are left out of the readout. A change counts "
           "when the paired mean difference over trials exceeds 0.5 Hz (0.02 for the valence index), 10 % of the "
-          "reference rate and 2 standard errors (`BENCHMARK_PARAMETERS`, fixed before calibration).", ""]
+          "reference rate and 2 standard errors (`BENCHMARK_PARAMETERS`, fixed before calibration). A pairing "
+          f"finding runs {data['pairing_larvae']} virtual larvae (the issue's "
+          "standard for a learning effect); this number was raised from 8 after the held-out results of the "
+          "8-larva benchmark had been seen (their accuracy varied with the benchmark seed), so it is the one "
+          "benchmark setting not chosen blind to the held-out half.", ""]
     fit = pd.DataFrame(lv["by_half_fitted"]).round(2)
     L += ["## Accuracy by half and circuit", "",
           _md_table(pd.DataFrame(lv["by_half"]).round(2)), "", miss_reading(t, "heldout"), "",
@@ -240,7 +257,9 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           f"(seed {cal['seed']}), on the calibration half only (stage 1 leaves the pairing findings out: each "
           f"costs a whole conditioning protocol per candidate; stage 2 below fits them). "
           f"{len(cal.get('structures', {}))} weight structures "
-          "were compared; the best objective wins, the simpler one on a tie:", ""]
+          "were compared; the best objective wins, the simpler one on a tie. To rerun it: "
+          "`python -m experiments.calibrate --store DIR --write` (a stopped run resumes from DIR; "
+          "`--shard K/N` in N processes on one store, K = 0..N-1, shares the points between them):", ""]
     if "structures" in cal:
         rows = [{"structure": n, "J": round(r["J"], 3), "calibration accuracy": _pct(r["accuracy"]),
                  "modalities reaching": r["sanity"]["modalities_reaching"], "rho": round(r["sanity"]["rho"], 2),
@@ -258,7 +277,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
         vals = ", ".join(f"{k} = {v['value']:.3g}" for k, v in mb["parameters"].items())
         L += ["### Stage 2: mushroom-body output and learning rate", "",
               f"With the structure's parameters fixed, `{'`, `'.join(mb['parameters'])}` were searched "
-              f"({mb['n_evaluations']} evaluations, seed {mb['seed']}), objective: `{mb['objective']}`. "
+              f"({mb['n_evaluations']} evaluations, seed {mb['seed']}, {mb.get('pairing_larvae', 8)} virtual "
+              f"larvae per pairing finding), objective: `{mb['objective']}`. "
               f"The calibration half holds {mb['n_pairing_findings_calibration']} testable pairing findings; the "
               "held-out half's were never run during the fit. `mbon_gain` multiplies every input weight of an "
               "MBON (introduced for the normalised structures, under which an MBON, with hundreds of Kenyon-cell "
@@ -269,6 +289,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
               "learning rate of the dopaminergic rule in the conditioning protocols.", "",
               f"Best point: {vals}; calibration accuracy (pairing included) {_pct(mb['calibration_accuracy'])}, "
               f"J2 = {mb['J']:.3f}.", ""]
+        if mb.get("top"):
+            L += [stage2_flatness(mb), ""]
     model = mdl.get_model("larval_lif")
     def shown(d):  # the value in the parameter's own unit (Brian2 would print 440 mV as 0.44 V)
         return f"{d['value']:.6g}" + ("" if d["unit"] == "1" else f" {d['unit']}")

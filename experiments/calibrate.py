@@ -55,6 +55,8 @@ learning rate of the dopaminergic plasticity (:mod:`experiments.learning`).
 Its objective is ``J`` with the calibration accuracy now counting the
 calibration half's pairing findings too (:data:`MB_OBJECTIVE`); the result is
 written under ``"mushroom_body"`` in the calibration file.
+``--shard K/N`` splits each search over N processes started on one store
+(K = 0..N-1; each waits for the others' points before it refines).
 Every evaluation is written atomically to ``STORE/evaluations/<key>.json`` as
 soon as it is done; a run that is stopped at any moment resumes without
 repeating them, and the points depend only on the seed (and the stage-1
@@ -101,8 +103,12 @@ POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
              "- 5 x max(0, frac > 100 Hz (all driven) - 0.05) - 5 x max(0, quiet rate - 0.1 Hz)")
 OBJECTIVE_NAME = "objective J of experiments/calibrate.py on the calibration half and the sanity targets"
+#: Seconds between two looks into the store for another shard's evaluation.
+POLL_S = 10.0
 #: Stage 2: parameters searched with the stage-1 structure fixed (name -> (low, high, log scale, unit)).
 MB_SPACE = {"mbon_gain": (0.5, 8.0, True, "1"), "mbin_gain": (0.05, 1.0, True, "1"), "eta": (0.0005, 0.05, True, "1")}
+#: Best stage-2 points kept in the record (how flat the objective is near its best).
+TOP = 5
 #: Stage-2 points (Sobol, then the refinement box).
 MB_POINTS = (16, 8)
 MB_OBJECTIVE = ("J2 = J with the calibration accuracy counting the calibration half's pairing findings "
@@ -176,7 +182,7 @@ def _refine_box(best: dict, space: dict) -> dict:
 
 
 def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=None, findings=None, split=None,
-              points=None, progress: bool = True, previous: dict | None = None) -> dict:
+              points=None, progress: bool = True, previous: dict | None = None, shard=(0, 1)) -> dict:
     """Run (or resume) the search; return the record to write (best structure and point).
 
     Parameters
@@ -197,6 +203,10 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
         An earlier calibration record (same objective and seed): its
         structures that are not searched now compete with their recorded
         results (the record says when each was evaluated).
+    shard : (int, int)
+        ``(k, n)``: this process evaluates every n-th point from the k-th and
+        waits for the other shards' points in ``store`` (start n processes
+        with k = 0..n-1 on one store to use n cores); default ``(0, 1)``.
     """
     import connectomes
 
@@ -216,7 +226,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
             return evaluate(c, values, findings=findings, split=split, cascades=cascades, seed=seed,
                             synapse_types=types)
 
-        done = _search(store, name, space, points or POINTS[len(space)], seed, point, progress)
+        done = _search(store, name, space, points or POINTS[len(space)], seed, point, progress, shard=shard)
         results[name] = {"best": max(done, key=lambda r: r["J"]), "n_evaluations": len(done),
                          "evaluated": datetime.date.today().isoformat()}
     for name, r in ((previous or {}).get("structures") or {}).items():
@@ -246,12 +256,22 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     }
 
 
-def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, progress: bool) -> list[dict]:
-    """Sobol stage, then a Sobol stage in the box around its best; every evaluation stored (resumable)."""
+def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, progress: bool,
+            key_extra: dict | None = None, shard: tuple[int, int] = (0, 1)) -> list[dict]:
+    """Sobol stage, then a Sobol stage in the box around its best; every evaluation stored (resumable).
+
+    ``key_extra`` (settings that change a point's result without being searched) enters the stored keys.
+    With ``shard=(k, n)`` this process evaluates every n-th point of each stage, starting at the k-th, and
+    waits for the other shards' evaluations in the store before it moves on: n processes started with
+    k = 0..n-1 on one store share the work and end with the same record as one process would.
+    """
     from scipy.stats import qmc
 
     from larvasim.util import atomic_write_text
 
+    k_shard, n_shard = shard
+    if not (0 <= k_shard < n_shard):
+        raise ValueError(f"shard {k_shard}/{n_shard}: need 0 <= k < n")
     n1, n2 = points
     stages = [(1, _to_values(qmc.Sobol(len(space), scramble=True, seed=seed).random(n1), space))]
     done = []
@@ -261,15 +281,19 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
             box = _refine_box({k: best[k] for k in space}, space)
             pts = qmc.Sobol(len(space), scramble=True, seed=seed + 1000).random(n2)
             stages.append((2, _to_values(pts, space, box)))
-        for values in stages[-1][1]:
-            key = f"{prefix}-{_key(values)}"
+        todo = []
+        for i, values in enumerate(stages[-1][1]):
+            key = f"{prefix}-{_key({**values, **(key_extra or {})})}"
             path = Path(store) / "evaluations" / f"{key}.json"
-            if path.exists():
-                rec = json.loads(path.read_text())
-            else:
+            if not path.exists() and i % n_shard == k_shard:
                 rec = evaluate_point(values)
-                rec.update(structure=prefix, stage=stage, key=key)
+                rec.update(structure=prefix, stage=stage, key=key, **(key_extra or {}))
                 atomic_write_text(path, json.dumps(rec, indent=1, default=float))
+            todo.append((values, path))
+        for values, path in todo:
+            while not path.exists():  # another shard's point: wait for it (rerun that shard if it died)
+                time.sleep(POLL_S)
+            rec = json.loads(path.read_text())
             done.append(rec)
             if progress:
                 v = ", ".join(f"{k}={x:.3g}" for k, x in values.items())
@@ -280,7 +304,7 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
 
 
 def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None, findings=None, split=None,
-                            points=MB_POINTS, progress: bool = True) -> dict:
+                            points=MB_POINTS, progress: bool = True, shard=(0, 1)) -> dict:
     """Stage 2: search ``mbon_gain``, ``mbin_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
 
     Parameters
@@ -291,8 +315,10 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         A stage-1 calibration record (:func:`calibrate`, or the shipped
         ``models/data/larval_calibration.json``): its structure's parameters
         and synapse types stay fixed.
-    seed, connectome, findings, split, points, progress
-        As for :func:`calibrate`.
+    seed, connectome, findings, split, points, progress, shard
+        As for :func:`calibrate`. The stored evaluations are keyed by the
+        benchmark's ``pairing_larvae`` too (a store made with another number of
+        virtual larvae per pairing finding is not reused).
 
     Returns
     -------
@@ -317,13 +343,18 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         rec["J"] = objective(rec["accuracy"], rec["sanity"])
         return rec
 
-    done = _search(store, "mushroom_body", MB_SPACE, points, seed, point, progress)
+    larvae = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value)
+    done = _search(store, "mushroom_body", MB_SPACE, points, seed, point, progress,
+                   key_extra={"pairing_larvae": larvae}, shard=shard)
     best = max(done, key=lambda r: r["J"])
     return {
         "objective_name": MB_OBJECTIVE_NAME, "objective": MB_OBJECTIVE, "seed": int(seed),
         "parameters": {k: {"value": float(best["values"][k]), "unit": MB_SPACE[k][3]} for k in MB_SPACE},
         "fixed": fixed, "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
-        "hits": best["hits"], "n_evaluations": len(done),
+        "hits": best["hits"], "n_evaluations": len(done), "pairing_larvae": larvae,
+        # the best points, to show how flat the objective is near its maximum
+        "top": [{"values": {k: float(r["values"][k]) for k in MB_SPACE}, "J": r["J"], "accuracy": r["accuracy"]}
+                for r in sorted(done, key=lambda r: -r["J"])[:TOP]],
         "n_pairing_findings_calibration": int(sum(1 for f in findings if f.test == "pairing" and f.testable
                                                   and split.get(f.paper) == "calibration")),
         "date": datetime.date.today().isoformat(),
@@ -341,9 +372,18 @@ def main(argv=None) -> int:
                          "all: both (default)")
     ap.add_argument("--keep-shipped", action="store_true",
                     help="the shipped record's structures that are not searched now compete with their recorded results")
+    ap.add_argument("--shard", default="0/1", metavar="K/N",
+                    help="evaluate every N-th point from the K-th and wait for the others in the store: start N "
+                         "processes with K = 0..N-1 on one store to use N cores (default 0/1)")
     ap.add_argument("--write", action="store_true",
                     help="write the result to models/data/larval_calibration.json (the default model)")
     args = ap.parse_args(argv)
+    try:
+        shard = tuple(int(x) for x in args.shard.split("/"))
+        if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
+            raise ValueError
+    except ValueError:
+        ap.error(f"--shard {args.shard!r}: expected K/N with 0 <= K < N, e.g. 0/2")
     if args.stage == "mushroom_body":
         from models.neurons import larval_calibration
 
@@ -351,10 +391,10 @@ def main(argv=None) -> int:
     else:
         from models.neurons import larval_calibration
 
-        rec = calibrate(args.store, structures=args.structures, seed=args.seed,
+        rec = calibrate(args.store, structures=args.structures, seed=args.seed, shard=shard,
                         previous=larval_calibration() if args.keep_shipped else None)
     if args.stage != "structure":
-        rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed)
+        rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard)
     text = json.dumps(rec, indent=1, default=float) + "\n"
     print(text)
     if args.write:

@@ -217,6 +217,54 @@ def test_mushroom_body_stage_resumes_and_records_its_parameters(toyc, tmp_path):
         * [1, 0.25, 1])
 
 
+def test_sharded_calibration_equals_one_process(toyc, tmp_path, monkeypatch):
+    """Two shards on one store split the points between them, wait for each other, and end with the
+    record of one unsharded run; stage 2 keys its evaluations by the benchmark's pairing_larvae."""
+    import threading
+
+    monkeypatch.setattr(calibrate, "POLL_S", 0.05)
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: "calibration" for f in fs}
+    kw = dict(connectome=toyc, findings=fs, split=split, progress=False)
+    one = calibrate.calibrate(tmp_path / "one", structures=("global",), points=(4, 2), **kw)
+    mb_one = calibrate.calibrate_mushroom_body(tmp_path / "one", one, points=(2, 2), **kw)
+    out, who = {}, {}
+    real = calibrate.evaluate
+
+    def counted(*a, **k):  # which thread evaluated how many points
+        who[threading.current_thread().name] = who.get(threading.current_thread().name, 0) + 1
+        return real(*a, **k)
+
+    monkeypatch.setattr(calibrate, "evaluate", counted)
+
+    def run(k):
+        rec = calibrate.calibrate(tmp_path / "two", structures=("global",), points=(4, 2), shard=(k, 2), **kw)
+        out[k] = (rec, calibrate.calibrate_mushroom_body(tmp_path / "two", rec, points=(2, 2), shard=(k, 2), **kw))
+
+    threads = [threading.Thread(target=run, args=(k,), name=f"shard{k}") for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    for k in (0, 1):
+        rec, mb = out[k]
+        assert rec["parameters"] == one["parameters"] and rec["J"] == one["J"]
+        assert mb["parameters"] == mb_one["parameters"] and mb["J"] == mb_one["J"]
+    assert who == {"shard0": 5, "shard1": 5}  # (4 + 2) stage-1 and (2 + 2) stage-2 points, half each
+    assert mb_one["pairing_larvae"] == biology.BENCHMARK_PARAMETERS["pairing_larvae"].value
+    stored = [json.loads(f.read_text()) for f in (tmp_path / "two" / "evaluations").glob("mushroom_body-*.json")]
+    assert len(stored) == 4 and all(r["pairing_larvae"] == mb_one["pairing_larvae"] for r in stored)
+    with pytest.raises(ValueError, match="shard 2/2"):
+        calibrate.calibrate(tmp_path / "x", structures=("global",), shard=(2, 2), **kw)
+
+
+def test_calibrate_command_rejects_a_bad_shard(capsys):
+    with pytest.raises(SystemExit) as e:
+        calibrate.main(["--shard", "2/2"])
+    assert e.value.code == 2
+    assert "--shard '2/2': expected K/N with 0 <= K < N" in capsys.readouterr().err
+
+
 def test_calibration_keeps_an_earlier_records_structures(toyc, tmp_path):
     """Structures searched earlier compete with their recorded results; the best J wins."""
     fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
@@ -341,6 +389,13 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
     for s, acc in doc["models"]["larval"]["heldout_by_seed"].items():
         assert spread[s] == pytest.approx(acc, abs=1e-9), s
     assert biology_report.heldout_spread(data["models"]["larval"]) in text
+    # stage 2's flatness, read from the calibration record's best points
+    mb = models.larval_calibration()["mushroom_body"]
+    assert mb["pairing_larvae"] == data["pairing_larvae"] == biology.BENCHMARK_PARAMETERS["pairing_larvae"].value
+    assert [t["J"] for t in mb["top"]] == sorted((t["J"] for t in mb["top"]), reverse=True)
+    assert mb["top"][0]["values"] == {k: v["value"] for k, v in mb["parameters"].items()}
+    assert biology_report.stage2_flatness(mb) in text
+    assert f"A pairing finding runs {data['pairing_larvae']} virtual larvae" in text
 
 
 def test_near_misses_are_misses_leaning_the_published_way():
