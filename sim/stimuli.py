@@ -205,6 +205,19 @@ _SKIPPABLE = (np.random.PCG64, np.random.PCG64DXSM)
 _MAX_RUNS = 64
 
 
+def _window(rng: np.random.Generator, n: int, a: int, b: int, p) -> np.ndarray:
+    """The steps ``k`` in ``[a, b)`` with ``u[k] < p[k - a]`` for ``u = rng.random(n)``, leaving ``rng`` where
+    that draw would (a PCG64 generator draws only the window's uniforms and is advanced over the rest)."""
+    if not isinstance(rng.bit_generator, _SKIPPABLE):
+        return a + np.flatnonzero(rng.random(n)[a:b] < p)
+    if a > 0:
+        rng.bit_generator.advance(a)
+    hits = a + np.flatnonzero(rng.random(b - a) < p)
+    if n > b:
+        rng.bit_generator.advance(n - b)
+    return hits
+
+
 def _candidates(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     """The steps ``k`` with ``u[k] < p[k]`` for ``u = rng.random(len(p))``, leaving ``rng`` where that draw would.
 
@@ -228,22 +241,15 @@ def _candidates(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     stops = np.concatenate((nz[cut] + 1, [nz[-1] + 1]))
     out, pos = [], 0
     for a, b in zip(starts.tolist(), stops.tolist()):
-        if a > pos:
-            rng.bit_generator.advance(a - pos)
-        out.append(a + np.flatnonzero(rng.random(b - a) < p[a:b]))
+        out.append(_window(rng, b - pos, a - pos, b - pos, p[a:b]) + pos)
         pos = b
     if n > pos:
         rng.bit_generator.advance(n - pos)
     return np.concatenate(out)
 
 
-def _draw_train(rng: np.random.Generator, p: np.ndarray, dead_steps: int) -> np.ndarray:
-    """Event steps of a discrete-time renewal process with per-step hazard ``p``.
-
-    After an event at step ``k`` no event can occur before step
-    ``k + dead_steps + 1``.
-    """
-    hits = _candidates(rng, p)
+def _dead_time(hits: np.ndarray, dead_steps: int) -> np.ndarray:
+    """Candidate steps minus those within ``dead_steps`` after a kept event."""
     if dead_steps == 0:
         return hits
     out = []
@@ -253,6 +259,15 @@ def _draw_train(rng: np.random.Generator, p: np.ndarray, dead_steps: int) -> np.
             out.append(k)
             last = k
     return np.asarray(out, dtype=np.int64)
+
+
+def _draw_train(rng: np.random.Generator, p: np.ndarray, dead_steps: int) -> np.ndarray:
+    """Event steps of a discrete-time renewal process with per-step hazard ``p``.
+
+    After an event at step ``k`` no event can occur before step
+    ``k + dead_steps + 1``.
+    """
+    return _dead_time(_candidates(rng, p), dead_steps)
 
 
 def draw_inputs(stimuli: Sequence[PoissonDrive], n_steps: int, dt_ms: float, default_dead_ms: float,
@@ -280,16 +295,27 @@ def draw_inputs(stimuli: Sequence[PoissonDrive], n_steps: int, dt_ms: float, def
     for stim in stimuli:
         dead_ms = default_dead_ms if stim.dead_time is None else _ms(stim.dead_time, "dead_time")
         dead_steps = int(round(dead_ms / dt_ms))
-        r = stim.rates_hz(t_ms) * dt_ms * 1e-3  # expected events per step
+        if callable(stim.rate):
+            r = stim.rates_hz(t_ms) * dt_ms * 1e-3  # expected events per step
+            a, b = 0, n_steps
+        else:  # a constant rate in a window [a, b) of steps: the same numbers, without whole-trial arrays
+            stop = _ms(stim.stop, "stop")
+            a = int(np.searchsorted(t_ms, _ms(stim.start, "start"), side="left"))
+            b = n_steps if stop is None else int(np.searchsorted(t_ms, stop, side="left"))
+            r = np.full(max(b - a, 0), float(stim.rate / Hz) * dt_ms * 1e-3)
         if len(r) and r.max() * (1 + dead_steps) > 1 + 1e-12:
             rmax = 1e3 / (dt_ms * (1 + dead_steps))
             raise ValueError(f"drive {stim.name or stim.to_dict()['target']}: rate above {rmax:.0f} Hz "
                              f"cannot be reached with a dead time of {dead_ms} ms and dt {dt_ms} ms")
         on = np.flatnonzero(r > 0)  # the hazard, computed where the drive is on
         p = np.zeros(len(r))
-        p[on] = 1.0 / np.maximum(1.0 / r[on] - dead_steps, 1.0)
+        with np.errstate(over="ignore"):  # a rate so small that 1 / r overflows: hazard 0
+            p[on] = 1.0 / np.maximum(1.0 / r[on] - dead_steps, 1.0)
         for idx in as_indices(stim.target):
-            k = _draw_train(rng, p, dead_steps)
+            if a == 0 and b == n_steps:
+                k = _draw_train(rng, p, dead_steps)
+            else:
+                k = _dead_time(_window(rng, n_steps, a, max(a, b), p), dead_steps)
             neurons.append(np.full(len(k), idx, dtype=np.int64))
             steps.append(k)
     if not neurons:

@@ -56,3 +56,44 @@ def test_draw_inputs_of_a_windowed_drive_keep_rate_and_window():
     assert rate == pytest.approx(150, rel=0.03)
     with pytest.raises(ValueError, match="rate above 909 Hz"):
         stimuli.draw_inputs([stimuli.PoissonDrive([0], 950 * Hz)], 100, 0.1, 1.0, rng)
+
+
+def _reference_inputs(drives, n_steps, dt_ms, dead_ms, rng):
+    """draw_inputs by its definition: every drive's rate over the whole trial, one uniform per step and neuron."""
+    t_ms = np.arange(n_steps) * dt_ms
+    neurons, steps = [], []
+    for stim in drives:
+        dead_steps = int(round((dead_ms if stim.dead_time is None else float(stim.dead_time / ms)) / dt_ms))
+        r = stim.rates_hz(t_ms) * dt_ms * 1e-3
+        with np.errstate(divide="ignore", over="ignore"):
+            p = np.where(r > 0, 1.0 / np.maximum(1.0 / np.where(r > 0, r, 1.0) - dead_steps, 1.0), 0.0)
+        for idx in stimuli.as_indices(stim.target):
+            k = _reference(rng, p, dead_steps)
+            neurons.append(np.full(len(k), idx, dtype=np.int64))
+            steps.append(k)
+    neurons, steps = np.concatenate(neurons), np.concatenate(steps)
+    order = np.lexsort((neurons, steps))
+    return neurons[order], steps[order]
+
+
+drive = st.tuples(st.integers(0, 3000), st.one_of(st.none(), st.integers(0, 3000)), st.floats(0, 400),
+                  st.sampled_from([None, 0.0, 0.3, 2.0]), st.booleans())
+
+
+@settings(max_examples=100, deadline=None)
+@given(drives=st.lists(drive, min_size=1, max_size=4), seed=st.integers(0, 2 ** 32 - 1),
+       bitgen=st.sampled_from([np.random.PCG64, np.random.MT19937]))
+def test_draw_inputs_equal_the_whole_trial_definition(drives, seed, bitgen):
+    """Constant drives in a window (drawn window by window) and rates that are functions of time give the
+    events of the whole-trial definition, and leave the generator where it would."""
+    ds = []
+    for k, (start, length, rate, dead, fn) in enumerate(drives):
+        stop = None if length is None else (start + length) * 0.1 * ms
+        r = (lambda t, rate=rate: rate * Hz * (t > 100 * ms)) if fn else rate * Hz
+        ds.append(stimuli.PoissonDrive([k, k + 10], r, start=start * 0.1 * ms, stop=stop,
+                                       dead_time=None if dead is None else dead * ms))
+    a, b = np.random.Generator(bitgen(seed)), np.random.Generator(bitgen(seed))
+    ev = stimuli.draw_inputs(ds, 2500, 0.1, 1.0, a)
+    neurons, steps = _reference_inputs(ds, 2500, 0.1, 1.0, b)
+    assert np.array_equal(ev.neurons, neurons) and np.array_equal(ev.steps, steps)
+    assert a.random() == b.random()

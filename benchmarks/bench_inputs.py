@@ -1,0 +1,118 @@
+"""Benchmark: drawing a conditioning protocol's input events, against one draw over the whole trial.
+
+Usage::
+
+    LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_inputs.py [--repeat 3]
+
+The problem (issue 16, "overheads around the kernel: input-event preparation"):
+one virtual larva of ``experiments.learning``'s ``paired`` protocol on the
+whole brain (42.4 s: two odours of 8 receptors each, 1 s presentations, and
+the DAN-i1 activation; every drive is off most of the trial). Measured in this
+one invocation, alternately, best of ``--repeat``:
+
+* ``draw_inputs`` -- :func:`sim.stimuli.draw_inputs` as :meth:`sim.Network.run`
+  calls it (uniforms drawn only where a drive is on; the PCG64 generator is
+  advanced over the rest);
+* ``full draw`` -- the baseline, written out here: one uniform per step of the
+  trial for every driven neuron, as before (checked: the same events);
+* ``Network.run`` -- the whole larva (events, kernel, results), one thread.
+
+Printed: milliseconds of each, the speed-up of the draw, and the share of the
+run spent drawing inputs with each. Record the output with its command and
+machine in ``docs/benchmarks.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import numpy as np
+
+from guard import Guards
+
+
+def full_draw(drives, n_steps: int, dt_ms: float, dead_ms: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """The baseline: a uniform for every step and driven neuron, then the dead time (sorted events)."""
+    from brian2 import ms
+
+    t_ms = np.arange(n_steps) * dt_ms
+    neurons, steps = [], []
+    for stim in drives:
+        dead = stim.dead_time / ms if stim.dead_time is not None else dead_ms
+        dead_steps = int(round(dead / dt_ms))
+        r = stim.rates_hz(t_ms) * dt_ms * 1e-3
+        with np.errstate(divide="ignore"):
+            p = np.where(r > 0, 1.0 / np.maximum(1.0 / np.where(r > 0, r, 1.0) - dead_steps, 1.0), 0.0)
+        for idx in np.asarray(stim.target.indices if hasattr(stim.target, "indices") else stim.target):
+            hits = np.flatnonzero(rng.random(n_steps) < p)
+            out, last = [], -(10 ** 9)
+            for k in hits:
+                if k - last > dead_steps:
+                    out.append(k)
+                    last = k
+            neurons.append(np.full(len(out), idx, dtype=np.int64))
+            steps.append(np.asarray(out, dtype=np.int64))
+    neurons, steps = np.concatenate(neurons), np.concatenate(steps)
+    order = np.lexsort((neurons, steps))
+    return neurons[order], steps[order]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--guard", action="store_true",
+                    help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
+    args = ap.parse_args(argv)
+
+    from brian2 import ms, second
+
+    import connectomes
+    from experiments import learning
+    from sim.stimuli import draw_inputs
+
+    c = connectomes.load("winding2023")
+    protocol = learning.make_protocol("paired")
+    net = learning.make_network(c, protocol)
+    a, b = learning.odour_pair(c, 8, 3, rate=learning.EXPERIMENT_PARAMETERS["odour_rate"].value, seed=0)
+    p = learning.EXPERIMENT_PARAMETERS
+    stim = (learning._odour_stimuli(c, protocol, a, b)
+            + learning._us_stimuli(c, protocol, "dan", "DAN-i1", p["us_rate"].value, p["gustatory_rate"].value))
+    duration = protocol.duration * second
+    n_steps = int(round(float(duration / net.dt)))
+    dead_ms = float(net.model.parameters["t_ref"].value / ms) + net.dt_ms
+    drives = [s for s in stim if s.kind == "drive"]
+    seq = np.random.SeedSequence([0, 0])
+
+    net.run(stim, duration=duration, trials=1, seed=0, progress=False)  # compile / warm up
+    t_new = t_full = t_run = np.inf
+    same = True
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        ev = draw_inputs(drives, n_steps, net.dt_ms, dead_ms, np.random.default_rng(seq))
+        t_new = min(t_new, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        neurons, steps = full_draw(drives, n_steps, net.dt_ms, dead_ms, np.random.default_rng(seq))
+        t_full = min(t_full, time.perf_counter() - t0)
+        same &= bool(np.array_equal(ev.neurons, neurons) and np.array_equal(ev.steps, steps))
+        t0 = time.perf_counter()
+        net.run(stim, duration=duration, trials=1, seed=0, progress=False)
+        t_run = min(t_run, time.perf_counter() - t0)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()[0]:.2f}")
+    print(f"one larva of the 'paired' protocol ({protocol.duration:g} s, {len(drives)} drives, "
+          f"{sum(len(np.atleast_1d(getattr(d.target, 'indices', d.target))) for d in drives)} driven neurons, "
+          f"{len(ev)} events), whole brain, best of {args.repeat}")
+    print(f"  draw_inputs      {1e3 * t_new:8.1f} ms  ({100 * t_new / t_run:.1f} % of Network.run)")
+    print(f"  full draw        {1e3 * t_full:8.1f} ms  ({100 * t_full / (t_run - t_new + t_full):.1f} % of a run "
+          "that drew them so)")
+    print(f"  Network.run      {1e3 * t_run:8.1f} ms")
+    print(f"  speed-up of the draw: {t_full / t_new:.1f}x")
+    g = Guards(args.guard)
+    g.require("the same events as the full draw", same)
+    g.check("full draw / draw_inputs", t_full / t_new, at_least=2.0, documented="about 15x")
+    return g.exit_code()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
