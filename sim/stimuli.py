@@ -241,7 +241,9 @@ def _candidates(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     stops = np.concatenate((nz[cut] + 1, [nz[-1] + 1]))
     out, pos = [], 0
     for a, b in zip(starts.tolist(), stops.tolist()):
-        out.append(_window(rng, b - pos, a - pos, b - pos, p[a:b]) + pos)
+        if a > pos:
+            rng.bit_generator.advance(a - pos)
+        out.append(a + np.flatnonzero(rng.random(b - a) < p[a:b]))
         pos = b
     if n > pos:
         rng.bit_generator.advance(n - pos)
