@@ -129,6 +129,35 @@ def _key(values: dict) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
+def _check_store(store: Path, connectome, findings, split) -> None:
+    """Create ``store`` or check that it was made for the same connectome, signs, findings and split.
+
+    The evaluations' keys name only the searched values; ``STORE/manifest.json`` records what else they
+    depend on, so that a store is never resumed with another sign table or findings table (a store
+    without a manifest, made before it existed, gets one).
+    """
+    from models.signs import assign_signs
+
+    from larvasim.util import atomic_write_text
+
+    digest = lambda b: hashlib.sha1(b).hexdigest()[:16]  # noqa: E731
+    now = {"connectome": digest(json.dumps(connectome.provenance.get("checksums"), sort_keys=True,
+                                           default=str).encode()),
+           "signs": digest(np.ascontiguousarray(assign_signs(connectome, "literature").signs, dtype=np.int8).tobytes()),
+           "findings": digest(repr(list(findings)).encode()),
+           "split": digest(json.dumps(split, sort_keys=True).encode())}
+    (store / "evaluations").mkdir(parents=True, exist_ok=True)
+    path = store / "manifest.json"
+    if path.exists():
+        was = json.loads(path.read_text())
+        differ = [k for k in now if was.get(k) != now[k]]
+        if differ:
+            raise ValueError(f"{path}: this store was made for another {', '.join(differ)} "
+                             f"(its evaluations would not hold now); start a new store")
+    else:
+        atomic_write_text(path, json.dumps(now, indent=1) + "\n")
+
+
 def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
              synapse_types=ALL_TYPES) -> dict:
     """Score one parameter point: calibration accuracy, sanity summary and ``J``."""
@@ -216,7 +245,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     findings = biology.load_findings() if findings is None else findings
     split = biology.load_split(findings=findings) if split is None else split
     store = Path(store)
-    (store / "evaluations").mkdir(parents=True, exist_ok=True)
+    _check_store(store, c, findings, split)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
     results = {}
     for name in structures:
@@ -332,7 +361,7 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     c = connectome if connectome is not None else connectomes.load("winding2023")
     findings = biology.load_findings() if findings is None else findings
     split = biology.load_split(findings=findings) if split is None else split
-    (Path(store) / "evaluations").mkdir(parents=True, exist_ok=True)
+    _check_store(Path(store), c, findings, split)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
     fixed = {k: float(v["value"]) for k, v in base["parameters"].items() if k not in MB_SPACE}
     types = tuple(base.get("synapse_types") or ALL_TYPES)
@@ -384,17 +413,21 @@ def main(argv=None) -> int:
             raise ValueError
     except ValueError:
         ap.error(f"--shard {args.shard!r}: expected K/N with 0 <= K < N, e.g. 0/2")
-    if args.stage == "mushroom_body":
-        from models.neurons import larval_calibration
+    try:
+        if args.stage == "mushroom_body":
+            from models.neurons import larval_calibration
 
-        rec = {k: v for k, v in larval_calibration().items() if k != "mushroom_body"}
-    else:
-        from models.neurons import larval_calibration
+            rec = {k: v for k, v in larval_calibration().items() if k != "mushroom_body"}
+        else:
+            from models.neurons import larval_calibration
 
-        rec = calibrate(args.store, structures=args.structures, seed=args.seed, shard=shard,
-                        previous=larval_calibration() if args.keep_shipped else None)
-    if args.stage != "structure":
-        rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard)
+            rec = calibrate(args.store, structures=args.structures, seed=args.seed, shard=shard,
+                            previous=larval_calibration() if args.keep_shipped else None)
+        if args.stage != "structure":
+            rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard)
+    except ValueError as e:  # a store made for other inputs, a bad previous record
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     text = json.dumps(rec, indent=1, default=float) + "\n"
     print(text)
     if args.write:

@@ -258,6 +258,27 @@ def test_sharded_calibration_equals_one_process(toyc, tmp_path, monkeypatch):
         calibrate.calibrate(tmp_path / "x", structures=("global",), shard=(2, 2), **kw)
 
 
+def test_a_store_is_not_resumed_with_other_findings_or_split(toyc, tmp_path):
+    """STORE/manifest.json records what the evaluations depend on beyond their keys; another split (or
+    findings, signs, connectome) is refused with an error naming the store; a store without a manifest
+    (made before it existed) gets one."""
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: "calibration" for f in fs}
+    kw = dict(structures=("global",), connectome=toyc, findings=fs, points=(2, 1), progress=False)
+    first = calibrate.calibrate(tmp_path / "s", split=split, **kw)
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert set(manifest) == {"connectome", "signs", "findings", "split"}
+    other = {p: "heldout" for p in split}
+    with pytest.raises(ValueError, match=r"manifest.json: this store was made for another split"):
+        calibrate.calibrate(tmp_path / "s", split=other, **kw)
+    with pytest.raises(ValueError, match=r"another findings"):
+        calibrate.calibrate(tmp_path / "s", split=split, **{**kw, "findings": fs[:-1]})
+    (tmp_path / "s" / "manifest.json").unlink()  # a store from before manifests: resumed, manifest written
+    again = calibrate.calibrate(tmp_path / "s", split=split, **kw)
+    assert again["J"] == first["J"]
+    assert json.loads((tmp_path / "s" / "manifest.json").read_text()) == manifest
+
+
 def test_calibrate_command_rejects_a_bad_shard(capsys):
     with pytest.raises(SystemExit) as e:
         calibrate.main(["--shard", "2/2"])
