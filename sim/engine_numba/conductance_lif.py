@@ -16,17 +16,46 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
                            state_out, until_out):
     """Steps ``k0 .. k0 + n_steps - 1`` of ConductanceAdaptiveLIF (method "euler"); returns (neurons, steps, cur).
 
-    As :func:`_current_lif_trial`; only ``v`` is frozen (at ``V_reset``)
+    As :func:`_current_lif_adapt_trial`; only ``v`` is frozen (at ``V_reset``)
     while refractory (the conductances always decay and always take input). ``error_model="numpy"``
     lets the division by ``C_m`` vectorise (no Python zero-division check).
+
+    Dormant neurons, as in the current-based kernel: a neuron at rest (``v = E_L``,
+    every conductance and ``I_ext`` exactly ``+0``, ``E_L <= V_th``, not refractory)
+    is left exactly unchanged by an Euler step, so it is not integrated until its
+    first input. State and per-neuron constants are stored by slot (the active
+    neurons in slots ``0 .. n_act-1``); a neuron's first input swaps it into the
+    active prefix (:func:`_wake_cond`: dormant neurons differ in their constants,
+    so those move with it).
 
     (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined).)
     """
     n = v0.shape[0]
-    v = v0.copy()
-    ge = ge0.copy()
-    gi_ = gi0.copy()
-    ga = ga0.copy()
+    slot = np.empty(n, dtype=np.int64)
+    who = np.empty(n, dtype=np.int64)
+    n_act = 0
+    rest = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        rest[i] = (v0[i] == E_L[i] and not (E_L[i] > V_th[i]) and until0[i] <= k0
+                   and ge0[i] == 0.0 and not np.signbit(ge0[i]) and gi0[i] == 0.0 and not np.signbit(gi0[i])
+                   and ga0[i] == 0.0 and not np.signbit(ga0[i]) and I_ext[i] == 0.0 and not np.signbit(I_ext[i]))
+        if not rest[i]:  # active neurons first, in index order, then the dormant ones
+            slot[i] = n_act
+            n_act += 1
+    p = n_act
+    for i in range(n):
+        if rest[i]:
+            slot[i] = p
+            p += 1
+    v, ge, gi_, ga = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    cI, cC, cgL, cEL, cVth, cVr, cdga = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), \
+        np.empty(n), np.empty(n)
+    for i in range(n):
+        q = slot[i]
+        who[q] = i
+        v[q], ge[q], gi_[q], ga[q] = v0[i], ge0[i], gi0[i], ga0[i]
+        cI[q], cC[q], cgL[q], cEL[q] = I_ext[i], C_m[i], g_L[i], E_L[i]
+        cVth[q], cVr[q], cdga[q] = V_th[i], V_reset[i], delta_g_a[i]
     until = until0.copy()
     n8 = (n + 63) // 64 * 64
     flag = np.zeros(n8, dtype=np.uint8)
@@ -48,38 +77,43 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
     plastic = pw.shape[0] > 0
     for k in range(k0, k0 + n_steps):
         for r in range(n_rec):
-            j = rec_nrn[r]
+            q = slot[rec_nrn[r]]
             rv = rec_var[r]
-            rec_out[r, k - k0] = v[j] if rv == 0 else (ge[j] if rv == 1 else (gi_[j] if rv == 2 else ga[j]))
+            rec_out[r, k - k0] = v[q] if rv == 0 else (ge[q] if rv == 1 else (gi_[q] if rv == 2 else ga[q]))
         if plastic:
             _record_weights(k, ints, pw, w_rec)
         n_refr = _refractory_begin(k, until, refr, n_refr)
         cnt = 0
-        for i in range(n):
-            vi = v[i]
-            a_ = ga[i]
-            e_ = ge[i]
-            h_ = gi_[i]
-            vn = vi + ((dt * ((((I_ext[i] + (g_L[i] * (E_L[i] - vi))) + (a_ * (E_a - vi)))
-                               + (e_ * (E_e - vi))) + (h_ * (E_i - vi)))) / C_m[i])
-            ga[i] = (l_a * a_) + a_
-            ge[i] = (l_e * e_) + e_
-            gi_[i] = (l_i * h_) + h_
-            v[i] = vn
-            s = vn > V_th[i]
-            flag[i] = s
+        for q in range(n_act):
+            vi = v[q]
+            a_ = ga[q]
+            e_ = ge[q]
+            h_ = gi_[q]
+            vn = vi + ((dt * ((((cI[q] + (cgL[q] * (cEL[q] - vi))) + (a_ * (E_a - vi)))
+                               + (e_ * (E_e - vi))) + (h_ * (E_i - vi)))) / cC[q])
+            ga[q] = (l_a * a_) + a_
+            ge[q] = (l_e * e_) + e_
+            gi_[q] = (l_i * h_) + h_
+            v[q] = vn
+            s = vn > cVth[q]
+            flag[q] = s
             cnt += s
         for x in range(n_refr):  # v of a refractory neuron stays V_reset (frozen, drive dropped)
-            j = refr[x]
-            v[j] = V_reset[j]
-            cnt -= flag[j]
-            flag[j] = 0
+            q = slot[refr[x]]
+            v[q] = cVr[q]
+            cnt -= flag[q]
+            flag[q] = 0
         slot_in = (cur + D) % L
         ns = 0
         if cnt:
-            ns = _collect(flag, flag64, n, ring[slot_in])
+            row = ring[slot_in]
+            ns = _collect(flag, flag64, n_act, row)
             for a in range(ns):
-                i = ring[slot_in, a]
+                row[a] = who[row[a]]
+            if ns > 1:
+                row[:ns].sort()
+            for a in range(ns):
+                i = row[a]
                 until[i] = k + max(R[i], 1)
                 refr[n_refr] = i
                 n_refr += 1
@@ -93,16 +127,25 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
                 src = ring[cur, a]
                 for e in range(p_ptr[src], p_ptr[src + 1]):
                     x = p_syn[e]
-                    ge[p_post[x]] += pw[x]
+                    j = p_post[x]
+                    if slot[j] >= n_act:
+                        n_act = _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
+                    ge[slot[j]] += pw[x]
                     _trace(x, t, elig, t_elig, ints, inv_tau)
         for a in range(ring_n[cur]):
             src = ring[cur, a]
             for e in range(indptr_e[src], indptr_e[src + 1]):
-                ge[post_e[e]] += w_e[e]
+                j = post_e[e]
+                if slot[j] >= n_act:
+                    n_act = _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
+                ge[slot[j]] += w_e[e]
         for a in range(ring_n[cur]):
             src = ring[cur, a]
             for e in range(indptr_i[src], indptr_i[src + 1]):
-                gi_[post_i[e]] += w_i[e]
+                j = post_i[e]
+                if slot[j] >= n_act:
+                    n_act = _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
+                gi_[slot[j]] += w_i[e]
         if plastic:
             _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
             _homeostasis(t, ring[slot_in], ns, pl, pw)
@@ -111,20 +154,39 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
         for e in range(ev_ptr[k - k0], ev_ptr[k - k0 + 1]):
             j = ev_nrn[e]
             if k >= until[j]:
-                v[j] += w_drive
+                if slot[j] >= n_act:
+                    n_act = _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
+                v[slot[j]] += w_drive
         for a in range(ns):
-            i = ring[slot_in, a]
-            v[i] = V_reset[i]
-            ga[i] += delta_g_a[i]
+            q = slot[ring[slot_in, a]]
+            v[q] = cVr[q]
+            ga[q] += cdga[q]
     if state_out.shape[1] == n:
         for i in range(n):
-            state_out[0, i] = v[i]
-            state_out[1, i] = ge[i]
-            state_out[2, i] = gi_[i]
-            state_out[3, i] = ga[i]
+            q = slot[i]
+            state_out[0, i] = v[q]
+            state_out[1, i] = ge[q]
+            state_out[2, i] = gi_[q]
+            state_out[3, i] = ga[q]
     if until_out.shape[0] == n:
         until_out[:] = until
     return spk_n[:m].copy(), spk_k[:m].copy(), cur
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
+    """Wake dormant neuron ``j`` (move it into the active slots); its state and constants move with it."""
+    p = slot[j]
+    if p >= n_act:
+        o = who[n_act]
+        slot[j] = n_act
+        who[n_act] = j
+        slot[o] = p
+        who[p] = o
+        for arr in (v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
+            arr[p], arr[n_act] = arr[n_act], arr[p]
+        n_act += 1
+    return n_act
 
 
 def _prepare_conductance_lif(model, n, dt, init, csr, D, w_drive):

@@ -62,6 +62,7 @@ def assert_same(res, out: EngineOutput, states=()):
 def brian_and_engine(c, model, stim, duration, trials=2, seed=1, signs="excitatory", record_all=(),
                      silences=(), **net_kw):
     everyone = np.arange(c.n_neurons)
+    net_kw.setdefault("device", "numpy")  # the reference is Brian2 (larvasim's default device is the engine)
     net = sim.Network(c, model=model, signs=signs, record_states={v: everyone for v in record_all}, **net_kw)
     inputs = net.draw_inputs(stim, duration, trials=trials, seed=seed)
     res = net.run(list(stim) + list(silences), duration=duration, trials=trials, inputs=inputs, progress=False)
@@ -105,6 +106,38 @@ def test_adaptive_larval_lif_equals_brian_spikes_and_states(toyc, signs):
     theta = out.states["theta"][2]
     assert theta.max() > 3e-3  # the threshold did rise (more than one spike's increment somewhere)
     assert_same(res, out, states=("v", "g", "theta"))
+
+
+@pytest.mark.parametrize("model_name", ["larval_lif", "current_lif"])
+def test_long_silence_then_input_equals_brian(toyc, model_name):
+    """Drive, 4 s of silence, drive again: after some 3.7 s without input g sticks at the smallest
+    subnormal value and (v, g) at a fixed point, where the engine stops integrating a neuron
+    (frozen; only theta relaxes) until its next input. Spikes and recorded states stay Brian2's."""
+    olf = toyc.select(modality="olfactory")
+    if model_name == "larval_lif":
+        model = get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, inh_scale=1.0, adapt_increment=3 * mV,
+                          tau_adapt=300 * ms)
+        names, kw = ("v", "g", "theta"), {"synapse_types": ("ad",)}
+    else:  # drive events of 3 mV: driven neurons also sit off rest with g = 0 (not a fixed point)
+        model, names, kw = get_model("current_lif", w_syn=2 * mV), ("v", "g"), {"drive_weight": 3 * mV}
+    stim = [sim.PoissonDrive(olf, 150 * Hz, start=0 * ms, stop=100 * ms),
+            sim.PoissonDrive(olf, 150 * Hz, start=4200 * ms, stop=4300 * ms)]
+    kw["device"] = "numpy"  # the reference is Brian2
+    net0 = sim.Network(toyc, model=model, signs=_random_signs(toyc.n_neurons), **kw)
+    first = net0.run(stim[:1], duration=300 * ms, trials=1, seed=1, progress=False)
+    fired = np.unique(first.spikes["node_id"].to_numpy())
+    watch = np.union1d(np.setdiff1d(fired, olf.indices)[:12], olf.indices[:3])  # recurrent and driven neurons
+    net = sim.Network(toyc, model=model, signs=_random_signs(toyc.n_neurons), **kw,
+                      record_states={v: watch for v in names})
+    duration = 4400 * ms
+    inputs = net.draw_inputs(stim, duration, trials=1, seed=1)
+    res = net.run(stim, duration=duration, trials=1, inputs=inputs, progress=False)
+    out = engine_run(net, inputs, round(float(duration / net.dt)))
+    late = res.spikes["t_ms"].to_numpy() > 4200
+    assert (late & ~np.isin(res.spikes["node_id"], olf.indices)).sum() >= 10  # the network answers again
+    g = out.states["g"][2][0, :, int(4150 / 0.1)]
+    assert np.any((g != 0) & (np.abs(g) < np.finfo(float).tiny))  # stuck subnormal g: the frozen state was reached
+    assert_same(res, out, states=names)
 
 
 def test_adaptation_lowers_rates_and_zero_increment_is_the_plain_threshold(toyc):
@@ -220,7 +253,7 @@ def test_rates_agree_with_brian_for_independent_seeds(toyc):
     olf = toyc.select(modality="olfactory")
     model = get_model("current_lif", w_syn=1 * mV)
     stim = [sim.PoissonDrive(olf, 100 * Hz)]
-    net = sim.Network(toyc, model=model, signs=_random_signs(toyc.n_neurons))
+    net = sim.Network(toyc, model=model, signs=_random_signs(toyc.n_neurons), device="numpy")
     trials, duration = 8, 250 * ms
     res_b = net.run(stim, duration=duration, trials=trials, seed=1, progress=False)
     out = engine_run(net, net.draw_inputs(stim, duration, trials=trials, seed=2), 2500)
@@ -350,7 +383,7 @@ def test_whole_brain_rates_agree_with_brian_for_independent_seeds(real_connectom
     """8 trials each, different seeds: per-cell-type mean rates within 4 SE (run with -s for the table)."""
     c = real_connectome
     stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz)]
-    net = sim.Network(c, model="current_lif", signs=signs)
+    net = sim.Network(c, model="current_lif", signs=signs, device="numpy")
     trials = 8
     res_b = net.run(stim, duration=1 * second, trials=trials, seed=1, progress=False)
     out = engine_run(net, net.draw_inputs(stim, 1 * second, trials=trials, seed=2), 10_000)
