@@ -60,6 +60,23 @@ def _collect(flag, flag64, n, spikes):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _wake(j, slot, who, n_act):
+    """Move dormant neuron ``j`` into the active prefix of the state arrays; return the new ``n_act``.
+
+    Dormant neurons all hold the same state, so only the maps change.
+    """
+    p = slot[j]
+    if p >= n_act:
+        o = who[n_act]
+        slot[j] = n_act
+        who[n_act] = j
+        slot[o] = p
+        who[p] = o
+        n_act += 1
+    return n_act
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _refractory_begin(k, until, refr, n_refr):
     """Drop the neurons whose refractoriness has ended at step ``k`` from ``refr``."""
     m = 0

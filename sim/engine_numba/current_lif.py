@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._shared import _collect, _push_record, _refractory_begin, _si
+from ._shared import _collect, _push_record, _refractory_begin, _si, _wake
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
 
@@ -62,16 +62,9 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
     ``v_rest <= v_th``), so it need not be integrated. ``v`` and ``g`` are
     stored by slot (``slot[i]``, ``who[p]``): the active neurons in slots
     ``0 .. n_act-1``, integrated each step; a neuron's first input moves it
-    there (:func:`_wake_frozen`). Everything else (spikes, delays, ``until``) uses
+    there (:func:`_wake`). Everything else (spikes, delays, ``until``) uses
     neuron indices; each step's spikes are sorted by neuron index, so inputs
     are summed in Brian2's order.
-
-    Frozen neurons (one ``u_ext`` for all): every ``FREEZE_EVERY`` steps, active
-    neurons whose ``(v, g)`` one update leaves exactly unchanged move to the
-    slots ``n_act .. n_fz-1`` (:func:`_freeze`); they are not integrated (only
-    ``theta`` relaxes) until their next input. Dormant neurons then sit in the
-    slots from ``n_fz``. The spikes, states and weights are those of the dense
-    update, bit for bit.
 
     (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined);
     splitting it would cost speed.)
@@ -135,10 +128,6 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
     p_ptr, p_syn, p_post, ints = pl[0], pl[1], pl[2], pl[11]
     inv_tau = pl[10][1]
     plastic = pw.shape[0] > 0
-    # frozen neurons (slots n_act .. n_fz-1): only with one u_ext for all (the slot-based loops)
-    n_fz = n_act
-    plain = uniform and not adapt and u0 == 0.0 and not np.signbit(u0)
-    freeze_every = FREEZE_EVERY if uniform else n_steps + 1
     for k in range(k0, k0 + n_steps):
         for r in range(n_rec):
             q = slot[rec_nrn[r]]
@@ -147,8 +136,6 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
             _record_weights(k, ints, pw, w_rec)
         if not fixed:
             n_refr = _refractory_begin(k, until, refr, n_refr)
-        if uniform and (k - k0) % freeze_every == 0:
-            n_act = _freeze(k, n_act, slot, who, v, g, th, until, adapt, plain, v_rest, c8, u0, e9, c0, e2, v_th)
         # state update and threshold of the active neurons (vectorised)
         cnt = 0
         if adapt and uniform:
@@ -162,8 +149,6 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                 sp = vn > v_th + tq
                 flag[q] = sp
                 cnt += sp
-            for q in range(n_act, n_fz):  # frozen: v and g stay, only the threshold relaxes
-                th[q] = ea * th[q]
         elif adapt:  # n_act == n and slot[i] == i
             for q in range(n_act):
                 gq = g[q]
@@ -239,7 +224,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                     j = p_post[x]
                     if k >= until[j]:
                         if slot[j] >= n_act:
-                            n_act, n_fz = _wake_frozen(j, slot, who, n_act, n_fz, v, g, th, adapt)
+                            n_act = _wake(j, slot, who, n_act)
                         g[slot[j]] += pw[x]
                     _trace(x, t, elig, t_elig, ints, inv_tau)
         for a in range(ring_n[cur]):
@@ -248,7 +233,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                 j = post[e]
                 if k >= until[j]:
                     if slot[j] >= n_act:
-                        n_act, n_fz = _wake_frozen(j, slot, who, n_act, n_fz, v, g, th, adapt)
+                        n_act = _wake(j, slot, who, n_act)
                     g[slot[j]] += w[e]
         if plastic:
             _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
@@ -260,7 +245,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
             j = ev_nrn[e]
             if k >= until[j]:
                 if slot[j] >= n_act:
-                    n_act, n_fz = _wake_frozen(j, slot, who, n_act, n_fz, v, g, th, adapt)
+                    n_act = _wake(j, slot, who, n_act)
                 v[slot[j]] += w_drive
         # reset
         for a in range(ns):
@@ -278,71 +263,6 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
     if until_out.shape[0] == n:
         until_out[:] = until
     return spk_n[:m].copy(), spk_k[:m].copy(), cur
-
-
-#: Steps between two searches for neurons to freeze (:func:`_freeze`).
-FREEZE_EVERY = 128
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _swap(a, b, slot, who, v, g, th, adapt):
-    """Exchange the neurons in slots ``a`` and ``b`` (maps and state)."""
-    i, j = who[a], who[b]
-    who[a], who[b] = j, i
-    slot[i], slot[j] = b, a
-    v[a], v[b] = v[b], v[a]
-    g[a], g[b] = g[b], g[a]
-    if adapt:
-        th[a], th[b] = th[b], th[a]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _freeze(k, n_act, slot, who, v, g, th, until, adapt, plain, v_rest, c8, u0, e9, c0, e2, v_th):
-    """Move the active neurons that one update leaves exactly unchanged into the frozen slots; return ``n_act``.
-
-    A neuron whose ``(v, g)`` is a fixed point of the update (with the same
-    expression as the loop that integrates it), not refractory at step ``k``,
-    with ``v <= v_th`` and ``theta >= 0`` keeps ``(v, g)`` and cannot spike until its
-    next input: after some 3.7 s without input every neuron gets there, ``g`` stuck at a
-    subnormal value (``exp(-dt/tau_syn) * g`` rounds back to ``g``), whose arithmetic is slow. Frozen neurons (slots ``n_act .. n_fz-1``) are not integrated;
-    only their ``theta`` relaxes. Their next input wakes them (:func:`_wake_frozen`).
-    """
-    q = n_act - 1
-    while q >= 0:
-        gq = g[q]
-        vq = v[q]
-        if plain:
-            vn = v_rest + ((c8 * gq + e9 * vq) + c0)
-        else:
-            vn = v_rest + (((c8 * gq + u0) + e9 * vq) + c0)
-        if vn == vq and e2 * gq == gq and not (vq > v_th) and until[who[q]] <= k and (not adapt or th[q] >= 0.0):
-            n_act -= 1
-            _swap(q, n_act, slot, who, v, g, th, adapt)
-        q -= 1
-    return n_act
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _wake_frozen(j, slot, who, n_act, n_fz, v, g, th, adapt):
-    """Move frozen or dormant neuron ``j`` into the active slots; return ``(n_act, n_fz)``.
-
-    Dormant neurons (slots from ``n_fz``) all hold the same state, so moving one to the
-    first dormant slot changes only the maps; a frozen one swaps state with the first
-    frozen neuron.
-    """
-    p = slot[j]
-    if p >= n_fz:
-        o = who[n_fz]
-        slot[j] = n_fz
-        who[n_fz] = j
-        slot[o] = p
-        who[p] = o
-        p = n_fz
-        n_fz += 1
-    if p >= n_act:
-        _swap(p, n_act, slot, who, v, g, th, adapt)
-        n_act += 1
-    return n_act, n_fz
 
 
 def _prepare_current_lif(model, n, dt, init, csr, D, w_drive, adaptive=False):
