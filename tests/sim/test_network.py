@@ -222,7 +222,8 @@ def test_cython_equals_numpy(toyc):
     """The Cython target (compiled once, ~1-2 min) gives the numpy target's spikes."""
     olf = toyc.select(modality="olfactory")
     stim = [sim.PoissonDrive(olf, 150 * Hz)]
-    ref = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim, duration=200 * ms, trials=2, seed=4)
+    ref = sim.Network(toyc, model="current_lif", signs="excitatory", device="numpy").run(stim, duration=200 * ms,
+                                                                                        trials=2, seed=4)
     cy = sim.Network(toyc, model="current_lif", signs="excitatory", device="cython").run(stim, duration=200 * ms,
                                                                                         trials=2, seed=4)
     assert cy.spikes.equals(ref.spikes)
@@ -239,14 +240,14 @@ def test_numba_device_equals_brian2_through_network(toyc, model):
     stim = [sim.PoissonDrive(olf, 150 * Hz), sim.Silence(toyc.select(celltype="LN", name="broad*"), "outgoing")]
     m = get_model(model) if model == "current_lif" else get_model(model, input_exponent=0.5, inh_scale=2.0)
     kw = dict(model=m, signs=signs, record_states={"v": [0, 3], "g": [5]})
-    ref = sim.Network(toyc, **kw).run(stim, duration=300 * ms, trials=2, seed=9, weight_scale=1.5)
+    ref = sim.Network(toyc, device="numpy", **kw).run(stim, duration=300 * ms, trials=2, seed=9, weight_scale=1.5)
     fast = sim.Network(toyc, device="numba", **kw).run(stim, duration=300 * ms, trials=2, seed=9, weight_scale=1.5)
     assert ref.n_spikes > 50
     assert len(ref.spikes) > 50
     assert fast.spikes.equals(ref.spikes)
     for var in ("v", "g"):
         np.testing.assert_array_equal(fast.states[var][2], ref.states[var][2])
-    assert fast.metadata["network"]["device"] == "numba"
+    assert fast.metadata["network"]["device"] == "numba" and ref.metadata["network"]["device"] == "numpy"
 
 
 def test_record_subset(toyc):
