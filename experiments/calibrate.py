@@ -129,12 +129,14 @@ def _key(values: dict) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
-def _check_store(store: Path, connectome, findings, split) -> None:
+def _check_store(store: Path, connectome, findings, split, sign_table=None) -> None:
     """Create ``store`` or check that it was made for the same connectome, signs, findings and split.
 
     The evaluations' keys name only the searched values; ``STORE/manifest.json`` records what else they
     depend on, so that a store is never resumed with another sign table or findings table (a store
-    without a manifest, made before it existed, gets one).
+    without a manifest, made before it existed, gets one). ``sign_table``: the transmitter table the
+    literature signs come from (default the packaged one); the manifest keeps the resulting sign
+    vector, so a store made with a candidate table resumes once its rows are in the packaged one.
     """
     from models.signs import assign_signs
 
@@ -143,7 +145,8 @@ def _check_store(store: Path, connectome, findings, split) -> None:
     digest = lambda b: hashlib.sha1(b).hexdigest()[:16]  # noqa: E731
     now = {"connectome": digest(json.dumps(connectome.provenance.get("checksums"), sort_keys=True,
                                            default=str).encode()),
-           "signs": digest(np.ascontiguousarray(assign_signs(connectome, "literature").signs, dtype=np.int8).tobytes()),
+           "signs": digest(np.ascontiguousarray(assign_signs(connectome, "literature", table=sign_table).signs,
+                                                dtype=np.int8).tobytes()),
            "findings": digest(repr(list(findings)).encode()),
            "split": digest(json.dumps(split, sort_keys=True).encode())}
     (store / "evaluations").mkdir(parents=True, exist_ok=True)
@@ -159,8 +162,9 @@ def _check_store(store: Path, connectome, findings, split) -> None:
 
 
 def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
-             synapse_types=ALL_TYPES) -> dict:
-    """Score one parameter point: calibration accuracy, sanity summary and ``J``."""
+             synapse_types=ALL_TYPES, sign_table=None) -> dict:
+    """Score one parameter point: calibration accuracy, sanity summary and ``J`` (``sign_table``: the
+    transmitter table of the literature signs, default the packaged one)."""
     from brian2 import ms, mV
 
     import models
@@ -172,7 +176,8 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
                              inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"], mbin_gain=params["mbin_gain"],
                              adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
-    net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba")
+    net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba",
+                      **({"table": sign_table} if sign_table is not None else {}))
     t0 = time.perf_counter()
     # stage 2 (eta among the values) scores the pairing findings too, with that learning rate
     learning = {"eta": params["eta"]} if "eta" in params else None
@@ -211,7 +216,8 @@ def _refine_box(best: dict, space: dict) -> dict:
 
 
 def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=None, findings=None, split=None,
-              points=None, progress: bool = True, previous: dict | None = None, shard=(0, 1)) -> dict:
+              points=None, progress: bool = True, previous: dict | None = None, shard=(0, 1),
+              sign_table=None) -> dict:
     """Run (or resume) the search; return the record to write (best structure and point).
 
     Parameters
@@ -245,7 +251,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
     findings = biology.load_findings() if findings is None else findings
     split = biology.load_split(findings=findings) if split is None else split
     store = Path(store)
-    _check_store(store, c, findings, split)
+    _check_store(store, c, findings, split, sign_table)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
     results = {}
     for name in structures:
@@ -253,7 +259,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
 
         def point(values, types=types):
             return evaluate(c, values, findings=findings, split=split, cascades=cascades, seed=seed,
-                            synapse_types=types)
+                            synapse_types=types, sign_table=sign_table)
 
         done = _search(store, name, space, points or POINTS[len(space)], seed, point, progress, shard=shard)
         results[name] = {"best": max(done, key=lambda r: r["J"]), "n_evaluations": len(done),
@@ -333,7 +339,7 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
 
 
 def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None, findings=None, split=None,
-                            points=MB_POINTS, progress: bool = True, shard=(0, 1)) -> dict:
+                            points=MB_POINTS, progress: bool = True, shard=(0, 1), sign_table=None) -> dict:
     """Stage 2: search ``mbon_gain``, ``mbin_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
 
     Parameters
@@ -361,14 +367,14 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     c = connectome if connectome is not None else connectomes.load("winding2023")
     findings = biology.load_findings() if findings is None else findings
     split = biology.load_split(findings=findings) if split is None else split
-    _check_store(Path(store), c, findings, split)
+    _check_store(Path(store), c, findings, split, sign_table)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
     fixed = {k: float(v["value"]) for k, v in base["parameters"].items() if k not in MB_SPACE}
     types = tuple(base.get("synapse_types") or ALL_TYPES)
 
     def point(values):
         rec = evaluate(c, {**fixed, **values}, findings=findings, split=split, cascades=cascades, seed=seed,
-                       synapse_types=types)
+                       synapse_types=types, sign_table=sign_table)
         rec["J"] = objective(rec["accuracy"], rec["sanity"])
         return rec
 
@@ -406,7 +412,16 @@ def main(argv=None) -> int:
                          "processes with K = 0..N-1 on one store to use N cores (default 0/1)")
     ap.add_argument("--write", action="store_true",
                     help="write the result to models/data/larval_calibration.json (the default model)")
+    ap.add_argument("--transmitters", metavar="CSV",
+                    help="calibrate with this transmitter table instead of the packaged one (e.g. candidate rows "
+                         "that change signs); the store resumes with the packaged table once it holds the same "
+                         "rows; --write refuses it")
     args = ap.parse_args(argv)
+    if args.transmitters and not Path(args.transmitters).is_file():
+        ap.error(f"--transmitters {args.transmitters}: no such file")
+    if args.transmitters and args.write:
+        ap.error("--write records the default model, whose signs come from the packaged transmitter table: "
+                 "put the rows of --transmitters into models/data/transmitters.csv first, then resume without it")
     try:
         shard = tuple(int(x) for x in args.shard.split("/"))
         if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
@@ -422,9 +437,11 @@ def main(argv=None) -> int:
             from models.neurons import larval_calibration
 
             rec = calibrate(args.store, structures=args.structures, seed=args.seed, shard=shard,
-                            previous=larval_calibration() if args.keep_shipped else None)
+                            previous=larval_calibration() if args.keep_shipped else None,
+                            sign_table=args.transmitters)
         if args.stage != "structure":
-            rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard)
+            rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard,
+                                                           sign_table=args.transmitters)
     except ValueError as e:  # a store made for other inputs, a bad previous record
         print(f"error: {e}", file=sys.stderr)
         return 2

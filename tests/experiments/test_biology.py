@@ -279,6 +279,37 @@ def test_a_store_is_not_resumed_with_other_findings_or_split(toyc, tmp_path):
     assert json.loads((tmp_path / "s" / "manifest.json").read_text()) == manifest
 
 
+def test_a_store_made_with_a_candidate_sign_table_resumes_only_with_those_signs(toyc, tmp_path):
+    """--transmitters: a calibration with candidate rows (here: the KCs GABAergic) keeps their sign vector in
+    the manifest; the packaged table is refused, an identical copy of the candidate table resumes the store."""
+    from models.transmitters import DEFAULT_TABLE
+
+    text = DEFAULT_TABLE.read_text()
+    kc_row = next(line for line in text.splitlines() if line.startswith("KC,celltype,acetylcholine"))
+    candidate = tmp_path / "candidate.csv"
+    candidate.write_text(text.replace(kc_row, kc_row.replace("KC,celltype,acetylcholine", "KC,celltype,GABA")))
+    copy = tmp_path / "copy.csv"
+    copy.write_text(candidate.read_text())
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: "calibration" for f in fs}
+    kw = dict(structures=("global",), connectome=toyc, findings=fs, split=split, points=(2, 1), progress=False)
+    first = calibrate.calibrate(tmp_path / "s", sign_table=candidate, **kw)
+    with pytest.raises(ValueError, match=r"made for another signs"):
+        calibrate.calibrate(tmp_path / "s", **kw)
+    again = calibrate.calibrate(tmp_path / "s", sign_table=copy, **kw)
+    assert again["J"] == first["J"]
+
+
+def test_calibrate_command_refuses_to_write_with_a_candidate_table(capsys):
+    with pytest.raises(SystemExit) as e:
+        calibrate.main(["--transmitters", __file__, "--write"])
+    assert e.value.code == 2
+    assert "put the rows of --transmitters into models/data/transmitters.csv first" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        calibrate.main(["--transmitters", "no-such-table.csv"])
+    assert e.value.code == 2 and "--transmitters no-such-table.csv: no such file" in capsys.readouterr().err
+
+
 def test_calibrate_command_rejects_a_bad_shard(capsys):
     with pytest.raises(SystemExit) as e:
         calibrate.main(["--shard", "2/2"])
