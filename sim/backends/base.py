@@ -18,7 +18,8 @@ with a :class:`BackendError` that names the device and the missing feature.
 :meth:`Backend.run` runs all trials of one condition and returns a
 :class:`RawRun` (spikes per trial, recorded states); the network turns it
 into :class:`sim.Results`. Every backend gives the same spikes for the same
-input events (``tests/sim/test_cross_device.py`` and the numba engine tests).
+input events (``tests/sim/test_network.py``, ``tests/sim/test_network_real.py`` and the numba engine
+tests, whose references run on Brian2's numpy target).
 """
 from __future__ import annotations
 

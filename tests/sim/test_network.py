@@ -179,9 +179,9 @@ def test_cpp_standalone_equals_numpy_spike_for_spike(toyc):
     olf = toyc.select(modality="olfactory")
     stim = [sim.PoissonDrive(olf, 150 * Hz)]
     silence = [sim.Silence(toyc.select(celltype="PN"), "outgoing")]
-    ref = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim, duration=200 * ms, trials=2, seed=4)
-    ref_silenced = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim + silence, duration=200 * ms,
-                                                                                   trials=2, seed=5)
+    numpy = dict(model="current_lif", signs="excitatory", device="numpy")  # the reference: Brian2's runtime
+    ref = sim.Network(toyc, **numpy).run(stim, duration=200 * ms, trials=2, seed=4)
+    ref_silenced = sim.Network(toyc, **numpy).run(stim + silence, duration=200 * ms, trials=2, seed=5)
     net = sim.Network(toyc, model="current_lif", signs="excitatory", device="cpp_standalone")
     a = net.run(stim, duration=200 * ms, trials=2, seed=4)
     project = net._standalone[1]
@@ -192,7 +192,7 @@ def test_cpp_standalone_equals_numpy_spike_for_spike(toyc):
     assert b.spikes.equals(ref_silenced.spikes)
     assert not a.spikes.equals(b.spikes)
     # the runtime device still works after a standalone build in the same process
-    again = sim.Network(toyc, model="current_lif", signs="excitatory").run(stim, duration=200 * ms, trials=2, seed=4)
+    again = sim.Network(toyc, **numpy).run(stim, duration=200 * ms, trials=2, seed=4)
     assert again.spikes.equals(ref.spikes)
 
 
@@ -253,8 +253,8 @@ def test_numba_device_equals_brian2_through_network(toyc, model):
 def test_record_subset(toyc):
     kc = toyc.select(celltype=["PN", "KC"])
     olf = toyc.select(modality="olfactory")
-    full = sim.Network(toyc, model="current_lif", signs="excitatory").run([sim.PoissonDrive(olf, 150 * Hz)],
-                                                                          duration=200 * ms, seed=2)
+    full = sim.Network(toyc, model="current_lif", signs="excitatory", device="numpy").run(
+        [sim.PoissonDrive(olf, 150 * Hz)], duration=200 * ms, seed=2)
     for device in ("numpy", "numba"):
         part = sim.Network(toyc, model="current_lif", signs="excitatory", record=kc, device=device).run(
             [sim.PoissonDrive(olf, 150 * Hz)], duration=200 * ms, seed=2)

@@ -321,7 +321,7 @@ def test_cli_dry_run_and_plot(toy_dir, tmp_path):
 def test_standalone_sweep_compiles_once_per_worker_and_equals_numpy(toy_dir, tmp_path):
     base = {**BASE, "device": "cpp_standalone"}
     sa = _sweep(toy_dir, base=base).run(tmp_path / "sa", jobs=2, progress=False, summary=False)
-    ref = _sweep(toy_dir).run(tmp_path / "np", jobs=1, progress=False, summary=False)
+    ref = _sweep(toy_dir, base={**BASE, "device": "numpy"}).run(tmp_path / "np", jobs=1, progress=False, summary=False)
     assert (sa["status"] == "ok").all()
     assert sa["built"].sum() <= 2                          # one compile per worker process
     hz = [c for c in ref.columns if c.startswith("hz.")]
