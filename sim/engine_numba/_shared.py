@@ -60,6 +60,20 @@ def _collect(flag, flag64, n, spikes):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _collect_spikes(flag, flag64, n_act, row, who):
+    """The neurons whose slot flag is set, as neuron indices in ascending order, into ``row``; their number.
+
+    Each step's spikes are sorted by neuron index, so their effects are summed in Brian2's order.
+    """
+    ns = _collect(flag, flag64, n_act, row)
+    for a in range(ns):
+        row[a] = who[row[a]]
+    if ns > 1:
+        row[:ns].sort()
+    return ns
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _wake(j, slot, who, n_act):
     """Move dormant neuron ``j`` into the active prefix of the state arrays; return the new ``n_act``.
 

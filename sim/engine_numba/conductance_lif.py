@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._shared import _collect, _push_record, _refractory_begin, _si
+from ._shared import _collect_spikes, _push_record, _refractory_begin, _si, _wake
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
 
@@ -107,11 +107,7 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
         ns = 0
         if cnt:
             row = ring[slot_in]
-            ns = _collect(flag, flag64, n_act, row)
-            for a in range(ns):
-                row[a] = who[row[a]]
-            if ns > 1:
-                row[:ns].sort()
+            ns = _collect_spikes(flag, flag64, n_act, row, who)
             for a in range(ns):
                 i = row[a]
                 until[i] = k + max(R[i], 1)
@@ -178,14 +174,9 @@ def _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr,
     """Wake dormant neuron ``j`` (move it into the active slots); its state and constants move with it."""
     p = slot[j]
     if p >= n_act:
-        o = who[n_act]
-        slot[j] = n_act
-        who[n_act] = j
-        slot[o] = p
-        who[p] = o
         for arr in (v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
             arr[p], arr[n_act] = arr[n_act], arr[p]
-        n_act += 1
+        n_act = _wake(j, slot, who, n_act)
     return n_act
 
 

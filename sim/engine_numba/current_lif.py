@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._shared import _collect, _push_record, _refractory_begin, _si, _wake
+from ._shared import _collect_spikes, _push_record, _refractory_begin, _si, _wake
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
 
@@ -200,11 +200,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
         ns = 0
         if cnt:
             row = ring[slot_in]
-            ns = _collect(flag, flag64, n_act, row)
-            for a in range(ns):
-                row[a] = who[row[a]]
-            if ns > 1:
-                row[:ns].sort()
+            ns = _collect_spikes(flag, flag64, n_act, row, who)
             for a in range(ns):
                 i = row[a]
                 until[i] = k + max(R[i], 1)
