@@ -31,31 +31,18 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
     (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined).)
     """
     n = v0.shape[0]
-    slot = np.empty(n, dtype=np.int64)
-    who = np.empty(n, dtype=np.int64)
-    n_act = 0
     rest = np.empty(n, dtype=np.bool_)
     for i in range(n):
         rest[i] = (v0[i] == E_L[i] and not (E_L[i] > V_th[i]) and until0[i] <= k0
                    and ge0[i] == 0.0 and not np.signbit(ge0[i]) and gi0[i] == 0.0 and not np.signbit(gi0[i])
                    and ga0[i] == 0.0 and not np.signbit(ga0[i]) and I_ext[i] == 0.0 and not np.signbit(I_ext[i]))
-        if not rest[i]:  # active neurons first, in index order, then the dormant ones
-            slot[i] = n_act
-            n_act += 1
-    p = n_act
-    for i in range(n):
-        if rest[i]:
-            slot[i] = p
-            p += 1
-    v, ge, gi_, ga = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    cI, cC, cgL, cEL, cVth, cVr, cdga = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n), \
-        np.empty(n), np.empty(n)
-    for i in range(n):
-        q = slot[i]
-        who[q] = i
-        v[q], ge[q], gi_[q], ga[q] = v0[i], ge0[i], gi0[i], ga0[i]
-        cI[q], cC[q], cgL[q], cEL[q] = I_ext[i], C_m[i], g_L[i], E_L[i]
-        cVth[q], cVr[q], cdga[q] = V_th[i], V_reset[i], delta_g_a[i]
+    who = np.argsort(rest, kind="mergesort")  # active neurons first, in index order, then the dormant ones
+    slot = np.empty(n, dtype=np.int64)
+    slot[who] = np.arange(n)
+    n_act = n - int(rest.sum())
+    v, ge, gi_, ga = v0[who], ge0[who], gi0[who], ga0[who]
+    cI, cC, cgL, cEL = I_ext[who], C_m[who], g_L[who], E_L[who]
+    cVth, cVr, cdga = V_th[who], V_reset[who], delta_g_a[who]
     until = until0.copy()
     n8 = (n + 63) // 64 * 64
     flag = np.zeros(n8, dtype=np.uint8)
