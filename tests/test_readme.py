@@ -86,12 +86,27 @@ def test_readme_learning_figures_are_the_reports():
     unpaired = _learning_row(doc, "unpaired (US DAN-i1)")
     lvi = _learning_row(doc, "paired")                       # LVI change mean, d_z, p, ...
     lvi_g1 = _learning_row(doc, "paired_g1")
+    lvi_f1 = _learning_row(doc, "paired_f1")
     neg = paired[7].split("/")[0]
+    # the README's reading of each aversive pairing follows its p value (alpha 0.05, as the report's)
+    g1_reading = "significant but small" if float(lvi_g1[3]) < 0.05 else "not significantly"
+    f1_reading = "does not move it" if float(lvi_f1[3]) >= 0.05 else "moves it"
     for text in (f"by {paired[2]} Hz ({neg} of {paired[1]} larvae, Wilcoxon p = {paired[6]}",
                  f"unpaired control {unpaired[2]} Hz, p = {unpaired[6]}",
                  f"towards approach (+{lvi[1]}, p = {lvi[3]})",
-                 f"towards avoidance ({lvi_g1[1]}, p = {lvi_g1[3]})"):
+                 f"towards avoidance ({lvi_g1[1]}, p = {lvi_g1[3]}), {g1_reading}",
+                 f"pairing with DAN-f1 {f1_reading} ({lvi_f1[1]}, p = {lvi_f1[3]})"):
         assert _squash(text) in TEXT, f"README.md should say {text!r}, as docs/learning.md does"
+    # "no protocol changes the mean descending response to the CS+ significantly": every DN p >= 0.05
+    dn_p = []
+    for ln in doc.split("### Learned valence and descending output", 1)[1].split("###", 1)[0].splitlines():
+        cells = [c.strip() for c in ln.strip().strip("|").split("|")]
+        if len(cells) == 8 and re.fullmatch(r"-?[0-9][0-9.e+-]*", cells[4]):
+            dn_p += [float(cells[5]), float(cells[7])]
+    assert dn_p, "docs/learning.md: the learned-valence table was not found"
+    claim = "no protocol changes the mean descending (DN-VNC, DN-SEZ) response to the CS+ significantly"
+    assert (_squash(claim) in TEXT) == (min(dn_p) >= 0.05), (
+        f"README.md's reading of the DN effects no longer matches docs/learning.md (smallest p {min(dn_p)})")
 
 
 def _range(text: str) -> tuple[float, float]:

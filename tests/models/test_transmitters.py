@@ -245,3 +245,23 @@ def test_real_rows_never_disagree(real_names):
     for k, txs in enumerate(stacked):
         got = {x for x in txs if x is not None}
         assert len(got) <= 1, (names[k], cts[k], got)
+
+
+@pytest.mark.parametrize("row, transmitter, source", [
+    ("FLON;*", "glutamate", "Larderet et al. 2017"),      # VPLN (Fig. 1-fs1G), FLON by its connectivity
+    ("SP2-1;*", "serotonin", "Larderet et al. 2017"),     # Fig. 4-fs1A
+    ("lAL-1 *", "octopamine", "Berck et al. 2016"),       # Fig. 5a legend
+])
+def test_real_larderet_berck_rows_match_one_pair(real_names, row, transmitter, source):
+    """The rows added with the 2026-12-01 recalibration each match exactly one left/right pair,
+    give it the cited transmitter and name their source; no other row reaches these neurons."""
+    _, names, cts, c2 = real_names
+    t = tx.load_table()
+    i = t.index[t["pattern"] == row]
+    assert len(i) == 1, f"{row!r} is not a row of the packaged table"
+    own, _ = tx.match(t.loc[i], names, cts, c2)
+    hit = [k for k, x in enumerate(own) if x is not None]
+    assert len(hit) == 2, (row, [names[k] for k in hit])
+    allt, src = tx.match(t, names, cts, c2)
+    for k in hit:
+        assert allt[k] == transmitter and source in src[k], (names[k], allt[k], src[k])
