@@ -322,6 +322,32 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         ss = paired_statistics(dn[k][dn[k]["group"] == "DN-SEZ"]["effect"])
         add(f"| {k} | {v['mean']:.3f} | {v['d_z']:.2f} | {_fmt_p(v['wilcoxon_p'])} | {sv['mean']:.3f} | "
             f"{_fmt_p(sv['wilcoxon_p'])} | {ss['mean']:.3f} | {_fmt_p(ss['wilcoxon_p'])} |")
+    if not quick:  # the learned valence of the two single-DAN pairings over more seeds (input noise and larvae)
+        add("\n### Learned valence over seeds\n")
+        add(f"The same two pairings (24 virtual larvae each) with seeds {seed} (the runs above) to {seed + 3}: "
+            "how much of the learned valence's significance is one seed's luck. Expected direction: "
+            "towards approach (> 0) for DAN-i1, towards avoidance (< 0) for DAN-g1; alpha 0.05.\n")
+        add("| US | seed | LVI change mean | d_z | Wilcoxon p | significant, expected direction |")
+        add("| --- | --- | --- | --- | --- | --- |")
+        hits = {}
+        for dan, key, sign in (("DAN-i1", "paired", 1), ("DAN-g1", "paired_g1", -1)):
+            hits[dan] = 0
+            for s_ in range(seed, seed + 4):
+                if s_ == seed:
+                    v = lvi[key]
+                else:
+                    t0 = time.perf_counter()
+                    r_ = run_protocol("paired", c, n_larvae=n_larvae, seed=s_, device=device, progress=False,
+                                      dan=dan, network=net)
+                    print(f"[learning report] {key} seed {s_}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+                    v = paired_statistics(r_.valence_index()["delta"])
+                ok = v["wilcoxon_p"] < 0.05 and sign * v["mean"] > 0
+                hits[dan] += ok
+                add(f"| {dan} | {s_} | {v['mean']:.3f} | {v['d_z']:.2f} | {_fmt_p(v['wilcoxon_p'])} | "
+                    f"{'yes' if ok else 'no'} |")
+        add("")
+        for dan, h in hits.items():
+            add(f"* **{dan}: significant in the expected direction at {h} of 4 seeds.**")
     if comp_rows:
         add("\n### Aversive pairing: MBON responses\n")
         add("Learning effect (as above) of the MBONs of the aversive DAN's compartment and of MBON-i1.\n")
