@@ -36,6 +36,11 @@ data, or that need the ventral nerve cord, are untestable and counted apart.
 The findings are split by paper into a calibration half and a held-out half
 (``experiments/data/findings_split.csv``, made once by :func:`make_split`
 before any fitting); :mod:`experiments.calibrate` fits on the first only.
+The split's ``round`` column says when a paper joined it: round 1 is the
+split made before any fitting; papers added later go to the held-out half
+with a higher round (:data:`ROUNDS`), and the report scores each round of the
+held-out half apart, so that findings no model choice can have seen are
+counted on their own.
 
 >>> import connectomes, sim
 >>> from experiments import biology
@@ -66,7 +71,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 __all__ = ["BENCHMARK_PARAMETERS", "FINDINGS", "SPLIT", "Finding", "FindingsError", "Score", "load_findings",
-           "load_split", "make_split", "score", "sensory_rates"]
+           "ROUNDS", "load_rounds", "load_split", "make_split", "score", "sensory_rates"]
 
 DATA = Path(__file__).parent / "data"
 #: The findings table shipped with larvasim.
@@ -86,6 +91,12 @@ OPTIONAL = ("quote", "source_read", "rate", "size", "untestable_reason", "note",
 #: What a pairing test reads: the readout neurons' learning effect, or the learned valence index.
 MEASURES = ("rate", "learned_valence")
 HALVES = ("calibration", "heldout")
+#: When the papers of each round joined the split, and what the model was at that moment.
+ROUNDS = {
+    1: "2026-11-30 (commit 1ada95f): the split made by make_split before any fitting",
+    2: "2026-12-01: papers added after the default model had been fixed (calibration record of commit "
+       "cca5577); all held out, their rows committed before the model was first run on them",
+}
 #: Keywords of :meth:`connectomes.Connectome.select` that are not neuron-table columns.
 _SELECT_KEYWORDS = ("celltype", "modality", "hemisphere", "name", "ids", "pair_of")
 #: Keywords whose values come from a fixed vocabulary of the dataset (an unknown value is a typo).
@@ -290,38 +301,63 @@ def make_split(findings, seed: int = 2026) -> dict[str, str]:
     return dict(sorted(split.items()))
 
 
-def write_split(split: dict[str, str], path=None) -> Path:
-    """Write a split (atomically) as CSV with columns ``paper,half``."""
+def write_split(split: dict[str, str], path=None, rounds: dict[str, int] | None = None) -> Path:
+    """Write a split (atomically) as CSV with columns ``paper,half`` (``paper,half,round`` with ``rounds``)."""
     from larvasim.util import atomic_write_text
 
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["paper", "half"])
+    w.writerow(["paper", "half"] + (["round"] if rounds is not None else []))
     for p, h in sorted(split.items()):
-        w.writerow([p, h])
+        w.writerow([p, h] + ([int(rounds.get(p, 1))] if rounds is not None else []))
     return atomic_write_text(Path(path) if path is not None else SPLIT, buf.getvalue())
 
 
-def load_split(path=None, findings=None) -> dict[str, str]:
-    """The recorded split, ``{paper: half}``; checks that every paper of ``findings`` has a half."""
+def _read_split(path) -> pd.DataFrame:
     path = Path(path) if path is not None else SPLIT
     try:
-        df = pd.read_csv(path, dtype=str)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError:
-        raise FindingsError(f"{path}: no split file (make one with `python -m experiments.biology split`)") from None
-    if list(df.columns) != ["paper", "half"]:
-        raise FindingsError(f"{path}: columns must be paper,half; got {','.join(df.columns)}")
+        raise FindingsError(f"{path}: no split file (make one with experiments.biology.make_split and "
+                            "write_split)") from None
+    if list(df.columns) not in (["paper", "half"], ["paper", "half", "round"]):
+        raise FindingsError(f"{path}: columns must be paper,half or paper,half,round; got {','.join(df.columns)}")
     bad = df[~df["half"].isin(HALVES)]
     if len(bad):
         raise FindingsError(f"{path}, row {int(bad.index[0]) + 2}, column 'half': {bad['half'].iloc[0]!r} "
                             f"is not one of {', '.join(HALVES)}")
+    if "round" in df:
+        ok = df["round"].str.fullmatch(r"[1-9][0-9]*")
+        if not ok.all():
+            r = int(np.flatnonzero(~ok.to_numpy())[0])
+            raise FindingsError(f"{path}, row {r + 2}, column 'round': {df['round'].iloc[r]!r} is not a positive "
+                                "integer")
+        late = df[(df["round"].astype(int) > 1) & (df["half"] != "heldout")]
+        if len(late):
+            raise FindingsError(f"{path}, row {int(late.index[0]) + 2}: paper {late['paper'].iloc[0]!r} joined the "
+                                "split after round 1, so it must be in the held-out half (the model was fitted "
+                                "before it was added)")
+    return df
+
+
+def load_split(path=None, findings=None) -> dict[str, str]:
+    """The recorded split, ``{paper: half}``; checks that every paper of ``findings`` has a half."""
+    df = _read_split(path)
     split = dict(zip(df["paper"], df["half"]))
     if findings is not None:
         lacking = sorted({f.paper for f in findings} - set(split))
         if lacking:
-            raise FindingsError(f"{path}: no half for the paper(s) {', '.join(lacking)}; the split is fixed "
-                                "before calibration, so add new papers to it by hand (and say so)")
+            raise FindingsError(f"{Path(path) if path is not None else SPLIT}: no half for the paper(s) "
+                                f"{', '.join(lacking)}; the split is fixed before calibration, so add new papers "
+                                "to it by hand, in the held-out half with the next round (and say so)")
     return split
+
+
+def load_rounds(path=None) -> dict[str, int]:
+    """``{paper: round}`` of the recorded split (1 for every paper of a split without a ``round`` column)."""
+    df = _read_split(path)
+    rounds = df["round"].astype(int) if "round" in df else pd.Series(1, index=df.index)
+    return dict(zip(df["paper"], (int(r) for r in rounds)))
 
 
 # ----------------------------------------------------------------------------------------

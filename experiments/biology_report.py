@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["GOALS", "adult_network", "default_network", "main", "report", "run_benchmark"]
+__all__ = ["GOALS", "adult_network", "by_round", "default_network", "main", "report", "round_summary",
+           "run_benchmark"]
 
 #: The must-show goals of the larval model (issue: "A larval model that predicts real larval experiments").
 GOALS = {"heldout_accuracy": 0.80, "modalities_reaching": 12, "rho": 0.5, "all_frac_hot": 0.05}
@@ -56,6 +57,7 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
 
     findings = biology.load_findings()
     split = biology.load_split(findings=findings)
+    rounds = biology.load_rounds()
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
     out = {"seed": int(seed), "n_findings": len(findings), "models": {},
            "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value)}
@@ -74,19 +76,61 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
             .to_dict("records"),
             "sanity": san.summary, "modalities": san.modalities.to_dict("records"),
             "seconds": time.perf_counter() - t0}
+        out["models"][name]["heldout_by_round"] = by_round(sc.table, rounds)
         if name == "larval":
             by_seed = {str(seed): sc.half("heldout")}
+            rounds_by_seed = {str(seed): out["models"][name]["heldout_by_round"]}
             for s in spread_seeds:
                 if s != seed:
-                    by_seed[str(s)] = biology.score(net, findings, halves=("heldout",), seed=s, split=split,
-                                                    pairing=pairing).half("heldout")
+                    other = biology.score(net, findings, halves=("heldout",), seed=s, split=split, pairing=pairing)
+                    by_seed[str(s)] = other.half("heldout")
+                    rounds_by_seed[str(s)] = by_round(other.table, rounds)
             out["models"][name]["heldout_by_seed"] = by_seed
+            out["models"][name]["heldout_rounds_by_seed"] = rounds_by_seed
     a = mdl.assign_signs(c, "literature")
     out["sign_coverage"] = a.coverage(c)
     out["calibration"] = mdl.larval_calibration()
     out["split"] = split
+    out["rounds"] = {str(k): v for k, v in biology.ROUNDS.items()}
+    out["paper_rounds"] = rounds
     out["findings"] = [f.to_dict() for f in findings]
     return out
+
+
+def by_round(table: pd.DataFrame, rounds: dict) -> dict:
+    """The held-out half's findings by the round in which their paper joined the split.
+
+    ``{round: {"papers", "findings", "testable", "hits", "accuracy"}}`` (round as a string, for JSON).
+    """
+    t = table[table["half"] == "heldout"]
+    r = t["paper"].map(lambda p: int(rounds.get(p, 1)))
+    out = {}
+    for k in sorted(set(r)):
+        g = t[r == k]
+        tested = g[g["status"].isin(("hit", "miss"))]
+        hits = int((tested["status"] == "hit").sum())
+        out[str(k)] = {"papers": int(g["paper"].nunique()), "findings": len(g), "testable": len(tested),
+                       "hits": hits, "accuracy": hits / len(tested) if len(tested) else float("nan")}
+    return out
+
+
+def round_summary(larval: dict) -> str:
+    """The summary line on the held-out papers added after the model was fixed (rounds > 1), or ''."""
+    later = {k: v for k, v in (larval.get("heldout_by_round") or {}).items() if int(k) > 1}
+    if not later:
+        return ""
+    parts = []
+    for k, v in later.items():
+        seeds = larval.get("heldout_rounds_by_seed") or {}
+        spread = [s[k]["accuracy"] for s in seeds.values() if k in s]
+        tail = (f"; over benchmark seeds {', '.join(seeds)}: {', '.join(_pct(x) for x in spread)}"
+                if len(spread) > 1 else "")
+        parts.append(f"round {k}: {v['hits']} of {v['testable']} testable findings from {v['papers']} papers, "
+                     f"**{_pct(v['accuracy'])}**{tail}")
+    first = larval["heldout_by_round"].get("1") or {}
+    return ("* **Held-out papers added after the model was fixed**, never seen by any fit or model choice "
+            f"(`round` column of the split; {'; '.join(parts)}). The papers of round 1 give "
+            f"{_pct(first.get('accuracy'))} ({first.get('hits', 0)} of {first.get('testable', 0)}).")
 
 
 def heldout_spread(larval: dict) -> str:
@@ -214,6 +258,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"{_pct(lv['accuracy']['heldout'])}** (goal >= {_pct(GOALS['heldout_accuracy'])}: "
          f"{ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])}).",
          heldout_spread(lv),
+         *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
          f"{_pct(ad['accuracy']['calibration'])}, held-out {_pct(ad['accuracy']['heldout'])}.",
          "", "| must-show | larval model | adult model | goal | status |", "|---|---|---|---|---|",
@@ -250,6 +295,11 @@ def _write(data: dict, path: Path, figures: dict) -> str:
     fit = pd.DataFrame(lv["by_half_fitted"]).round(2)
     L += ["## Accuracy by half and circuit", "",
           _md_table(pd.DataFrame(lv["by_half"]).round(2)), "", miss_reading(t, "heldout"), "",
+          "The held-out half by the round in which each paper joined the split (" + "; ".join(
+              f"round {k}: {v}" for k, v in data.get("rounds", {}).items()) + "):", "",
+          _md_table(pd.DataFrame([{"round": k, **v, "accuracy": round(v["accuracy"], 2),
+                                   "adult model": round(ad["heldout_by_round"].get(k, {}).get("accuracy", np.nan), 2)}
+                                  for k, v in lv["heldout_by_round"].items()])), "",
           "Without the pairing findings (stage 1 of the calibration fitted without them):", "", _md_table(fit), "",
           _md_table(pd.DataFrame(lv["by_circuit"]).round(2)), ""]
     L += ["## Calibration", "",

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from brian2 import mV
 
@@ -128,6 +129,49 @@ def test_split_is_by_paper_deterministic_and_balanced(tmp_path):
     with pytest.raises(biology.FindingsError, match=r"no half for the paper\(s\) P5 2024"):
         biology.load_split(biology.write_split({p: h for p, h in s1.items() if p != "P5 2024"},
                                                tmp_path / "short.csv"), findings=fs)
+
+
+def test_split_rounds_keep_later_papers_held_out(tmp_path):
+    """Papers that join the split after round 1 (after the model was fitted) must be held out; the
+    round of every paper is read back, a split without the column is round 1 throughout, and a bad
+    round or a late paper in the calibration half is an error naming the file, row and column."""
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    s1 = biology.make_split(fs, seed=3)
+    late = next(p for p, h in sorted(s1.items()) if h == "heldout")
+    path = biology.write_split(s1, tmp_path / "split.csv", rounds={late: 2})
+    assert biology.load_split(path, findings=fs) == s1
+    assert biology.load_rounds(path) == {p: (2 if p == late else 1) for p in s1}
+    assert set(biology.load_rounds(biology.write_split(s1, tmp_path / "plain.csv")).values()) == {1}
+    cal = next(p for p, h in sorted(s1.items()) if h == "calibration")
+    bad = biology.write_split(s1, tmp_path / "bad.csv", rounds={cal: 2})
+    row = sorted(s1).index(cal) + 2
+    with pytest.raises(biology.FindingsError, match=rf"bad.csv, row {row}: paper '{cal}' joined the split after round 1"):
+        biology.load_split(bad)
+    (tmp_path / "odd.csv").write_text("paper,half,round\nP1 2020,heldout,two\n")
+    with pytest.raises(biology.FindingsError, match=r"odd.csv, row 2, column 'round': 'two' is not a positive"):
+        biology.load_rounds(tmp_path / "odd.csv")
+    # the shipped split: round 1 is the split made before any fitting; every later paper is held out
+    shipped, halves = biology.load_rounds(), biology.load_split()
+    assert set(shipped.values()) <= set(biology.ROUNDS) and 1 in shipped.values()
+    assert all(halves[p] == "heldout" for p, r in shipped.items() if r > 1)
+
+
+def test_report_counts_the_held_out_half_by_round():
+    from experiments.biology_report import by_round, round_summary
+
+    t = pd.DataFrame([
+        {"id": "a", "paper": "A 2001", "half": "heldout", "status": "hit"},
+        {"id": "b", "paper": "A 2001", "half": "heldout", "status": "miss"},
+        {"id": "c", "paper": "B 2002", "half": "heldout", "status": "hit"},
+        {"id": "d", "paper": "B 2002", "half": "heldout", "status": "untestable"},
+        {"id": "e", "paper": "C 2003", "half": "calibration", "status": "miss"},
+    ])
+    r = by_round(t, {"A 2001": 1, "B 2002": 2, "C 2003": 1})
+    assert r == {"1": {"papers": 1, "findings": 2, "testable": 2, "hits": 1, "accuracy": 0.5},
+                 "2": {"papers": 1, "findings": 2, "testable": 1, "hits": 1, "accuracy": 1.0}}
+    line = round_summary({"heldout_by_round": r})
+    assert "round 2: 1 of 1 testable findings from 1 papers, **100 %**" in line and "round 1 give 50 %" in line
+    assert round_summary({"heldout_by_round": {"1": r["1"]}}) == ""
 
 
 # --------------------------------------------------------------------------------- scoring
