@@ -125,8 +125,8 @@ def round_summary(larval: dict) -> str:
         spread = [s[k]["accuracy"] for s in seeds.values() if k in s]
         tail = (f"; over benchmark seeds {', '.join(seeds)}: {', '.join(_pct(x) for x in spread)}"
                 if len(spread) > 1 else "")
-        parts.append(f"round {k}: {v['hits']} of {v['testable']} testable findings from {v['papers']} papers, "
-                     f"**{_pct(v['accuracy'])}**{tail}")
+        parts.append(f"round {k}: {v['findings']} findings from {v['papers']} papers, {v['testable']} of them "
+                     f"testable, {v['hits']} hit, **{_pct(v['accuracy'])}**{tail}")
     first = larval["heldout_by_round"].get("1") or {}
     return ("* **Held-out papers added after the model was fixed**, never seen by any fit or model choice "
             f"(`round` column of the split; {'; '.join(parts)}). The papers of round 1 give "

@@ -170,7 +170,8 @@ def test_report_counts_the_held_out_half_by_round():
     assert r == {"1": {"papers": 1, "findings": 2, "testable": 2, "hits": 1, "accuracy": 0.5},
                  "2": {"papers": 1, "findings": 2, "testable": 1, "hits": 1, "accuracy": 1.0}}
     line = round_summary({"heldout_by_round": r})
-    assert "round 2: 1 of 1 testable findings from 1 papers, **100 %**" in line and "round 1 give 50 %" in line
+    assert "round 2: 2 findings from 1 papers, 1 of them testable, 1 hit, **100 %**" in line
+    assert "round 1 give 50 %" in line
     assert round_summary({"heldout_by_round": {"1": r["1"]}}) == ""
 
 
@@ -409,6 +410,29 @@ def test_shipped_findings_are_complete_and_testable_on_the_data(real_connectome)
 
 
 @pytest.mark.realdata
+def test_round_two_conflicts_with_round_one_are_counted_in_the_readme(real_connectome):
+    """Round-2 findings that expect the opposite of a round-1 held-out finding under the same test (same
+    stimulus, US and readout neurons, same measure) cannot both be hit by any model; the README says how
+    many there are."""
+    fs = [f for f in biology.load_findings() if f.testable]
+    rounds, split = biology.load_rounds(), biology.load_split()
+
+    def key(f):
+        sel = tuple(sorted((k, tuple(biology._select(real_connectome, v, f.id).indices)) for k, v in
+                           f.selections.items()))
+        return f.test, f.extra.get("measure"), sel
+
+    first = {}
+    for f in fs:
+        if split[f.paper] == "heldout" and rounds[f.paper] == 1:
+            first.setdefault(key(f), set()).add(f.expect)
+    conflicts = [f.id for f in fs if rounds[f.paper] > 1 and first.get(key(f), {f.expect}) - {f.expect}]
+    words = {1: "One of them expects", 2: "Two of them expect", 3: "Three of them expect"}
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert conflicts and f"{words[len(conflicts)]} the opposite of a round-1 held-out finding" in readme, conflicts
+
+
+@pytest.mark.realdata
 def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome):
     from experiments import learning
 
@@ -476,6 +500,9 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
             assert b["accuracy"][half] == pytest.approx(a["accuracy"][half], abs=1e-9)
         for key in ("modalities_reaching", "rho", "all_frac_hot", "kc_fraction", "quiet_hz"):
             assert b["sanity"][key] == pytest.approx(a["sanity"][key], abs=1e-6)
+        # the held-out half by round (round 2: papers added after the model was fixed), hit for hit
+        assert {k: (v["testable"], v["hits"]) for k, v in b["heldout_by_round"].items()} == {
+            k: (v["testable"], v["hits"]) for k, v in a["heldout_by_round"].items()}
     text = (tmp_path / "biology.md").read_text()
     assert f"held-out half {round(100 * doc['models']['larval']['accuracy']['heldout'])} %" in text
     # the held-out spread over benchmark seeds: the report's seed first, then SPREAD_SEEDS, each reproduced
@@ -485,6 +512,7 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
     for s, acc in doc["models"]["larval"]["heldout_by_seed"].items():
         assert spread[s] == pytest.approx(acc, abs=1e-9), s
     assert biology_report.heldout_spread(data["models"]["larval"]) in text
+    assert biology_report.round_summary(data["models"]["larval"]) in text
     # stage 2's flatness, read from the calibration record's best points
     mb = models.larval_calibration()["mushroom_body"]
     assert mb["pairing_larvae"] == data["pairing_larvae"] == biology.BENCHMARK_PARAMETERS["pairing_larvae"].value
