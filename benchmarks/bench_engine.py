@@ -20,7 +20,8 @@ biological time per trial. The engines, all in this one invocation:
   CSR delivery into a ring buffer), its constants taken from the same saved ``EngineNetwork``,
   run in a process without Brian2; it must give every spike of the engine (checked in its
   process against ``EngineNetwork.run``, and by the spike counts here). ``numba`` / ``minimal``,
-  measured in the same invocation, is how far the public path is from the machine's floor;
+  measured in the same invocation, is how far the public path is from the machine's floor
+  (``current_lif``, and ``conductance_lif`` with ``--model``: one minimal kernel each);
 * ``cpp``, ``cython``, ``numpy`` -- ``sim.Network`` on Brian2's C++
   standalone device, Cython and numpy targets. These four get the same
   pre-generated input events (seed 1; larvasim's drive, a spike generator) and
@@ -74,7 +75,8 @@ RATE_HZ, DURATION_S = 150.0, 1.0
 # numba, numba-worker, cpp, cython and numpy engines (workers read them from the environment)
 MODEL = os.environ.get("LARVASIM_BENCH_MODEL", "current_lif")
 PLASTIC = os.environ.get("LARVASIM_BENCH_PLASTIC", "") == "1"
-SIMPLE = MODEL == "current_lif" and not PLASTIC  # the minimal kernel and the Shiu-style networks know only this
+SIMPLE = MODEL == "current_lif" and not PLASTIC  # the Shiu-style networks know only this
+MINIMAL = MODEL in ("current_lif", "conductance_lif") and not PLASTIC  # the models the minimal kernels know
 
 
 def _network(c, device, **kw):
@@ -187,12 +189,12 @@ def _minimal_worker(args, launch, t_start) -> None:
     """``minimal``: the reference kernel on the saved network and events; every spike compared with the engine's."""
     import numpy as np
 
-    from minimal_kernel import MinimalKernel
+    from minimal_kernel import kernel_for
     from sim.engine_numba import EngineNetwork
 
     workdir = Path(args.workdir)
     net = EngineNetwork.load(workdir / "brain.engine")
-    mk = MinimalKernel(net)
+    mk = kernel_for(net)
     d = np.load(workdir / "inputs.npz")
     events = [(d[f"arr_{k}"][0], d[f"arr_{k}"][1]) for k in range(len(d.files))]
     first = mk.run(events[:1])
@@ -280,7 +282,7 @@ def worker(args) -> None:
         spikes = []
     wall, cpu = time.perf_counter() - w0, _cpu() - c0
     out.update(t_a=t_a, t_b=time.time(), wall=wall, cpu=cpu, spikes=spikes, peak_mb=_peak_mb())
-    if engine == "numba" and trials and args.threads == 1 and SIMPLE:
+    if engine == "numba" and trials and args.threads == 1 and MINIMAL:
         out["paired"] = _paired_with_minimal(net, stim, inputs[:trials])
     print("RESULT " + json.dumps(out))
 
@@ -292,9 +294,9 @@ def _paired_with_minimal(net, stim, inputs, repeats: int = 3) -> dict:
     import numpy as np
     from brian2 import second
 
-    from minimal_kernel import MinimalKernel
+    from minimal_kernel import kernel_for
 
-    mk = MinimalKernel(net.engine_network(DURATION_S * second))
+    mk = kernel_for(net.engine_network(DURATION_S * second))
     events = [(ev.neurons, ev.steps) for ev in inputs]
     mine = mk.run(events)
     best = {"minimal": [np.inf, np.inf], "numba": [np.inf, np.inf]}
@@ -378,7 +380,7 @@ def _cpu_model() -> str:
 
 
 def main(argv=None) -> None:
-    global MODEL, PLASTIC, SIMPLE
+    global MODEL, PLASTIC, SIMPLE, MINIMAL
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--engines", default=",".join(ENGINES))
     ap.add_argument("--trials", type=int, default=10, help="timed trials of the fast engines")
@@ -406,10 +408,13 @@ def main(argv=None) -> None:
         ap.error(f"unknown engines {sorted(unknown)}; choose from {', '.join(ENGINES)}")
     MODEL, PLASTIC = args.model, bool(args.plastic)
     SIMPLE = MODEL == "current_lif" and not PLASTIC
+    MINIMAL = MODEL in ("current_lif", "conductance_lif") and not PLASTIC
     os.environ["LARVASIM_BENCH_MODEL"], os.environ["LARVASIM_BENCH_PLASTIC"] = MODEL, "1" if PLASTIC else ""
-    only_simple = [e for e in engines if e == "minimal" or e.endswith("-poisson")]
+    only_simple = [e for e in engines if e.endswith("-poisson")]
     if only_simple and not SIMPLE:
         ap.error(f"engines {only_simple} know only current_lif without plasticity")
+    if "minimal" in engines and not MINIMAL:
+        ap.error("the minimal kernels know current_lif and conductance_lif, without plasticity")
     ncores = os.cpu_count() or 1
     load0 = os.getloadavg()
     base = Path(tempfile.mkdtemp(prefix="larvasim-bench-engine-"))

@@ -31,10 +31,13 @@ numpy target computes; the kernel itself shares no code with the engine.
 ``benchmarks/bench_engine.py --engines numba,minimal`` runs it beside the
 engine and checks that every spike is the same.
 
-Run alone (``python benchmarks/minimal_kernel.py``) it times the kernel and
-the engine in one process, interleaved, on the benchmark problem (whole
-brain, all excitatory, 42 olfactory neurons at 150 Hz, 1 s, seed 1) and
-compares their spikes.
+Run alone (``python benchmarks/minimal_kernel.py [--model conductance_lif]``) it
+times the kernel and the engine in one process, interleaved, on the benchmark
+problem (whole brain, all excitatory, 42 olfactory neurons at 150 Hz, 1 s,
+seed 1) and compares their spikes. :func:`minimal_conductance_trial` does the
+same for the conductance-based model (``ConductanceAdaptiveLIF``, forward
+Euler, per-neuron constants), :func:`kernel_for` picks the kernel of an
+engine network's model.
 
 (Written once with an output buffer that doubled when full: reassigning an array variable
 inside the time loop makes numba increment and decrement reference counts, atomically, on every
@@ -178,13 +181,134 @@ class MinimalKernel:
         if neurons.shape != steps.shape or (steps.size and (steps.min() < 0 or steps.max() >= self.n_steps
                                                              or neurons.min() < 0 or neurons.max() >= self.n)):
             raise ValueError("the minimal kernel takes drive events inside the trial and the network, as drawn")
+        return self._trial(np.ascontiguousarray(neurons, dtype=np.int64), np.ascontiguousarray(steps, dtype=np.int64))
+
+    def _trial(self, neurons, steps):
         return minimal_trial(self.n_steps, self.n, *self.consts, self.R, self.D, self.indptr, self.post, self.w,
-                             self.w_drive, np.ascontiguousarray(neurons, dtype=np.int64),
-                             np.ascontiguousarray(steps, dtype=np.int64))
+                             self.w_drive, neurons, steps)
 
     def run(self, inputs):
         """One trial per ``(neurons, steps)`` pair (or ``InputEvents``); a list of ``(neurons, steps)``."""
         return [self.run_one(*((ev.neurons, ev.steps) if hasattr(ev, "steps") else ev)) for ev in inputs]
+
+
+@njit(cache=True, nogil=True, boundscheck=False, error_model="numpy")
+def minimal_conductance_trial(n_steps, v0, ge0, gi0, ga0, I_ext, C_m, g_L, E_L, V_th, V_reset, dga, E_e, E_i, E_a,
+                              dt, l_a, l_e, l_i, R, D, ip_e, po_e, w_e, ip_i, po_i, w_i, w_drive, ev_neurons,
+                              ev_steps):
+    """One trial of the conductance-based adaptive LIF (Jürgensen et al. 2024, method "euler"); spikes as
+    :func:`minimal_trial`.
+
+    Per step, in Brian2's order: every neuron, branch-free, the forward-Euler step ``v' = v + dt (I_ext +
+    g_L (E_L - v) + g_a (E_a - v) + g_e (E_e - v) + g_i (E_i - v)) / C_m`` and ``g' = (-dt/tau) g + g`` for
+    the three conductances (the same operations in the same order as Brian2's generated code); ``v`` is
+    kept only where not refractory (it stays at ``V_reset``, where the reset put it), a spike where not
+    refractory and ``v' > V_th``. A spiking neuron is reset at once (``v = V_reset``, ``g_a += delta_g_a``)
+    and is refractory until step ``k + R``; the spikes of step ``k - D`` are delivered through the
+    excitatory and the inhibitory CSR tables (``g_e[post] += w``, ``g_i[post] += w``: conductances take
+    input while refractory); the drive events add ``w_drive`` to ``v`` unless refractory. Per-neuron
+    constants (cell classes) are arrays; no neuron is skipped.
+    """
+    ev_ptr, ev_nrn = _bin_events(ev_neurons, ev_steps, n_steps)
+    n = v0.shape[0]
+    v, ge, gi, ga = v0.copy(), ge0.copy(), gi0.copy(), ga0.copy()
+    until = np.full(n, -(1 << 30), dtype=np.int32)
+    n64 = (n + 7) // 8
+    flag = np.zeros(n64 * 8, dtype=np.uint8)
+    flag64 = flag.view(np.uint64)
+    L = D + 1
+    ring = np.empty((L, n), dtype=np.int32)
+    ring_n = np.zeros(L, dtype=np.int64)
+    r_min = max(R.min(), 1)
+    cap = n * ((n_steps + r_min - 1) // r_min)
+    out_n = np.empty(cap, dtype=np.int32)
+    out_k = np.empty(cap, dtype=np.int32)
+    m = 0
+    for k in range(n_steps):
+        # 1. update and threshold, every neuron, branch-free
+        cnt = 0
+        for i in range(n):
+            vi = v[i]
+            a = ga[i]
+            e = ge[i]
+            h = gi[i]
+            vn = vi + ((dt * ((((I_ext[i] + (g_L[i] * (E_L[i] - vi))) + (a * (E_a - vi))) + (e * (E_e - vi)))
+                              + (h * (E_i - vi)))) / C_m[i])
+            ga[i] = (l_a * a) + a
+            ge[i] = (l_e * e) + e
+            gi[i] = (l_i * h) + h
+            nr = k >= until[i]
+            v[i] = vn if nr else vi
+            s = nr & (vn > V_th[i])
+            flag[i] = s
+            cnt += s
+        # 2. this step's spikes: ring, reset, refractoriness, output
+        row = k % L
+        ns = 0
+        if cnt:
+            for b in range(n64):
+                if flag64[b] != 0:
+                    for i in range(8 * b, 8 * b + 8):
+                        if flag[i]:
+                            ring[row, ns] = i
+                            ns += 1
+                            v[i] = V_reset[i]
+                            ga[i] += dga[i]
+                            until[i] = k + max(R[i], 1)
+                            out_n[m] = i
+                            out_k[m] = k
+                            m += 1
+        ring_n[row] = ns
+        # 3. delivery of the spikes of step k - D: excitatory, then inhibitory conductances
+        src_row = (k + 1) % L
+        for a in range(ring_n[src_row]):
+            src = ring[src_row, a]
+            for x in range(ip_e[src], ip_e[src + 1]):
+                ge[po_e[x]] += w_e[x]
+        for a in range(ring_n[src_row]):
+            src = ring[src_row, a]
+            for x in range(ip_i[src], ip_i[src + 1]):
+                gi[po_i[x]] += w_i[x]
+        # 4. drive
+        for x in range(ev_ptr[k], ev_ptr[k + 1]):
+            j = ev_nrn[x]
+            if k >= until[j]:
+                v[j] += w_drive
+    return out_n[:m].astype(np.int64), out_k[:m].astype(np.int64)
+
+
+class MinimalConductanceKernel(MinimalKernel):
+    """The benchmark network for :func:`minimal_conductance_trial`, its constants taken from an ``EngineNetwork``
+    of ``ConductanceAdaptiveLIF`` (no plasticity, recording, record subset or silencing)."""
+
+    def __init__(self, engine):
+        if engine.model != "conductance_lif":
+            raise ValueError(f"the minimal conductance kernel is the conductance LIF, not {engine.model!r}")
+        if engine.has_plasticity or engine.record_states or engine.keep is not None or (
+                engine.blocked is not None and engine.blocked.any()):
+            raise ValueError("the minimal kernel has no plasticity, recording, record subset or silencing")
+        head, mid, drive, _ = engine.fixed
+        (I_ext, C_m, g_L, E_L, V_th, V_reset, dga, E_e, E_i, E_a, dt, l_a, l_e, l_i,
+         ip_e, po_e, w_e, ip_i, po_i, w_i, D) = mid
+        f = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
+        self.n, self.n_steps = engine.n, engine.n_steps
+        self.state = tuple(f(x) for x in head)
+        self.consts = (*(f(x) for x in (I_ext, C_m, g_L, E_L, V_th, V_reset, dga)),
+                       *(float(x) for x in (E_e, E_i, E_a, dt, l_a, l_e, l_i)))
+        self.R = np.ascontiguousarray(engine.R, dtype=np.int64)
+        self.D = int(D)
+        self.tables = (np.ascontiguousarray(ip_e, dtype=np.int64), np.ascontiguousarray(po_e, dtype=np.int32), f(w_e),
+                       np.ascontiguousarray(ip_i, dtype=np.int64), np.ascontiguousarray(po_i, dtype=np.int32), f(w_i))
+        self.w_drive = float(drive[0])
+
+    def _trial(self, neurons, steps):
+        return minimal_conductance_trial(self.n_steps, *self.state, *self.consts, self.R, self.D, *self.tables,
+                                         self.w_drive, neurons, steps)
+
+
+def kernel_for(engine):
+    """The minimal kernel of ``engine``'s model (``current_lif`` or ``conductance_lif``)."""
+    return MinimalConductanceKernel(engine) if engine.model == "conductance_lif" else MinimalKernel(engine)
 
 
 def _main() -> None:
@@ -200,14 +324,15 @@ def _main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--trials", type=int, default=10)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--model", default="current_lif", choices=("current_lif", "conductance_lif"))
     args = ap.parse_args()
     c = connectomes.load("winding2023", data_dir=os.environ.get("LARVASIM_DATA"))
     stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz)]
-    net = sim.Network(c, model="current_lif", signs="excitatory", device="numba", threads=1)
+    net = sim.Network(c, model=args.model, signs="excitatory", device="numba", threads=1)
     inputs = net.draw_inputs(stim, 1 * second, trials=args.trials, seed=1)
     events = [(e.neurons, e.steps) for e in inputs]
     eng = net.engine_network(1 * second)
-    mk = MinimalKernel(eng)
+    mk = kernel_for(eng)
     mine = mk.run(events)
     ref = eng.run(events, threads=1)
     same = all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(mine, ref.spikes))

@@ -56,3 +56,30 @@ def test_guard_fails_on_a_regression(capsys):
     r.require("identical spikes", False)
     assert r.exit_code() == 1
     assert "REGRESSION" in capsys.readouterr().out
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("model", ["current_lif", "conductance_lif"])
+def test_minimal_kernels_give_the_engines_spikes(model, real_connectome):
+    """The minimal reference kernels of benchmarks/minimal_kernel.py (the floor issue 16 measures the engine
+    against) simulate the same model: every spike of the engine on the whole brain (0.3 s, two trials)."""
+    import numpy as np
+    from brian2 import Hz, second
+
+    import sim
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from minimal_kernel import kernel_for
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    net = sim.Network(real_connectome, model=model, signs="excitatory", device="numba", threads=1)
+    stim = [sim.PoissonDrive(real_connectome.select(modality="olfactory"), 150 * Hz)]
+    inputs = net.draw_inputs(stim, 0.3 * second, trials=2, seed=3)
+    events = [(ev.neurons, ev.steps) for ev in inputs]
+    eng = net.engine_network(0.3 * second)
+    ref = eng.run(events, threads=1).spikes
+    mine = kernel_for(eng).run(events)
+    assert all(len(i) > 100 for i, _ in ref)
+    for (a, ka), (b, kb) in zip(mine, ref):
+        assert np.array_equal(a, b) and np.array_equal(ka, kb)
