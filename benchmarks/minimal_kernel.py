@@ -36,8 +36,9 @@ times the kernel and the engine in one process, interleaved, on the benchmark
 problem (whole brain, all excitatory, 42 olfactory neurons at 150 Hz, 1 s,
 seed 1) and compares their spikes. :func:`minimal_conductance_trial` does the
 same for the conductance-based model (``ConductanceAdaptiveLIF``, forward
-Euler, per-neuron constants), :func:`kernel_for` picks the kernel of an
-engine network's model.
+Euler, per-neuron constants), :func:`minimal_plastic_trial` for the current
+LIF with the dopaminergic KC -> MBON plasticity; :func:`kernel_for` picks the
+kernel of an engine network.
 
 (Written once with an output buffer that doubled when full: reassigning an array variable
 inside the time loop makes numba increment and decrement reference counts, atomically, on every
@@ -45,6 +46,8 @@ step, which made that version 3x slower; ``perf`` showed ``NRT_incref``/``NRT_de
 quarter of the samples. The buffer now has room for every possible spike from the start.)
 """
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 from numba import njit
@@ -306,9 +309,131 @@ class MinimalConductanceKernel(MinimalKernel):
                                          self.w_drive, neurons, steps)
 
 
+@njit(cache=True, nogil=True, boundscheck=False)
+def minimal_plastic_trial(n_steps, n, e2, c8, e9, c0, v_rest, v_th, v_reset, R, D, indptr, post, w, w_drive,
+                          ev_neurons, ev_steps, p_ptr, p_syn, p_post, pw0, w0, w_max, m_ptr, m_syn, h_ptr, h_syn,
+                          eta, inv_tau, rho, trace_add, dt):
+    """:func:`minimal_trial` with the dopaminergic KC -> MBON plasticity (``DopaminePlasticity``, always on);
+    returns (neurons, steps, final plastic weights).
+
+    Per step ``k`` (time ``t = k dt``), in Brian2's order: the update and the spikes as in
+    :func:`minimal_trial`; then the spikes of step ``k - D`` through the plastic pathway (``g[post] += w``
+    unless refractory, and the synapse's eligibility trace set to 1, or ``1 + trace exp(-(t - t_last) /
+    tau_e)`` with ``trace_add``), through the static table, then as MBIN spikes onto their modulated
+    synapses (``w = clip(w - eta (w0 trace exp(-(t - t_last) / tau_e)), 0, w_max)``, one by one); then this
+    step's MBON spikes pull their plastic weights back (``w += rho (w0 - w)``, when ``rho > 0``); then the
+    drive. The expressions are Brian2's generated ones, so the roundings are the same.
+    """
+    ev_ptr, ev_nrn = _bin_events(ev_neurons, ev_steps, n_steps)
+    v = np.full(n, v_rest)
+    g = np.zeros(n)
+    until = np.full(n, -(1 << 30), dtype=np.int32)
+    n64 = (n + 7) // 8
+    flag = np.zeros(n64 * 8, dtype=np.uint8)
+    flag64 = flag.view(np.uint64)
+    L = D + 1
+    ring = np.empty((L, n), dtype=np.int32)
+    ring_n = np.zeros(L, dtype=np.int64)
+    cap = n * ((n_steps + R - 1) // R)
+    out_n = np.empty(cap, dtype=np.int32)
+    out_k = np.empty(cap, dtype=np.int32)
+    pw = pw0.copy()
+    elig = np.zeros(pw.shape[0])
+    t_elig = np.zeros(pw.shape[0])
+    m = 0
+    for k in range(n_steps):
+        t = k * dt
+        cnt = 0
+        for i in range(n):
+            gi = g[i]
+            vn = v_rest + ((c8 * gi + e9 * v[i]) + c0)
+            v[i] = vn
+            g[i] = e2 * gi
+            s = vn > v_th
+            flag[i] = s
+            cnt += s
+        row = k % L
+        ns = 0
+        if cnt:
+            for b in range(n64):
+                if flag64[b] != 0:
+                    for i in range(8 * b, 8 * b + 8):
+                        if flag[i]:
+                            ring[row, ns] = i
+                            ns += 1
+                            v[i] = v_reset
+                            g[i] = 0.0
+                            until[i] = k + R
+                            out_n[m] = i
+                            out_k[m] = k
+                            m += 1
+        ring_n[row] = ns
+        src_row = (k + 1) % L
+        for a in range(ring_n[src_row]):  # plastic KC -> MBON pathway, and the KCs' eligibility traces
+            src = ring[src_row, a]
+            for e in range(p_ptr[src], p_ptr[src + 1]):
+                x = p_syn[e]
+                j = p_post[x]
+                if k >= until[j]:
+                    g[j] += pw[x]
+                elig[x] = 1.0 + (elig[x] * np.exp(inv_tau * (-(t - t_elig[x])))) if trace_add else 1.0
+                t_elig[x] = t
+        for a in range(ring_n[src_row]):  # static synapses
+            src = ring[src_row, a]
+            for e in range(indptr[src], indptr[src + 1]):
+                j = post[e]
+                if k >= until[j]:
+                    g[j] += w[e]
+        for a in range(ring_n[src_row]):  # MBIN spikes: depression of their compartments' eligible synapses
+            src = ring[src_row, a]
+            for e in range(m_ptr[src], m_ptr[src + 1]):
+                x = m_syn[e]
+                y = pw[x] - (eta * ((w0[x] * elig[x]) * np.exp(inv_tau * (-(t - t_elig[x])))))
+                pw[x] = min(max(y, 0.0), w_max[x])
+        if rho != 0.0:  # this step's MBON spikes: homeostasis
+            for a in range(ns):
+                src = ring[row, a]
+                for e in range(h_ptr[src], h_ptr[src + 1]):
+                    x = h_syn[e]
+                    pw[x] = pw[x] + (rho * ((-pw[x]) + w0[x]))
+        for e in range(ev_ptr[k], ev_ptr[k + 1]):
+            j = ev_nrn[e]
+            if k >= until[j]:
+                v[j] += w_drive
+    return out_n[:m].astype(np.int64), out_k[:m].astype(np.int64), pw
+
+
+class MinimalPlasticKernel(MinimalKernel):
+    """:class:`MinimalKernel` with the engine network's dopaminergic plasticity (always on, no weight
+    recording); :attr:`final_weights` holds each trial's final plastic weights."""
+
+    def __init__(self, engine):
+        pl = engine.plastic
+        par, ints, win = pl[10], pl[11], pl[9]
+        if not engine.has_plasticity or ints[1] == 0 or win.shape[0] or ints[2] != 0:
+            raise ValueError("the minimal plastic kernel needs plasticity always on, without weight recording")
+        engine = copy.copy(engine)
+        engine.has_plasticity = False  # (the checks of the static kernel)
+        super().__init__(engine)
+        i64 = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
+        f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731
+        self.plastic = (i64(pl[0]), i64(pl[1]), i64(pl[2]), f64(engine.plastic_w0), f64(pl[7]), f64(pl[8]),
+                        i64(pl[3]), i64(pl[4]), i64(pl[5]), i64(pl[6]), float(par[0]), float(par[1]),
+                        float(par[2]), bool(ints[0]), float(engine.fixed[3][0]))
+        self.final_weights = []
+
+    def _trial(self, neurons, steps):
+        i, k, pw = minimal_plastic_trial(self.n_steps, self.n, *self.consts, self.R, self.D, self.indptr, self.post,
+                                         self.w, self.w_drive, neurons, steps, *self.plastic)
+        self.final_weights.append(pw)
+        return i, k
+
+
 def kernel_for(engine):
-    """The minimal kernel of ``engine``'s model (``current_lif`` or ``conductance_lif``)."""
-    return MinimalConductanceKernel(engine) if engine.model == "conductance_lif" else MinimalKernel(engine)
+    """The minimal kernel of ``engine``: ``current_lif`` (with or without plasticity) or ``conductance_lif``."""
+    if engine.model == "conductance_lif":
+        return MinimalConductanceKernel(engine)
+    return MinimalPlasticKernel(engine) if engine.has_plasticity else MinimalKernel(engine)
 
 
 def _main() -> None:

@@ -83,3 +83,36 @@ def test_minimal_kernels_give_the_engines_spikes(model, real_connectome):
     assert all(len(i) > 100 for i, _ in ref)
     for (a, ka), (b, kb) in zip(mine, ref):
         assert np.array_equal(a, b) and np.array_equal(ka, kb)
+
+
+@pytest.mark.realdata
+def test_minimal_plastic_kernel_gives_the_engines_spikes_and_weights(real_connectome):
+    """The minimal kernel with dopaminergic plasticity (benchmarks/minimal_kernel.py): every spike and every
+    final KC -> MBON weight of the engine on the whole brain, with depression actually happening."""
+    import numpy as np
+    from brian2 import Hz, second
+
+    import sim
+    from models.plasticity import DopaminePlasticity
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from minimal_kernel import MinimalPlasticKernel, kernel_for
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    net = sim.Network(real_connectome, model="current_lif", signs="excitatory", device="numba", threads=1,
+                      plasticity=DopaminePlasticity(record=None, eta=0.05))
+    stim = [sim.PoissonDrive(real_connectome.select(modality="olfactory"), 150 * Hz),
+            sim.PoissonDrive(real_connectome.select(name="DAN-[ijk]1"), 50 * Hz)]
+    inputs = net.draw_inputs(stim, 0.3 * second, trials=2, seed=3)
+    events = [(ev.neurons, ev.steps) for ev in inputs]
+    eng = net.engine_network(0.3 * second)
+    out = eng.run(events, threads=1)
+    mk = kernel_for(eng)
+    assert isinstance(mk, MinimalPlasticKernel)
+    mine = mk.run(events)
+    for (a, ka), (b, kb) in zip(mine, out.spikes):
+        assert np.array_equal(a, b) and np.array_equal(ka, kb)
+    for wm, we in zip(mk.final_weights, out.plastic.final):
+        assert np.array_equal(wm, we)
+        assert (wm < eng.plastic_w0).any()  # depression happened
