@@ -415,7 +415,8 @@ def main(argv=None) -> None:
     if only_simple and not SIMPLE:
         ap.error(f"engines {only_simple} know only current_lif without plasticity")
     if "minimal" in engines and not MINIMAL:
-        ap.error("the minimal kernels know current_lif (with or without plasticity) and conductance_lif")
+        ap.error("the minimal kernels know current_lif (with or without plasticity) and conductance_lif "
+                 "(without plasticity)")
     ncores = os.cpu_count() or 1
     load0 = os.getloadavg()
     base = Path(tempfile.mkdtemp(prefix="larvasim-bench-engine-"))
