@@ -71,79 +71,107 @@ def _bin_events(neurons, steps, n_steps):
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
+def _setup(n, n_steps, D, R, v0):
+    """State, spike flags, delay ring and output buffers of a trial from ``v0`` (``g = 0``, none refractory)."""
+    v = v0.copy()
+    g = np.zeros(n)
+    until = np.full(n, -(1 << 30), dtype=np.int32)  # first step at which a neuron is not refractory
+    n64 = (n + 7) // 8
+    flag = np.zeros(n64 * 8, dtype=np.uint8)
+    ring = np.empty((D + 1, n), dtype=np.int32)
+    ring_n = np.zeros(D + 1, dtype=np.int64)
+    # a neuron spikes at most once every R steps: room for every spike, no growing (reassigning an array in
+    # the loop would make numba count references on every step)
+    cap = n * ((n_steps + R - 1) // R)
+    return v, g, until, flag, ring, ring_n, np.empty(cap, dtype=np.int32), np.empty(cap, dtype=np.int32)
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _update(k, n, v, g, until, flag, fixed, e2, c8, e9, c0, v_rest, v_th):
+    """1. Update and threshold, every neuron, branch-free; the number of spikes."""
+    cnt = 0
+    if fixed:  # a refractory neuron sits at (v_reset, 0), which the update leaves unchanged, below threshold
+        for i in range(n):
+            gi = g[i]
+            vn = v_rest + ((c8 * gi + e9 * v[i]) + c0)
+            v[i] = vn
+            g[i] = e2 * gi
+            s = vn > v_th
+            flag[i] = s
+            cnt += s
+    else:
+        for i in range(n):
+            gi = g[i]
+            vi = v[i]
+            vn = v_rest + ((c8 * gi + e9 * vi) + c0)
+            nr = k >= until[i]
+            v[i] = vn if nr else vi
+            g[i] = e2 * gi if nr else gi
+            s = nr & (vn > v_th)
+            flag[i] = s
+            cnt += s
+    return cnt
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _spikes(k, flag, flag64, ring, row, v, g, until, R, v_reset, out_n, out_k, m):
+    """2. This step's spikes (ascending) into ``ring[row]`` and the output, reset and made refractory."""
+    ns = 0
+    for b in range(flag64.shape[0]):
+        if flag64[b] != 0:
+            for i in range(8 * b, 8 * b + 8):
+                if flag[i]:
+                    ring[row, ns] = i
+                    ns += 1
+                    v[i] = v_reset
+                    g[i] = 0.0
+                    until[i] = k + R
+                    out_n[m] = i
+                    out_k[m] = k
+                    m += 1
+    return ns, m
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _deliver(k, ring, src_row, n_src, indptr, post, w, g, until):
+    """3. The spikes of ``ring[src_row]`` through a CSR table: ``g[post] += w`` unless refractory."""
+    for a in range(n_src):
+        src = ring[src_row, a]
+        for e in range(indptr[src], indptr[src + 1]):
+            j = post[e]
+            if k >= until[j]:
+                g[j] += w[e]
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _drive(k, ev_ptr, ev_nrn, until, v, w_drive):
+    """4. The drive events of step ``k``: ``v += w_drive`` unless refractory."""
+    for e in range(ev_ptr[k], ev_ptr[k + 1]):
+        j = ev_nrn[e]
+        if k >= until[j]:
+            v[j] += w_drive
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
 def minimal_trial(n_steps, n, e2, c8, e9, c0, v_rest, v_th, v_reset, R, D, indptr, post, w, w_drive,
                   ev_neurons, ev_steps):
     """One trial from rest; returns (neurons, steps) of every spike, sorted by step, then neuron."""
     ev_ptr, ev_nrn = _bin_events(ev_neurons, ev_steps, n_steps)
     fixed = v_rest + ((c8 * 0.0 + e9 * v_reset) + c0) == v_reset and not (v_reset > v_th)
-    v = np.full(n, v_rest)
-    g = np.zeros(n)
-    until = np.full(n, -(1 << 30), dtype=np.int32)  # first step at which a neuron is not refractory
-    n64 = (n + 7) // 8
-    flag = np.zeros(n64 * 8, dtype=np.uint8)
+    v, g, until, flag, ring, ring_n, out_n, out_k = _setup(n, n_steps, D, R, np.full(n, v_rest))
     flag64 = flag.view(np.uint64)
     L = D + 1
-    ring = np.empty((L, n), dtype=np.int32)
-    ring_n = np.zeros(L, dtype=np.int64)
-    # a neuron spikes at most once every R steps: room for every spike, no growing (reassigning an array in
-    # the loop would make numba count references on every step)
-    cap = n * ((n_steps + R - 1) // R)
-    out_n = np.empty(cap, dtype=np.int32)
-    out_k = np.empty(cap, dtype=np.int32)
     m = 0
     for k in range(n_steps):
-        # 1. update and threshold, every neuron, branch-free
-        cnt = 0
-        if fixed:  # a refractory neuron sits at (v_reset, 0), which the update leaves unchanged, below threshold
-            for i in range(n):
-                gi = g[i]
-                vn = v_rest + ((c8 * gi + e9 * v[i]) + c0)
-                v[i] = vn
-                g[i] = e2 * gi
-                s = vn > v_th
-                flag[i] = s
-                cnt += s
-        else:
-            for i in range(n):
-                gi = g[i]
-                vi = v[i]
-                vn = v_rest + ((c8 * gi + e9 * vi) + c0)
-                nr = k >= until[i]
-                v[i] = vn if nr else vi
-                g[i] = e2 * gi if nr else gi
-                s = nr & (vn > v_th)
-                flag[i] = s
-                cnt += s
-        # 2. this step's spikes: ring, reset, refractoriness, output
+        cnt = _update(k, n, v, g, until, flag, fixed, e2, c8, e9, c0, v_rest, v_th)
         row = k % L
         ns = 0
         if cnt:
-            for b in range(n64):
-                if flag64[b] != 0:
-                    for i in range(8 * b, 8 * b + 8):
-                        if flag[i]:
-                            ring[row, ns] = i
-                            ns += 1
-                            v[i] = v_reset
-                            g[i] = 0.0
-                            until[i] = k + R
-                            out_n[m] = i
-                            out_k[m] = k
-                            m += 1
+            ns, m = _spikes(k, flag, flag64, ring, row, v, g, until, R, v_reset, out_n, out_k, m)
         ring_n[row] = ns
-        # 3. delivery of the spikes of step k - D
-        src_row = (k + 1) % L
-        for a in range(ring_n[src_row]):
-            src = ring[src_row, a]
-            for e in range(indptr[src], indptr[src + 1]):
-                j = post[e]
-                if k >= until[j]:
-                    g[j] += w[e]
-        # 4. drive
-        for e in range(ev_ptr[k], ev_ptr[k + 1]):
-            j = ev_nrn[e]
-            if k >= until[j]:
-                v[j] += w_drive
+        src_row = (k + 1) % L  # the spikes of step k - D
+        _deliver(k, ring, src_row, ring_n[src_row], indptr, post, w, g, until)
+        _drive(k, ev_ptr, ev_nrn, until, v, w_drive)
     return out_n[:m].astype(np.int64), out_k[:m].astype(np.int64)
 
 
@@ -214,18 +242,11 @@ def minimal_conductance_trial(n_steps, v0, ge0, gi0, ga0, I_ext, C_m, g_L, E_L, 
     """
     ev_ptr, ev_nrn = _bin_events(ev_neurons, ev_steps, n_steps)
     n = v0.shape[0]
-    v, ge, gi, ga = v0.copy(), ge0.copy(), gi0.copy(), ga0.copy()
-    until = np.full(n, -(1 << 30), dtype=np.int32)
-    n64 = (n + 7) // 8
-    flag = np.zeros(n64 * 8, dtype=np.uint8)
+    v, _, until, flag, ring, ring_n, out_n, out_k = _setup(n, n_steps, D, max(R.min(), 1), v0)
+    ge, gi, ga = ge0.copy(), gi0.copy(), ga0.copy()
+    n64 = flag.shape[0] // 8
     flag64 = flag.view(np.uint64)
     L = D + 1
-    ring = np.empty((L, n), dtype=np.int32)
-    ring_n = np.zeros(L, dtype=np.int64)
-    r_min = max(R.min(), 1)
-    cap = n * ((n_steps + r_min - 1) // r_min)
-    out_n = np.empty(cap, dtype=np.int32)
-    out_k = np.empty(cap, dtype=np.int32)
     m = 0
     for k in range(n_steps):
         # 1. update and threshold, every neuron, branch-free
@@ -272,11 +293,7 @@ def minimal_conductance_trial(n_steps, v0, ge0, gi0, ga0, I_ext, C_m, g_L, E_L, 
             src = ring[src_row, a]
             for x in range(ip_i[src], ip_i[src + 1]):
                 gi[po_i[x]] += w_i[x]
-        # 4. drive
-        for x in range(ev_ptr[k], ev_ptr[k + 1]):
-            j = ev_nrn[x]
-            if k >= until[j]:
-                v[j] += w_drive
+        _drive(k, ev_ptr, ev_nrn, until, v, w_drive)  # 4.
     return out_n[:m].astype(np.int64), out_k[:m].astype(np.int64)
 
 
@@ -325,50 +342,23 @@ def minimal_plastic_trial(n_steps, n, e2, c8, e9, c0, v_rest, v_th, v_reset, R, 
     drive. The expressions are Brian2's generated ones, so the roundings are the same.
     """
     ev_ptr, ev_nrn = _bin_events(ev_neurons, ev_steps, n_steps)
-    v = np.full(n, v_rest)
-    g = np.zeros(n)
-    until = np.full(n, -(1 << 30), dtype=np.int32)
-    n64 = (n + 7) // 8
-    flag = np.zeros(n64 * 8, dtype=np.uint8)
+    fixed = v_rest + ((c8 * 0.0 + e9 * v_reset) + c0) == v_reset and not (v_reset > v_th)
+    v, g, until, flag, ring, ring_n, out_n, out_k = _setup(n, n_steps, D, R, np.full(n, v_rest))
     flag64 = flag.view(np.uint64)
     L = D + 1
-    ring = np.empty((L, n), dtype=np.int32)
-    ring_n = np.zeros(L, dtype=np.int64)
-    cap = n * ((n_steps + R - 1) // R)
-    out_n = np.empty(cap, dtype=np.int32)
-    out_k = np.empty(cap, dtype=np.int32)
     pw = pw0.copy()
     elig = np.zeros(pw.shape[0])
     t_elig = np.zeros(pw.shape[0])
     m = 0
     for k in range(n_steps):
         t = k * dt
-        cnt = 0
-        for i in range(n):
-            gi = g[i]
-            vn = v_rest + ((c8 * gi + e9 * v[i]) + c0)
-            v[i] = vn
-            g[i] = e2 * gi
-            s = vn > v_th
-            flag[i] = s
-            cnt += s
+        cnt = _update(k, n, v, g, until, flag, fixed, e2, c8, e9, c0, v_rest, v_th)
         row = k % L
         ns = 0
         if cnt:
-            for b in range(n64):
-                if flag64[b] != 0:
-                    for i in range(8 * b, 8 * b + 8):
-                        if flag[i]:
-                            ring[row, ns] = i
-                            ns += 1
-                            v[i] = v_reset
-                            g[i] = 0.0
-                            until[i] = k + R
-                            out_n[m] = i
-                            out_k[m] = k
-                            m += 1
+            ns, m = _spikes(k, flag, flag64, ring, row, v, g, until, R, v_reset, out_n, out_k, m)
         ring_n[row] = ns
-        src_row = (k + 1) % L
+        src_row = (k + 1) % L  # the spikes of step k - D
         for a in range(ring_n[src_row]):  # plastic KC -> MBON pathway, and the KCs' eligibility traces
             src = ring[src_row, a]
             for e in range(p_ptr[src], p_ptr[src + 1]):
@@ -378,12 +368,7 @@ def minimal_plastic_trial(n_steps, n, e2, c8, e9, c0, v_rest, v_th, v_reset, R, 
                     g[j] += pw[x]
                 elig[x] = 1.0 + (elig[x] * np.exp(inv_tau * (-(t - t_elig[x])))) if trace_add else 1.0
                 t_elig[x] = t
-        for a in range(ring_n[src_row]):  # static synapses
-            src = ring[src_row, a]
-            for e in range(indptr[src], indptr[src + 1]):
-                j = post[e]
-                if k >= until[j]:
-                    g[j] += w[e]
+        _deliver(k, ring, src_row, ring_n[src_row], indptr, post, w, g, until)  # static synapses
         for a in range(ring_n[src_row]):  # MBIN spikes: depression of their compartments' eligible synapses
             src = ring[src_row, a]
             for e in range(m_ptr[src], m_ptr[src + 1]):
@@ -396,10 +381,7 @@ def minimal_plastic_trial(n_steps, n, e2, c8, e9, c0, v_rest, v_th, v_reset, R, 
                 for e in range(h_ptr[src], h_ptr[src + 1]):
                     x = h_syn[e]
                     pw[x] = pw[x] + (rho * ((-pw[x]) + w0[x]))
-        for e in range(ev_ptr[k], ev_ptr[k + 1]):
-            j = ev_nrn[e]
-            if k >= until[j]:
-                v[j] += w_drive
+        _drive(k, ev_ptr, ev_nrn, until, v, w_drive)
     return out_n[:m].astype(np.int64), out_k[:m].astype(np.int64), pw
 
 
