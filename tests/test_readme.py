@@ -62,6 +62,12 @@ def _claims():
         yield "round 2", (f"(round 2 of the split: {n_later} findings from {len(papers)} papers, committed before "
                           f"the model was first run on them; all held out) are scored apart: the larval model gets "
                           f"{lv['hits']} of their {lv['testable']} testable findings, the adult model {av['hits']}")
+        adult_pred = [r["predicted"] for r in adult["table"] if r["paper"] in papers and r["status"] in ("hit", "miss")]
+        if set(adult_pred) == {"no_change"}:
+            yield "round 2 adult", f"the adult model {av['hits']} (it predicts no change for all {len(adult_pred)})"
+    beats = larval["accuracy"]["heldout"] > adult["accuracy"]["heldout"]
+    yield "held-out comparison", ("on the held-out half as a whole the larval model "
+                                  + ("beats the adult model" if beats else "does not beat the adult model"))
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")
