@@ -47,7 +47,6 @@ quarter of the samples. The buffer now has room for every possible spike from th
 """
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 from numba import njit
@@ -183,6 +182,9 @@ class MinimalKernel:
     no state recording, every neuron's spikes kept.
     """
 
+    #: Whether the kernel runs the engine network's plasticity (subclasses that do set it).
+    plastic_ok = False
+
     def __init__(self, engine):
         if engine.model != "current_lif":
             raise ValueError(f"the minimal kernel is the current LIF, not {engine.model!r}")
@@ -194,7 +196,7 @@ class MinimalKernel:
             raise ValueError("the minimal kernel needs u_ext = 0 for every neuron")
         if len(R) != 1 or not (np.all(v0 == v_rest) and np.all(g0 == 0.0)):
             raise ValueError("the minimal kernel needs one t_ref and every neuron at rest")
-        if engine.has_plasticity or engine.record_states or engine.keep is not None or (
+        if (engine.has_plasticity and not self.plastic_ok) or engine.record_states or engine.keep is not None or (
                 engine.blocked is not None and engine.blocked.any()):
             raise ValueError("the minimal kernel has no plasticity, recording, record subset or silencing")
         self.n, self.n_steps = engine.n, engine.n_steps
@@ -389,13 +391,13 @@ class MinimalPlasticKernel(MinimalKernel):
     """:class:`MinimalKernel` with the engine network's dopaminergic plasticity (always on, no weight
     recording); :attr:`final_weights` holds each trial's final plastic weights."""
 
+    plastic_ok = True
+
     def __init__(self, engine):
         pl = engine.plastic
         par, ints, win = pl[10], pl[11], pl[9]
         if not engine.has_plasticity or ints[1] == 0 or win.shape[0] or ints[2] != 0:
             raise ValueError("the minimal plastic kernel needs plasticity always on, without weight recording")
-        engine = copy.copy(engine)
-        engine.has_plasticity = False  # (the checks of the static kernel)
         super().__init__(engine)
         i64 = lambda x: np.ascontiguousarray(x, dtype=np.int64)  # noqa: E731
         f64 = lambda x: np.ascontiguousarray(x, dtype=np.float64)  # noqa: E731

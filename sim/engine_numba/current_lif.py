@@ -10,8 +10,50 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._shared import _collect_spikes, _push_record, _refractory_begin, _si, _wake
+from ._shared import _collect_spikes, _push_record, _refractory_begin, _si
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
+
+#: Every this many steps the kernel looks for active neurons whose state the update leaves exactly unchanged
+#: (a fixed point of the update in floating point) and puts them to sleep (:func:`_current_lif_adapt_trial`).
+SLEEP_SCAN = 64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _swap_slots(p, q, slot, who, v, g, th, adapt):
+    """Exchange the neurons in slots ``p`` and ``q``, with their state."""
+    if p != q:
+        i, j = who[p], who[q]
+        who[p], who[q] = j, i
+        slot[i], slot[j] = q, p
+        v[p], v[q] = v[q], v[p]
+        g[p], g[q] = g[q], g[p]
+        if adapt:
+            th[p], th[q] = th[q], th[p]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt):
+    """Move a sleeping or dormant neuron ``j`` into the active slots; return ``(n_act, n_g, n_slp)``.
+
+    Slots ``[0, n_act)``: active; ``[n_act, n_g)``: asleep, ``g`` and
+    ``theta`` decaying; ``[n_g, n_slp)``: asleep, only ``theta`` decaying;
+    ``[n_slp, n)``: dormant (the whole state a fixed point). Each move puts
+    ``j`` at the front of the next region and that region's first neuron at
+    the back of its own, so every region stays contiguous.
+    """
+    p = slot[j]
+    if p < n_act:
+        return n_act, n_g, n_slp
+    if p >= n_slp:
+        _swap_slots(p, n_slp, slot, who, v, g, th, adapt)
+        p = n_slp
+        n_slp += 1
+    if p >= n_g:
+        _swap_slots(p, n_g, slot, who, v, g, th, adapt)
+        p = n_g
+        n_g += 1
+    _swap_slots(p, n_act, slot, who, v, g, th, adapt)
+    return n_act + 1, n_g, n_slp
 
 
 @njit(cache=True, nogil=True)
@@ -66,6 +108,25 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
     neuron indices; each step's spikes are sorted by neuron index, so inputs
     are summed in Brian2's order.
 
+    Sleep: after a stimulus the state of a neuron without input decays, and
+    soon ``v`` no longer moves: ``c8 g`` is below half an ulp of the sum it
+    joins, so one update gives the same ``v`` -- a fixed point in floating
+    point, not always ``v_rest`` -- while ``g`` still decays for seconds (it
+    ends at a subnormal number such as ``1.24e-322``, which ``e2 g`` rounds
+    back to itself, some 3.7 s after the last input with the default
+    constants). Every :data:`SLEEP_SCAN` steps (when ``u_ext`` is uniform),
+    an active neuron that is not refractory, lies at or below ``v_th``
+    (``theta >= 0``) and whose ``v`` one update leaves unchanged both with
+    its ``g`` and with ``g = 0`` -- hence with every ``g`` in between, as
+    rounding is monotonic, and so with every later ``g`` -- leaves the dense
+    update. It is asleep: only ``g`` and ``theta`` still decay, one multiply
+    each per step, as in the dense update (slots ``n_act .. n_g-1``; ``n_g ..
+    n_slp-1`` once ``g`` is a fixed point: only ``theta``); once both are
+    fixed points it is dormant (slots ``n_slp ..``). Its next input wakes it
+    with its state (:func:`_wake_slot`). The spikes and recorded states are
+    the dense update's, bit for bit; a quiet network costs a fraction of a
+    dense update of every neuron that ever had input.
+
     (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined);
     splitting it would cost speed.)
     """
@@ -94,6 +155,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
         if not (rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0 and (not adapt or th0[i] == 0.0)):
             slot[i] = n_act
             n_act += 1
+    n_g = n_slp = n_act  # no neuron is asleep at the start
     p = n_act
     for i in range(n):
         if rest_fixed and v0[i] == v_rest and g0[i] == 0.0 and until0[i] <= k0 and (not adapt or th0[i] == 0.0):
@@ -188,6 +250,14 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                 sp = vn > v_th
                 flag[q] = sp
                 cnt += sp
+        if n_slp > n_act:  # asleep: v stays; g (until it is a fixed point) and theta decay as in the dense update
+            gs = g[n_act:n_g]  # (views indexed from 0: numba vectorises these loops, not ones from n_act)
+            for q in range(gs.shape[0]):
+                gs[q] = e2 * gs[q]
+            if adapt:
+                ths = th[n_act:n_slp]
+                for q in range(ths.shape[0]):
+                    ths[q] = ea * ths[q]
         # refractory neurons: not integrated, cannot spike
         for x in range(n_refr):
             q = slot[refr[x]]
@@ -220,7 +290,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                     j = p_post[x]
                     if k >= until[j]:
                         if slot[j] >= n_act:
-                            n_act = _wake(j, slot, who, n_act)
+                            n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
                         g[slot[j]] += pw[x]
                     _trace(x, t, elig, t_elig, ints, inv_tau)
         for a in range(ring_n[cur]):
@@ -229,7 +299,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                 j = post[e]
                 if k >= until[j]:
                     if slot[j] >= n_act:
-                        n_act = _wake(j, slot, who, n_act)
+                        n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
                     g[slot[j]] += w[e]
         if plastic:
             _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
@@ -241,7 +311,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
             j = ev_nrn[e]
             if k >= until[j]:
                 if slot[j] >= n_act:
-                    n_act = _wake(j, slot, who, n_act)
+                    n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
                 v[slot[j]] += w_drive
         # reset
         for a in range(ns):
@@ -250,6 +320,25 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
             g[q] = 0.0
             if adapt:
                 th[q] += dth
+        # sleep: active neurons whose v no longer moves leave the active slots
+        if uniform and (k - k0) % SLEEP_SCAN == SLEEP_SCAN - 1:
+            for q in range(n_act - 1, -1, -1):  # downwards: the neuron swapped into q was checked already
+                gq = g[q]
+                vq = v[q]
+                gz = 0.0 * gq  # (g's limit, with its sign)
+                if (v_rest + (((c8 * gq + u0) + e9 * vq) + c0) == vq
+                        and v_rest + (((c8 * gz + u0) + e9 * vq) + c0) == vq
+                        and not (vq > v_th) and until[who[q]] <= k + 1 and (not adapt or th[q] >= 0.0)):
+                    n_act -= 1
+                    _swap_slots(q, n_act, slot, who, v, g, th, adapt)
+            for q in range(n_g - 1, n_act - 1, -1):  # g at its fixed point: only theta still decays
+                if e2 * g[q] == g[q]:
+                    n_g -= 1
+                    _swap_slots(q, n_g, slot, who, v, g, th, adapt)
+            for q in range(n_slp - 1, n_g - 1, -1):  # theta at its fixed point too (or none): dormant
+                if not adapt or ea * th[q] == th[q]:
+                    n_slp -= 1
+                    _swap_slots(q, n_slp, slot, who, v, g, th, adapt)
     if state_out.shape[1] == n:
         for i in range(n):
             state_out[0, i] = v[slot[i]]

@@ -460,6 +460,75 @@ def test_plasticity_equals_brian(toyc, model, trace, windows):
     np.testing.assert_array_equal(h.values[:, :, 0], np.broadcast_to(h.w0, h.values[:, :, 0].shape))
 
 
+def test_plasticity_across_a_long_silence_equals_brian(toyc):
+    """A conditioning-like run: odour (KCs) with DANs, 4 s of silence, odour again. In the silence the
+    neurons fall asleep in the engine (their v stops moving while g and theta still decay); the
+    second odour wakes them through the plastic KC -> MBON pathway, the static one and the drive.
+    Spikes, weights and the recorded v, g, theta of KCs, DANs and MBONs stay Brian2's."""
+    from models.plasticity import DopaminePlasticity
+
+    kc, dan, mbon = (toyc.select(celltype="KC"), toyc.select(name="DAN-*"), toyc.select(celltype="MBON"))
+    model = get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, adapt_increment=2 * mV, tau_adapt=300 * ms)
+    stim = [sim.PoissonDrive(kc, 60 * Hz, start=0 * ms, stop=200 * ms),
+            sim.Activation(dan, 60 * Hz, start=50 * ms, stop=200 * ms),
+            sim.PoissonDrive(kc, 60 * Hz, start=4300 * ms, stop=4450 * ms)]
+    watch = np.concatenate([kc.indices[:4], dan.indices, mbon.indices])
+    names = ("v", "g", "theta")
+    out, inputs = {}, None
+    for device in ("numpy", "numba"):
+        rule = DopaminePlasticity(compartments="names", eta=0.08, tau_e=0.2 * second)
+        net = sim.Network(toyc, model=model, signs="literature", plasticity=rule, device=device,
+                          record_states={v: watch for v in names})
+        if inputs is None:
+            inputs = net.draw_inputs(stim, 4500 * ms, trials=1, seed=3)
+        out[device] = (net.run(stim, duration=4500 * ms, trials=1, inputs=inputs, progress=False), rule.history)
+    (res_a, h_a), (res_b, h_b) = out["numpy"], out["numba"]
+    late = res_a.spikes[res_a.spikes["t_ms"] > 4300]
+    assert (~late["node_id"].isin(kc.indices)).sum() >= 10  # the network answers the second odour
+    ig, _, g = res_a.states["g"][:3]
+    g_mbon = g[0, np.isin(ig, mbon.indices)]
+    assert (np.abs(g_mbon[:, 43000]) < np.finfo(float).tiny).all()  # at the end of the silence g is subnormal
+    assert (g_mbon[:, 43000] != g_mbon[:, 44000]).sum() >= 2  # MBONs get input again (woken by the KCs)
+    assert (h_a.final != h_a.w0).any()                    # the pairing changed weights
+    assert res_a.spikes.equals(res_b.spikes)
+    np.testing.assert_allclose(h_b.final, h_a.final, rtol=1e-9, atol=0)
+    for var in names:
+        ia, ta, va = res_a.states[var][:3]
+        ib, tb, vb = res_b.states[var][:3]
+        np.testing.assert_array_equal(ia, ib)
+        assert np.array_equal(va, vb), var
+
+
+def test_a_neuron_sleeps_only_when_its_v_stays_put_for_every_later_g(toyc):
+    """The engine stops integrating a neuron whose v one update leaves unchanged -- if it stays so as g
+    decays to 0. Here v sits 0.1 pV above rest and g nearly cancels its decay, so at the end of step 63
+    (a sleep scan) one update leaves v unchanged at that g but not at g = 0. The neuron must stay
+    active: its v and g after 128 steps are the dense update's, computed here step by step."""
+    net = sim.Network(toyc, model="current_lif", device="numba")
+    eng = net.engine_network(128 * net.dt)
+    u_ext, cst, e2, c8, e9, v_rest = eng.fixed[1][:6]
+    u0, c0 = u_ext[0], cst[0]
+
+    def update(v, g):  # the generated code's expression order (Brian2 'linear', current LIF)
+        return v_rest + (((c8 * g + u0) + e9 * v) + c0), e2 * g
+
+    v = np.full(200001, v_rest + 1e-13)
+    g = np.geomspace(1e-16, 1e-10, v.size)
+    v0, g0 = v.copy(), g.copy()
+    for _ in range(64):
+        v, g = update(v, g)
+    hit = np.flatnonzero((update(v, g)[0] == v) & (update(v, 0.0 * g)[0] != v))
+    assert hit.size  # such states exist
+    i = 5  # any neuron: the others stay at rest, so it gets no input
+    st = eng.initial_state()
+    st.state[0, i], st.state[1, i] = v0[hit[0]], g0[hit[0]]
+    eng.step([st], [(np.zeros(0, np.int64), np.zeros(0, np.int64))], 128)
+    v, g = v0[hit[0]], g0[hit[0]]
+    for _ in range(128):
+        v, g = update(v, g)
+    assert v != v0[hit[0]] and (st.state[0, i], st.state[1, i]) == (v, g)
+
+
 def test_plasticity_with_silencing_and_weight_scale_equals_brian(toyc):
     """Silenced KCs and a scaled plastic pathway set the trial's starting weights as in Brian2."""
     kcs = toyc.select(celltype="KC").indices
