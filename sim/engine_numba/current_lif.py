@@ -13,8 +13,9 @@ from numba import njit
 from ._shared import _collect_spikes, _push_record, _refractory_begin, _si
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
-#: Every this many steps the kernel looks for active neurons whose state the update leaves exactly unchanged
-#: (a fixed point of the update in floating point) and puts them to sleep (:func:`_current_lif_adapt_trial`).
+#: Every this many steps the kernel looks for active neurons whose v the update no longer moves and puts them
+#: to sleep (:func:`_current_lif_adapt_trial`); the last value of a prepared network's ``fixed`` tail (0: never,
+#: the plain dense update, for comparisons).
 SLEEP_SCAN = 64
 
 
@@ -59,18 +60,18 @@ def _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt):
 @njit(cache=True, nogil=True)
 def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
                        indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap,
-                       pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
+                       pl, pw, w_rec, dt_, scan, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
     """CurrentLIF: :func:`_current_lif_adapt_trial` without the threshold variable ``theta``."""
     return _current_lif_adapt_trial(n_steps, v0, g0, np.zeros(0), R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th,
                                     v_reset, 1.0, 0.0, indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var,
-                                    rec_nrn, rec_out, cap, pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig,
+                                    rec_nrn, rec_out, cap, pl, pw, w_rec, dt_, scan, k0, ring, ring_n, cur0, elig,
                                     t_elig, state_out, until_out)
 
 
 @njit(cache=True, nogil=True)
 def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
                              ea, dth, indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out,
-                             cap, pl, pw, w_rec, dt_, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
+                             cap, pl, pw, w_rec, dt_, scan, k0, ring, ring_n, cur0, elig, t_elig, state_out, until_out):
     """Steps ``k0 .. k0 + n_steps - 1`` of CurrentLIF (method "linear"); returns (neurons, steps, cur).
 
     Adaptive threshold (``th0`` of length ``n``; empty: none): the threshold
@@ -104,7 +105,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
     ``v_rest <= v_th``), so it need not be integrated. ``v`` and ``g`` are
     stored by slot (``slot[i]``, ``who[p]``): the active neurons in slots
     ``0 .. n_act-1``, integrated each step; a neuron's first input moves it
-    there (:func:`_wake`). Everything else (spikes, delays, ``until``) uses
+    there (:func:`_wake_slot`). Everything else (spikes, delays, ``until``) uses
     neuron indices; each step's spikes are sorted by neuron index, so inputs
     are summed in Brian2's order.
 
@@ -114,7 +115,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
     point, not always ``v_rest`` -- while ``g`` still decays for seconds (it
     ends at a subnormal number such as ``1.24e-322``, which ``e2 g`` rounds
     back to itself, some 3.7 s after the last input with the default
-    constants). Every :data:`SLEEP_SCAN` steps (when ``u_ext`` is uniform),
+    constants). Every ``scan`` steps (:data:`SLEEP_SCAN`; 0: never; only when ``u_ext`` is uniform),
     an active neuron that is not refractory, lies at or below ``v_th``
     (``theta >= 0``) and whose ``v`` one update leaves unchanged both with
     its ``g`` and with ``g = 0`` -- hence with every ``g`` in between, as
@@ -321,7 +322,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
             if adapt:
                 th[q] += dth
         # sleep: active neurons whose v no longer moves leave the active slots
-        if uniform and (k - k0) % SLEEP_SCAN == SLEEP_SCAN - 1:
+        if scan > 0 and uniform and (k - k0) % scan == scan - 1:
             for q in range(n_act - 1, -1, -1):  # downwards: the neuron swapped into q was checked already
                 gq = g[q]
                 vq = v[q]
@@ -380,4 +381,4 @@ def _prepare_current_lif(model, n, dt, init, csr, D, w_drive, adaptive=False):
         head += (np.ascontiguousarray(_si(init["theta"])),)
         consts += (float(np.exp((-dt) / f64(_si(p["tau_adapt"].value)))), float(_si(p["adapt_increment"].value)))
     mid = (u_ext, cst, float(e2), float(c8), float(e9), *consts, indptr, post, w, int(D))
-    return head, mid, (float(w_drive),), (float(dt),)
+    return head, mid, (float(w_drive),), (float(dt), SLEEP_SCAN)

@@ -563,6 +563,43 @@ def test_whole_brain_one_second_with_plasticity_equals_brian(real_connectome):
     assert res.spikes["node_id"].nunique() > 100
 
 
+@pytest.mark.realdata
+def test_whole_brain_sleep_changes_no_spike_weight_or_state(real_connectome):
+    """The default larval model with the dopaminergic plasticity, as a conditioning run: odour with DANs,
+    5 s of silence (every neuron falls asleep), odour again. With sleep (the engine's default) and
+    without it (the plain dense update: ``scan = 0``) every spike, every final plastic weight and
+    every recorded v, g and theta are the same."""
+    from dataclasses import replace
+
+    from models.plasticity import DopaminePlasticity
+
+    c = real_connectome
+    watch = np.concatenate([c.select(celltype="MBON").indices, c.select(celltype="KC").indices[:50]])
+    net = sim.Network(c, plasticity=DopaminePlasticity(eta=0.01), device="numba",
+                      record_states={v: watch for v in ("v", "g", "theta")})
+    olf = c.select(modality="olfactory")
+    stim = [sim.PoissonDrive(olf, 100 * Hz, start=0 * ms, stop=1000 * ms),
+            sim.Activation(c.select(name="DAN-i1"), 60 * Hz, start=0 * ms, stop=1000 * ms),
+            sim.PoissonDrive(olf, 100 * Hz, start=6000 * ms, stop=7000 * ms)]
+    duration = 7200 * ms
+    ev = net.draw_inputs(stim, duration, trials=2, seed=5)
+    eng = net.engine_network(duration)
+    assert eng.fixed[3][-1] > 0  # sleep is on by default
+    dense = replace(eng, fixed=eng.fixed[:3] + (eng.fixed[3][:-1] + (0,),))
+    a, b = eng.run(ev), dense.run(ev)
+    assert sum(len(i) for i, _ in a.spikes) > 10000
+    assert all((k > 60000).sum() > 1000 for _, k in a.spikes)  # the second odour is answered
+    for (ia, ka), (ib, kb) in zip(a.spikes, b.spikes):
+        np.testing.assert_array_equal(ia, ib)
+        np.testing.assert_array_equal(ka, kb)
+    np.testing.assert_array_equal(a.plastic.final, b.plastic.final)
+    assert (a.plastic.final != eng.plastic_w0).any()
+    for var in ("v", "g", "theta"):
+        assert np.array_equal(a.states[var][2], b.states[var][2]), var
+    g = a.states["g"][2][0, :, 59000]
+    assert (np.abs(g) < np.finfo(float).tiny).mean() > 0.5  # after 5 s of silence: the sleep case is exercised
+
+
 def test_network_threads_do_not_change_spikes(toyc):
     stim = [sim.PoissonDrive(toyc.select(celltype="sensory"), 120 * Hz)]
     runs = [sim.Network(toyc, device="numba", threads=t).run(stim, duration=200 * ms, trials=4, seed=3,

@@ -1,0 +1,127 @@
+"""Benchmark: sleeping neurons in the numba engine (issue 16) -- the engine with and without sleep.
+
+Usage::
+
+    LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_sleep.py [--larvae 4] [--repeat 3] [--guard]
+
+A neuron whose ``v`` the update no longer moves sleeps until its next input: only its ``g`` and
+``theta`` still decay (``sim/engine_numba/current_lif.py``). This script runs the same saved
+``EngineNetwork`` with sleep (the default) and without it (``scan = 0``: the plain dense update of
+every neuron that ever had input), in one process, alternating, and prints the CPU time per larva
+and the ratio, for three problems on the default larval model:
+
+* **conditioning** -- one larva of ``experiments.learning``'s "paired" protocol (42.4 s: pre-test,
+  odour + DAN-i1 training, test; 15 s gaps), with the dopaminergic plasticity: what the learning
+  report, the biology benchmark and the closed-loop learning runs pay per larva;
+* **odour then silence** -- 1 s of olfactory drive at 100 Hz, then 9 s without input;
+* **busy** -- the engine benchmark's problem (42 olfactory neurons at 150 Hz for 1 s), where
+  nothing sleeps: the cost of the scan itself.
+
+Spikes (and plastic weights) must be identical with and without sleep (checked). Threads: one
+(each larva on one core), so the CPU time is the kernel's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from guard import Guards
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _problems(c, larvae: int):
+    """``{name: (EngineNetwork, input events per larva, seconds per larva)}``."""
+    from brian2 import Hz, ms, second
+
+    import sim
+    from experiments import learning
+
+    out = {}
+    protocol = learning.make_protocol("paired")
+    net = learning.make_network(c, protocol)
+    a, b = learning.odour_pair(c, 8, 3, rate=learning.EXPERIMENT_PARAMETERS["odour_rate"].value, seed=0)
+    stim = (learning._odour_stimuli(c, protocol, a, b)
+            + learning._us_stimuli(c, protocol, "dan", "DAN-i1", learning.EXPERIMENT_PARAMETERS["us_rate"].value,
+                                   learning.EXPERIMENT_PARAMETERS["gustatory_rate"].value))
+    duration = protocol.duration * second
+    out["conditioning"] = (net.engine_network(duration), net.draw_inputs(stim, duration, trials=larvae, seed=0),
+                           float(protocol.duration))
+    plain = sim.Network(c)
+    olf = c.select(modality="olfactory")
+    quiet = [sim.PoissonDrive(olf, 100 * Hz, start=0 * ms, stop=1000 * ms)]
+    out["odour then silence"] = (plain.engine_network(10 * second),
+                                 plain.draw_inputs(quiet, 10 * second, trials=larvae, seed=0), 10.0)
+    busy = [sim.PoissonDrive(olf, 150 * Hz)]
+    out["busy"] = (plain.engine_network(1 * second), plain.draw_inputs(busy, 1 * second, trials=larvae, seed=0), 1.0)
+    return out
+
+
+def _dense(eng):
+    """The same network without sleep (the scan interval, the last value of its fixed tail, set to 0)."""
+    head, mid, drive, tail = eng.fixed
+    return replace(eng, fixed=(head, mid, drive, tail[:-1] + (0,)))
+
+
+def _timed(eng, ev):
+    t0 = time.process_time()
+    out = eng.run(ev, threads=1)
+    return time.process_time() - t0, out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--larvae", type=int, default=4, help="larvae (trials) per timed run")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of each variant (the median is shown)")
+    ap.add_argument("--data-dir", default=os.environ.get("LARVASIM_DATA"))
+    ap.add_argument("--guard", action="store_true", help="exit 1 on a regression (tests/test_benchmarks.py)")
+    args = ap.parse_args(argv)
+    import connectomes
+
+    guards = Guards(args.guard)
+    c = connectomes.load("winding2023", data_dir=args.data_dir)
+    print(f"machine: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
+          f"{args.larvae} larvae per run, {args.repeat} runs each, one thread")
+    print(f"{'problem':<20} {'with sleep':>14} {'without':>14} {'without / with':>15}  spikes identical")
+    ratios = {}
+    for name, (eng, ev, seconds) in _problems(c, args.larvae).items():
+        dense = _dense(eng)
+        _timed(eng, ev[:1]), _timed(dense, ev[:1])  # compile / warm up
+        on, off = [], []
+        for _ in range(args.repeat):
+            t_on, a = _timed(eng, ev)
+            t_off, b = _timed(dense, ev)
+            on.append(t_on / args.larvae)
+            off.append(t_off / args.larvae)
+        same = all(np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]) for x, y in zip(a.spikes, b.spikes))
+        if a.plastic is not None:
+            same = same and np.array_equal(a.plastic.final, b.plastic.final)
+        r = float(np.median(off) / np.median(on))
+        ratios[name] = r
+        print(f"{name:<20} {np.median(on):>10.3f} s/l {np.median(off):>10.3f} s/l {r:>15.2f}  {same}"
+              f"   ({seconds:g} s per larva; with sleep {1e3 * np.median(on) / seconds:.1f} ms per larva-second)")
+        guards.require(f"{name}: spikes identical with and without sleep", same)
+    guards.check("conditioning, without / with sleep", ratios["conditioning"], at_least=1.2, documented="3.2")
+    guards.check("busy, without / with sleep", ratios["busy"], at_least=0.5, documented="1.07")
+    return guards.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
