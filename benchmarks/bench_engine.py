@@ -64,6 +64,7 @@ import tempfile
 import time
 
 from guard import Guards
+from machine import cpu_model
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -367,19 +368,6 @@ def measure(engine, data_dir, trials, ncores, base) -> dict:
     return res
 
 
-def _cpu_model() -> str:
-    """The CPU's model name (``lscpu``'s "Model name"), or the platform's processor string."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown CPU"
-
-
 def main(argv=None) -> None:
     global MODEL, PLASTIC, SIMPLE, MINIMAL
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -435,7 +423,7 @@ def main(argv=None) -> None:
     what = "current LIF (Shiu et al. 2024)" if MODEL == "current_lif" else MODEL
     print(f"problem   whole brain, all excitatory, {what}{' + dopaminergic plasticity' if PLASTIC else ''}, "
           f"42 olfactory neurons at {RATE_HZ:.0f} Hz, {DURATION_S:.0f} s per trial")
-    print(f"machine   {_cpu_model()}, {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
+    print(f"machine   {cpu_model()}, {ncores} CPUs; load average {load0[0]:.2f} at start, {load1[0]:.2f} at end")
     hdr = ("| engine | ms per trial-second, 1 core: wall (CPU) | trials/s on all cores | start-up, warm cache | "
            "compile (empty cache) | peak memory | spikes per trial | time per trial / on all cores, relative to numba "
            "(> 1: numba faster) |")

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from dataclasses import replace
@@ -32,19 +31,10 @@ from pathlib import Path
 
 import numpy as np
 from guard import Guards
+from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def _problems(c, larvae: int):
@@ -97,7 +87,7 @@ def main(argv=None) -> int:
 
     guards = Guards(args.guard)
     c = connectomes.load("winding2023", data_dir=args.data_dir)
-    print(f"machine: {_cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
           f"{args.larvae} larvae per run, {args.repeat} runs each, one thread")
     print(f"{'problem':<20} {'with sleep':>14} {'without':>14} {'without / with':>15}  spikes identical")
     ratios = {}
