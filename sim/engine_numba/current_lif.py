@@ -57,6 +57,35 @@ def _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt):
     return n_act + 1, n_g, n_slp
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _sleep_scan(k, n_act, n_g, n_slp, slot, who, v, g, th, adapt, until, e2, c8, e9, c0, u0, v_rest, v_th, ea):
+    """At the end of step ``k``: put to sleep the active neurons whose ``v`` no longer moves, and move
+    sleepers whose ``g`` (then ``theta``) is a fixed point on; return ``(n_act, n_g, n_slp)``.
+
+    A neuron sleeps when it is not refractory at ``k + 1``, lies at or below ``v_th`` (``theta >= 0``)
+    and one update leaves its ``v`` unchanged both with its ``g`` and with ``g = 0`` (so, rounding being
+    monotonic, with every ``g`` in between: with every later one). See :func:`_current_lif_adapt_trial`.
+    """
+    for q in range(n_act - 1, -1, -1):  # downwards: the neuron swapped into q was checked already
+        gq = g[q]
+        vq = v[q]
+        gz = 0.0 * gq  # (g's limit, with its sign)
+        if (v_rest + (((c8 * gq + u0) + e9 * vq) + c0) == vq
+                and v_rest + (((c8 * gz + u0) + e9 * vq) + c0) == vq
+                and not (vq > v_th) and until[who[q]] <= k + 1 and (not adapt or th[q] >= 0.0)):
+            n_act -= 1
+            _swap_slots(q, n_act, slot, who, v, g, th, adapt)
+    for q in range(n_g - 1, n_act - 1, -1):  # g at its fixed point: only theta still decays
+        if e2 * g[q] == g[q]:
+            n_g -= 1
+            _swap_slots(q, n_g, slot, who, v, g, th, adapt)
+    for q in range(n_slp - 1, n_g - 1, -1):  # theta at its fixed point too (or none): dormant
+        if not adapt or ea * th[q] == th[q]:
+            n_slp -= 1
+            _swap_slots(q, n_slp, slot, who, v, g, th, adapt)
+    return n_act, n_g, n_slp
+
+
 @njit(cache=True, nogil=True)
 def _current_lif_trial(n_steps, v0, g0, R, until0, u_ext, cst, e2, c8, e9, v_rest, v_th, v_reset,
                        indptr, post, w, D, ev_ptr, ev_nrn, w_drive, rec_var, rec_nrn, rec_out, cap,
@@ -127,6 +156,8 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
     with its state (:func:`_wake_slot`). The spikes and recorded states are
     the dense update's, bit for bit; a quiet network costs a fraction of a
     dense update of every neuron that ever had input.
+    A chunk of a longer run (``k0 > 0``) starts with such a scan, so sleepers
+    stay asleep across chunks of any length.
 
     (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined);
     splitting it would cost speed.)
@@ -182,6 +213,9 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
             if until[i] > k0:
                 refr[n_refr] = i
                 n_refr += 1
+    if scan > 0 and uniform and n_act > 0:  # resuming a run: neurons whose v stands still sleep at once
+        n_act, n_g, n_slp = _sleep_scan(k0 - 1, n_act, n_g, n_slp, slot, who, v, g, th, adapt, until, e2, c8, e9,
+                                        c0, u0, v_rest, v_th, ea)
     L = D + 1  # ring: spikes (neuron indices) of the last D + 1 steps
     spk_n = np.empty(cap, dtype=np.int64)
     spk_k = np.empty(cap, dtype=np.int64)
@@ -323,23 +357,8 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                 th[q] += dth
         # sleep: active neurons whose v no longer moves leave the active slots
         if scan > 0 and uniform and (k - k0) % scan == scan - 1:
-            for q in range(n_act - 1, -1, -1):  # downwards: the neuron swapped into q was checked already
-                gq = g[q]
-                vq = v[q]
-                gz = 0.0 * gq  # (g's limit, with its sign)
-                if (v_rest + (((c8 * gq + u0) + e9 * vq) + c0) == vq
-                        and v_rest + (((c8 * gz + u0) + e9 * vq) + c0) == vq
-                        and not (vq > v_th) and until[who[q]] <= k + 1 and (not adapt or th[q] >= 0.0)):
-                    n_act -= 1
-                    _swap_slots(q, n_act, slot, who, v, g, th, adapt)
-            for q in range(n_g - 1, n_act - 1, -1):  # g at its fixed point: only theta still decays
-                if e2 * g[q] == g[q]:
-                    n_g -= 1
-                    _swap_slots(q, n_g, slot, who, v, g, th, adapt)
-            for q in range(n_slp - 1, n_g - 1, -1):  # theta at its fixed point too (or none): dormant
-                if not adapt or ea * th[q] == th[q]:
-                    n_slp -= 1
-                    _swap_slots(q, n_slp, slot, who, v, g, th, adapt)
+            n_act, n_g, n_slp = _sleep_scan(k, n_act, n_g, n_slp, slot, who, v, g, th, adapt, until, e2, c8, e9,
+                                            c0, u0, v_rest, v_th, ea)
     if state_out.shape[1] == n:
         for i in range(n):
             state_out[0, i] = v[slot[i]]

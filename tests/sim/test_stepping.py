@@ -115,6 +115,34 @@ def test_stepping_refuses_bad_input_and_devices(toyc):
 
 
 @pytest.mark.realdata
+def test_whole_brain_chunks_across_a_silence_equal_one_run(real_connectome):
+    """Odour, 2 s of silence (the engine puts neurons to sleep), odour again, on the default larval
+    model: chunks of 37 steps -- shorter than the engine's sleep scan, so every chunk starts with one --
+    give the spikes and the final state (v, g, theta) of one run."""
+    from sim.engine_numba import state_variables
+
+    c = real_connectome
+    net = sim.Network(c, device="numba")
+    olf = c.select(modality="olfactory")
+    stim = [sim.PoissonDrive(olf, 100 * Hz, start=0 * ms, stop=300 * ms),
+            sim.PoissonDrive(olf, 100 * Hz, start=2300 * ms, stop=2500 * ms)]
+    n = 25900  # 700 chunks of 37 steps
+    ev = net.draw_inputs(stim, n * net.dt, trials=1, seed=2)
+    ref = net.run(stim, duration=n * net.dt, trials=1, inputs=ev)
+    eng = net.engine_network(n * net.dt)
+    one = eng.initial_state()
+    eng.step([one], [ev[0]], n)
+    st = net.stepper(larvae=1)
+    for a in range(0, n, 37):
+        st.step(37 * net.dt, events=[_chunks(ev[0], [a, a + 37])[0]])
+    late = ref.spikes["t_ms"].to_numpy() > 2300
+    assert (~ref.spikes["node_id"].isin(olf.indices).to_numpy() & late).sum() > 1000  # the brain answers again
+    assert st.results().spikes.equals(ref.spikes)
+    for k, var in enumerate(state_variables(net.model)):
+        assert np.array_equal(st.state(var)[0], one.state[k]), var
+
+
+@pytest.mark.realdata
 def test_whole_brain_chunks_of_20_ms_equal_one_run(real_connectome):
     """The default larval model on the whole connectome, odour + DAN-i1 with the learning rule:
     ten 20-ms chunks give the spikes and plastic weights of one 200-ms run."""
