@@ -629,6 +629,26 @@ def test_plasticity_equals_brian_cpp_standalone(toyc, tmp_path):
     print("\nweights bit-identical:", np.mean(out["cpp_standalone"][1].values == out["numba"][1].values))
 
 
+def test_a_network_saved_before_sleep_loads_and_runs_the_same(toyc, tmp_path):
+    """A saved EngineNetwork whose kernel arguments predate sleeping neurons (no scan interval in its
+    fixed tail) loads with sleep on and gives the same spikes."""
+    from dataclasses import replace
+
+    from sim.engine_numba import EngineNetwork
+    from sim.engine_numba.current_lif import SLEEP_SCAN
+
+    net = sim.Network(toyc, device="numba")
+    eng = net.engine_network(200 * ms)
+    ev = net.draw_inputs([sim.PoissonDrive(toyc.select(modality="olfactory"), 150 * Hz)], 200 * ms, trials=2, seed=1)
+    old = replace(eng, fixed=eng.fixed[:3] + (eng.fixed[3][:-1],))
+    old.save(tmp_path / "old.engine")
+    back = EngineNetwork.load(tmp_path / "old.engine")
+    assert back.fixed[3][-1] == SLEEP_SCAN
+    a, b = eng.run(ev), back.run(ev)
+    assert sum(len(i) for i, _ in a.spikes) > 0
+    assert all(np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]) for x, y in zip(a.spikes, b.spikes))
+
+
 def test_engine_network_runs_in_a_process_without_brian2(toyc, tmp_path):
     """A prepared network (plastic, one neuron silenced) saved and run in a new process that imports
     only sim.engine_numba: Brian2 is never loaded, and the spikes and weights are Network.run's."""
