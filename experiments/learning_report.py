@@ -41,6 +41,9 @@ def _stat_row(label: str, s: dict) -> str:
             f"{_fmt_p(s['wilcoxon_p'])} | {s['n_negative']}/{s['n_positive']} |")
 
 
+#: Seeds of the learned-valence table "Learned valence over seeds": the report's seed and the next ones.
+VALENCE_SEEDS = 8
+
 _STAT_HEAD = ("| comparison | n | mean | median | sd | d_z | Wilcoxon p | neg/pos |\n"
               "| --- | --- | --- | --- | --- | --- | --- | --- |")
 
@@ -324,7 +327,8 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
             f"{_fmt_p(sv['wilcoxon_p'])} | {ss['mean']:.3f} | {_fmt_p(ss['wilcoxon_p'])} |")
     if not quick:  # the learned valence of the two single-DAN pairings over more seeds (input noise and larvae)
         add("\n### Learned valence over seeds\n")
-        add(f"The same two pairings (24 virtual larvae each) with seeds {seed} (the runs above) to {seed + 3}: "
+        add(f"The same two pairings (24 virtual larvae each) with seeds {seed} (the runs above) to "
+            f"{seed + VALENCE_SEEDS - 1}: "
             "how much of the learned valence's significance is one seed's luck. Expected direction: "
             "towards approach (> 0) for DAN-i1, towards avoidance (< 0) for DAN-g1; alpha 0.05.\n")
         add("| US | seed | LVI change mean | d_z | Wilcoxon p | significant, expected direction |")
@@ -332,7 +336,7 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         hits = {}
         for dan, key, sign in (("DAN-i1", "paired", 1), ("DAN-g1", "paired_g1", -1)):
             hits[dan] = 0
-            for s_ in range(seed, seed + 4):
+            for s_ in range(seed, seed + VALENCE_SEEDS):
                 if s_ == seed:
                     v = lvi[key]
                 else:
@@ -347,7 +351,7 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
                     f"{'yes' if ok else 'no'} |")
         add("")
         for dan, h in hits.items():
-            add(f"* **{dan}: significant in the expected direction at {h} of 4 seeds.**")
+            add(f"* **{dan}: significant in the expected direction at {h} of {VALENCE_SEEDS} seeds.**")
     if comp_rows:
         add("\n### Aversive pairing: MBON responses\n")
         add("Learning effect (as above) of the MBONs of the aversive DAN's compartment and of MBON-i1.\n")
