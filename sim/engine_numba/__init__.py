@@ -68,8 +68,8 @@ unchanged when ``v_reset = v_rest`` and ``u_ext = 0`` (the default), so it
 needs no special handling; and a neuron that has had no input yet sits at
 ``(v_rest, 0)`` and is not integrated at all until its first input (it is
 "dormant"; see :func:`_current_lif_trial`). A third, for ``CurrentLIF`` and
-the larval model: a neuron whose ``v`` the update no longer moves (within
-about 0.6 s of its last input, long before ``g`` has decayed) "sleeps": only its
+the larval model: a neuron whose ``v`` the update no longer moves (a fraction
+of a second after its last input, long before ``g`` has decayed) "sleeps": only its
 ``g`` and ``theta`` still decay, in a vectorised loop, until its next input
 (see :func:`_current_lif_adapt_trial`). Quiet stretches, such as the 15 s
 between the trials of a conditioning protocol, then cost little.
