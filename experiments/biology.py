@@ -96,6 +96,8 @@ ROUNDS = {
     1: "2026-11-30 (commit 1ada95f): the split made by make_split before any fitting",
     2: "2026-12-01: papers added after the default model had been fixed (calibration record of commit "
        "cca5577); all held out, their rows committed before the model was first run on them",
+    3: "2026-12-01 (session 14): papers added while stage 2 of the calibration was being revised; all held "
+       "out, their rows committed before any model was run on them",
 }
 #: Keywords of :meth:`connectomes.Connectome.select` that are not neuron-table columns.
 _SELECT_KEYWORDS = ("celltype", "modality", "hemisphere", "name", "ids", "pair_of")
