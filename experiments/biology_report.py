@@ -241,6 +241,23 @@ STAGE2_SEEDS_HISTORY = (
     "papers of round 3 were committed before the revised model was first run on them.")
 
 
+def stage2_previous(mb: dict) -> str:
+    """Whether the last stage-2 search moved the parameters it replaced (the record's ``previous``), or ''."""
+    prev = (mb.get("previous") or {}).get("parameters")
+    if not prev:
+        return ""
+    seeds = (mb.get("previous") or {}).get("seeds") or []
+    was = f"the search on {len(seeds)} seed{'s' if len(seeds) != 1 else ''}" if seeds else "the previous search"
+    if all(prev.get(k, {}).get("value") == v["value"] for k, v in mb["parameters"].items()):
+        accs = {round(a, 9) for a in (mb.get("accuracy_by_seed") or {}).values()}
+        was_values = ", ".join(f"{k} = {v['value']:.3g}" for k, v in prev.items())
+        return (f"Result: the same point as {was} ({was_values})"
+                + ("; its calibration accuracy is the same at every seed" if len(accs) == 1 else "")
+                + ", so the default model did not change.")
+    return ("Result: the point moved from " + ", ".join(f"{k} = {v['value']:.3g}" for k, v in prev.items())
+            + f" ({was}).")
+
+
 def _seeds_text(mb: dict) -> str:
     seeds = mb.get("seeds") or [mb["seed"]]
     if len(seeds) == 1:
@@ -419,7 +436,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
                  + ")" if len(mb.get("accuracy_by_seed", {})) > 1 else "")
               + f", J2 = {mb['J']:.3f}.", ""]
         if len(mb.get("seeds", [])) > 1:
-            L += [STAGE2_SEEDS_HISTORY, ""]
+            L += [STAGE2_SEEDS_HISTORY + " " + stage2_previous(mb), ""]
         if mb.get("top"):
             L += [stage2_flatness(mb), ""]
     model = mdl.get_model("larval_lif")

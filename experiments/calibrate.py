@@ -138,6 +138,8 @@ def _key(values: dict) -> str:
 def _check_store(store: Path, connectome, findings, split, sign_table=None) -> None:
     """Create ``store`` or check that it was made for the same connectome, signs, findings and split.
 
+    Findings and split are compared on the calibration half only (the papers it holds and their findings).
+
     The evaluations' keys name only the searched values; ``STORE/manifest.json`` records what else they
     depend on, so that a store is never resumed with another sign table or findings table (a store
     without a manifest, made before it existed, gets one). ``sign_table``: the transmitter table the
@@ -153,8 +155,11 @@ def _check_store(store: Path, connectome, findings, split, sign_table=None) -> N
                                            default=str).encode()),
            "signs": digest(np.ascontiguousarray(assign_signs(connectome, "literature", table=sign_table).signs,
                                                 dtype=np.int8).tobytes()),
-           "findings": digest(repr(list(findings)).encode()),
-           "split": digest(json.dumps(split, sort_keys=True).encode())}
+           # only the calibration half: the held-out half is never run here, so adding held-out papers (a new
+           # round of the split) leaves a store's evaluations valid
+           "findings": digest(repr([f for f in findings if split.get(f.paper) == "calibration"]).encode()),
+           "split": digest(json.dumps({p: h for p, h in split.items() if h == "calibration"},
+                                      sort_keys=True).encode())}
     (store / "evaluations").mkdir(parents=True, exist_ok=True)
     path = store / "manifest.json"
     if path.exists():
@@ -472,8 +477,15 @@ def main(argv=None) -> int:
                             previous=larval_calibration() if args.keep_shipped else None,
                             sign_table=args.transmitters)
         if args.stage != "structure":
+            from models.neurons import larval_calibration
+
+            shipped = (larval_calibration().get("mushroom_body") or {})
             rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard,
                                                            sign_table=args.transmitters)
+            if shipped.get("parameters"):  # what this search replaces (the report says whether it moved)
+                rec["mushroom_body"]["previous"] = {
+                    "parameters": shipped["parameters"], "objective": shipped.get("objective"),
+                    "seeds": shipped.get("seeds", [shipped.get("seed")]), "date": shipped.get("date")}
     except ValueError as e:  # a store made for other inputs, a bad previous record
         print(f"error: {e}", file=sys.stderr)
         return 2

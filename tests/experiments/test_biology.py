@@ -324,10 +324,20 @@ def test_a_store_is_not_resumed_with_other_findings_or_split(toyc, tmp_path):
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert set(manifest) == {"connectome", "signs", "findings", "split"}
     other = {p: "heldout" for p in split}
-    with pytest.raises(ValueError, match=r"manifest.json: this store was made for another split"):
+    with pytest.raises(ValueError, match=r"manifest.json: this store was made for another findings, split"):
         calibrate.calibrate(tmp_path / "s", split=other, **kw)
     with pytest.raises(ValueError, match=r"another findings"):
         calibrate.calibrate(tmp_path / "s", split=split, **{**kw, "findings": fs[:-1]})
+    # a held-out paper added later (a new round of the split) does not touch the calibration half: resumed
+    import dataclasses
+
+    later = dataclasses.replace(fs[0], id="t-later", paper="Later 2026")
+    resumed = calibrate.calibrate(tmp_path / "s", split={**split, "Later 2026": "heldout"},
+                                  **{**kw, "findings": [*fs, later]})
+    assert resumed["J"] == first["J"]
+    with pytest.raises(ValueError, match=r"another findings, split"):  # but a calibration paper added is not
+        calibrate.calibrate(tmp_path / "s", split={**split, "Later 2026": "calibration"},
+                            **{**kw, "findings": [*fs, later]})
     (tmp_path / "s" / "manifest.json").unlink()  # a store from before manifests: resumed, manifest written
     again = calibrate.calibrate(tmp_path / "s", split=split, **kw)
     assert again["J"] == first["J"]
