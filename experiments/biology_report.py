@@ -385,10 +385,10 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           "8-larva benchmark had been seen (their accuracy varied with the benchmark seed), so it is the one "
           "benchmark setting not chosen blind to the held-out half.", ""]
     fit = pd.DataFrame(lv["by_half_fitted"]).round(2)
+    reach = reach_reading(t, data.get("pairing_reach", []), "heldout")
     L += ["## Accuracy by half and circuit", "",
-          _md_table(pd.DataFrame(lv["by_half"]).round(2)), "", miss_reading(t, "heldout")
-          + (" " + reach_reading(t, data.get("pairing_reach", []), "heldout")
-             if reach_reading(t, data.get("pairing_reach", []), "heldout") else ""), "",
+          _md_table(pd.DataFrame(lv["by_half"]).round(2)), "",
+          miss_reading(t, "heldout") + (" " + reach if reach else ""), "",
           "The held-out half by the round in which each paper joined the split (" + "; ".join(
               f"round {k}: {v}" for k, v in data.get("rounds", {}).items()) + "):", "",
           _md_table(pd.DataFrame([{"round": k, **v, "accuracy": round(v["accuracy"], 2),

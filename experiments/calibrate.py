@@ -115,11 +115,16 @@ TOP = 5
 MB_POINTS = (16, 8)
 #: Stage 2 scores each point at this many benchmark seeds (``seed``, ``seed + 1``, ...): its accuracy is their mean.
 MB_SEEDS = 3
-MB_OBJECTIVE = ("J2 = J with the calibration accuracy counting the calibration half's pairing findings "
-                f"(odour + US conditioning, learned valence or MBON effect), averaged over {MB_SEEDS} benchmark "
-                "seeds from the calibration seed on (input noise and virtual larvae; sanity terms at the first)")
-MB_OBJECTIVE_NAME = ("objective J2 of experiments/calibrate.py: J with the calibration half's pairing findings, "
-                     f"accuracy averaged over {MB_SEEDS} benchmark seeds")
+def _mb_objective(n_seeds: int) -> tuple[str, str]:
+    """Stage 2's objective and its short name, for ``n_seeds`` benchmark seeds."""
+    return (("J2 = J with the calibration accuracy counting the calibration half's pairing findings (odour + US "
+             f"conditioning, learned valence or MBON effect), averaged over {n_seeds} benchmark seeds from the "
+             "calibration seed on (input noise and virtual larvae; sanity terms at the first)"),
+            ("objective J2 of experiments/calibrate.py: J with the calibration half's pairing findings, "
+             f"accuracy averaged over {n_seeds} benchmark seeds"))
+
+
+MB_OBJECTIVE, MB_OBJECTIVE_NAME = _mb_objective(MB_SEEDS)
 
 
 def objective(accuracy: float, summary: dict) -> float:
@@ -416,8 +421,7 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     done = _search(store, "mushroom_body", MB_SPACE, points, seed, point, progress, key_extra=extra, shard=shard)
     best = max(done, key=lambda r: r["J"])
     return {
-        "objective_name": MB_OBJECTIVE_NAME.replace(f"{MB_SEEDS} benchmark", f"{len(seed_list)} benchmark"),
-        "objective": MB_OBJECTIVE.replace(f"{MB_SEEDS} benchmark", f"{len(seed_list)} benchmark"),
+        "objective_name": _mb_objective(len(seed_list))[1], "objective": _mb_objective(len(seed_list))[0],
         "seed": int(seed), "seeds": seed_list,
         "accuracy_by_seed": best.get("accuracy_by_seed", {str(seed): best["accuracy"]}),
         "parameters": {k: {"value": float(best["values"][k]), "unit": MB_SPACE[k][3]} for k in MB_SPACE},
