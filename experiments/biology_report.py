@@ -123,11 +123,11 @@ def pairing_reach(c, findings) -> list[dict]:
             continue
         try:
             us = biology._select(c, f.selections["us"], f"{f.id}, us")
-        except Exception:  # noqa: BLE001 - absent neurons: scored as untestable elsewhere
+        except biology.Untestable:  # absent neurons: scored as untestable elsewhere
             continue
         idx = [i for i in us.indices if i in types.index]
-        mbins = sorted({t for i in idx for t in str(types[i]).split(";") if t.strip()})
-        mbons = sorted({m for b in mbins for m in comp.mbons_of(b.strip())})
+        mbins = sorted({t.strip() for i in idx for t in str(types[i]).split(";") if t.strip()})
+        mbons = sorted({m for b in mbins for m in comp.mbons_of(b)})
         # a US that is not only MBINs (APL, KCs) can act through the network: no verdict
         only_mbins = len(idx) == len(us.indices) and bool(mbins)
         out.append({"id": f.id, "paper": f.paper, "us_mbins": mbins,

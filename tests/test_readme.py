@@ -70,6 +70,11 @@ def _claims():
         words = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
         n_later = sum(v["testable"] for v in later)
         yield "later testable", f"{words.get(n_later, n_later)} testable findings are far too few to measure an accuracy"
+    # stage 2's seed count (experiments.calibrate.MB_SEEDS, recorded in the calibration file)
+    n_seeds = len(bio["calibration"]["mushroom_body"].get("seeds", [1]))
+    if n_seeds > 1:
+        words = {2: "two", 3: "three", 4: "four", 5: "five"}
+        yield "stage 2 seeds", f"it now averages over {words.get(n_seeds, n_seeds)} benchmark seeds"
     beats = larval["accuracy"]["heldout"] > adult["accuracy"]["heldout"]
     yield "held-out comparison", ("on the held-out half as a whole the larval model "
                                   + ("beats the adult model" if beats else "does not beat the adult model"))
