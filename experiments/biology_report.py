@@ -30,6 +30,17 @@ GOALS = {"heldout_accuracy": 0.80, "modalities_reaching": 12, "rho": 0.5, "all_f
 SPREAD_SEEDS = (1, 2)
 
 
+def kc_comparison(kc_fraction: float) -> str:
+    """What the KC share of the must-show table can be compared with: the outcome of a literature search."""
+    return ("KC sparseness has no larval measurement to be compared with: a literature search (2026-12-02, "
+            "mostly abstracts) found none. Larval calcium imaging of the calyx reports responses per calyx glomerulus, not per "
+            "Kenyon cell (Masuda-Nakagawa et al. 2009, PNAS 106:10314: stimulating single olfactory sensory "
+            "neurons evoked activity in 1 to 3 calyx glomeruli; abstract read), and the sparseness measured by imaging Kenyon cells "
+            "comes from adult flies (e.g. Honegger, Campbell & Turner 2011, J Neurosci 31:11772, "
+            "doi:10.1523/JNEUROSCI.1099-11.2011), a different mushroom body; "
+            f"the model's {100 * kc_fraction:.0f} % is reported, not scored.")
+
+
 def default_network(c, device: str = "numba"):
     """The default larval model on ``c`` (:class:`models.LarvalLIF`, literature signs)."""
     import sim
@@ -200,6 +211,74 @@ def heldout_spread(larval: dict) -> str:
             f"{_pct(min(vals))} to {_pct(max(vals))}).")
 
 
+def _scored(table: pd.DataFrame, half: str) -> pd.DataFrame:
+    """The hits and misses of one half (testable findings that were run)."""
+    t = pd.DataFrame(table)
+    return t[(t["half"] == half) & t["status"].isin(["hit", "miss"])]
+
+
+def accuracy_interval(table: pd.DataFrame, half: str = "heldout", level: float = 0.95) -> tuple[int, int, float, float]:
+    """Hits, findings and the Wilson score interval of a half's accuracy (``scipy.stats.binomtest``).
+
+    With 20-odd findings one hit more or less moves the accuracy by about 5 points; the interval says how
+    far the true hit rate of findings like these could lie from the one measured.
+    """
+    from scipy.stats import binomtest
+
+    t = _scored(table, half)
+    k, n = int((t["status"] == "hit").sum()), len(t)
+    if n == 0:
+        return 0, 0, float("nan"), float("nan")
+    ci = binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+    return k, n, float(ci.low), float(ci.high)
+
+
+def majority_baseline(table: pd.DataFrame, half: str = "heldout") -> tuple[int, int, dict]:
+    """A predictor without a brain: each test type's commonest expectation in the calibration half.
+
+    Returns the hits and findings of ``half`` when every finding of a test type is predicted to have the
+    expectation most common among that type's calibration findings (ties: the first in sorted order), and the
+    rule itself. A model that does not beat it has learned nothing the calibration half's tally does not say.
+    """
+    cal = _scored(table, "calibration")
+    rule = {test: sorted(g["expect"].value_counts().items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            for test, g in cal.groupby("test")}
+    t = _scored(table, half)
+    hits = int(sum(rule.get(test) == exp for test, exp in zip(t["test"], t["expect"])))
+    return hits, len(t), rule
+
+
+def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") -> tuple[int, int, float]:
+    """Findings of ``half`` that model A gets right and B wrong, the reverse, and the exact McNemar p.
+
+    Both models are scored on the same findings, so they are compared finding by finding: only the
+    discordant findings carry information (two-sided exact binomial test on them, ``scipy.stats.binomtest``).
+    """
+    from scipy.stats import binomtest
+
+    a = _scored(table_a, half).set_index("id")["status"]
+    b = _scored(table_b, half).set_index("id")["status"]
+    both = a.index.intersection(b.index)
+    only_a = int(((a[both] == "hit") & (b[both] == "miss")).sum())
+    only_b = int(((a[both] == "miss") & (b[both] == "hit")).sum())
+    p = binomtest(only_a, only_a + only_b).pvalue if only_a + only_b else 1.0
+    return only_a, only_b, float(p)
+
+
+def statistics_reading(larval: dict, adult: dict) -> str:
+    """The summary line that puts the held-out accuracy in statistical context (interval, baseline, adult)."""
+    lt, at = pd.DataFrame(larval["table"]), pd.DataFrame(adult["table"])
+    k, n, lo, hi = accuracy_interval(lt)
+    bk, bn, rule = majority_baseline(lt)
+    only_l, only_a, p = versus(lt, at)
+    rule_text = ", ".join(f"{test} -> {exp}" for test, exp in sorted(rule.items()))
+    return (f"* **How much the held-out number says:** {k} of {n} findings, 95 % interval {_pct(lo)} to "
+            f"{_pct(hi)} (Wilson). A predictor without a brain, each test type's commonest outcome in the "
+            f"calibration half ({rule_text}), gets {bk} of {bn} ({_pct(bk / bn if bn else float('nan'))}). "
+            f"Against the adult model on the same findings: {only_l} right only with the larval model, "
+            f"{only_a} only with the adult one (exact McNemar p = {p:.2g}).")
+
+
 def near_misses(table: pd.DataFrame, half: str | None = None) -> pd.DataFrame:
     """Misses whose predicted effect points the published way but does not pass the change criterion.
 
@@ -350,6 +429,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"{_pct(lv['accuracy']['heldout'])}** (goal >= {_pct(GOALS['heldout_accuracy'])}: "
          f"{ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])}).",
          heldout_spread(lv),
+         statistics_reading(lv, ad),
          *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
          f"{_pct(ad['accuracy']['calibration'])}, held-out {_pct(ad['accuracy']['heldout'])}.",
@@ -367,7 +447,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"{100 * s['all_frac_hot']:.1f} % | {ad['sanity']['all_mean_hz']:.1f} Hz / "
          f"{100 * ad['sanity']['all_frac_hot']:.1f} % | share <= 5 % | {ok(s['all_frac_hot'] <= GOALS['all_frac_hot'])} |",
          f"| KC sparseness, one odour (KCs firing in >= half the trials) | {100 * s['kc_fraction']:.1f} % | "
-         f"{100 * ad['sanity']['kc_fraction']:.1f} % | reported | - |", ""]
+         f"{100 * ad['sanity']['kc_fraction']:.1f} % | reported | - |", "",
+         kc_comparison(s["kc_fraction"]), ""]
     L += ["![accuracy by circuit]({})".format(rel(figures["circuits"])), "",
           "![modalities to outputs]({})".format(rel(figures["modalities"])), ""]
     L += ["## How a finding is scored", "",

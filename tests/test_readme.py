@@ -78,6 +78,16 @@ def _claims():
     beats = larval["accuracy"]["heldout"] > adult["accuracy"]["heldout"]
     yield "held-out comparison", ("on the held-out half as a whole the larval model "
                                   + ("beats the adult model" if beats else "does not beat the adult model"))
+    # what the held-out number can say (experiments.biology_report: Wilson interval, baseline, McNemar)
+    from experiments.biology_report import accuracy_interval, majority_baseline, versus
+
+    k, n, lo, hi = accuracy_interval(larval["table"])
+    bk, bn, _ = majority_baseline(larval["table"])
+    only_l, only_a, p = versus(larval["table"], adult["table"])
+    yield "held-out interval", (f"{k} of {n} held-out findings right is a 95 % interval of {pct(lo)} to "
+                                f"{pct(hi)}; a predictor without a brain (each test type's commonest outcome in "
+                                f"the calibration half) gets {pct(bk / bn)}; and the two models differ on only "
+                                f"{only_l + only_a} findings ({only_l} to {only_a}, exact McNemar p = {p:.2g})")
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")
@@ -193,6 +203,11 @@ def test_readme_counts_the_fitted_parameters_and_kc_share():
     assert f"{words[len(fitted)]} of its parameters are fitted" in TEXT, fitted
     kc = _json("biology.json")["models"]["larval"]["sanity"]["kc_fraction"]
     assert "About a third of the Kenyon cells respond to an odour" in TEXT and abs(kc - 1 / 3) < 0.05, kc
+    # no larval measurement to score it against: the README says so, and the report says what was searched
+    from experiments.biology_report import kc_comparison
+
+    assert "we found no larval measurement to compare it with" in TEXT
+    assert kc_comparison(kc) in (ROOT / "docs" / "biology.md").read_text()
 
 
 def test_readme_reading_of_the_held_out_misses_is_the_reports():

@@ -175,6 +175,35 @@ def test_report_counts_the_held_out_half_by_round():
     assert round_summary({"heldout_by_round": {"1": r["1"]}}) == ""
 
 
+def test_statistics_of_the_held_out_number():
+    """The Wilson interval (against its formula), the calibration-majority baseline and the paired comparison
+    of two models (exact McNemar on the discordant findings); and docs/biology.md states them for its tables."""
+    from scipy.stats import binomtest
+
+    from experiments.biology_report import accuracy_interval, majority_baseline, statistics_reading, versus
+
+    rows = [("c1", "calibration", "response", "increase", "hit"), ("c2", "calibration", "response", "increase", "miss"),
+            ("c3", "calibration", "response", "decrease", "hit"), ("c4", "calibration", "pairing", "decrease", "hit"),
+            ("h1", "heldout", "response", "increase", "hit"), ("h2", "heldout", "response", "no_change", "miss"),
+            ("h3", "heldout", "pairing", "decrease", "hit"), ("h4", "heldout", "pairing", "increase", "miss"),
+            ("h5", "heldout", "silencing", "decrease", "miss"), ("h6", "heldout", "response", "increase", "untestable")]
+    a = pd.DataFrame(rows, columns=["id", "half", "test", "expect", "status"])
+    k, n, lo, hi = accuracy_interval(a)
+    assert (k, n) == (2, 5)
+    z, p = 1.959963984540054, 2 / 5  # Wilson: (p + z²/2n -+ z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)
+    centre, half = p + z * z / 10, z * np.sqrt(p * (1 - p) / 5 + z * z / 100)
+    assert lo == pytest.approx((centre - half) / (1 + z * z / 5)) and hi == pytest.approx((centre + half) / (1 + z * z / 5))
+    hits, total, rule = majority_baseline(a)
+    assert rule == {"pairing": "decrease", "response": "increase"}  # silencing: no calibration finding
+    assert (hits, total) == (2, 5)  # h1 (response increase) and h3 (pairing decrease)
+    b = a.assign(status=["hit"] * 4 + ["miss", "hit", "miss", "hit", "hit", "untestable"])
+    only_a, only_b, pv = versus(a, b)
+    assert (only_a, only_b) == (2, 3) and pv == pytest.approx(binomtest(2, 5).pvalue)  # h1, h3 / h2, h4, h5
+    doc = json.loads((ROOT / "docs" / "biology.json").read_text())
+    line = statistics_reading(doc["models"]["larval"], doc["models"]["adult"])
+    assert line in (ROOT / "docs" / "biology.md").read_text()
+
+
 # --------------------------------------------------------------------------------- scoring
 def test_scorer_predicts_the_toy_wiring(toyc, tmp_path):
     fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
