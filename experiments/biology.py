@@ -98,6 +98,8 @@ ROUNDS = {
        "cca5577); all held out, their rows committed before the model was first run on them",
     3: "2026-12-01 (session 14): papers added while stage 2 of the calibration was being revised; all held "
        "out, their rows committed before any model was run on them",
+    4: "2026-12-02 (session 15): papers added after the stage-2 recalibration of session 14; all held out, "
+       "their rows committed before any model was run on them",
 }
 #: Keywords of :meth:`connectomes.Connectome.select` that are not neuron-table columns.
 _SELECT_KEYWORDS = ("celltype", "modality", "hemisphere", "name", "ids", "pair_of")
