@@ -481,10 +481,16 @@ def _decide(diff: np.ndarray, ref: float, p, floor: float | None = None) -> tupl
     mean = float(np.mean(diff))
     se = float(np.std(diff, ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
     floor = float(p["min_effect_hz"].value / Hz) if floor is None else floor
-    need = max(floor, float(p["min_relative"].value) * abs(ref), float(p["z"].value) * se)
+    return direction(mean, se, ref, floor, float(p["min_relative"].value), float(p["z"].value)), mean, se
+
+
+def direction(mean: float, se: float, ref: float, floor: float, relative: float, z: float) -> str:
+    """The change criterion: ``increase``/``decrease`` when ``|mean|`` reaches ``floor``, ``relative`` x
+    ``|ref|`` and ``z`` standard errors, else ``no_change`` (also for a mean that is NaN or 0)."""
+    need = max(floor, relative * abs(ref), z * se)
     if abs(mean) >= need and mean != 0:
-        return ("increase" if mean > 0 else "decrease"), mean, se
-    return "no_change", mean, se
+        return "increase" if mean > 0 else "decrease"
+    return "no_change"
 
 
 def _pairing(f: Finding, network, sel, p, seed: int, cache: dict, learning_options=None):

@@ -279,6 +279,83 @@ def statistics_reading(larval: dict, adult: dict) -> str:
             f"{only_a} only with the adult one (exact McNemar p = {p:.2g}).")
 
 
+#: Other change criteria than the benchmark's (``biology.BENCHMARK_PARAMETERS``, fixed before any
+#: calibration): how much the scores depend on where that line was drawn. Not used to score.
+CRITERIA = (
+    ("the benchmark's: 0.5 Hz (0.02 valence), 10 % of the reference, 2 SE", {}),
+    ("1 SE instead of 2", {"z": 1.0}),
+    ("3 SE instead of 2", {"z": 3.0}),
+    ("half the floors: 0.25 Hz (0.01 valence)", {"min_effect_hz": 0.25, "min_valence_change": 0.01}),
+    ("2 SE only: no floor, no relative minimum", {"min_effect_hz": 0.0, "min_valence_change": 0.0,
+                                                  "min_relative": 0.0}),
+)
+
+
+def rescore(table: pd.DataFrame, findings: list[dict], **overrides) -> pd.Series:
+    """Hit or miss of every scored finding under another change criterion, from its stored effect.
+
+    ``overrides`` replace values of :data:`experiments.biology.BENCHMARK_PARAMETERS` (``min_effect_hz`` in Hz,
+    ``min_valence_change``, ``min_relative``, ``z``); the stored mean, standard error and reference of each
+    finding are decided again with :func:`experiments.biology.direction`. With no overrides this returns the
+    stored statuses.
+    """
+    from brian2 import Hz
+
+    from . import biology
+
+    p = biology.BENCHMARK_PARAMETERS
+    val = {"min_effect_hz": float(p["min_effect_hz"].value / Hz), "min_valence_change":
+           float(p["min_valence_change"].value), "min_relative": float(p["min_relative"].value),
+           "z": float(p["z"].value)}
+    unknown = set(overrides) - set(val)
+    if unknown:
+        raise ValueError(f"rescore: unknown criterion {sorted(unknown)}; known: {sorted(val)}")
+    val.update(overrides)
+    measure = {f["id"]: f.get("measure") for f in findings}
+    out = {}
+    for r in pd.DataFrame(table).itertuples():
+        if r.status not in ("hit", "miss"):
+            continue
+        floor = val["min_valence_change"] if measure.get(r.id) == "learned_valence" else val["min_effect_hz"]
+        d = biology.direction(float(r.effect_hz), float(r.se_hz), float(r.reference_hz), floor,
+                              val["min_relative"], val["z"])
+        if r.test == "compare":
+            d = {"increase": "greater", "decrease": "less"}.get(d, d)
+        out[r.id] = "hit" if d == r.expect else "miss"
+    return pd.Series(out, dtype=object)
+
+
+def criterion_table(data: dict) -> pd.DataFrame:
+    """Accuracy of both halves (larval model) and of the held-out half (adult model) under :data:`CRITERIA`."""
+    rows = []
+    for label, over in CRITERIA:
+        row = {"change criterion": label}
+        for name in ("larval", "adult"):
+            t = pd.DataFrame(data["models"][name]["table"]).set_index("id")
+            st = rescore(data["models"][name]["table"], data["findings"], **over)
+            for half in ("calibration", "heldout") if name == "larval" else ("heldout",):
+                ids = [i for i in st.index if t.loc[i, "half"] == half]
+                hits = int((st[ids] == "hit").sum())
+                row[f"{name}, {half}"] = f"{_pct(hits / len(ids))} ({hits}/{len(ids)})" if ids else "-"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def criterion_reading(data: dict) -> str:
+    """The sentence before :func:`criterion_table`: the range of the larval held-out accuracy over :data:`CRITERIA`."""
+    lv = data["models"]["larval"]
+    held = [i for i, r in pd.DataFrame(lv["table"]).set_index("id").iterrows()
+            if r["half"] == "heldout" and r["status"] in ("hit", "miss")]
+    acc = [float((rescore(lv["table"], data["findings"], **over)[held] == "hit").mean()) for _, over in CRITERIA]
+    return (f"How much the scores depend on the change criterion (an analysis after scoring; only the benchmark's "
+            f"criterion, fixed before calibration, scores): re-deciding every stored effect with other criteria "
+            f"moves the larval model's held-out accuracy between {_pct(min(acc))} and {_pct(max(acc))}"
+            + (f": even the loosest stays below the {_pct(GOALS['heldout_accuracy'])} goal, so the misses are not "
+               "only a matter of where the line is drawn." if max(acc) < GOALS["heldout_accuracy"] else
+               f": a looser line would reach the {_pct(GOALS['heldout_accuracy'])} goal, so the misses are mostly "
+               "effects too small for the benchmark's criterion."))
+
+
 def near_misses(table: pd.DataFrame, half: str | None = None) -> pd.DataFrame:
     """Misses whose predicted effect points the published way but does not pass the change criterion.
 
@@ -470,6 +547,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
     L += ["## Accuracy by half and circuit", "",
           _md_table(pd.DataFrame(lv["by_half"]).round(2)), "",
           miss_reading(t, "heldout") + (" " + reach if reach else ""), "",
+          criterion_reading(data), "", _md_table(criterion_table(data)), "",
           "The held-out half by the round in which each paper joined the split (" + "; ".join(
               f"round {k}: {v}" for k, v in data.get("rounds", {}).items()) + "):", "",
           _md_table(pd.DataFrame([{"round": k, **v, "accuracy": round(v["accuracy"], 2),

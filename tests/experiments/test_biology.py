@@ -204,6 +204,43 @@ def test_statistics_of_the_held_out_number():
     assert line in (ROOT / "docs" / "biology.md").read_text()
 
 
+def test_rescoring_at_other_criteria():
+    """``rescore`` with no overrides gives the stored statuses (docs/biology.json, both models); a looser
+    criterion turns a near miss into a hit and a strict one turns a hit into a miss, as the effect and its
+    standard error say; the valence floor applies to learned-valence findings only; the report shows the table."""
+    from experiments.biology import direction
+    from experiments.biology_report import CRITERIA, criterion_reading, criterion_table, rescore
+
+    doc = json.loads((ROOT / "docs" / "biology.json").read_text())
+    for name in ("larval", "adult"):
+        t = pd.DataFrame(doc["models"][name]["table"]).set_index("id")
+        st = rescore(doc["models"][name]["table"], doc["findings"])
+        assert len(st) == t["status"].isin(["hit", "miss"]).sum()
+        assert (t.loc[st.index, "status"] == st).all(), name
+    assert direction(0.6, 0.2, 1.0, 0.5, 0.1, 2.0) == "increase"
+    assert direction(0.6, 0.4, 1.0, 0.5, 0.1, 2.0) == "no_change"  # 0.6 < 2 SE
+    assert direction(-0.6, 0.1, 10.0, 0.5, 0.1, 2.0) == "no_change"  # below 10 % of the reference
+    assert direction(float("nan"), 0.1, 1.0, 0.0, 0.0, 0.0) == "no_change"
+    rows = [{"id": "a", "half": "heldout", "test": "response", "expect": "increase", "effect_hz": 0.4,
+             "se_hz": 0.1, "reference_hz": 1.0, "status": "miss"},
+            {"id": "b", "half": "heldout", "test": "pairing", "expect": "decrease", "effect_hz": -0.015,
+             "se_hz": 0.005, "reference_hz": 0.05, "status": "miss"},
+            {"id": "c", "half": "calibration", "test": "compare", "expect": "greater", "effect_hz": 1.0,
+             "se_hz": 0.4, "reference_hz": 2.0, "status": "hit"}]
+    fs = [{"id": "a"}, {"id": "b", "measure": "learned_valence"}, {"id": "c"}]
+    assert rescore(rows, fs).to_dict() == {"a": "miss", "b": "miss", "c": "hit"}
+    assert rescore(rows, fs, min_effect_hz=0.25).to_dict() == {"a": "hit", "b": "miss", "c": "hit"}
+    assert rescore(rows, fs, min_valence_change=0.01).to_dict() == {"a": "miss", "b": "hit", "c": "hit"}
+    assert rescore(rows, fs, z=3.0)["c"] == "miss"  # 1.0 < 3 x 0.4
+    with pytest.raises(ValueError, match="unknown criterion"):
+        rescore(rows, fs, zz=1.0)
+    table = criterion_table(doc)
+    assert list(table["change criterion"]) == [label for label, _ in CRITERIA]
+    lv = doc["models"]["larval"]["accuracy"]
+    assert table.iloc[0]["larval, heldout"].startswith(f"{100 * lv['heldout']:.0f} %")
+    assert criterion_reading(doc) in (ROOT / "docs" / "biology.md").read_text()
+
+
 # --------------------------------------------------------------------------------- scoring
 def test_scorer_predicts_the_toy_wiring(toyc, tmp_path):
     fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
