@@ -192,12 +192,28 @@ def round_summary(larval: dict) -> str:
         parts.append(f"round {k}: {v['findings']} findings from {v['papers']} papers, {v['testable']} of them "
                      f"testable, {v['hits']} hit, **{_pct(v['accuracy'])}**{tail}")
     first = larval["heldout_by_round"].get("1") or {}
-    last = max(later, key=int)
     return ("* **Held-out papers added after the model was fixed** (`round` column of the split; each round's rows "
             "were committed before the model of its day was first run on them; a later model choice may have seen "
-            f"the results of an earlier round, so round {last} alone is unseen by every fit and model choice; "
+            f"the results of an earlier round: {unseen_rounds(larval)}; "
             f"{'; '.join(parts)}). The papers of round 1 give "
             f"{_pct(first.get('accuracy'))} ({first.get('hits', 0)} of {first.get('testable', 0)}).")
+
+
+def unseen_rounds(larval: dict) -> str:
+    """Which rounds no fit or model choice has seen (:data:`experiments.biology.UNSEEN_FROM_ROUND` on), and
+    their hits together."""
+    from .biology import UNSEEN_FROM_ROUND
+
+    rounds = sorted((k for k in (larval.get("heldout_by_round") or {}) if int(k) >= UNSEEN_FROM_ROUND), key=int)
+    if not rounds:
+        return "no round is unseen by every fit and model choice"
+    v = [larval["heldout_by_round"][k] for k in rounds]
+    hits, testable = sum(x["hits"] for x in v), sum(x["testable"] for x in v)
+    if len(rounds) == 1:
+        return f"round {rounds[0]} alone is unseen by every fit and model choice"
+    names = ", ".join(rounds[:-1]) + " and " + rounds[-1]
+    return (f"rounds {names} are unseen by every fit and model choice, and the model gets {hits} of their "
+            f"{testable} testable findings")
 
 
 def heldout_spread(larval: dict) -> str:

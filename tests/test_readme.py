@@ -70,6 +70,11 @@ def _claims():
         words = {1: "One", 2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight", 9: "Nine"}
         n_later = sum(v["testable"] for v in later)
         yield "later testable", f"{words.get(n_later, n_later)} testable findings are far too few to measure an accuracy"
+    # the rounds no fit or model choice has seen (experiments.biology.UNSEEN_FROM_ROUND), counted together
+    from experiments.biology_report import unseen_rounds
+
+    unseen = unseen_rounds(larval)
+    yield "unseen rounds", unseen[0].upper() + unseen[1:]
     # stage 2's seed count (experiments.calibrate.MB_SEEDS, recorded in the calibration file)
     n_seeds = len(bio["calibration"]["mushroom_body"].get("seeds", [1]))
     if n_seeds > 1:
@@ -88,6 +93,12 @@ def _claims():
                                 f"{pct(hi)}; a predictor without a brain (each test type's commonest outcome in "
                                 f"the calibration half) gets {pct(bk / bn)}; and the two models differ on only "
                                 f"{only_l + only_a} findings ({only_l} to {only_a}, exact McNemar p = {p:.2g})")
+    from experiments.biology_report import CRITERIA, rescore
+
+    held = [r["id"] for r in larval["table"] if r["half"] == "heldout" and r["status"] in ("hit", "miss")]
+    accs = [float((rescore(larval["table"], bio["findings"], **over)[held] == "hit").mean()) for _, over in CRITERIA]
+    yield "criterion range", (f"re-deciding every stored effect with looser or stricter criteria moves the held-out "
+                              f"accuracy between {pct(min(accs))} and {pct(max(accs))}")
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")

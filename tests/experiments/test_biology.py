@@ -173,6 +173,21 @@ def test_report_counts_the_held_out_half_by_round():
     assert "round 2: 2 findings from 1 papers, 1 of them testable, 1 hit, **100 %**" in line
     assert "round 1 give 50 %" in line
     assert round_summary({"heldout_by_round": {"1": r["1"]}}) == ""
+    assert "no round is unseen by every fit and model choice" in line  # rounds 1 and 2 only
+
+
+def test_rounds_unseen_by_every_model_choice_are_counted_together():
+    from experiments.biology import UNSEEN_FROM_ROUND
+    from experiments.biology_report import unseen_rounds
+
+    rounds = {str(k): {"papers": 1, "findings": 3, "testable": 2, "hits": k % 2, "accuracy": (k % 2) / 2}
+              for k in range(1, UNSEEN_FROM_ROUND + 2)}
+    text = unseen_rounds({"heldout_by_round": rounds})
+    a, b = UNSEEN_FROM_ROUND, UNSEEN_FROM_ROUND + 1
+    assert text == (f"rounds {a} and {b} are unseen by every fit and model choice, and the model gets "
+                    f"{a % 2 + b % 2} of their 4 testable findings")
+    del rounds[str(b)]
+    assert unseen_rounds({"heldout_by_round": rounds}) == f"round {a} alone is unseen by every fit and model choice"
 
 
 def test_statistics_of_the_held_out_number():
