@@ -185,6 +185,9 @@ def round_summary(larval: dict) -> str:
         return ""
     parts = []
     for k, v in later.items():
+        if not v["testable"]:
+            parts.append(f"round {k}: {v['findings']} findings from {v['papers']} papers, none testable")
+            continue
         seeds = larval.get("heldout_rounds_by_seed") or {}
         spread = [s[k]["accuracy"] for s in seeds.values() if k in s]
         tail = (f"; over benchmark seeds {', '.join(seeds)}: {', '.join(_pct(x) for x in spread)}"

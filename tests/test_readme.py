@@ -60,6 +60,9 @@ def _claims():
         n = sum(f["paper"] in papers for f in bio["findings"])
         lv, av = larval["heldout_by_round"][str(k)], adult["heldout_by_round"][str(k)]
         s = "" if lv["testable"] == 1 else "s"
+        if lv["testable"] == 0:
+            yield f"round {k}", f"round {k} of the split: {n} findings from {len(papers)} papers, none of them testable"
+            continue
         yield f"round {k}", (f"round {k} of the split: {n} findings from {len(papers)} papers, the larval model gets "
                              f"{lv['hits']} of their {lv['testable']} testable finding{s}, the adult model {av['hits']}")
         adult_pred = [r["predicted"] for r in adult["table"] if r["paper"] in papers and r["status"] in ("hit", "miss")]

@@ -174,6 +174,9 @@ def test_report_counts_the_held_out_half_by_round():
     assert "round 1 give 50 %" in line
     assert round_summary({"heldout_by_round": {"1": r["1"]}}) == ""
     assert "no round is unseen by every fit and model choice" in line  # rounds 1 and 2 only
+    none = by_round(t.assign(status=t["status"].replace({"hit": "untestable", "miss": "untestable"})),
+                    {"A 2001": 1, "B 2002": 2, "C 2003": 1})
+    assert "round 2: 2 findings from 1 papers, none testable" in round_summary({"heldout_by_round": none})
 
 
 def test_rounds_unseen_by_every_model_choice_are_counted_together():
