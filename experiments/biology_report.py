@@ -33,10 +33,11 @@ SPREAD_SEEDS = (1, 2)
 def kc_comparison(kc_fraction: float) -> str:
     """What the KC share of the must-show table can be compared with: the outcome of a literature search."""
     return ("KC sparseness has no larval measurement to be compared with: a literature search (2026-12-02, "
-            "mostly abstracts) found none. Larval calcium imaging of the calyx reports responses per calyx glomerulus, not per "
-            "Kenyon cell (Masuda-Nakagawa et al. 2009, PNAS 106:10314: stimulating single olfactory sensory "
-            "neurons evoked activity in 1 to 3 calyx glomeruli; abstract read), and the sparseness measured by imaging Kenyon cells "
-            "comes from adult flies (e.g. Honegger, Campbell & Turner 2011, J Neurosci 31:11772, "
+            "mostly abstracts) found none. Larval calcium imaging of the calyx reports responses per calyx "
+            "glomerulus, not per Kenyon cell (Masuda-Nakagawa et al. 2009, PNAS 106:10314: stimulating single "
+            "olfactory sensory neurons evoked activity in 1 to 3 calyx glomeruli; abstract read), and the sparseness "
+            "measured by imaging Kenyon cells comes from adult flies (e.g. Honegger, Campbell & Turner 2011, "
+            "J Neurosci 31:11772, "
             "doi:10.1523/JNEUROSCI.1099-11.2011), a different mushroom body; "
             f"the model's {100 * kc_fraction:.0f} % is reported, not scored.")
 
@@ -236,7 +237,8 @@ def _scored(table: pd.DataFrame, half: str) -> pd.DataFrame:
     return t[(t["half"] == half) & t["status"].isin(["hit", "miss"])]
 
 
-def accuracy_interval(table: pd.DataFrame, half: str = "heldout", level: float = 0.95) -> tuple[int, int, float, float]:
+def accuracy_interval(table: pd.DataFrame, half: str = "heldout",
+                      level: float = 0.95) -> tuple[int, int, float, float]:
     """Hits, findings and the Wilson score interval of a half's accuracy (``scipy.stats.binomtest``).
 
     With 20-odd findings one hit more or less moves the accuracy by about 5 points; the interval says how
@@ -360,17 +362,22 @@ def criterion_table(data: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def criterion_range(data: dict) -> tuple[float, float]:
+    """The lowest and highest held-out accuracy of the larval model over :data:`CRITERIA`."""
+    lv = data["models"]["larval"]
+    held = list(_scored(lv["table"], "heldout")["id"])
+    acc = [float((rescore(lv["table"], data["findings"], **over)[held] == "hit").mean()) for _, over in CRITERIA]
+    return min(acc), max(acc)
+
+
 def criterion_reading(data: dict) -> str:
     """The sentence before :func:`criterion_table`: the range of the larval held-out accuracy over :data:`CRITERIA`."""
-    lv = data["models"]["larval"]
-    held = [i for i, r in pd.DataFrame(lv["table"]).set_index("id").iterrows()
-            if r["half"] == "heldout" and r["status"] in ("hit", "miss")]
-    acc = [float((rescore(lv["table"], data["findings"], **over)[held] == "hit").mean()) for _, over in CRITERIA]
+    lo, hi = criterion_range(data)
     return (f"How much the scores depend on the change criterion (an analysis after scoring; only the benchmark's "
             f"criterion, fixed before calibration, scores): re-deciding every stored effect with other criteria "
-            f"moves the larval model's held-out accuracy between {_pct(min(acc))} and {_pct(max(acc))}"
+            f"moves the larval model's held-out accuracy between {_pct(lo)} and {_pct(hi)}"
             + (f": even the loosest stays below the {_pct(GOALS['heldout_accuracy'])} goal, so the misses are not "
-               "only a matter of where the line is drawn." if max(acc) < GOALS["heldout_accuracy"] else
+               "only a matter of where the line is drawn." if hi < GOALS["heldout_accuracy"] else
                f": a looser line would reach the {_pct(GOALS['heldout_accuracy'])} goal, so the misses are mostly "
                "effects too small for the benchmark's criterion."))
 

@@ -96,12 +96,11 @@ def _claims():
                                 f"{pct(hi)}; a predictor without a brain (each test type's commonest outcome in "
                                 f"the calibration half) gets {pct(bk / bn)}; and the two models differ on only "
                                 f"{only_l + only_a} findings ({only_l} to {only_a}, exact McNemar p = {p:.2g})")
-    from experiments.biology_report import CRITERIA, rescore
+    from experiments.biology_report import criterion_range
 
-    held = [r["id"] for r in larval["table"] if r["half"] == "heldout" and r["status"] in ("hit", "miss")]
-    accs = [float((rescore(larval["table"], bio["findings"], **over)[held] == "hit").mean()) for _, over in CRITERIA]
+    lo_c, hi_c = criterion_range(bio)
     yield "criterion range", (f"re-deciding every stored effect with looser or stricter criteria moves the held-out "
-                              f"accuracy between {pct(min(accs))} and {pct(max(accs))}")
+                              f"accuracy between {pct(lo_c)} and {pct(hi_c)}")
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")

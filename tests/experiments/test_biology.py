@@ -210,7 +210,8 @@ def test_statistics_of_the_held_out_number():
     assert (k, n) == (2, 5)
     z, p = 1.959963984540054, 2 / 5  # Wilson: (p + z²/2n -+ z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)
     centre, half = p + z * z / 10, z * np.sqrt(p * (1 - p) / 5 + z * z / 100)
-    assert lo == pytest.approx((centre - half) / (1 + z * z / 5)) and hi == pytest.approx((centre + half) / (1 + z * z / 5))
+    assert lo == pytest.approx((centre - half) / (1 + z * z / 5))
+    assert hi == pytest.approx((centre + half) / (1 + z * z / 5))
     hits, total, rule = majority_baseline(a)
     assert rule == {"pairing": "decrease", "response": "increase"}  # silencing: no calibration finding
     assert (hits, total) == (2, 5)  # h1 (response increase) and h3 (pairing decrease)
