@@ -352,10 +352,10 @@ def criterion_table(data: dict) -> pd.DataFrame:
     for label, over in CRITERIA:
         row = {"change criterion": label}
         for name in ("larval", "adult"):
-            t = pd.DataFrame(data["models"][name]["table"]).set_index("id")
-            st = rescore(data["models"][name]["table"], data["findings"], **over)
+            table = data["models"][name]["table"]
+            st = rescore(table, data["findings"], **over)
             for half in ("calibration", "heldout") if name == "larval" else ("heldout",):
-                ids = [i for i in st.index if t.loc[i, "half"] == half]
+                ids = list(_scored(table, half)["id"])
                 hits = int((st[ids] == "hit").sum())
                 row[f"{name}, {half}"] = f"{_pct(hits / len(ids))} ({hits}/{len(ids)})" if ids else "-"
         rows.append(row)

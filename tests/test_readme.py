@@ -35,6 +35,8 @@ TEXT = _squash(README)
 
 def _claims():
     """(id, the text the README must contain, built from the generated source)."""
+    from experiments.biology_report import accuracy_interval, criterion_range, majority_baseline, unseen_rounds, versus
+
     bio = _json("biology.json")
     cov = bio["signs_coverage"] if "signs_coverage" in bio else bio["sign_coverage"]
     larval, adult = bio["models"]["larval"], bio["models"]["adult"]
@@ -74,8 +76,6 @@ def _claims():
         n_later = sum(v["testable"] for v in later)
         yield "later testable", f"{words.get(n_later, n_later)} testable findings are far too few to measure an accuracy"
     # the rounds no fit or model choice has seen (experiments.biology.UNSEEN_FROM_ROUND), counted together
-    from experiments.biology_report import unseen_rounds
-
     unseen = unseen_rounds(larval)
     yield "unseen rounds", unseen[0].upper() + unseen[1:]
     # stage 2's seed count (experiments.calibrate.MB_SEEDS, recorded in the calibration file)
@@ -87,8 +87,6 @@ def _claims():
     yield "held-out comparison", ("on the held-out half as a whole the larval model "
                                   + ("beats the adult model" if beats else "does not beat the adult model"))
     # what the held-out number can say (experiments.biology_report: Wilson interval, baseline, McNemar)
-    from experiments.biology_report import accuracy_interval, majority_baseline, versus
-
     k, n, lo, hi = accuracy_interval(larval["table"])
     bk, bn, _ = majority_baseline(larval["table"])
     only_l, only_a, p = versus(larval["table"], adult["table"])
@@ -96,8 +94,6 @@ def _claims():
                                 f"{pct(hi)}; a predictor without a brain (each test type's commonest outcome in "
                                 f"the calibration half) gets {pct(bk / bn)}; and the two models differ on only "
                                 f"{only_l + only_a} findings ({only_l} to {only_a}, exact McNemar p = {p:.2g})")
-    from experiments.biology_report import criterion_range
-
     lo_c, hi_c = criterion_range(bio)
     yield "criterion range", (f"re-deciding every stored effect with looser or stricter criteria moves the held-out "
                               f"accuracy between {pct(lo_c)} and {pct(hi_c)}")
