@@ -102,6 +102,8 @@ ROUNDS = {
        "their rows committed before any model was run on them",
     5: "2026-12-02 (session 15): papers added after round 4 was scored; all held out, their rows committed "
        "before any model was run on them",
+    6: "2026-12-02 (session 16): papers added while the default model was unchanged since session 14; all "
+       "held out, their rows committed before any model was run on them",
 }
 #: The first round whose results no fit and no model choice has seen. The default model has not changed since
 #: stage 2 of the calibration was revised (session 14), which was before round 3 was first scored; round 2's
