@@ -5,7 +5,8 @@
 ``larvasim run [RUN.toml]``  simulate: stimuli in, spikes and rates out
 ``larvasim run EXPERIMENT``  a registered experiment (``larvasim experiments`` lists them)
 ``larvasim plot KIND ...``  figures from results files or a connectome
-``larvasim validate``  reproduce the published connectome analyses (``--biology``: the findings benchmark)
+``larvasim validate``  reproduce the published connectome analyses (``--biology``: the findings benchmark;
+                       ``--biology --table OUT.csv``: a model of your choice scored on it)
 ``larvasim sweep SWEEP.toml``  parameter sweep: runs in parallel, one table, resumable
 ``larvasim export RESULTS.h5 --nwb OUT.nwb``  convert a results file to NWB (pynwb, DANDI, NWB Widgets)
 ``larvasim explore``  the browser explorer: stimuli, silencing, models, A/B runs, downloads (needs panel)
@@ -605,7 +606,9 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
 
     pv = sub.add_parser("validate", help="reproduce the published connectome analyses (signal cascades) "
                                          "and write docs/validation.md; with --biology, score the model on "
-                                         "published larval findings and write docs/biology.md", add_help=False)
+                                         "published larval findings and write docs/biology.md (--biology --table "
+                                         "OUT.csv: score a model of your choice, larvasim validate --biology "
+                                         "--table x.csv --help)", add_help=False)
     pv.add_argument("rest", nargs=argparse.REMAINDER)
     pv.set_defaults(func=lambda args: 0)  # handled in main()
 
@@ -655,11 +658,12 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["validate"]:  # its own option parsers (experiments.validation, experiments.biology_report)
         if "--biology" in argv[1:]:
-            from experiments import biology_report
+            from experiments import biology_report, biology_score
 
             rest = [a for a in argv[1:] if a != "--biology"]
-            try:
-                return biology_report.main(rest)
+            table = any(a == "--table" or a.startswith("--table=") for a in rest)
+            try:  # --table: a model of the user's choice, one table; otherwise the report of docs/biology.md
+                return biology_score.main(rest) if table else biology_report.main(rest)
             except (connectomes.ConnectomeError, ValueError) as exc:
                 print(f"larvasim: error: {exc}", file=sys.stderr)
                 return 2

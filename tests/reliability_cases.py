@@ -52,7 +52,7 @@ from typing import Callable
 CLEAR, CORRECT, INTERRUPTED = "clear error", "correct behaviour", "interrupted"
 BAD = ("traceback", "wrong result", "partial file", "vague message", "other exit")
 CATEGORIES = ("arguments", "run files", "model parameters", "output paths", "data files", "sweeps",
-              "experiments", "behaviour", "results files", "interrupts")
+              "experiments", "benchmark", "behaviour", "results files", "interrupts")
 BRIAN_BANNER = "please report this bug"
 #: Python rather than command-line terms in a message: Brian2 reprs ("0. * second", "0.3*mV", "1. Gs"),
 #: keyword syntax ("csv='path'", "data_dir argument"), numpy reprs, internal names.
@@ -255,6 +255,17 @@ EXP = ["run", "sensory_map", "--data-dir", "{toy}", "--no-verify", "-o", "{tmp}/
 SWEEP = ["sweep", "{tmp}/s.toml", "--data-dir", "{toy}", "--no-verify", "--quiet", "--jobs", "1",
          "-o", "{tmp}/s.sweep"]
 SWEEP_FILE = write("s.toml", SWEEP_TOML)
+
+
+BENCH = ["validate", "--biology", "--table", "{tmp}/t.csv", "--data-dir", "{toy}", "--no-verify", "--no-pairing"]
+BENCH_OUT = ("t.csv", "t.json")
+
+
+def _csv_column(path: Path, column: str) -> list:
+    import csv
+
+    with open(path, newline="") as fh:
+        return [row[column] for row in csv.DictReader(fh)]
 
 
 def _run_file(body: str):
@@ -530,6 +541,26 @@ CASES: list[Case] = [
       "--null", "-o", "{tmp}/p.h5"], names="--null", outputs=("p.h5",)),
     c("E14", "experiments", "an experiment with a run-file", ["run", "{tmp}/sensory_map"], names="sensory_map",
       setup=write("sensory_map", "x")),
+
+    # ---- benchmark (larvasim validate --biology --table: a model of the user's choice) -------------------
+    c("V01", "benchmark", "--ids that match no finding", BENCH + ["--ids", "nope-*"], names="nope-*",
+      outputs=BENCH_OUT),
+    c("V02", "benchmark", "--table that is not a .csv file", BENCH[:3] + ["{tmp}/t.txt"] + BENCH[4:],
+      names="--table", outputs=("t.txt", "t.json")),
+    c("V03", "benchmark", "--compare a file that does not exist", BENCH + ["--compare", "{tmp}/none.csv"],
+      names="none.csv", outputs=BENCH_OUT),
+    c("V04", "benchmark", "--compare a table without a status column", BENCH + ["--compare", "{tmp}/o.csv"],
+      names=("o.csv", "'status'"), outputs=BENCH_OUT, setup=write("o.csv", "id,half\nvis-01,calibration\n")),
+    c("V05", "benchmark", "--learning with a value that is not a number", BENCH + ["--learning", "eta=fast"],
+      names="eta=fast", outputs=BENCH_OUT),
+    c("V06", "benchmark", "--findings a file with a finding that lacks a field", BENCH + ["--findings",
+      "{tmp}/f.toml"], names=("f.toml", "'mine-01'", "citation"), outputs=BENCH_OUT,
+      setup=write("f.toml", '[[finding]]\nid = "mine-01"\ncircuit = "olfactory"\npaper = "Me 2026"\n')),
+    c("V07", "benchmark", "--set an unknown model parameter", BENCH + ["--set", "nope=1mV"], names="nope",
+      outputs=BENCH_OUT),
+    c("V08", "benchmark", "findings whose neurons the connectome lacks (the toy data)", BENCH + ["--ids",
+      "sleep-poe24-01,mb-esc21-05"], CORRECT, check=lambda ctx, rc, out, err: rc == 0 and "untestable" in out
+      and set(_csv_column(ctx.tmp / "t.csv", "status")) == {"untestable"}),
 
     # ---- behaviour --------------------------------------------------------------------------------------
     c("B01", "behaviour", "an unknown assay", ["behave", "swim"], names="swim"),
