@@ -572,7 +572,9 @@ def _write(data: dict, path: Path, figures: dict) -> str:
     reach = reach_reading(t, data.get("pairing_reach", []), "heldout")
     L += ["## Accuracy by half and circuit", "",
           _md_table(pd.DataFrame(lv["by_half"]).round(2)), "",
-          miss_reading(t, "heldout") + (" " + reach if reach else ""), "",
+          miss_reading(t, "heldout") + (" " + reach if reach else "") + " Whether another learning rate would "
+          "hit them, and why one pairing moves the learned valence so little in the model: "
+          "[docs/biology_learning_rate.md](biology_learning_rate.md) (an analysis after scoring).", "",
           criterion_reading(data), "", _md_table(criterion_table(data)), "",
           "The held-out half by the round in which each paper joined the split (" + "; ".join(
               f"round {k}: {v}" for k, v in data.get("rounds", {}).items()) + "):", "",

@@ -97,6 +97,21 @@ def _claims():
     lo_c, hi_c = criterion_range(bio)
     yield "criterion range", (f"re-deciding every stored effect with looser or stricter criteria moves the held-out "
                               f"accuracy between {pct(lo_c)} and {pct(hi_c)}")
+    # the learning-rate scan (experiments.biology_learning_rate -> docs/biology_learning_rate.json)
+    import pandas as pd
+
+    from experiments.biology_learning_rate import per_factor
+
+    scan = _json("biology_learning_rate.json")
+    pf = per_factor(pd.DataFrame(scan["rows"]))
+    best = pf.loc[pf["heldout_hits"].idxmax()]
+    yield "learning-rate scan", (f"from {pf['factor'].min():g} to {pf['factor'].max():g} times the fitted rate the "
+                                 f"held-out pairing findings never do better than {int(best['heldout_hits'])} of "
+                                 f"{int(best['heldout_n'])}")
+    sp, od = scan["specificity"][0], scan["odour_drive"]
+    yield "pairing specificity", (f"it lowers the CS+ response of {sp['dan']}'s MBONs by {100 * sp['fall_cs_plus']:.0f} % "
+                                  f"and the unpaired CS-'s by {100 * sp['fall_cs_minus']:.0f} %, because an odour alone "
+                                  f"drives {od['mbins_driven']} of the {od['mbins']} MBINs")
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")

@@ -1,0 +1,283 @@
+"""The benchmark's conditioning findings across learning rates: ``docs/biology_learning_rate.md``.
+
+Most held-out misses of the default model are pairing (conditioning) findings
+whose effect leans the published way but stays below the change criterion
+(docs/biology.md). Would a larger learning rate ``eta`` of the dopaminergic
+plasticity have hit them? This analysis scores every testable pairing finding
+of both halves with the default larval model at ``eta`` times each of
+:data:`FACTORS` (the calibrated ``eta`` is factor 1) and writes the effect,
+its standard error and the verdict for each.
+
+It is an analysis after scoring, not a fit: ``eta`` stays the value stage 2
+of the calibration chose on the calibration half (experiments/calibrate.py),
+and choosing it here on the held-out half would make that half a calibration
+half. The report says how the held-out pairing score would move, so that a
+reader can tell a miss of the learning rate from a miss of the model.
+
+Run: ``python -m experiments.biology_learning_rate [--out docs/biology_learning_rate.md]``
+(about 10 minutes on 2 cores); the tests rerun it on two factors and the DAN-i1 findings.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import biology
+
+__all__ = ["FACTORS", "SPECIFICITY_FACTORS", "main", "mechanism_reading", "odour_drive", "pairing_findings",
+           "peaks_reading", "per_factor", "reading", "report", "scan", "specificity"]
+
+#: Multiples of the calibrated learning rate that are scored (1 = the default model).
+FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+#: Factors at which the odour-specificity of one pairing is measured (the calibrated rate and the highest).
+SPECIFICITY_FACTORS = (1.0, 8.0)
+
+
+def pairing_findings(findings=None, ids=None) -> list:
+    """The testable pairing findings (optionally those whose id is in ``ids``), in table order."""
+    findings = biology.load_findings() if findings is None else findings
+    return [f for f in findings if f.test == "pairing" and f.testable and (ids is None or f.id in ids)]
+
+
+def scan(connectome, factors=FACTORS, *, seed: int = 0, ids=None, log=None) -> pd.DataFrame:
+    """Score the pairing findings with the default model at ``eta`` x each factor; one row per finding and factor."""
+    from .biology_report import default_network
+    from .learning import EXPERIMENT_PARAMETERS
+
+    eta0 = float(EXPERIMENT_PARAMETERS["eta"].value)
+    net = default_network(connectome)
+    findings = pairing_findings(ids=ids)
+    split = biology.load_split()
+    rows = []
+    for k in factors:
+        t0 = time.perf_counter()
+        sc = biology.score(net, findings, seed=seed, split=split, learning_options={"eta": k * eta0})
+        for r in sc.table.to_dict("records"):
+            rows.append({"factor": float(k), "eta": k * eta0, "id": r["id"], "half": r["half"],
+                         "expect": r["expect"], "predicted": r["predicted"], "effect": r["effect_hz"],
+                         "se": r["se_hz"], "status": r["status"]})
+        if log:
+            log(f"eta x {k:g}: {time.perf_counter() - t0:.0f} s")
+    return pd.DataFrame(rows)
+
+
+def per_factor(df: pd.DataFrame) -> pd.DataFrame:
+    """Hits and scored findings per factor and half."""
+    df = pd.DataFrame(df)
+    out = []
+    for k, g in df.groupby("factor", sort=True):
+        row = {"factor": float(k)}
+        for half in biology.HALVES:
+            s = g[(g["half"] == half) & g["status"].isin(["hit", "miss"])]
+            row[f"{half}_hits"], row[f"{half}_n"] = int((s["status"] == "hit").sum()), len(s)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def reading(df: pd.DataFrame) -> str:
+    """The result in one sentence (the README and docs quote it)."""
+    pf = per_factor(df)
+    base = pf[pf["factor"] == 1.0].iloc[0]
+    best = pf["heldout_hits"].max()
+    at = ", ".join(f"{k:g}" for k in pf.loc[pf["heldout_hits"] == best, "factor"])
+    cal_best = pf["calibration_hits"].max()
+    cal_at = ", ".join(f"{k:g}" for k in pf.loc[pf["calibration_hits"] == cal_best, "factor"])
+    lo, hi = pf["factor"].min(), pf["factor"].max()
+    return (f"At the calibrated learning rate the default model gets {int(base['heldout_hits'])} of "
+            f"{int(base['heldout_n'])} held-out pairing findings; at {lo:g} to {hi:g} times that rate the best "
+            f"is {int(best)} (at {at} times), and on the calibration half {int(base['calibration_hits'])} of "
+            f"{int(base['calibration_n'])} at the calibrated rate, at best {int(cal_best)} (at {cal_at} times).")
+
+
+def peaks_reading(df: pd.DataFrame) -> str:
+    """Where each finding's effect in its published direction is largest, as one sentence."""
+    df = pd.DataFrame(df)
+    sign = {"increase": 1.0, "decrease": -1.0}
+    d = df[df["expect"].isin(list(sign)) & np.isfinite(df["effect"].astype(float))].copy()
+    d["towards"] = d["effect"].astype(float) * d["expect"].map(sign)
+    peak = d.loc[d.groupby("id")["towards"].idxmax(), ["id", "factor"]]
+    low = int((peak["factor"] <= 2.0).sum())
+    top = float(df["factor"].max())
+    grows = int((peak["factor"] == top).sum())
+    return (f"For {low} of the {len(peak)} findings that expect a change, the effect in the published direction is "
+            f"largest at twice the calibrated rate or less; for {grows} it is largest at the highest rate tried "
+            f"({top:g} times).")
+
+
+def specificity(connectome, factors=(1.0, 8.0), *, dan: str = "DAN-i1", seed: int = 0, n_larvae=None) -> list:
+    """How odour-specific one pairing is: the fall of the CS+ and the CS- responses of the US's own MBONs.
+
+    For each factor, ``dan`` is paired with an odour in the learning experiments' ``paired`` protocol (the
+    benchmark's virtual larvae and seed) with the default model at that multiple of the calibrated ``eta``;
+    returns per factor the MBONs of ``dan``'s compartment and the relative fall (1 - test / pre) of their summed
+    response to the CS+ and to the CS-, averaged over larvae.
+    """
+    from . import learning
+    from .biology_report import default_network
+
+    base = default_network(connectome)
+    eta0 = float(learning.EXPERIMENT_PARAMETERS["eta"].value)
+    n = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value) if n_larvae is None else int(n_larvae)
+    out = []
+    for k in factors:
+        net = learning.make_network(connectome, learning.make_protocol("paired"), model=base.model,
+                                    signs=base.signs, synapse_types=base.synapse_types, device=base.device,
+                                    eta=k * eta0)
+        run = learning.run_protocol("paired", connectome, n_larvae=n, seed=seed, dan=dan, network=net,
+                                    progress=False)
+        mbons = sorted(run.compartments.mbons_of(dan))
+        r = run.responses("MBON")
+        g = r[r["name"].isin(mbons)].groupby("larva")[["pre_cs+", "pre_cs-", "test_cs+", "test_cs-"]].sum()
+        out.append({"factor": float(k), "dan": dan, "mbons": mbons, "larvae": n,
+                    "fall_cs_plus": float((1 - g["test_cs+"] / g["pre_cs+"]).mean()),
+                    "fall_cs_minus": float((1 - g["test_cs-"] / g["pre_cs-"]).mean()),
+                    "delta_lvi": float(run.valence_index()["delta"].mean())})
+    return out
+
+
+def odour_drive(connectome, *, seed: int = 0, trials: int = 8, threshold_hz: float = 2.0) -> dict:
+    """What one odour of the learning experiments' pair does by itself, with the default model (no US).
+
+    Returns the Kenyon cells responding to each odour (mean rate over ``trials`` above ``threshold_hz`` during
+    the odour), the share of one odour's responders that respond to the other too, and the MBINs (DANs, OANs,
+    ...) the odour alone drives above 1 Hz, with their mean rate.
+    """
+    from brian2 import ms, second
+
+    from .biology_report import default_network
+    from .learning import EXPERIMENT_PARAMETERS
+    from .odours import odour_pair
+
+    from connectomes.winding2023 import KC_CELLTYPE, MBIN_CELLTYPE
+
+    net = default_network(connectome)
+    a, b = odour_pair(connectome, 8, 3, rate=EXPERIMENT_PARAMETERS["odour_rate"].value, seed=seed)
+    kc = connectome.select(celltype=KC_CELLTYPE).indices
+    mbin = connectome.select(celltype=MBIN_CELLTYPE).indices
+    rates = {}
+    for od in (a, b):
+        res = net.run(od.drives(connectome, 200 * ms, 1200 * ms), duration=1.4 * second, trials=trials, seed=seed,
+                      progress=False)
+        rates[od.name] = res.mean_rates(window=(200 * ms, 1200 * ms))["mean_hz"].to_numpy()
+    ra, rb = rates[a.name][kc] > threshold_hz, rates[b.name][kc] > threshold_hz
+    m = (rates[a.name][mbin] + rates[b.name][mbin]) / 2
+    return {"kcs": len(kc), "kc_a": int(ra.sum()), "kc_b": int(rb.sum()), "kc_shared": int((ra & rb).sum()),
+            "shared_share": float((ra & rb).sum() / min(ra.sum(), rb.sum())) if min(ra.sum(), rb.sum()) else 0.0,
+            "mbins": len(mbin), "mbins_driven": int((m > 1.0).sum()),
+            "mbin_driven_mean_hz": float(m[m > 1.0].mean()) if (m > 1.0).any() else 0.0,
+            "threshold_hz": threshold_hz, "trials": trials}
+
+
+def mechanism_reading(spec: list, od: dict) -> str:
+    """Why the learned valence stays small: the specificity of one pairing and what an odour does alone."""
+    first, last = spec[0], spec[-1]
+    names = ", ".join(first["mbons"])
+    return (f"One pairing is only partly odour-specific in the model. Pairing with {first['dan']} at the calibrated "
+            f"rate lowers the response of its compartment's MBONs ({names}) to the CS+ by "
+            f"{100 * first['fall_cs_plus']:.0f} % and to the unpaired CS- by {100 * first['fall_cs_minus']:.0f} %; "
+            f"at {last['factor']:g} times the rate by {100 * last['fall_cs_plus']:.0f} % and "
+            f"{100 * last['fall_cs_minus']:.0f} %. Two reasons show without any US: an odour alone drives "
+            f"{od['mbins_driven']} of the {od['mbins']} MBINs above 1 Hz (mean {od['mbin_driven_mean_hz']:.1f} Hz), "
+            f"so every odour presentation in training depresses its own synapses in many compartments; and "
+            f"{od['kc_shared']} Kenyon cells respond to both odours of the learning experiments' pair "
+            f"({100 * od['shared_share']:.0f} % of the smaller set of responders; {od['kc_a']} and {od['kc_b']} of "
+            f"{od['kcs']} respond to each), so depressing the CS+'s synapses depresses much of the CS-'s too.")
+
+
+def _effect_cell(r) -> str:
+    mark = {"hit": "hit", "miss": "miss"}.get(r["status"], r["status"])
+    return f"{r['effect']:+.3f} ± {r['se']:.3f} ({mark})" if np.isfinite(r["effect"]) else mark
+
+
+def _write(data: dict) -> str:
+    df = pd.DataFrame(data["rows"])
+    pf = per_factor(df)
+    lines = [
+        "# Conditioning findings across learning rates",
+        "",
+        f"<!-- written by `python -m experiments.biology_learning_rate` on {data['date']}; do not edit -->",
+        "",
+        "Every testable pairing (conditioning) finding of the biology benchmark, scored with the default "
+        "larval model at multiples of its calibrated learning rate (eta = "
+        f"{data['eta']:.5f}, stage 2 of experiments/calibrate.py), seed {data['seed']}, "
+        f"{data['pairing_larvae']} virtual larvae per finding, the benchmark's change criterion. "
+        "An analysis after scoring, not a fit: the default model keeps its calibrated rate, which was "
+        "chosen on the calibration half; picking a rate here, on the held-out half, would turn that half "
+        "into a calibration half.",
+        "",
+        f"**{reading(df)}**",
+        "",
+        peaks_reading(df) + " A larger learning rate alone therefore does not turn the benchmark's near-miss "
+        "conditioning findings into hits.",
+        "",
+        mechanism_reading(data["specificity"], data["odour_drive"]),
+        "",
+        "These are limits of the model, not measurements: the larval Kenyon-cell population's sparseness "
+        "has not been measured (docs/biology.md), and the model's MBINs take odour input through the "
+        "connectome's synapses, scaled by the MBIN gain of stage 2 only.",
+        "",
+        "## Hits per factor",
+        "",
+        "| eta factor | calibration half | held-out half |",
+        "| --- | --- | --- |",
+    ]
+    for r in pf.itertuples():
+        lines.append(f"| {r.factor:g} | {r.calibration_hits} of {r.calibration_n} | {r.heldout_hits} of "
+                     f"{r.heldout_n} |")
+    lines += ["", "## Effect per finding (mean ± SE over virtual larvae; learned valence index or MBON Hz)", ""]
+    factors = sorted(df["factor"].unique())
+    lines += ["| finding | half | expect | " + " | ".join(f"x {k:g}" for k in factors) + " |",
+              "| --- | --- | --- | " + " | ".join("---" for _ in factors) + " |"]
+    for fid, g in df.groupby("id", sort=False):
+        g = g.set_index("factor")
+        cells = [_effect_cell(g.loc[k]) for k in factors]
+        lines.append(f"| {fid} | {g['half'].iloc[0]} | {g['expect'].iloc[0]} | " + " | ".join(cells) + " |")
+    lines += ["", f"Run time: {data['wall_time_s']:.0f} s. Rerun: `python -m experiments.biology_learning_rate`."]
+    return "\n".join(lines) + "\n"
+
+
+def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FACTORS, seed: int = 0,
+           ids=None, spec_factors=SPECIFICITY_FACTORS, log=None) -> dict:
+    """Run the scan and write the report and ``<path stem>.json`` (atomically); return the data."""
+    import datetime
+
+    import connectomes
+    from larvasim.util import atomic_write_text
+
+    from .learning import EXPERIMENT_PARAMETERS
+
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    t0 = time.perf_counter()
+    df = scan(c, factors, seed=seed, ids=ids, log=log)
+    spec = specificity(c, spec_factors, seed=seed)
+    od = odour_drive(c, seed=seed)
+    data = {"date": datetime.date.today().isoformat(), "seed": int(seed), "factors": [float(k) for k in factors],
+            "eta": float(EXPERIMENT_PARAMETERS["eta"].value),
+            "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value),
+            "rows": json.loads(df.to_json(orient="records")), "specificity": spec, "odour_drive": od,
+            "wall_time_s": time.perf_counter() - t0}
+    path = Path(path)
+    atomic_write_text(path, _write(data))
+    atomic_write_text(path.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
+    return data
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m experiments.biology_learning_rate",
+                                 description="Score the benchmark's pairing findings at multiples of the "
+                                             "calibrated learning rate.")
+    ap.add_argument("--out", default="docs/biology_learning_rate.md")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    report(args.out, seed=args.seed, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
