@@ -706,7 +706,11 @@ def _json(o):
 def main(argv=None) -> int:
     """``larvasim validate --biology [--out docs/biology.md] [--seed 0] [--no-pairing]``."""
     ap = argparse.ArgumentParser(prog="larvasim validate --biology",
-                                 description="Score the default larval model on published larval findings.")
+                                 description="Score the default larval model on published larval findings.",
+                                 epilog="To score a model of your choice (or findings of your own) and write one "
+                                        "table instead: larvasim validate --biology --table OUT.csv [--model M] "
+                                        "[--set NAME=VALUE] [--ids 'olf-*'] ... (larvasim validate --biology "
+                                        "--table x.csv --help).")
     ap.add_argument("--out", default="docs/biology.md")
     ap.add_argument("--figures", default=None)
     ap.add_argument("--seed", type=int, default=0)

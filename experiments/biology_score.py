@@ -253,6 +253,9 @@ def main(argv=None) -> int:
     table_path = Path(args.table)
     if table_path.suffix.lower() != ".csv":
         raise ValueError(f"--table {args.table}: must end in .csv (the metadata goes to the .json beside it)")
+    from larvasim.util import check_writable_parent
+
+    check_writable_parent(table_path, "--table")  # before the (minutes-long) scoring
     findings_path = Path(args.findings) if args.findings else biology.FINDINGS
     findings = biology.load_findings(findings_path)  # a bad table fails before the (slow) network build
     ids = [p.strip() for item in args.ids or [] for p in item.split(",") if p.strip()]

@@ -264,19 +264,10 @@ def _check_output_folder(out, flag: str = "-o") -> None:
 
 
 def _check_writable_parent(p, flag: str) -> None:
-    """The nearest existing folder above ``p`` must be a folder this process can create files in (tried:
-    permissions alone say nothing for root or a read-only file system)."""
-    import tempfile
+    """The nearest existing folder above ``p`` must be writable (:func:`larvasim.util.check_writable_parent`)."""
+    from larvasim.util import check_writable_parent
 
-    parent = p.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise ValueError(f"{flag} {p}: {parent} is a file, not a folder")
-    try:
-        tempfile.TemporaryFile(dir=parent).close()
-    except OSError as exc:
-        raise ValueError(f"{flag} {p}: cannot write in {parent} ({exc.strerror or exc})") from None
+    check_writable_parent(p, flag)
 
 
 def _cmd_protocol(args) -> int:
@@ -666,6 +657,10 @@ def main(argv=None) -> int:
                 return biology_score.main(rest) if table else biology_report.main(rest)
             except (connectomes.ConnectomeError, ValueError) as exc:
                 print(f"larvasim: error: {exc}", file=sys.stderr)
+                return 2
+            except OSError as exc:  # an output that cannot be written after all (disk full, permissions)
+                where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+                print(f"larvasim: error: {where + ': ' if where else ''}{exc.strerror or exc}", file=sys.stderr)
                 return 2
         from experiments import validation
 

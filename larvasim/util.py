@@ -17,7 +17,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "fsync_dir", "larvasim_version"]
+__all__ = ["atomic_path", "atomic_write_bytes", "atomic_write_text", "check_writable_parent", "fsync_dir",
+           "larvasim_version"]
 
 
 def larvasim_version() -> str:
@@ -26,6 +27,22 @@ def larvasim_version() -> str:
         return metadata.version("larvasim")
     except metadata.PackageNotFoundError:  # pragma: no cover
         return "unknown"
+
+
+def check_writable_parent(p, flag: str) -> None:
+    """Raise ``ValueError`` naming ``flag`` and ``p`` unless the nearest existing folder above ``p`` is a folder
+    this process can create files in (tried: permissions alone say nothing for root or a read-only file
+    system). Commands call it before a long run, so that a bad output path fails at once."""
+    p = Path(p)
+    parent = p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ValueError(f"{flag} {p}: {parent} is a file, not a folder")
+    try:
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as exc:
+        raise ValueError(f"{flag} {p}: cannot write in {parent} ({exc.strerror or exc})") from None
 
 
 def fsync_dir(folder) -> None:

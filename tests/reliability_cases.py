@@ -561,6 +561,8 @@ CASES: list[Case] = [
     c("V08", "benchmark", "findings whose neurons the connectome lacks (the toy data)", BENCH + ["--ids",
       "sleep-poe24-01,mb-esc21-05"], CORRECT, check=lambda ctx, rc, out, err: rc == 0 and "untestable" in out
       and set(_csv_column(ctx.tmp / "t.csv", "status")) == {"untestable"}),
+    c("V09", "benchmark", "--table in a folder that cannot be written", BENCH[:3] + ["{ro}/t.csv"] + BENCH[4:],
+      names="cannot write", needs="ro"),
 
     # ---- behaviour --------------------------------------------------------------------------------------
     c("B01", "behaviour", "an unknown assay", ["behave", "swim"], names="swim"),
