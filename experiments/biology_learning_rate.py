@@ -14,8 +14,16 @@ and choosing it here on the held-out half would make that half a calibration
 half. The report says how the held-out pairing score would move, so that a
 reader can tell a miss of the learning rate from a miss of the model.
 
-Run: ``python -m experiments.biology_learning_rate [--out docs/biology_learning_rate.md]``
-(about 10 minutes on 2 cores); the tests rerun it on two factors and the DAN-i1 findings.
+It then asks why one pairing moves the learned valence so little: how far a
+DAN-i1 pairing lowers its own MBONs' response to the CS+ and to the unpaired
+CS- (:func:`specificity`), what an odour does alone to the Kenyon cells and the
+MBINs (:func:`odour_drive`), and how the pairing's specificity changes when
+each suspected cause is removed in turn (:func:`counterfactuals`: the MBINs'
+odour drive cut; two odours that share no receptor).
+
+Run: ``python -m experiments.biology_learning_rate [--out docs/biology_learning_rate.md] [--reuse-scan]``
+(about 11 minutes on 2 cores); the tests rerun it on two factors and the DAN-i1 findings, and rerun the
+specificity, odour-drive and counterfactual parts.
 """
 from __future__ import annotations
 
@@ -30,8 +38,9 @@ import pandas as pd
 
 from . import biology
 
-__all__ = ["FACTORS", "SPECIFICITY_FACTORS", "main", "mechanism_reading", "odour_drive", "pairing_findings",
-           "peaks_reading", "per_factor", "reading", "report", "scan", "specificity"]
+__all__ = ["COUNTERFACTUAL_MBIN_GAIN", "FACTORS", "SPECIFICITY_FACTORS", "counterfactual_reading", "counterfactuals",
+           "main", "mechanism_reading", "odour_drive", "pairing_findings", "peaks_reading", "per_factor", "reading",
+           "report", "scan", "specificity"]
 
 #: Multiples of the calibrated learning rate that are scored (1 = the default model).
 FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -110,35 +119,87 @@ def peaks_reading(df: pd.DataFrame) -> str:
             f"({top:g} times).")
 
 
+def _pairing_specificity(connectome, model, base, eta: float, dan: str, seed: int, n: int, odours=None) -> dict:
+    """One ``paired`` run of ``n`` larvae: the fall of the CS+ and CS- responses of ``dan``'s MBONs, and ΔLVI."""
+    from . import learning
+
+    net = learning.make_network(connectome, learning.make_protocol("paired"), model=model, signs=base.signs,
+                                synapse_types=base.synapse_types, device=base.device, eta=eta)
+    run = learning.run_protocol("paired", connectome, n_larvae=n, seed=seed, dan=dan, network=net, progress=False,
+                                odours=odours)
+    mbons = sorted(run.compartments.mbons_of(dan))
+    r = run.responses("MBON")
+    g = r[r["name"].isin(mbons)].groupby("larva")[["pre_cs+", "pre_cs-", "test_cs+", "test_cs-"]].sum()
+    return {"dan": dan, "mbons": mbons, "larvae": n,
+            "fall_cs_plus": float((1 - g["test_cs+"] / g["pre_cs+"]).mean()),
+            "fall_cs_minus": float((1 - g["test_cs-"] / g["pre_cs-"]).mean()),
+            "delta_lvi": float(run.valence_index()["delta"].mean())}
+
+
+def _larvae(n_larvae) -> int:
+    return int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value) if n_larvae is None else int(n_larvae)
+
+
 def specificity(connectome, factors=(1.0, 8.0), *, dan: str = "DAN-i1", seed: int = 0, n_larvae=None) -> list:
     """How odour-specific one pairing is: the fall of the CS+ and the CS- responses of the US's own MBONs.
 
     For each factor, ``dan`` is paired with an odour in the learning experiments' ``paired`` protocol (the
     benchmark's virtual larvae and seed) with the default model at that multiple of the calibrated ``eta``;
     returns per factor the MBONs of ``dan``'s compartment and the relative fall (1 - test / pre) of their summed
-    response to the CS+ and to the CS-, averaged over larvae.
+    response to the CS+ and to the CS-, averaged over larvae, and the change of the learned valence index.
     """
-    from . import learning
     from .biology_report import default_network
+    from .learning import EXPERIMENT_PARAMETERS
 
     base = default_network(connectome)
-    eta0 = float(learning.EXPERIMENT_PARAMETERS["eta"].value)
-    n = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value) if n_larvae is None else int(n_larvae)
-    out = []
-    for k in factors:
-        net = learning.make_network(connectome, learning.make_protocol("paired"), model=base.model,
-                                    signs=base.signs, synapse_types=base.synapse_types, device=base.device,
-                                    eta=k * eta0)
-        run = learning.run_protocol("paired", connectome, n_larvae=n, seed=seed, dan=dan, network=net,
-                                    progress=False)
-        mbons = sorted(run.compartments.mbons_of(dan))
-        r = run.responses("MBON")
-        g = r[r["name"].isin(mbons)].groupby("larva")[["pre_cs+", "pre_cs-", "test_cs+", "test_cs-"]].sum()
-        out.append({"factor": float(k), "dan": dan, "mbons": mbons, "larvae": n,
-                    "fall_cs_plus": float((1 - g["test_cs+"] / g["pre_cs+"]).mean()),
-                    "fall_cs_minus": float((1 - g["test_cs-"] / g["pre_cs-"]).mean()),
-                    "delta_lvi": float(run.valence_index()["delta"].mean())})
-    return out
+    eta0 = float(EXPERIMENT_PARAMETERS["eta"].value)
+    return [{"factor": float(k), **_pairing_specificity(connectome, base.model, base, k * eta0, dan, seed,
+                                                        _larvae(n_larvae))} for k in factors]
+
+
+#: The two causes :func:`counterfactuals` removes one at a time: the MBINs' input gain scaled by this factor
+#: (their odour drive cut), and an odour pair that shares no receptor (the learning experiments' pair shares 3 of 8).
+COUNTERFACTUAL_MBIN_GAIN = 0.1
+
+
+def counterfactuals(connectome, *, dan: str = "DAN-i1", seed: int = 0, n_larvae=None) -> list:
+    """The pairing's specificity with each suspected cause removed in turn (the calibrated learning rate).
+
+    Rows: the default model; the default model with the MBIN input gain (``mbin_gain``, stage 2) times
+    :data:`COUNTERFACTUAL_MBIN_GAIN`, so that odours drive the MBINs far less; and the default model with two
+    odours of 8 receptors that share none (``experiments.odours.odour_pair(c, 8, 0)``). Not models anyone
+    should use: probes of why one pairing is not more odour-specific.
+    """
+    from .biology_report import default_network
+    from .learning import EXPERIMENT_PARAMETERS
+    from .odours import odour_pair
+
+    base = default_network(connectome)
+    eta0 = float(EXPERIMENT_PARAMETERS["eta"].value)
+    n = _larvae(n_larvae)
+    gain = float(base.model.parameters["mbin_gain"].value) * COUNTERFACTUAL_MBIN_GAIN
+    disjoint = odour_pair(connectome, 8, 0, rate=EXPERIMENT_PARAMETERS["odour_rate"].value, seed=seed)
+    cases = [("the default model", base.model, None),
+             (f"MBIN input gain x {COUNTERFACTUAL_MBIN_GAIN:g}", base.model.with_overrides(mbin_gain=gain), None),
+             ("two odours that share no receptor", base.model, disjoint)]
+    return [{"case": name, **_pairing_specificity(connectome, model, base, eta0, dan, seed, n, odours)}
+            for name, model, odours in cases]
+
+
+def counterfactual_reading(rows: list) -> str:
+    """The counterfactuals in one sentence: how much each removed cause lowers the CS-'s fall."""
+    d, g, o = rows
+    pct = lambda x: f"{100 * x:.0f} %"  # noqa: E731
+    ratio = lambda r: f"{r['fall_cs_minus'] / r['fall_cs_plus']:.2f}"  # noqa: E731
+    pts = lambda r: f"{100 * (d['fall_cs_minus'] - r['fall_cs_minus']):.0f}"  # noqa: E731
+    return (f"Removing one cause at a time ({d['dan']}, calibrated rate): with the MBINs' input gain cut to "
+            f"{COUNTERFACTUAL_MBIN_GAIN:g} of its value the CS+ falls by {pct(g['fall_cs_plus'])} and the CS- by "
+            f"{pct(g['fall_cs_minus'])} (default model: {pct(d['fall_cs_plus'])} and {pct(d['fall_cs_minus'])}; "
+            f"ΔLVI {g['delta_lvi']:+.3f} against {d['delta_lvi']:+.3f}); with two odours that share no receptor "
+            f"(the learning experiments' pair shares 3 of 8) by {pct(o['fall_cs_plus'])} and "
+            f"{pct(o['fall_cs_minus'])} (ΔLVI {o['delta_lvi']:+.3f}). Each lowers the CS-'s fall by {pts(g)} and "
+            f"{pts(o)} points; the CS-'s fall is still {ratio(g)} and {ratio(o)} of the CS+'s (default model "
+            f"{ratio(d)}).")
 
 
 def odour_drive(connectome, *, seed: int = 0, trials: int = 8, threshold_hz: float = 2.0) -> dict:
@@ -218,6 +279,8 @@ def _write(data: dict) -> str:
         "",
         mechanism_reading(data["specificity"], data["odour_drive"]),
         "",
+        counterfactual_reading(data["counterfactuals"]),
+        "",
         "These are limits of the model, not measurements: the larval Kenyon-cell population's sparseness "
         "has not been measured (docs/biology.md), and the model's MBINs take odour input through the "
         "connectome's synapses, scaled by the MBIN gain of stage 2 only.",
@@ -238,13 +301,20 @@ def _write(data: dict) -> str:
         g = g.set_index("factor")
         cells = [_effect_cell(g.loc[k]) for k in factors]
         lines.append(f"| {fid} | {g['half'].iloc[0]} | {g['expect'].iloc[0]} | " + " | ".join(cells) + " |")
-    lines += ["", f"Run time: {data['wall_time_s']:.0f} s. Rerun: `python -m experiments.biology_learning_rate`."]
+    scan_s = data.get("scan_wall_time_s", data["wall_time_s"])
+    lines += ["", f"Run time: the scan {scan_s:.0f} s (run on {data.get('scan_date', data['date'])}), this whole "
+              f"report {data['wall_time_s']:.0f} s. Rerun: `python -m experiments.biology_learning_rate` "
+              "(`--reuse-scan` keeps the scan of the existing JSON and reruns the rest)."]
     return "\n".join(lines) + "\n"
 
 
 def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FACTORS, seed: int = 0,
-           ids=None, spec_factors=SPECIFICITY_FACTORS, log=None) -> dict:
-    """Run the scan and write the report and ``<path stem>.json`` (atomically); return the data."""
+           ids=None, spec_factors=SPECIFICITY_FACTORS, reuse_scan: bool = False, log=None) -> dict:
+    """Run the scan and write the report and ``<path stem>.json`` (atomically); return the data.
+
+    ``reuse_scan``: keep the scan rows of an existing ``<path stem>.json`` made with the same factors and seed
+    (the scan takes about 10 minutes) and rerun only the specificity, odour-drive and counterfactual parts.
+    """
     import datetime
 
     import connectomes
@@ -254,15 +324,26 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
 
     c = connectome if connectome is not None else connectomes.load("winding2023")
     t0 = time.perf_counter()
-    df = scan(c, factors, seed=seed, ids=ids, log=log)
+    path = Path(path)
+    old = json.loads(path.with_suffix(".json").read_text()) if reuse_scan and path.with_suffix(".json").is_file() else None
+    if old is not None and old["factors"] == [float(k) for k in factors] and old["seed"] == int(seed) and ids is None:
+        df = pd.DataFrame(old["rows"])  # the scan of the last run (same factors and seed); the rest is rerun
+        scan_s, scan_date = old.get("scan_wall_time_s", old["wall_time_s"]), old.get("scan_date", old["date"])
+        if log:
+            log(f"scan reused from {path.with_suffix('.json')}")
+    else:
+        t_scan = time.perf_counter()
+        df = scan(c, factors, seed=seed, ids=ids, log=log)
+        scan_s, scan_date = time.perf_counter() - t_scan, datetime.date.today().isoformat()
     spec = specificity(c, spec_factors, seed=seed)
     od = odour_drive(c, seed=seed)
+    cf = counterfactuals(c, seed=seed)
     data = {"date": datetime.date.today().isoformat(), "seed": int(seed), "factors": [float(k) for k in factors],
             "eta": float(EXPERIMENT_PARAMETERS["eta"].value),
             "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value),
             "rows": json.loads(df.to_json(orient="records")), "specificity": spec, "odour_drive": od,
+            "counterfactuals": cf, "scan_wall_time_s": scan_s, "scan_date": scan_date,
             "wall_time_s": time.perf_counter() - t0}
-    path = Path(path)
     atomic_write_text(path, _write(data))
     atomic_write_text(path.with_suffix(".json"), json.dumps(data, indent=1) + "\n")
     return data
@@ -274,8 +355,10 @@ def main(argv=None) -> int:
                                              "calibrated learning rate.")
     ap.add_argument("--out", default="docs/biology_learning_rate.md")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reuse-scan", action="store_true",
+                    help="keep the scan of the existing JSON (same factors and seed); rerun the rest")
     args = ap.parse_args(argv)
-    report(args.out, seed=args.seed, log=lambda m: print(m, file=sys.stderr))
+    report(args.out, seed=args.seed, reuse_scan=args.reuse_scan, log=lambda m: print(m, file=sys.stderr))
     return 0
 
 

@@ -23,7 +23,8 @@ def test_the_document_is_the_render_of_its_data():
     text = DOC.read_text()
     df = pd.DataFrame(DATA["rows"])
     for sentence in (blr.reading(df), blr.peaks_reading(df),
-                     blr.mechanism_reading(DATA["specificity"], DATA["odour_drive"])):
+                     blr.mechanism_reading(DATA["specificity"], DATA["odour_drive"]),
+                     blr.counterfactual_reading(DATA["counterfactuals"])):
         assert sentence in text
     assert sorted(df["factor"].unique()) == sorted(blr.FACTORS) and 1.0 in blr.FACTORS
     assert {r["id"] for r in DATA["rows"]} == {f.id for f in blr.pairing_findings()}
@@ -40,6 +41,11 @@ def test_the_calibrated_rate_is_the_default_models_benchmark():
     first = DATA["specificity"][0]
     assert first["factor"] == 1.0 and first["dan"] == "DAN-i1"
     assert first["delta_lvi"] == pytest.approx(bio.loc["learn-sch20-01", "effect_hz"], abs=1e-12)
+    # the counterfactuals' first row is the default model itself
+    base = DATA["counterfactuals"][0]
+    assert base["case"] == "the default model"
+    for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
+        assert base[key] == pytest.approx(first[key], abs=1e-12), key
 
 
 def test_per_factor_and_peaks_count_as_documented():
@@ -74,3 +80,10 @@ def test_the_scan_is_reproduced(real_connectome):
     # the pairing is partly odour-specific: the CS+ falls more than the CS- at the calibrated rate
     assert spec[0]["fall_cs_plus"] > spec[0]["fall_cs_minus"] > 0
     assert blr.odour_drive(real_connectome, seed=DATA["seed"]) == pytest.approx(DATA["odour_drive"])
+    # each removed cause lowers the CS-'s fall, as documented (rerun: the two counterfactual runs)
+    cf = blr.counterfactuals(real_connectome, seed=DATA["seed"])
+    for got, want in zip(cf, DATA["counterfactuals"]):
+        assert got["case"] == want["case"]
+        for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
+            assert got[key] == pytest.approx(want[key], abs=1e-12), (got["case"], key)
+    assert cf[1]["fall_cs_minus"] < cf[0]["fall_cs_minus"] and cf[2]["fall_cs_minus"] < cf[0]["fall_cs_minus"]
