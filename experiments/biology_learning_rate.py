@@ -188,8 +188,9 @@ def counterfactuals(connectome, *, dan: str = "DAN-i1", seed: int = 0, n_larvae=
 
 def counterfactual_reading(rows: list) -> str:
     """The counterfactuals in one sentence: how much each removed cause lowers the CS-'s fall."""
+    from .biology_report import _pct as pct
+
     d, g, o = rows
-    pct = lambda x: f"{100 * x:.0f} %"  # noqa: E731
     ratio = lambda r: f"{r['fall_cs_minus'] / r['fall_cs_plus']:.2f}"  # noqa: E731
     pts = lambda r: f"{100 * (d['fall_cs_minus'] - r['fall_cs_minus']):.0f}"  # noqa: E731
     return (f"Removing one cause at a time ({d['dan']}, calibrated rate): with the MBINs' input gain cut to "

@@ -44,7 +44,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from . import biology
@@ -110,13 +109,9 @@ def score_model(network, findings=None, *, ids=None, seed: int = 0, pairing: boo
                          pairing=pairing, learning_options=learning_options)
 
 
-def _pct(x: float) -> str:
-    return "n/a" if not np.isfinite(x) else f"{100 * x:.0f} %"
-
-
 def summary(table: pd.DataFrame) -> str:
     """Accuracy per half (hits of testable findings run, 95 % Wilson interval), the misses, what was not run."""
-    from .biology_report import accuracy_interval
+    from .biology_report import _pct, accuracy_interval
 
     t = pd.DataFrame(table)
     lines = []
@@ -189,6 +184,8 @@ def write_table(score, path, *, findings_path, argv=None) -> tuple[Path, Path]:
     from larvasim.util import atomic_write_text
     from sim.network import versions
 
+    from .biology_report import _json
+
     path = Path(path)
     meta = {"what": "larvasim biology benchmark: per-finding predictions of one model",
             **score.metadata, "findings_file": str(findings_path), "findings_sha256": _sha256(findings_path),
@@ -197,16 +194,8 @@ def write_table(score, path, *, findings_path, argv=None) -> tuple[Path, Path]:
             "command": None if argv is None else ["larvasim", "validate", "--biology", *argv]}
     atomic_write_text(path, score.table.to_csv(index=False))
     meta_path = path.with_suffix(".json")
-    atomic_write_text(meta_path, json.dumps(meta, indent=1, default=_plain) + "\n")
+    atomic_write_text(meta_path, json.dumps(meta, indent=1, default=_json) + "\n")
     return path, meta_path
-
-
-def _plain(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    return str(o)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -259,7 +248,7 @@ def main(argv=None) -> int:
     findings_path = Path(args.findings) if args.findings else biology.FINDINGS
     findings = biology.load_findings(findings_path)  # a bad table fails before the (slow) network build
     ids = [p.strip() for item in args.ids or [] for p in item.split(",") if p.strip()]
-    select_findings(findings, ids)
+    chosen = select_findings(findings, ids)  # a typo in --ids fails before the network build
     other = _read_compare(args.compare) if args.compare else None
     learning = {}
     for k, v in _pairs(args.learning, "--learning").items():
@@ -281,7 +270,7 @@ def main(argv=None) -> int:
     d = net.describe()
     print(f"model: {d['model']['model']}, signs: {d['signs'].get('policy')}, synapses: "
           f"{'+'.join(d['synapse_types'])}, device: {d['device']}; seed {args.seed}")
-    sc = score_model(net, findings, ids=ids, seed=args.seed, pairing=not args.no_pairing,
+    sc = score_model(net, chosen, seed=args.seed, pairing=not args.no_pairing,
                      learning_options=learning or None)
     sc.metadata["learning_options"] = learning
     written, meta = write_table(sc, table_path, findings_path=findings_path, argv=argv)
