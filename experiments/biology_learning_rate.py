@@ -19,15 +19,19 @@ DAN-i1 pairing lowers its own MBONs' response to the CS+ and to the unpaired
 CS- (:func:`specificity`), what an odour does alone to the Kenyon cells and the
 MBINs (:func:`odour_drive`), and how the pairing's specificity changes when
 each suspected cause is removed in turn (:func:`counterfactuals`: the MBINs'
-odour drive cut; two odours that share no receptor).
+odour drive cut; two odours that share no receptor). Last, it asks how far one
+pairing could move the learned valence index at all (:func:`pairing_bound`): with every
+KC-driven part of its compartment MBONs' response to the CS+ removed and
+nothing else, which single-DAN pairings could pass the benchmark's floor.
 
 Run: ``python -m experiments.biology_learning_rate [--out docs/biology_learning_rate.md] [--reuse-scan]``
 (about 11 minutes on 2 cores); the tests rerun it on two factors and the DAN-i1 findings, and rerun the
-specificity, odour-drive and counterfactual parts.
+specificity, odour-drive, counterfactual and bound parts.
 """
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import sys
 import time
@@ -38,9 +42,9 @@ import pandas as pd
 
 from . import biology
 
-__all__ = ["COUNTERFACTUAL_MBIN_GAIN", "FACTORS", "SPECIFICITY_FACTORS", "counterfactual_reading", "counterfactuals",
-           "main", "mechanism_reading", "odour_drive", "pairing_findings", "peaks_reading", "per_factor", "reading",
-           "report", "scan", "specificity"]
+__all__ = ["COUNTERFACTUAL_MBIN_GAIN", "FACTORS", "BOUND_USES", "SPECIFICITY_FACTORS", "counterfactual_reading",
+           "counterfactuals", "main", "mechanism_reading", "odour_drive", "pairing_findings", "peaks_reading",
+           "per_factor", "pairing_bound", "bound_reading", "reading", "report", "scan", "specificity"]
 
 #: Multiples of the calibrated learning rate that are scored (1 = the default model).
 FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -236,6 +240,119 @@ def odour_drive(connectome, *, seed: int = 0, trials: int = 8, threshold_hz: flo
             "threshold_hz": threshold_hz, "trials": trials}
 
 
+#: The US of the benchmark's single-DAN pairing findings (and the calibration half's group of DL1 DANs), whose
+#: bound :func:`pairing_bound` measures.
+BOUND_USES = ("DAN-i1", "DAN-d1", "DAN-f1", "DAN-g1", "DAN-c1", "DAN-[dfg]1")
+
+
+def _lvi(v, r_plus, r_minus) -> float:
+    den = float((r_plus + r_minus).sum())
+    return float((v * (r_plus - r_minus)).sum() / den) if den > 0 else float("nan")
+
+
+def pairing_bound(connectome, uses=BOUND_USES, *, seed: int = 0, trials: int = 8) -> dict:
+    """How far one pairing could move the learned valence index at most, with the default model.
+
+    Each odour of the learning experiments' pair is given alone (``trials`` trials, the default model, no
+    plasticity), once as it is and once with the Kenyon cells' output silenced
+    (:class:`sim.stimuli.Silence`). An MBON's *KC-driven* response to an odour is its rate minus its rate without
+    KC output (at least 0). For each US, the *bound* is the change of the learned valence index
+    (:meth:`experiments.learning.LearningRun.valence_index`) if the pairing removed all the KC-driven response of
+    the US's compartment MBONs to the CS+ and nothing else: a perfectly odour-specific, complete depression, the
+    most any depression of KC -> MBON synapses can do to the index. It is averaged over both odours as CS+ (the
+    reciprocal design). MBONs whose compartment's MBINs have unknown or mixed valence have sign 0 and add nothing.
+
+    Returns
+    -------
+    dict
+        ``mbons``: per MBON type of known sign, its sign, mean rate to the two odours, its KC-driven share and the
+        share of its input synapses (of the model's synapse types) that come from Kenyon cells;
+        ``uses``: per US, its compartment MBONs of known sign and the bound; ``denominator_hz`` (the index's
+        denominator, summed rates of all MBONs of known sign to both odours), ``trials``, ``seed``.
+    """
+    from brian2 import ms, second
+
+    from connectomes.winding2023 import KC_CELLTYPE, MBON_CELLTYPE
+    from models.plasticity import derive_compartments, mbon_valence
+    from sim.stimuli import Silence
+
+    from .biology_report import default_network
+    from .learning import EXPERIMENT_PARAMETERS
+    from .odours import odour_pair
+
+    net = default_network(connectome)
+    n = connectome.neurons
+    a, b = odour_pair(connectome, 8, 3, rate=EXPERIMENT_PARAMETERS["odour_rate"].value, seed=seed)
+    kc = connectome.select(celltype=KC_CELLTYPE)
+    mbon = np.flatnonzero((n["celltype"] == MBON_CELLTYPE).to_numpy())
+    names = (n["mb_name"].where(n["mb_name"].astype(str) != "", n["label"]) if "mb_name" in n.columns
+             else n["label"]).astype(str).to_numpy()[mbon]
+    comp = derive_compartments(connectome)
+    v = mbon_valence(comp).reindex(names).fillna(0).to_numpy()
+    window = (200 * ms, 1200 * ms)
+    rate = {}
+    for od in (a, b):
+        for cut in (False, True):
+            stims = od.drives(connectome, *window) + ([Silence(kc)] if cut else [])
+            res = net.run(stims, duration=1.4 * second, trials=trials, seed=seed, progress=False)
+            rate[od.name, cut] = res.mean_rates(window=window)["mean_hz"].to_numpy()[mbon]
+    kc_driven = {o: np.maximum(rate[o, False] - rate[o, True], 0.0) for o in (a.name, b.name)}
+    known = v != 0
+    den = float((rate[a.name, False] + rate[b.name, False])[known].sum())
+    rows = []
+    for us in uses:
+        mb = set()
+        for m in comp.mbins:
+            if fnmatch.fnmatchcase(m, us):
+                mb |= set(comp.mbons_of(m))
+        own = np.isin(names, sorted(mb)) & known
+        bounds = []
+        for plus, minus in ((a.name, b.name), (b.name, a.name)):
+            after = rate[plus, False] - np.where(own, kc_driven[plus], 0.0)
+            bounds.append(_lvi(v[known], after[known], rate[minus, False][known])
+                           - _lvi(v[known], rate[plus, False][known], rate[minus, False][known]))
+        rows.append({"us": us, "mbons": sorted(set(names[own])), "bound": float(np.mean(bounds))})
+    w = connectome.weights(net.synapse_types or "all").tocsc()[:, mbon]  # the synapses the model runs
+    from_kc = np.asarray(w[kc.indices].sum(axis=0)).ravel()
+    total = np.asarray(w.sum(axis=0)).ravel()
+    table = []
+    for name in sorted(set(names[known])):
+        k = names == name
+        r = float((rate[a.name, False][k] + rate[b.name, False][k]).mean() / 2)
+        d = float((kc_driven[a.name][k] + kc_driven[b.name][k]).mean() / 2)
+        table.append({"mbon": name, "sign": int(v[k][0]), "rate_hz": r, "kc_driven_share": d / r if r > 0 else 0.0,
+                      "kc_input_share": float(from_kc[k].sum() / total[k].sum()) if total[k].sum() else 0.0})
+    return {"mbons": table, "uses": rows, "denominator_hz": den, "trials": int(trials), "seed": int(seed),
+            "synapse_types": list(net.synapse_types or ("all",))}
+
+
+def bound_reading(rc: dict, floor: float) -> str:
+    """The bound in one sentence: which pairings could at most move the index past the benchmark's floor, and why."""
+    u = {r["us"]: r for r in rc["uses"]}
+    m = {r["mbon"]: r for r in rc["mbons"]}
+    below = [k for k, r in u.items() if abs(r["bound"]) < floor]
+    parts = "; ".join(f"{k} {r['bound']:+.3f}" for k, r in u.items())
+
+    def why(k):
+        mb = u[k]["mbons"]
+        if not mb:
+            return f"{k}: no MBON of known sign in its compartment"
+        return f"{k}: " + ", ".join(f"{x} {m[x]['rate_hz']:.0f} Hz, {100 * m[x]['kc_driven_share']:.0f} % of it "
+                                    f"KC-driven ({100 * m[x]['kc_input_share']:.0f} % of its input synapses from KCs)"
+                                    for x in mb)
+    low = sorted((r for r in rc["mbons"] if r["rate_hz"] >= 5.0 and r["kc_driven_share"] < 0.5),
+                 key=lambda r: -r["rate_hz"])
+    low_s = ", ".join(f"{r['mbon']} ({r['rate_hz']:.0f} Hz, {100 * r['kc_driven_share']:.0f} % KC-driven)" for r in low)
+    return (f"How far one pairing could move the learned valence index at most, if it removed every KC-driven "
+            f"part of its compartment MBONs' response to the CS+ and nothing else: {parts}. "
+            f"{len(below)} of {len(u)} stay below the benchmark's floor of {floor:g} even then"
+            + (f" ({'; '.join(why(k) for k in below)}), so no learning rate or specificity can make their findings "
+               "hits with this readout." if below else ".")
+            + (f" Strong MBON responses that Kenyon cells hardly drive dilute every pairing's effect on the index: "
+               f"{low_s}, of {rc['denominator_hz']:.0f} Hz summed over the {len(m)} MBON types of known sign "
+               "and both odours." if low_s else ""))
+
+
 def mechanism_reading(spec: list, od: dict) -> str:
     """Why the learned valence stays small: the specificity of one pairing and what an odour does alone."""
     first, last = spec[0], spec[-1]
@@ -282,9 +399,22 @@ def _write(data: dict) -> str:
         "",
         counterfactual_reading(data["counterfactuals"]),
         "",
+        bound_reading(data["bound"], data["min_valence_change"]),
+        "",
         "These are limits of the model, not measurements: the larval Kenyon-cell population's sparseness "
         "has not been measured (docs/biology.md), and the model's MBINs take odour input through the "
         "connectome's synapses, scaled by the MBIN gain of stage 2 only.",
+        "",
+        "## MBONs of known sign: odour response and how much of it Kenyon cells drive",
+        "",
+        f"One odour alone, {data['bound']['trials']} trials, default model; KC-driven = rate minus rate with the "
+        "Kenyon cells' output silenced (at least 0); input synapses of the model's types "
+        f"({', '.join(data['bound']['synapse_types'])}).",
+        "",
+        "| MBON | sign in the index | rate (Hz) | KC-driven | input synapses from KCs |",
+        "| --- | --- | --- | --- | --- |",
+        *[f"| {r['mbon']} | {r['sign']:+d} | {r['rate_hz']:.1f} | {100 * r['kc_driven_share']:.0f} % | "
+          f"{100 * r['kc_input_share']:.0f} % |" for r in data["bound"]["mbons"]],
         "",
         "## Hits per factor",
         "",
@@ -314,7 +444,7 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
     """Run the scan and write the report and ``<path stem>.json`` (atomically); return the data.
 
     ``reuse_scan``: keep the scan rows of an existing ``<path stem>.json`` made with the same factors and seed
-    (the scan takes about 10 minutes) and rerun only the specificity, odour-drive and counterfactual parts.
+    (the scan takes about 10 minutes) and rerun only the specificity, odour-drive, counterfactual and bound parts.
     """
     import datetime
 
@@ -339,11 +469,14 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
     spec = specificity(c, spec_factors, seed=seed)
     od = odour_drive(c, seed=seed)
     cf = counterfactuals(c, seed=seed)
+    rc = pairing_bound(c, seed=seed)
     data = {"date": datetime.date.today().isoformat(), "seed": int(seed), "factors": [float(k) for k in factors],
             "eta": float(EXPERIMENT_PARAMETERS["eta"].value),
             "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value),
             "rows": json.loads(df.to_json(orient="records")), "specificity": spec, "odour_drive": od,
-            "counterfactuals": cf, "scan_wall_time_s": scan_s, "scan_date": scan_date,
+            "counterfactuals": cf, "bound": rc,
+            "min_valence_change": float(biology.BENCHMARK_PARAMETERS["min_valence_change"].value),
+            "scan_wall_time_s": scan_s, "scan_date": scan_date,
             "wall_time_s": time.perf_counter() - t0}
     atomic_write_text(path, _write(data))
     atomic_write_text(path.with_suffix(".json"), json.dumps(data, indent=1) + "\n")

@@ -112,6 +112,15 @@ def _claims():
     yield "pairing specificity", (f"it lowers the CS+ response of {sp['dan']}'s MBONs by {100 * sp['fall_cs_plus']:.0f} % "
                                   f"and the unpaired CS-'s by {100 * sp['fall_cs_minus']:.0f} %, because an odour alone "
                                   f"drives {od['mbins_driven']} of the {od['mbins']} MBINs")
+    bound, floor = {u["us"]: u for u in scan["bound"]["uses"]}, scan["min_valence_change"]
+    f1 = {m["mbon"]: m for m in scan["bound"]["mbons"]}["MBON-f1"]
+    yield "pairing bound DAN-f1", (f"pairing with DAN-f1 alone, whose one MBON, MBON-f1, responds to odours with "
+                                   f"{100 * f1['kc_driven_share']:.0f} % of its response driven by Kenyon cells in the "
+                                   f"model, so even a complete, odour-specific depression of its KC synapses would move "
+                                   f"the index by {bound['DAN-f1']['bound']:+.3f}, below the benchmark's floor of "
+                                   f"{floor:g}")
+    assert bound["DAN-f1"]["mbons"] == ["MBON-f1"] and abs(bound["DAN-f1"]["bound"]) < floor
+    yield "pairing bound DAN-g1", f"(DAN-g1's bound is {bound['DAN-g1']['bound']:+.3f}: its miss is one of size"
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")

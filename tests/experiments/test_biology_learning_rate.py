@@ -24,7 +24,8 @@ def test_the_document_is_the_render_of_its_data():
     df = pd.DataFrame(DATA["rows"])
     for sentence in (blr.reading(df), blr.peaks_reading(df),
                      blr.mechanism_reading(DATA["specificity"], DATA["odour_drive"]),
-                     blr.counterfactual_reading(DATA["counterfactuals"])):
+                     blr.counterfactual_reading(DATA["counterfactuals"]),
+                     blr.bound_reading(DATA["bound"], DATA["min_valence_change"])):
         assert sentence in text
     assert sorted(df["factor"].unique()) == sorted(blr.FACTORS) and 1.0 in blr.FACTORS
     assert {r["id"] for r in DATA["rows"]} == {f.id for f in blr.pairing_findings()}
@@ -62,6 +63,31 @@ def test_per_factor_and_peaks_count_as_documented():
     assert "For 1 of the 2 findings" in text and "for 1 it is largest at the highest rate tried (8 times)" in text
 
 
+def test_the_bound_is_the_index_change_of_a_complete_specific_depression():
+    """The learned valence index on hand-made rates, and the bound reading's counts."""
+    import numpy as np
+
+    v = np.array([1, -1, 1])
+    plus, minus = np.array([10.0, 10.0, 20.0]), np.array([10.0, 10.0, 20.0])
+    assert blr._lvi(v, plus, minus) == 0.0
+    # removing 10 Hz of an approach MBON's response to the CS+: (-10) / (80 - 10)
+    assert blr._lvi(v, plus - np.array([10.0, 0, 0]), minus) == pytest.approx(-10 / 70)
+    assert np.isnan(blr._lvi(v, np.zeros(3), np.zeros(3)))
+    rc = {"uses": [{"us": "DAN-x", "bound": 0.05}, {"us": "DAN-y", "bound": -0.01}, {"us": "DAN-z", "bound": 0.0}],
+          "mbons": [{"mbon": "MBON-y", "sign": 1, "rate_hz": 12.0, "kc_driven_share": 0.2, "kc_input_share": 0.3},
+                    {"mbon": "MBON-x", "sign": -1, "rate_hz": 8.0, "kc_driven_share": 0.9, "kc_input_share": 0.8}],
+          "denominator_hz": 40.0}
+    rc["uses"][1]["mbons"] = ["MBON-y"]
+    rc["uses"][0]["mbons"] = ["MBON-x"]
+    rc["uses"][2]["mbons"] = []
+    text = blr.bound_reading(rc, 0.02)
+    assert ("2 of 3 stay below the benchmark's floor of 0.02 even then (DAN-y: MBON-y 12 Hz, 20 % of it KC-driven "
+            "(30 % of its input synapses from KCs); DAN-z: no MBON of known sign in its compartment)") in text
+    # only strong (>= 5 Hz) MBONs driven mostly without KCs are named as diluting the index
+    assert text.endswith("dilute every pairing's effect on the index: MBON-y (12 Hz, 20 % KC-driven), of 40 Hz summed "
+                         "over the 2 MBON types of known sign and both odours.")
+
+
 @pytest.mark.realdata
 def test_the_scan_is_reproduced(real_connectome):
     """Rerun on two factors and the DAN-i1 findings, the specificity of one pairing, and the odour drive: each
@@ -87,3 +113,12 @@ def test_the_scan_is_reproduced(real_connectome):
         for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
             assert got[key] == pytest.approx(want[key], abs=1e-12), (got["case"], key)
     assert cf[1]["fall_cs_minus"] < cf[0]["fall_cs_minus"] and cf[2]["fall_cs_minus"] < cf[0]["fall_cs_minus"]
+    # the bound of each single-DAN pairing (rerun: four one-odour runs, with and without KC output)
+    rc = blr.pairing_bound(real_connectome, seed=DATA["seed"])
+    assert [u["us"] for u in rc["uses"]] == [u["us"] for u in DATA["bound"]["uses"]]
+    for got, want in zip(rc["uses"], DATA["bound"]["uses"]):
+        assert got["mbons"] == want["mbons"] and got["bound"] == pytest.approx(want["bound"], abs=1e-12), got["us"]
+    assert [m["mbon"] for m in rc["mbons"]] == [m["mbon"] for m in DATA["bound"]["mbons"]]
+    for got, want in zip(rc["mbons"], DATA["bound"]["mbons"]):
+        for key in ("sign", "rate_hz", "kc_driven_share", "kc_input_share"):
+            assert got[key] == pytest.approx(want[key], abs=1e-12), (got["mbon"], key)
