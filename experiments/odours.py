@@ -10,23 +10,29 @@ pair of olfactory sensory neurons (or each unpaired one) is one "receptor".
 An :class:`Odour` is a rate per receptor, applied to the ORNs of both
 sides. Odours can be written by hand (:meth:`Odour.from_receptors`), drawn
 from a seed (:func:`random_odour`), or drawn as two partially overlapping
-odours (:func:`odour_pair`).
+odours (:func:`odour_pair`), or taken from measured larval ORN responses
+(:func:`known_odour`: the odours of Kreher et al. 2008, e.g. ethyl acetate,
+pentyl acetate (n-amyl acetate), benzaldehyde; :func:`odour_table` lists them).
 
 >>> from brian2 import Hz, ms
 >>> a, b = odour_pair(c, n_receptors=8, n_shared=3, seed=1)          # doctest: +SKIP
 >>> a.drives(c, start=0*ms, stop=1000*ms)                             # doctest: +SKIP
+>>> known_odour(c, "ethyl acetate").receptors                         # doctest: +SKIP
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from brian2 import Hz, Quantity
 
 from sim.stimuli import PoissonDrive
 
-__all__ = ["DEFAULT_PEAK_RATE", "Odour", "odour_pair", "random_odour", "receptors"]
+__all__ = ["DEFAULT_PEAK_RATE", "ODOUR_ALIASES", "ODOUR_TABLE", "Odour", "known_odour", "known_odours", "odour_pair",
+           "odour_table", "random_odour", "receptors"]
 
 #: Peak ORN rate of the drawn odours (free parameter, within the range of
 #: larval ORN odour responses, tens to ~200 spikes/s: Kreher et al. 2005,
@@ -203,3 +209,104 @@ def odour_pair(connectome, n_receptors: int = 8, n_shared: int = 3, rate=DEFAULT
     a = {keys[k]: float(v) for k, v in zip(sorted(shared + a_only), _rates(rng, n_receptors, peak))}
     b = {keys[k]: float(v) for k, v in zip(sorted(shared + b_only), _rates(rng, n_receptors, peak))}
     return Odour(names[0], a), Odour(names[1], b)
+
+
+# ----------------------------------------------------------------------------------------
+# measured odours
+# ----------------------------------------------------------------------------------------
+#: Responses of the larval odorant receptors to odours, one row per receptor and odour: Kreher SA, Mathew D,
+#: Kim J, Carlson JR (2008) Translation of sensory input into behavioral output via an olfactory system. Neuron
+#: 59:110-124, doi:10.1016/j.neuron.2008.06.010 (21 functional larval receptors expressed in the adult "empty
+#: neuron", 26 odorants and CO2, single-unit recordings), as compiled in the DoOR 2.0 database (Münch D, Galizia
+#: CG (2016) Sci Rep 6:21841; repository ropensci/DoOR.data, column ``Kreher.2008.EN``, spontaneous rate
+#: subtracted according to DoOR's dataset table). The file's header says how it was made.
+ODOUR_TABLE = Path(__file__).parent / "data" / "larval_orn_responses.csv"
+#: Other names of odours of the table (larval learning papers write "n-amyl acetate" for pentyl acetate).
+ODOUR_ALIASES = {"amyl acetate": "pentyl acetate", "n-amyl acetate": "pentyl acetate",
+                 "n-pentyl acetate": "pentyl acetate"}
+
+
+def odour_table(path=None):
+    """The measured odour responses as a table.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A CSV with columns ``receptor`` (DoOR name, e.g. ``Or42a``), ``odour``, ``cas`` and ``response_hz``
+        (change of the ORN's firing rate from its spontaneous rate, spikes/s; the row ``odour = "SFR"`` holds
+        the spontaneous rate itself); lines starting with ``#`` are comments. Default :data:`ODOUR_TABLE`.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    import pandas as pd
+
+    path = Path(path) if path is not None else ODOUR_TABLE
+    try:
+        t = pd.read_csv(path, comment="#", dtype={"receptor": str, "odour": str, "cas": str})
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such odour table") from None
+    missing = [c for c in ("receptor", "odour", "response_hz") if c not in t.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}")
+    bad = t.index[~np.isfinite(pd.to_numeric(t["response_hz"], errors="coerce"))]
+    if len(bad):
+        raise ValueError(f"{path}: row {int(bad[0]) + 2}, column 'response_hz': not a number "
+                         f"({t['response_hz'].iloc[bad[0]]!r})")
+    t["response_hz"] = t["response_hz"].astype(float)
+    return t
+
+
+def known_odours(path=None) -> list[str]:
+    """Names of the odours of :func:`odour_table` (the spontaneous-rate rows left out)."""
+    return sorted(set(odour_table(path)["odour"]) - {"SFR"})
+
+
+def _receptor_parts(key: str) -> list[str]:
+    """The DoOR receptor names of one of the connectome's receptors (``"47a & 33b"`` -> ``["Or47a", "Or33b"]``)."""
+    return [f"Or{p.strip()}" for p in key.split("&") if p.strip()]
+
+
+def known_odour(connectome, name: str, *, scale: float = 1.0, path=None) -> Odour:
+    """A measured odour: each receptor's ORNs at the rate change the odour caused in Kreher et al. 2008.
+
+    The rate of a receptor's ORNs is its measured response (spikes/s above its spontaneous rate; the
+    concentration of the DoOR column is not stated there, Kreher et al. tested two) times ``scale``; an
+    inhibitory (negative) response gives 0, because the model's ORNs have no spontaneous rate to lower. An ORN that expresses two
+    receptors (``"47a & 33b"``) takes the larger of their two responses (larvasim's choice). Receptors
+    the study did not test, or that the connectome lacks, get no drive.
+
+    Parameters
+    ----------
+    connectome : connectomes.Connectome
+    name : str
+        An odour of :func:`known_odours` or of :data:`ODOUR_ALIASES` (case-insensitive).
+    scale : float
+        Multiplies every rate (a stand-in for concentration; free parameter, 1 = the study's).
+    path : path-like, optional
+        Another odour table (:func:`odour_table`).
+
+    Raises
+    ------
+    ValueError
+        For an odour not in the table (naming the closest ones) or a negative ``scale``.
+    """
+    if not scale >= 0:
+        raise ValueError(f"scale must be >= 0, got {scale!r}")
+    t = odour_table(path)
+    names = {o.lower(): o for o in set(t["odour"]) - {"SFR"}}
+    key = str(name).strip().lower()
+    key = ODOUR_ALIASES.get(key, key)
+    if key not in names:
+        close = difflib.get_close_matches(key, list(names) + list(ODOUR_ALIASES), n=3)
+        raise ValueError(f"unknown odour {name!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
+                         + f" ({len(names)} odours: experiments.odours.known_odours())")
+    canonical = names[key]
+    resp = t[t["odour"] == canonical].groupby("receptor")["response_hz"].mean()
+    rates = {}
+    for rec in receptors(connectome):
+        vals = [float(resp[p]) for p in _receptor_parts(rec) if p in resp.index]
+        if vals and max(vals) > 0:
+            rates[rec] = round(max(vals) * float(scale), 6)
+    return Odour(canonical, rates)

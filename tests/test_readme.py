@@ -121,6 +121,12 @@ def _claims():
                                    f"{floor:g}")
     assert bound["DAN-f1"]["mbons"] == ["MBON-f1"] and abs(bound["DAN-f1"]["bound"]) < floor
     yield "pairing bound DAN-g1", f"(DAN-g1's bound is {bound['DAN-g1']['bound']:+.3f}: its miss is one of size"
+    od = _json("odours.json")
+    full, low = od["by_scale"][0], od["by_scale"][-1]
+    yield "odour coding", (f"each of {full['odours']} odours drives a median {100 * full['median_kc_fraction']:.0f} % "
+                           f"of the Kenyon cells, and two odours share a median {100 * full['median_shared_share']:.0f} "
+                           f"% of the smaller of their codes, at full and at a quarter of the measured rates")
+    assert low["scale"] == 0.25 and abs(low["median_shared_share"] - full["median_shared_share"]) < 0.05
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")
