@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["PAIRS", "SCALES", "coding", "main", "overlap", "reading", "report", "summary"]
+__all__ = ["PAIRS", "SCALES", "breadth", "coding", "main", "overlap", "reading", "report", "summary"]
 
 #: Odour pairs of larval learning experiments whose KC overlap the report gives (CS+ and CS- of two-odour designs;
 #: Weber et al. 2025, eLife 12:RP91387, trained n-amyl acetate against benzaldehyde, read in its Methods).
@@ -99,6 +99,18 @@ def overlap(data: dict) -> pd.DataFrame:
     return pd.DataFrame(out, columns=["a", "b", "shared", "shared_share", "jaccard"])
 
 
+def breadth(data: dict) -> list[int]:
+    """How many KCs respond to exactly k of the odours that drive receptors, for k = 0, 1, ..., n odours."""
+    rows = [r for r in data["odours"] if r["receptors"]]
+    count: dict[int, int] = {}
+    for r in rows:
+        for i in r["kc_ids"]:
+            count[i] = count.get(i, 0) + 1
+    hist = np.bincount(list(count.values()), minlength=len(rows) + 1)
+    hist[0] = data["kcs"] - len(count)
+    return [int(x) for x in hist]
+
+
 def summary(data: dict) -> dict:
     """Median, smallest and largest share of KCs an odour drives, the median overlap, and each pair of :data:`PAIRS`."""
     rows = [r for r in data["odours"] if r["receptors"]]
@@ -160,6 +172,16 @@ def _write(data: dict) -> str:
     for r in sorted(data["odours"], key=lambda r: -r["kcs"]):
         lines.append(f"| {r['odour']} | {len(r['receptors'])} | {r['drive_hz']:.0f} | {r['pns']} of {data['pns']} | "
                      f"{r['kcs']} of {data['kcs']} ({100 * r['kcs'] / data['kcs']:.0f} %) |")
+    b = breadth(data)
+    k = len(b) - 1
+    broad = sum(b[-max(1, k // 5):])
+    lines += ["", "## How broadly single Kenyon cells respond", "",
+              f"Of the {data['kcs']} KCs, {b[0]} respond to none of the {k} odours, {sum(b[1:6])} to 1 to 5 of them, "
+              f"and {broad} to at least {k - max(1, k // 5) + 1} of them: the codes overlap because a group of KCs "
+              "responds to nearly every odour.", "",
+              "| odours a KC responds to | " + " | ".join(str(i) for i in range(len(b))) + " |",
+              "| --- | " + " | ".join("---" for _ in b) + " |",
+              "| KCs | " + " | ".join(str(x) for x in b) + " |"]
     lines += ["", "## Overlap of KC codes", "",
               f"Over the {len(ov)} pairs of odours that drive KCs: shared KCs as a share of the smaller code, median "
               f"{100 * ov['shared_share'].median():.0f} % (quartiles {100 * ov['shared_share'].quantile(0.25):.0f} "

@@ -84,6 +84,8 @@ def test_overlap_counts_as_documented():
     r = ov.iloc[0]
     assert (r["a"], r["b"], r["shared"]) == ("a", "b", 2)
     assert r["shared_share"] == pytest.approx(2 / 3) and r["jaccard"] == pytest.approx(2 / 5)
+    # KCs by the number of odours they respond to: 5 to none, 3 to one (1, 2, 5), 2 to both (3, 4)
+    assert odour_coding.breadth(data) == [5, 3, 2]
     sm = odour_coding.summary({**data, "scale": 0.5})
     # the odour that drives no receptor is left out of the sparseness figures
     assert sm["odours"] == 2 and sm["median_kc_fraction"] == pytest.approx(0.35)
