@@ -112,7 +112,7 @@ def _cmd_experiment(args) -> int:
 
 
 #: Flags of a plain run (stimuli, model, network) that an experiment or protocol sets itself.
-RUN_ONLY_FLAGS = ("drive", "activate", "silence", "duration", "model", "set", "synapse_types")
+RUN_ONLY_FLAGS = ("drive", "activate", "silence", "odour", "duration", "model", "set", "synapse_types")
 #: Flags that only experiments (and, for --option, protocols) take.
 EXPERIMENT_ONLY_FLAGS = ("null", "option")
 
@@ -313,6 +313,7 @@ def _cmd_run(args) -> int:
                                  "(e.g. modality=olfactory,rate=80Hz)")
     from sim.workflows.config import load_run_file, run_config, split_spec
 
+    odours = [_odour_spec(spec) for spec in args.odour or []]  # also needs no data
     _check_run_flags(args)
     cfg = load_run_file(args.config) if args.config else {}
     for key in ("duration", "trials", "seed", "model", "signs", "device"):
@@ -341,6 +342,8 @@ def _cmd_run(args) -> int:
             print(f"larvasim: error: {exc}", file=sys.stderr)
             return 2
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    for spec, (name, keys) in zip(args.odour or [], odours):
+        cfg.setdefault("drive", []).extend(_odour_drives(c, spec, name, keys))
     res = run_config(c, cfg, progress=not args.quiet)
     net = res.metadata["network"]
     print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}, synapses: "
@@ -353,6 +356,57 @@ def _cmd_run(args) -> int:
             res.save(out)
         print(f"\nresults written to {out}" + (" (replacing the file that was there)" if replaced else ""))
     return 0
+
+
+_ODOUR_KEYS = ("scale", "start", "stop")
+
+
+def _odour_spec(spec: str) -> tuple[str, dict]:
+    """``--odour 'NAME[,scale=X,start=T,stop=T]'`` -> (name, keys), checked without data.
+
+    Parts that are not ``KEY=VALUE`` form the name (odour names may hold commas: ``2,3-butanedione``).
+    """
+    from experiments.odours import ODOUR_ALIASES, known_odours
+
+    keys, name = {}, []
+    for part in spec.split(","):
+        k, sep, v = part.partition("=")
+        if not sep:
+            name.append(part)
+        elif k.strip() in _ODOUR_KEYS:
+            keys[k.strip()] = v.strip()
+        else:
+            raise ValueError(f"--odour {spec!r}: unknown key {k.strip()!r} (keys: {', '.join(_ODOUR_KEYS)})")
+    name = ",".join(name).strip()
+    if not name:
+        raise ValueError(f"--odour {spec!r}: no odour name (e.g. --odour 'ethyl acetate,scale=0.5')")
+    known = {n.lower() for n in known_odours()} | set(ODOUR_ALIASES)
+    if name.lower() not in known:
+        import difflib
+
+        close = difflib.get_close_matches(name.lower(), sorted(known), n=3)
+        raise ValueError(f"--odour {spec!r}: unknown odour {name!r}" + (f"; did you mean {', '.join(close)}?" if close
+                                                                      else "")
+                         + f" ({len(known_odours())} odours: experiments.odours.known_odours())")
+    if "scale" in keys:
+        try:
+            scale = float(keys["scale"])
+        except ValueError:
+            scale = float("nan")
+        if not scale >= 0:
+            raise ValueError(f"--odour {spec!r}: scale must be a number >= 0, got {keys['scale']!r}")
+    return name, keys
+
+
+def _odour_drives(c, spec: str, name: str, keys: dict) -> list[dict]:
+    """Run-file drive tables of one measured odour: one per receptor it excites (its ORNs on both sides)."""
+    from experiments.odours import known_odour, receptors
+
+    od = known_odour(c, name, scale=float(keys.get("scale", 1.0)))
+    table = receptors(c)
+    timing = {k: keys[k] for k in ("start", "stop") if k in keys}
+    return [{"select": {"ids": [int(x) for x in c.ids[table[r]]]}, "name": f"{od.name}:{r}",
+             "rate": f"{od.rates_hz[r]:g} Hz", **timing, "_where": f"--odour {spec!r}"} for r in od.receptors]
 
 
 def _cmd_export(args) -> int:
@@ -534,6 +588,11 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
     pr.add_argument("--drive", action="append", metavar="SPEC", help="sensory drive (repeatable)")
     pr.add_argument("--activate", action="append", metavar="SPEC", help="optogenetic-style activation")
     pr.add_argument("--silence", action="append", metavar="SPEC", help="silencing, mode=outgoing|all")
+    pr.add_argument("--odour", action="append", metavar="NAME[,scale=X,start=T,stop=T]",
+                    help="a measured odour (larval receptor responses of Kreher et al. 2008): every receptor's "
+                    "ORNs at their response x scale, e.g. 'ethyl acetate,scale=0.5,start=200ms,stop=700ms' "
+                    "(repeatable; names: python -c 'from experiments.odours import known_odours; "
+                    "print(known_odours())')")
     pr.add_argument("--duration", help="trial length, e.g. '1 s' (default 1 s)")
     pr.add_argument("--trials", type=int, help="number of trials (default 1)")
     pr.add_argument("--seed", type=int, help="seed (default 0): same seed, same spikes")

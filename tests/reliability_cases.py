@@ -335,6 +335,12 @@ CASES: list[Case] = [
       names="rate", outputs=OUT),
     c("A38", "arguments", "drive whose stop is before its start",
       RUN + ["--drive", "modality=olfactory,rate=80Hz,start=200ms,stop=100ms"] + O, names="stop", outputs=OUT),
+    c("A39", "arguments", "misspelt measured odour", RUN + ["--odour", "pentyl acetat"] + O,
+      names=("--odour", "did you mean pentyl acetate"), outputs=OUT),
+    c("A40", "arguments", "measured odour with an unknown key", RUN + ["--odour", "ethyl acetate,volume=3"] + O,
+      names="unknown key 'volume'", outputs=OUT),
+    c("A41", "arguments", "measured odour with a negative scale", RUN + ["--odour", "ethyl acetate,scale=-1"] + O,
+      names="scale must be a number >= 0", outputs=OUT),
 
     # ---- run files ----------------------------------------------------------------------------------------
     c("F01", "run files", "run file that does not exist", RUN + ["{tmp}/missing.toml"], names="missing.toml"),

@@ -120,6 +120,11 @@ stop = "200 ms"
     (["--set", "w_syn"], "--set 'w_syn': expected NAME=VALUE"),
     (["--set", "w_syn=fast"], "--set w_syn=fast: w_syn: cannot read 'fast'"),
     (["--duration", "300"], "--duration '300': cannot read '300'"),
+    (["--odour", "pentyl acetat"], "--odour 'pentyl acetat': unknown odour 'pentyl acetat'; did you mean pentyl acetate"),
+    (["--odour", "ethyl acetate,volume=3"], "--odour 'ethyl acetate,volume=3': unknown key 'volume' (keys: scale, "
+                                            "start, stop)"),
+    (["--odour", "ethyl acetate,scale=-1"], "--odour 'ethyl acetate,scale=-1': scale must be a number >= 0, got '-1'"),
+    (["--odour", "scale=2"], "--odour 'scale=2': no odour name"),
 ])
 def test_bad_spec_exits_2_with_a_clear_message(toydir, tmp_path, capsys, args, message):
     out = tmp_path / "never.h5"
@@ -198,3 +203,26 @@ def test_output_path_is_checked_before_the_run_and_a_replaced_file_is_named(toyd
     assert "replacing" not in capsys.readouterr().out
     assert _run(toydir, "--duration", "20 ms", "-o", str(out)) == 0
     assert "(replacing the file that was there)" in capsys.readouterr().out
+
+
+@pytest.mark.realdata
+def test_run_with_a_measured_odour(real_data_dir, tmp_path, capsys):
+    """``--odour``: one drive per receptor the odour excites, at its measured rate x scale, on both sides' ORNs
+    (an odour name with a comma in it reads whole)."""
+    import connectomes
+    from experiments.odours import known_odour, receptors
+    from sim.results import Results
+
+    out = tmp_path / "odour.h5"
+    assert main(["run", "--data-dir", str(real_data_dir), "--quiet", "--odour", "2,3-butanedione,scale=0.5,start=100ms,"
+                 "stop=400ms", "--duration", "500 ms", "-o", str(out)]) == 0
+    res = Results.load(out)
+    c = connectomes.load("winding2023", data_dir=real_data_dir)
+    od = known_odour(c, "2,3-butanedione", scale=0.5)
+    drives = [s for s in res.metadata["stimuli"] if s["kind"] == "PoissonDrive"]
+    assert sorted(s["name"] for s in drives) == sorted(f"2,3-butanedione:{r}" for r in od.receptors)
+    table = receptors(c)
+    for s in drives:
+        r = s["name"].split(":", 1)[1]
+        assert float(s["rate_hz"]) == pytest.approx(od.rates_hz[r]) and sorted(s["indices"]) == table[r].tolist()
+        assert (float(s["start_ms"]), float(s["stop_ms"])) == (100.0, 400.0)
