@@ -164,6 +164,27 @@ def _check_protocol_options(options: dict) -> None:
         raise ValueError(f"--option {', '.join(f'{k}={v}' for k, v in rule.items())}: {msg}") from None
 
 
+def _protocol_odours(options: dict):
+    """Pop ``cs_plus``, ``cs_minus`` (measured odours, both or neither) and ``odour_scale`` from a protocol's
+    --option values; ``(names, scale)`` or None. Names are checked against the odour table before any data."""
+    keys = ("cs_plus", "cs_minus", "odour_scale")
+    given = {k: options.pop(k) for k in keys if k in options}
+    if not given:
+        return None
+    if "cs_plus" not in given or "cs_minus" not in given:
+        raise ValueError("--option cs_plus=... and cs_minus=...: give both measured odours (e.g. "
+                         "--option \"cs_plus=pentyl acetate\" --option cs_minus=benzaldehyde)")
+    names = (str(given["cs_plus"]), str(given["cs_minus"]))
+    for key, name in zip(("cs_plus", "cs_minus"), names):
+        _odour_spec(name, f"--option {key}={name}")
+    if names[0].strip().lower() == names[1].strip().lower():
+        raise ValueError(f"--option cs_plus and cs_minus: the same odour {names[0]!r} twice")
+    scale = given.get("odour_scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale >= 0:
+        raise ValueError(f"--option odour_scale={scale}: must be a number >= 0")
+    return names, float(scale)
+
+
 def _options(args) -> dict:
     """``--option NAME=VALUE`` flags as a dict (values read as Python literals where possible)."""
     options = {}
@@ -276,10 +297,16 @@ def _cmd_protocol(args) -> int:
 
     _refuse_flags(args, f"conditioning protocol {args.config!r}", RUN_ONLY_FLAGS + ("null",))
     options = _options(args)
+    measured = _protocol_odours(options)  # cs_plus / cs_minus / odour_scale: measured odours, checked now
     _check_protocol_options(options)
     out = args.out or f"results/{args.config}.h5"
     replaced = _check_output_file(out, suffixes=RESULT_SUFFIXES["protocol"])
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    if measured:
+        from experiments.odours import known_odour
+
+        names, scale = measured
+        options["odours"] = tuple(known_odour(c, n, scale=scale) for n in names)
     run = run_protocol(args.config, c, n_larvae=args.trials or 20, seed=args.seed or 0,
                        device=args.device or "numba", out=out, progress=not args.quiet, **options)
     print(run.summary())
@@ -361,13 +388,15 @@ def _cmd_run(args) -> int:
 _ODOUR_KEYS = ("scale", "start", "stop")
 
 
-def _odour_spec(spec: str) -> tuple[str, dict]:
-    """``--odour 'NAME[,scale=X,start=T,stop=T]'`` -> (name, keys), checked without data.
+def _odour_spec(spec: str, flag: str | None = None) -> tuple[str, dict]:
+    """``--odour 'NAME[,scale=X,start=T,stop=T]'`` -> (name, keys), checked without data (``flag``: how errors
+    name the option, default ``--odour 'SPEC'``).
 
     Parts that are not ``KEY=VALUE`` form the name (odour names may hold commas: ``2,3-butanedione``).
     """
     from experiments.odours import ODOUR_ALIASES, known_odours
 
+    flag = flag or f"--odour {spec!r}"
     keys, name = {}, []
     for part in spec.split(","):
         k, sep, v = part.partition("=")
@@ -376,16 +405,16 @@ def _odour_spec(spec: str) -> tuple[str, dict]:
         elif k.strip() in _ODOUR_KEYS:
             keys[k.strip()] = v.strip()
         else:
-            raise ValueError(f"--odour {spec!r}: unknown key {k.strip()!r} (keys: {', '.join(_ODOUR_KEYS)})")
+            raise ValueError(f"{flag}: unknown key {k.strip()!r} (keys: {', '.join(_ODOUR_KEYS)})")
     name = ",".join(name).strip()
     if not name:
-        raise ValueError(f"--odour {spec!r}: no odour name (e.g. --odour 'ethyl acetate,scale=0.5')")
+        raise ValueError(f"{flag}: no odour name (e.g. --odour 'ethyl acetate,scale=0.5')")
     known = {n.lower() for n in known_odours()} | set(ODOUR_ALIASES)
     if name.lower() not in known:
         import difflib
 
         close = difflib.get_close_matches(name.lower(), sorted(known), n=3)
-        raise ValueError(f"--odour {spec!r}: unknown odour {name!r}" + (f"; did you mean {', '.join(close)}?" if close
+        raise ValueError(f"{flag}: unknown odour {name!r}" + (f"; did you mean {', '.join(close)}?" if close
                                                                       else "")
                          + f" ({len(known_odours())} odours: experiments.odours.known_odours())")
     if "scale" in keys:
@@ -394,7 +423,7 @@ def _odour_spec(spec: str) -> tuple[str, dict]:
         except ValueError:
             scale = float("nan")
         if not scale >= 0:
-            raise ValueError(f"--odour {spec!r}: scale must be a number >= 0, got {keys['scale']!r}")
+            raise ValueError(f"{flag}: scale must be a number >= 0, got {keys['scale']!r}")
     return name, keys
 
 

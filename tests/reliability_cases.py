@@ -341,6 +341,9 @@ CASES: list[Case] = [
       names="unknown key 'volume'", outputs=OUT),
     c("A41", "arguments", "measured odour with a negative scale", RUN + ["--odour", "ethyl acetate,scale=-1"] + O,
       names="scale must be a number >= 0", outputs=OUT),
+    c("A42", "arguments", "conditioning protocol given one measured odour",
+      ["run", "paired", "--option", "cs_plus=pentyl acetate", "-o", "{tmp}/out.h5"],
+      names="give both measured odours", outputs=("out.h5",)),
 
     # ---- run files ----------------------------------------------------------------------------------------
     c("F01", "run files", "run file that does not exist", RUN + ["{tmp}/missing.toml"], names="missing.toml"),

@@ -97,3 +97,38 @@ def test_example_sweep_file_runs_reduced(real_data_dir, tmp_path, capsys):
     lo = table.sort_values(["w_syn", "drive.rate"]).iloc[0]["hz.DN-VNC"]
     hi = table.sort_values(["w_syn", "drive.rate"]).iloc[-1]["hz.DN-VNC"]
     assert hi > lo
+
+
+@pytest.mark.realdata
+def test_run_protocol_with_measured_odours(real_data_dir, tmp_path, capsys):
+    """``--option cs_plus=... cs_minus=...``: the protocol trains with two measured odours (Kreher et al. 2008)."""
+    import connectomes
+    from experiments.learning import LearningRun
+    from experiments.odours import known_odour
+
+    out = tmp_path / "paired.h5"
+    assert main(["run", "paired", "--data-dir", str(real_data_dir), "--trials", "2", "--quiet", "--option",
+                 "cs_plus=pentyl acetate", "--option", "cs_minus=benzaldehyde", "--option", "odour_scale=0.5",
+                 "-o", str(out)]) == 0
+    run = LearningRun.load(out)
+    c = connectomes.load("winding2023", data_dir=real_data_dir)
+    assert run.odours == (known_odour(c, "pentyl acetate", scale=0.5), known_odour(c, "benzaldehyde", scale=0.5))
+    assert run.cs_plus == ["pentyl acetate", "benzaldehyde"]  # reciprocal: each odour is the CS+ of one larva
+
+
+@pytest.mark.parametrize("options, message", [
+    (["cs_plus=pentyl acetate"], "give both measured odours"),
+    (["cs_plus=pentyl acetate", "cs_minus=Pentyl Acetate"], "the same odour 'pentyl acetate' twice"),
+    (["cs_plus=pentyl acetat", "cs_minus=benzaldehyde"],
+     "--option cs_plus=pentyl acetat: unknown odour 'pentyl acetat'; did you mean pentyl acetate"),
+    (["cs_plus=pentyl acetate", "cs_minus=benzaldehyde", "odour_scale=-2"], "odour_scale=-2: must be a number >= 0"),
+])
+def test_protocol_odour_options_fail_before_any_data(tmp_path, capsys, options, message):
+    out = tmp_path / "never.h5"
+    argv = ["run", "paired", "--data-dir", str(tmp_path / "no-data"), "--quiet", "-o", str(out)]
+    for o in options:
+        argv += ["--option", o]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("larvasim: error: ") and message in err and "Traceback" not in err
+    assert not out.exists()
