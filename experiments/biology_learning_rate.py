@@ -403,7 +403,9 @@ def _write(data: dict) -> str:
         "",
         "These are limits of the model, not measurements: the larval Kenyon-cell population's sparseness "
         "has not been measured (docs/biology.md), and the model's MBINs take odour input through the "
-        "connectome's synapses, scaled by the MBIN gain of stage 2 only.",
+        "connectome's synapses, scaled by the MBIN gain of stage 2 only. With measured odours the model's "
+        "Kenyon-cell codes overlap even more than for the learning experiments' drawn pair "
+        "([odours.md](odours.md)).",
         "",
         "## MBONs of known sign: odour response and how much of it Kenyon cells drive",
         "",

@@ -101,6 +101,11 @@ def test_the_document_is_the_render_of_its_data():
     assert {r["odour"] for r in data["odours"]} == set(known_odours())
     assert [sm["scale"] for sm in data["by_scale"]] == list(odour_coding.SCALES)
     assert data["by_scale"][0] == odour_coding.summary(data)  # the first scale is the report's own run
+    # docs/biology_learning_rate.md says measured odours' KC codes overlap more than the learning experiments' pair
+    drawn = json.loads((ROOT / "docs" / "biology_learning_rate.json").read_text())["odour_drive"]["shared_share"]
+    assert "overlap even more than for the learning experiments' drawn pair" in (ROOT / "docs" /
+                                                                               "biology_learning_rate.md").read_text()
+    assert min(sm["median_shared_share"] for sm in data["by_scale"]) > drawn
 
 
 @pytest.mark.realdata
