@@ -127,6 +127,8 @@ def _claims():
                            f"of the Kenyon cells, and two odours share a median {100 * full['median_shared_share']:.0f} "
                            f"% of the smaller of their codes, at full and at a quarter of the measured rates")
     assert low["scale"] == 0.25 and abs(low["median_shared_share"] - full["median_shared_share"]) < 0.05
+    yield "odour coding PNs", (f"two odours' projection-neuron codes share a median "
+                               f"{100 * full['median_pn_shared_share']:.0f} %")
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")

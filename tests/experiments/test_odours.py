@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -91,6 +92,9 @@ def test_overlap_counts_as_documented():
     assert sm["odours"] == 2 and sm["median_kc_fraction"] == pytest.approx(0.35)
     assert (sm["min_kc_fraction"], sm["max_kc_fraction"]) == (pytest.approx(0.3), pytest.approx(0.4))
     assert sm["median_shared_share"] == pytest.approx(2 / 3) and sm["pairs"] == {}
+    assert np.isnan(sm["median_pn_shared_share"])  # no PN codes in these hand-made data
+    pn = odour_coding.overlap({**data, "odours": [{**r, "pn_ids": r["kc_ids"][:2]} for r in data["odours"]]}, "pn")
+    assert pn["shared"].tolist() == [0] and pn["shared_share"].tolist() == [0.0]
 
 
 def test_the_document_is_the_render_of_its_data():
