@@ -292,8 +292,8 @@ def known_odour(connectome, name: str, *, scale: float = 1.0, path=None) -> Odou
     ValueError
         For an odour not in the table (naming the closest ones) or a negative ``scale``.
     """
-    if not scale >= 0:
-        raise ValueError(f"scale must be >= 0, got {scale!r}")
+    if not 0 <= scale < float("inf"):
+        raise ValueError(f"scale must be a finite number >= 0, got {scale!r}")
     t = odour_table(path)
     names = {o.lower(): o for o in set(t["odour"]) - {"SFR"}}
     key = str(name).strip().lower()

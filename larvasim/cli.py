@@ -180,8 +180,8 @@ def _protocol_odours(options: dict):
     if names[0].strip().lower() == names[1].strip().lower():
         raise ValueError(f"--option cs_plus and cs_minus: the same odour {names[0]!r} twice")
     scale = given.get("odour_scale", 1.0)
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale >= 0:
-        raise ValueError(f"--option odour_scale={scale}: must be a number >= 0")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 <= scale < float("inf"):
+        raise ValueError(f"--option odour_scale={scale}: must be a finite number >= 0")
     return names, float(scale)
 
 
@@ -422,8 +422,8 @@ def _odour_spec(spec: str, flag: str | None = None) -> tuple[str, dict]:
             scale = float(keys["scale"])
         except ValueError:
             scale = float("nan")
-        if not scale >= 0:
-            raise ValueError(f"{flag}: scale must be a number >= 0, got {keys['scale']!r}")
+        if not 0 <= scale < float("inf"):
+            raise ValueError(f"{flag}: scale must be a finite number >= 0, got {keys['scale']!r}")
     return name, keys
 
 

@@ -340,7 +340,7 @@ CASES: list[Case] = [
     c("A40", "arguments", "measured odour with an unknown key", RUN + ["--odour", "ethyl acetate,volume=3"] + O,
       names="unknown key 'volume'", outputs=OUT),
     c("A41", "arguments", "measured odour with a negative scale", RUN + ["--odour", "ethyl acetate,scale=-1"] + O,
-      names="scale must be a number >= 0", outputs=OUT),
+      names="scale must be a finite number >= 0", outputs=OUT),
     c("A42", "arguments", "conditioning protocol given one measured odour",
       ["run", "paired", "--option", "cs_plus=pentyl acetate", "-o", "{tmp}/out.h5"],
       names="give both measured odours", outputs=("out.h5",)),

@@ -121,7 +121,7 @@ def test_run_protocol_with_measured_odours(real_data_dir, tmp_path, capsys):
     (["cs_plus=pentyl acetate", "cs_minus=Pentyl Acetate"], "the same odour 'pentyl acetate' twice"),
     (["cs_plus=pentyl acetat", "cs_minus=benzaldehyde"],
      "--option cs_plus=pentyl acetat: unknown odour 'pentyl acetat'; did you mean pentyl acetate"),
-    (["cs_plus=pentyl acetate", "cs_minus=benzaldehyde", "odour_scale=-2"], "odour_scale=-2: must be a number >= 0"),
+    (["cs_plus=pentyl acetate", "cs_minus=benzaldehyde", "odour_scale=-2"], "odour_scale=-2: must be a finite number >= 0"),
 ])
 def test_protocol_odour_options_fail_before_any_data(tmp_path, capsys, options, message):
     out = tmp_path / "never.h5"

@@ -123,8 +123,9 @@ stop = "200 ms"
     (["--odour", "pentyl acetat"], "--odour 'pentyl acetat': unknown odour 'pentyl acetat'; did you mean pentyl acetate"),
     (["--odour", "ethyl acetate,volume=3"], "--odour 'ethyl acetate,volume=3': unknown key 'volume' (keys: scale, "
                                             "start, stop)"),
-    (["--odour", "ethyl acetate,scale=-1"], "--odour 'ethyl acetate,scale=-1': scale must be a number >= 0, got '-1'"),
+    (["--odour", "ethyl acetate,scale=-1"], "--odour 'ethyl acetate,scale=-1': scale must be a finite number >= 0, got '-1'"),
     (["--odour", "scale=2"], "--odour 'scale=2': no odour name"),
+    (["--odour", "ethyl acetate,scale=inf"], "--odour 'ethyl acetate,scale=inf': scale must be a finite number >= 0"),
 ])
 def test_bad_spec_exits_2_with_a_clear_message(toydir, tmp_path, capsys, args, message):
     out = tmp_path / "never.h5"

@@ -46,8 +46,10 @@ def test_rules_of_a_measured_odour_on_a_hand_made_table(tmp_path, real_connectom
     assert known_odours(path) == ["x ol", "y al"]
     with pytest.raises(ValueError, match=r"unknown odour 'x o'; did you mean x ol"):
         known_odour(real_connectome, "x o", path=path)
-    with pytest.raises(ValueError, match="scale must be >= 0"):
+    with pytest.raises(ValueError, match="scale must be a finite number >= 0"):
         known_odour(real_connectome, "x ol", path=path, scale=-1)
+    with pytest.raises(ValueError, match="scale must be a finite number >= 0"):
+        known_odour(real_connectome, "x ol", path=path, scale=float("inf"))
 
 
 def test_bad_tables_are_clear_errors(tmp_path):
