@@ -124,9 +124,11 @@ def summary(data: dict) -> dict:
     for a, b in PAIRS:
         hit = ov[((ov["a"] == a) & (ov["b"] == b)) | ((ov["a"] == b) & (ov["b"] == a))]
         if len(hit):
-            pairs[f"{a} / {b}"] = {"shared": int(hit.iloc[0]["shared"]), "shared_share": float(hit.iloc[0]["shared_share"])}
+            pairs[f"{a} / {b}"] = {"shared": int(hit.iloc[0]["shared"]),
+                                   "shared_share": float(hit.iloc[0]["shared_share"])}
     pn = overlap(data, "pn")
-    return {"scale": data["scale"], "odours": len(rows), "median_kc_fraction": float(np.median(frac)) if len(frac) else 0.0,
+    return {"scale": data["scale"], "odours": len(rows),
+            "median_kc_fraction": float(np.median(frac)) if len(frac) else 0.0,
             "median_pn_shared_share": float(pn["shared_share"].median()) if len(pn) else float("nan"),
             "min_kc_fraction": float(frac.min()) if len(frac) else 0.0,
             "max_kc_fraction": float(frac.max()) if len(frac) else 0.0,
@@ -135,20 +137,13 @@ def summary(data: dict) -> dict:
 
 def reading(data: dict) -> str:
     """The result in one sentence (the README quotes it)."""
-    rows = [r for r in data["odours"] if r["receptors"]]
-    frac = np.array([r["kcs"] / data["kcs"] for r in rows])
-    ov = overlap(data)
-    pair = ""
-    for a, b in PAIRS:
-        hit = ov[((ov["a"] == a) & (ov["b"] == b)) | ((ov["a"] == b) & (ov["b"] == a))]
-        if len(hit):
-            h = hit.iloc[0]
-            pair += (f"; {a} and {b}, the pair of Weber et al. 2025, share {int(h['shared'])} KCs "
-                     f"({100 * h['shared_share']:.0f} % of the smaller code)")
-    return (f"Each of {len(rows)} measured odours (Kreher et al. 2008, rates x {data['scale']:g}) drives a median "
-            f"{100 * np.median(frac):.0f} % of the {data['kcs']} Kenyon cells (range {100 * frac.min():.0f} to "
-            f"{100 * frac.max():.0f} %), and two odours share a median {100 * ov['shared_share'].median():.0f} % of "
-            f"the smaller of their KC codes{pair}.")
+    sm = summary(data)
+    pair = "".join(f"; {k.replace(' / ', ' and ')}, the pair of Weber et al. 2025, share {v['shared']} KCs "
+                   f"({100 * v['shared_share']:.0f} % of the smaller code)" for k, v in sm["pairs"].items())
+    return (f"Each of {sm['odours']} measured odours (Kreher et al. 2008, rates x {data['scale']:g}) drives a median "
+            f"{100 * sm['median_kc_fraction']:.0f} % of the {data['kcs']} Kenyon cells (range "
+            f"{100 * sm['min_kc_fraction']:.0f} to {100 * sm['max_kc_fraction']:.0f} %), and two odours share a median "
+            f"{100 * sm['median_shared_share']:.0f} % of the smaller of their KC codes{pair}.")
 
 
 def _write(data: dict) -> str:
@@ -160,7 +155,8 @@ def _write(data: dict) -> str:
         "",
         "The odours of Kreher et al. 2008 (Neuron 59:110, doi:10.1016/j.neuron.2008.06.010; larval odorant "
         "receptors in the adult 'empty neuron', responses above the spontaneous rate as compiled in DoOR 2.0, "
-        "Münch & Galizia 2016, Sci Rep 6:21841) drive the default larval model one at a time: each receptor's ORNs (both sides) at "
+        "Münch & Galizia 2016, Sci Rep 6:21841) drive the default larval model one at a time: each receptor's "
+        "ORNs (both sides) at "
         f"its measured response x {data['scale']:g} (`experiments.odours.known_odour`), {data['trials']} trials "
         f"of 1 s, seed {data['seed']}. A neuron responds when its mean rate exceeds {data['threshold_hz']:g} Hz.",
         "",

@@ -273,9 +273,9 @@ def known_odour(connectome, name: str, *, scale: float = 1.0, path=None) -> Odou
 
     The rate of a receptor's ORNs is its measured response (spikes/s above its spontaneous rate; the
     concentration of the DoOR column is not stated there, Kreher et al. tested two) times ``scale``; an
-    inhibitory (negative) response gives 0, because the model's ORNs have no spontaneous rate to lower. An ORN that expresses two
-    receptors (``"47a & 33b"``) takes the larger of their two responses (larvasim's choice). Receptors
-    the study did not test, or that the connectome lacks, get no drive.
+    inhibitory (negative) response gives 0, because the model's ORNs have no spontaneous rate to lower.
+    An ORN that expresses two receptors (``"47a & 33b"``) takes the larger of their two responses
+    (larvasim's choice). Receptors the study did not test, or that the connectome lacks, get no drive.
 
     Parameters
     ----------
@@ -290,7 +290,7 @@ def known_odour(connectome, name: str, *, scale: float = 1.0, path=None) -> Odou
     Raises
     ------
     ValueError
-        For an odour not in the table (naming the closest ones) or a negative ``scale``.
+        For an odour not in the table (naming the closest ones) or a ``scale`` that is negative or infinite.
     """
     if not 0 <= scale < float("inf"):
         raise ValueError(f"scale must be a finite number >= 0, got {scale!r}")
