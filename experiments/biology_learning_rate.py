@@ -277,7 +277,7 @@ def pairing_bound(connectome, uses=BOUND_USES, *, seed: int = 0, trials: int = 8
     from sim.stimuli import Silence
 
     from .biology_report import default_network
-    from .learning import EXPERIMENT_PARAMETERS
+    from .learning import EXPERIMENT_PARAMETERS, mb_names
     from .odours import odour_pair
 
     net = default_network(connectome)
@@ -285,8 +285,7 @@ def pairing_bound(connectome, uses=BOUND_USES, *, seed: int = 0, trials: int = 8
     a, b = odour_pair(connectome, 8, 3, rate=EXPERIMENT_PARAMETERS["odour_rate"].value, seed=seed)
     kc = connectome.select(celltype=KC_CELLTYPE)
     mbon = np.flatnonzero((n["celltype"] == MBON_CELLTYPE).to_numpy())
-    names = (n["mb_name"].where(n["mb_name"].astype(str) != "", n["label"]) if "mb_name" in n.columns
-             else n["label"]).astype(str).to_numpy()[mbon]
+    names = mb_names(n)[mbon]
     comp = derive_compartments(connectome)
     v = mbon_valence(comp).reindex(names).fillna(0).to_numpy()
     window = (200 * ms, 1200 * ms)

@@ -91,6 +91,7 @@ __all__ = [
     "main",
     "make_network",
     "make_protocol",
+    "mb_names",
     "paired_statistics",
     "report",
     "run_protocol",
@@ -282,6 +283,14 @@ PROTOCOLS = {
                          "description": "'paired' with a gustatory (external) sensory drive as US"},
 }
 
+
+
+def mb_names(neurons: pd.DataFrame) -> np.ndarray:
+    """The name every table of the learning experiments gives a neuron: its mushroom-body type (``mb_name``,
+    e.g. ``"MBON-i1"``) where it has one, else its label."""
+    n = neurons
+    return (n["mb_name"].where(n["mb_name"].astype(str) != "", n["label"]) if "mb_name" in n.columns
+            else n["label"]).astype(str).to_numpy()
 
 # ----------------------------------------------------------------------------------------
 # network and run
@@ -564,8 +573,7 @@ class LearningRun:
         for phase in ("pre", "test"):
             for s in ("cs+", "cs-"):
                 cols[f"{phase}_{s}"] = self._rate_matrix(self.protocol.readouts[phase][s])[:, idx]
-        names = (n["mb_name"].where(n["mb_name"].astype(str) != "", n["label"]) if "mb_name" in n.columns
-                 else n["label"]).astype(str).to_numpy()
+        names = mb_names(n)
         rows = []
         for k in range(self.n_larvae):
             for j, i in enumerate(idx):

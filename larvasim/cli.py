@@ -409,14 +409,15 @@ def _odour_spec(spec: str, flag: str | None = None) -> tuple[str, dict]:
     name = ",".join(name).strip()
     if not name:
         raise ValueError(f"{flag}: no odour name (e.g. --odour 'ethyl acetate,scale=0.5')")
-    known = {n.lower() for n in known_odours()} | set(ODOUR_ALIASES)
+    odours = known_odours()
+    known = {n.lower() for n in odours} | set(ODOUR_ALIASES)
     if name.lower() not in known:
         import difflib
 
         close = difflib.get_close_matches(name.lower(), sorted(known), n=3)
         raise ValueError(f"{flag}: unknown odour {name!r}" + (f"; did you mean {', '.join(close)}?" if close
                                                                       else "")
-                         + f" ({len(known_odours())} odours: experiments.odours.known_odours())")
+                         + f" ({len(odours)} odours: experiments.odours.known_odours())")
     if "scale" in keys:
         try:
             scale = float(keys["scale"])
