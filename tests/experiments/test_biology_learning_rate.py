@@ -106,13 +106,16 @@ def test_the_scan_is_reproduced(real_connectome):
     # the pairing is partly odour-specific: the CS+ falls more than the CS- at the calibrated rate
     assert spec[0]["fall_cs_plus"] > spec[0]["fall_cs_minus"] > 0
     assert blr.odour_drive(real_connectome, seed=DATA["seed"]) == pytest.approx(DATA["odour_drive"])
-    # each removed cause lowers the CS-'s fall, as documented (rerun: the two counterfactual runs)
+    # each removed cause lowers the CS-'s fall, as documented (rerun: the three counterfactual runs)
     cf = blr.counterfactuals(real_connectome, seed=DATA["seed"])
     for got, want in zip(cf, DATA["counterfactuals"]):
         assert got["case"] == want["case"]
         for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
             assert got[key] == pytest.approx(want[key], abs=1e-12), (got["case"], key)
     assert cf[1]["fall_cs_minus"] < cf[0]["fall_cs_minus"] and cf[2]["fall_cs_minus"] < cf[0]["fall_cs_minus"]
+    # removing both causes makes the pairing more specific than removing either, and doubles the index change
+    assert cf[3]["fall_cs_minus"] < min(cf[1]["fall_cs_minus"], cf[2]["fall_cs_minus"])
+    assert cf[3]["delta_lvi"] > max(cf[1]["delta_lvi"], cf[2]["delta_lvi"])
     # the bound of each single-DAN pairing (rerun: four one-odour runs, with and without KC output)
     rc = blr.pairing_bound(real_connectome, seed=DATA["seed"])
     assert [u["us"] for u in rc["uses"]] == [u["us"] for u in DATA["bound"]["uses"]]
