@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["PAIRS", "SCALES", "breadth", "coding", "main", "overlap", "reading", "report", "summary"]
+__all__ = ["PAIRS", "SCALES", "breadth", "coding", "main", "overlap", "reading", "report", "spontaneous_reading",
+           "summary"]
 
 #: Odour pairs of larval learning experiments whose KC overlap the report gives (CS+ and CS- of two-odour designs;
 #: Weber et al. 2025, eLife 12:RP91387, trained n-amyl acetate against benzaldehyde, read in its Methods).
@@ -35,7 +36,7 @@ SCALES = (1.0, 0.5, 0.25)
 
 
 def coding(connectome, odours=None, *, scale: float = 1.0, seed: int = 0, trials: int = 8,
-           threshold_hz: float = 2.0) -> dict:
+           threshold_hz: float = 2.0, spontaneous: bool = False) -> dict:
     """Drive the default model with each odour alone; which receptors, PNs and KCs respond.
 
     Parameters
@@ -49,41 +50,61 @@ def coding(connectome, odours=None, *, scale: float = 1.0, seed: int = 0, trials
         Input noise seed and trials per odour (one trial: 1.4 s, the odour from 200 to 1200 ms).
     threshold_hz : float
         A neuron responds when its mean rate during the odour exceeds this.
+    spontaneous : bool
+        Let every ORN fire at its measured spontaneous rate throughout (:func:`experiments.odours.spontaneous_activity`)
+        and each odour add its response to it (``known_odour(..., spontaneous=True)``). A neuron then responds
+        when its mean rate during the odour exceeds its rate in a run with the spontaneous firing alone (same
+        seed) by ``threshold_hz``; ``rest`` gives that run's rates.
 
     Returns
     -------
     dict
         ``odours``: per odour, the receptors driven and their summed rate, the PNs and KCs responding
-        (counts) and the responding KCs' and PNs' skeleton ids; ``kcs``, ``pns`` (population sizes), the settings.
+        (counts) and the responding KCs' and PNs' skeleton ids (with ``spontaneous``, also ``kcs_down``: KCs
+        whose rate falls by more than ``threshold_hz``); ``kcs``, ``pns`` (population sizes), the settings.
     """
     from brian2 import ms, second
 
     from connectomes.winding2023 import KC_CELLTYPE
 
     from .biology_report import default_network
-    from .odours import known_odour, known_odours
+    from .odours import known_odour, known_odours, odour_drives, spontaneous_activity
 
     net = default_network(connectome)
     kc = connectome.select(celltype=KC_CELLTYPE).indices
     pn = connectome.select(celltype="PN").indices
-    window = (200 * ms, 1200 * ms)
+    window, duration = (200 * ms, 1200 * ms), 1.4 * second
+    bg = spontaneous_activity(connectome) if spontaneous else None
+
+    def rates(drives):
+        res = net.run(drives, duration=duration, trials=trials, seed=seed, progress=False)
+        return res.mean_rates(window=window)["mean_hz"].to_numpy()
+
+    base = rates(bg.drives(connectome, 0 * ms, duration)) if spontaneous else 0.0
     rows = []
     for name in (odours if odours is not None else known_odours()):
-        od = known_odour(connectome, name, scale=scale)
-        if not od.receptors:
+        od = known_odour(connectome, name, scale=scale, spontaneous=spontaneous)
+        response = known_odour(connectome, name, scale=scale)  # the receptors the odour excites
+        if not response.receptors:
             rows.append({"odour": od.name, "receptors": [], "drive_hz": 0.0, "pns": 0, "kcs": 0, "kc_ids": [],
                          "pn_ids": []})
             continue
-        res = net.run(od.drives(connectome, *window), duration=1.4 * second, trials=trials, seed=seed, progress=False)
-        rate = res.mean_rates(window=window)["mean_hz"].to_numpy()
-        on = np.flatnonzero(rate[kc] > threshold_hz)
-        on_pn = np.flatnonzero(rate[pn] > threshold_hz)
-        rows.append({"odour": od.name, "receptors": od.receptors, "drive_hz": float(sum(od.rates_hz.values())),
-                     "pns": int(len(on_pn)), "kcs": int(len(on)),
+        change = rates(odour_drives(connectome, od, *window, duration, background=bg)) - base
+        on = np.flatnonzero(change[kc] > threshold_hz)
+        on_pn = np.flatnonzero(change[pn] > threshold_hz)
+        rows.append({"odour": od.name, "receptors": response.receptors,
+                     "drive_hz": float(sum(response.rates_hz.values())), "pns": int(len(on_pn)), "kcs": int(len(on)),
                      "kc_ids": [int(connectome.neurons.index[kc[i]]) for i in on],
                      "pn_ids": [int(connectome.neurons.index[pn[i]]) for i in on_pn]})
-    return {"odours": rows, "kcs": int(len(kc)), "pns": int(len(pn)), "scale": float(scale), "seed": int(seed),
-            "trials": int(trials), "threshold_hz": float(threshold_hz)}
+        if spontaneous:
+            rows[-1]["kcs_down"] = int((change[kc] < -threshold_hz).sum())
+    out = {"odours": rows, "kcs": int(len(kc)), "pns": int(len(pn)), "scale": float(scale), "seed": int(seed),
+           "trials": int(trials), "threshold_hz": float(threshold_hz), "spontaneous": bool(spontaneous)}
+    if spontaneous:
+        out["rest"] = {"mean_hz": float(base.mean()), "kc_mean_hz": float(base[kc].mean()),
+                       "pn_mean_hz": float(base[pn].mean()), "kcs_active": int((base[kc] > threshold_hz).sum()),
+                       "orn_receptors": len(bg.receptors), "orn_mean_hz": float(np.mean(list(bg.rates_hz.values())))}
+    return out
 
 
 def overlap(data: dict, layer: str = "kc") -> pd.DataFrame:
@@ -144,6 +165,23 @@ def reading(data: dict) -> str:
             f"{100 * sm['median_kc_fraction']:.0f} % of the {data['kcs']} Kenyon cells (range "
             f"{100 * sm['min_kc_fraction']:.0f} to {100 * sm['max_kc_fraction']:.0f} %), and two odours share a median "
             f"{100 * sm['median_shared_share']:.0f} % of the smaller of their KC codes{pair}.")
+
+
+def spontaneous_reading(data: dict) -> str:
+    """What the measured spontaneous firing of the ORNs changes (``data["with_spontaneous"]``), in two sentences."""
+    sp, sm, sm0 = data["with_spontaneous"], summary(data["with_spontaneous"]), summary(data)
+    rest = sp["rest"]
+    pair = "".join(f"; {k.replace(' / ', ' and ')} share {100 * v['shared_share']:.0f} % (without it "
+                   f"{100 * sm0['pairs'][k]['shared_share']:.0f} %)" for k, v in sm["pairs"].items() if k in sm0["pairs"])
+    return (f"With every ORN firing at its measured spontaneous rate ({rest['orn_receptors']} receptors, mean "
+            f"{rest['orn_mean_hz']:.1f} spikes/s) and each odour adding its response to it, the network is no longer "
+            f"silent at rest (mean {rest['mean_hz']:.1f} Hz over all neurons; {rest['kcs_active']} of {sp['kcs']} KCs "
+            f"above {sp['threshold_hz']:g} Hz). Counting a neuron as responding when the odour raises its rate above "
+            f"that resting rate, an odour drives a median {100 * sm['median_kc_fraction']:.0f} % of the KCs (without "
+            f"spontaneous firing {100 * sm0['median_kc_fraction']:.0f} %), two odours share a median "
+            f"{100 * sm['median_shared_share']:.0f} % of the smaller KC code ({100 * sm0['median_shared_share']:.0f} %) "
+            f"and {100 * sm['median_pn_shared_share']:.0f} % of the smaller PN code "
+            f"({100 * sm0['median_pn_shared_share']:.0f} %){pair}.")
 
 
 def _write(data: dict) -> str:
@@ -211,6 +249,24 @@ def _write(data: dict) -> str:
                      f"to {100 * sm['max_kc_fraction']:.0f} %) | {100 * sm['median_shared_share']:.0f} % | "
                      f"{100 * sm['median_pn_shared_share']:.0f} % | "
                      + " | ".join(cells) + " |")
+    if "with_spontaneous" in data:
+        sp = data["with_spontaneous"]
+        down = sorted((r.get("kcs_down", 0) for r in sp["odours"] if r["receptors"]))
+        lines += ["", "## With the ORNs' spontaneous firing", "",
+                  "The default model's ORNs are silent without a stimulus, so an odour drives every receptor it "
+                  "excites even weakly from zero. Kreher et al. 2008 measured each receptor's spontaneous rate "
+                  "(`experiments.odours.spontaneous_activity`) and report odour responses as changes from it. Here "
+                  "every ORN fires at that rate throughout and each odour adds its response "
+                  "(`known_odour(..., spontaneous=True)`, `odour_drives(..., background=...)`; an inhibitory response "
+                  "now lowers the rate). An analysis of the default model, not a new default: the model was "
+                  "calibrated with silent ORNs and a quiet network at rest.", "",
+                  f"**{spontaneous_reading(data)}**", "",
+                  f"KCs whose rate an odour lowers by more than {sp['threshold_hz']:g} Hz: median "
+                  f"{int(np.median(down)) if down else 0} (range {down[0] if down else 0} to {down[-1] if down else 0}).",
+                  "", "| odour | PNs responding | KCs responding | KCs lowered |", "| --- | --- | --- | --- |"]
+        for r in sorted(sp["odours"], key=lambda r: -r["kcs"]):
+            lines.append(f"| {r['odour']} | {r['pns']} | {r['kcs']} ({100 * r['kcs'] / sp['kcs']:.0f} %) | "
+                         f"{r.get('kcs_down', 0)} |")
     lines += ["", f"Run time {data['wall_time_s']:.0f} s. Rerun: `python -m experiments.odour_coding`."]
     return "\n".join(lines) + "\n"
 
@@ -224,6 +280,7 @@ def report(path="docs/odours.md", connectome=None, *, scale: float = 1.0, seed: 
     t0 = time.perf_counter()
     data = coding(c, scale=scale, seed=seed)
     data["by_scale"] = [summary(data if k == scale else coding(c, scale=k, seed=seed)) for k in SCALES]
+    data["with_spontaneous"] = coding(c, scale=scale, seed=seed, spontaneous=True)
     data["date"] = datetime.date.today().isoformat()
     data["wall_time_s"] = time.perf_counter() - t0
     path = Path(path)

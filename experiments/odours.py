@@ -12,7 +12,9 @@ sides. Odours can be written by hand (:meth:`Odour.from_receptors`), drawn
 from a seed (:func:`random_odour`), or drawn as two partially overlapping
 odours (:func:`odour_pair`), or taken from measured larval ORN responses
 (:func:`known_odour`: the odours of Kreher et al. 2008, e.g. ethyl acetate,
-pentyl acetate (n-amyl acetate), benzaldehyde; :func:`odour_table` lists them).
+pentyl acetate (n-amyl acetate), benzaldehyde; :func:`odour_table` lists them). Measured odours can also
+ride on the ORNs' measured spontaneous firing (:func:`spontaneous_activity`; ``known_odour(...,
+spontaneous=True)``; :func:`odour_drives` puts the spontaneous rates around the odour's window).
 
 >>> from brian2 import Hz, ms
 >>> a, b = odour_pair(c, n_receptors=8, n_shared=3, seed=1)          # doctest: +SKIP
@@ -31,8 +33,8 @@ from brian2 import Hz, Quantity
 
 from sim.stimuli import PoissonDrive
 
-__all__ = ["DEFAULT_PEAK_RATE", "ODOUR_ALIASES", "ODOUR_TABLE", "Odour", "known_odour", "known_odours", "odour_pair",
-           "odour_table", "random_odour", "receptors"]
+__all__ = ["DEFAULT_PEAK_RATE", "ODOUR_ALIASES", "ODOUR_TABLE", "Odour", "known_odour", "known_odours", "odour_drives",
+           "odour_pair", "odour_table", "random_odour", "receptors", "spontaneous_activity"]
 
 #: Peak ORN rate of the drawn odours (free parameter, within the range of
 #: larval ORN odour responses, tens to ~200 spikes/s: Kreher et al. 2005,
@@ -268,12 +270,54 @@ def _receptor_parts(key: str) -> list[str]:
     return [f"Or{p.strip()}" for p in key.split("&") if p.strip()]
 
 
-def known_odour(connectome, name: str, *, scale: float = 1.0, path=None) -> Odour:
+def _receptor_values(connectome, values) -> dict[str, float]:
+    """Per receptor of the connectome, the value of ``values`` (DoOR name -> float); an ORN that expresses two
+    receptors takes the larger; receptors absent from ``values`` are left out."""
+    out = {}
+    for rec in receptors(connectome):
+        vals = [float(values[p]) for p in _receptor_parts(rec) if p in values.index]
+        if vals:
+            out[rec] = max(vals)
+    return out
+
+
+def spontaneous_activity(connectome, *, path=None) -> Odour:
+    """The ORNs' spontaneous firing as measured by Kreher et al. 2008 (the table's ``SFR`` rows), as an
+    :class:`Odour` named ``"spontaneous"``: each receptor's ORNs (both sides) at its spontaneous rate.
+
+    An ORN that expresses two receptors takes the larger rate; receptors without a measured rate
+    (in the packaged table Or63a, and Or83a, the co-receptor's partner) get none.
+    """
+    t = odour_table(path)
+    sfr = _receptor_values(connectome, t[t["odour"] == "SFR"].groupby("receptor")["response_hz"].mean())
+    return Odour("spontaneous", {k: round(v, 6) for k, v in sfr.items() if v > 0})
+
+
+def odour_drives(connectome, odour: Odour, start, stop, duration, *, background: Odour | None = None) -> list:
+    """Drives of ``odour`` between ``start`` and ``stop``, with ``background`` (e.g. :func:`spontaneous_activity`)
+    before ``start`` and from ``stop`` to ``duration``.
+
+    Use it with ``known_odour(..., spontaneous=True)``, whose rates already hold the spontaneous rate, so that
+    each ORN fires at its spontaneous rate outside the odour and at spontaneous rate plus response during it.
+    """
+    out = odour.drives(connectome, start, stop)
+    if background is not None:
+        if start > 0 * start:
+            out += background.drives(connectome, 0 * start, start)
+        if duration > stop:
+            out += background.drives(connectome, stop, duration)
+    return out
+
+
+def known_odour(connectome, name: str, *, scale: float = 1.0, path=None, spontaneous: bool = False) -> Odour:
     """A measured odour: each receptor's ORNs at the rate change the odour caused in Kreher et al. 2008.
 
     The rate of a receptor's ORNs is its measured response (spikes/s above its spontaneous rate; the
     concentration of the DoOR column is not stated there, Kreher et al. tested two) times ``scale``; an
     inhibitory (negative) response gives 0, because the model's ORNs have no spontaneous rate to lower.
+    With ``spontaneous=True`` the rate is instead the receptor's spontaneous rate plus ``scale`` times its
+    response, at least 0, so an inhibitory response lowers the ORN below its spontaneous rate (pair it
+    with :func:`odour_drives` and ``background=spontaneous_activity(c)``).
     An ORN that expresses two receptors (``"47a & 33b"``) takes the larger of their two responses
     (larvasim's choice). Receptors the study did not test, or that the connectome lacks, get no drive.
 
@@ -286,6 +330,9 @@ def known_odour(connectome, name: str, *, scale: float = 1.0, path=None) -> Odou
         Multiplies every rate (a stand-in for concentration; free parameter, 1 = the study's).
     path : path-like, optional
         Another odour table (:func:`odour_table`).
+    spontaneous : bool
+        Add the receptors' spontaneous rates (the table's ``SFR`` rows) to their responses (default False:
+        responses alone, on ORNs that are silent without an odour).
 
     Raises
     ------
@@ -303,10 +350,9 @@ def known_odour(connectome, name: str, *, scale: float = 1.0, path=None) -> Odou
         raise ValueError(f"unknown odour {name!r}" + (f"; did you mean {', '.join(close)}?" if close else "")
                          + f" ({len(names)} odours: experiments.odours.known_odours())")
     canonical = names[key]
-    resp = t[t["odour"] == canonical].groupby("receptor")["response_hz"].mean()
-    rates = {}
-    for rec in receptors(connectome):
-        vals = [float(resp[p]) for p in _receptor_parts(rec) if p in resp.index]
-        if vals and max(vals) > 0:
-            rates[rec] = round(max(vals) * float(scale), 6)
-    return Odour(canonical, rates)
+    resp = _receptor_values(connectome, t[t["odour"] == canonical].groupby("receptor")["response_hz"].mean())
+    if not spontaneous:
+        return Odour(canonical, {k: round(v * float(scale), 6) for k, v in resp.items() if v > 0})
+    base = spontaneous_activity(connectome, path=path).rates_hz
+    rates = {k: round(max(base.get(k, 0.0) + resp.get(k, 0.0) * float(scale), 0.0), 6) for k in set(base) | set(resp)}
+    return Odour(canonical, {k: v for k, v in sorted(rates.items()) if v > 0})

@@ -129,6 +129,14 @@ def _claims():
     assert low["scale"] == 0.25 and abs(low["median_shared_share"] - full["median_shared_share"]) < 0.05
     yield "odour coding PNs", (f"two odours' projection-neuron codes share a median "
                                f"{100 * full['median_pn_shared_share']:.0f} %")
+    from experiments import odour_coding
+
+    sp = odour_coding.summary(od["with_spontaneous"])
+    yield "odour coding, spontaneous ORNs", (
+        f"with every olfactory neuron firing at its measured spontaneous rate and odours as changes from it, two "
+        f"Kenyon-cell codes still share a median {100 * sp['median_shared_share']:.0f} % (projection-neuron codes "
+        f"{100 * sp['median_pn_shared_share']:.0f} %), and the network is no longer quiet at rest")
+    assert od["with_spontaneous"]["rest"]["mean_hz"] > 0.1
     yield "cascade agreement", f"(pooled rho {san['rho']:+.2f} against"
     yield "modalities at physiological rates", (f"{san['modalities_reaching']} of {san['n_modalities']} modalities, "
                                                 "each at its physiological rate, reach a descending pair")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from experiments import odour_coding
-from experiments.odours import ODOUR_TABLE, known_odour, known_odours, odour_table
+from experiments.odours import ODOUR_TABLE, known_odour, known_odours, odour_drives, odour_table, spontaneous_activity
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "odours.md"
@@ -50,6 +50,29 @@ def test_rules_of_a_measured_odour_on_a_hand_made_table(tmp_path, real_connectom
         known_odour(real_connectome, "x ol", path=path, scale=-1)
     with pytest.raises(ValueError, match="scale must be a finite number >= 0"):
         known_odour(real_connectome, "x ol", path=path, scale=float("inf"))
+
+
+def test_odours_on_the_measured_spontaneous_firing(tmp_path, real_connectome):
+    """``spontaneous=True``: spontaneous rate + scale x response, at least 0; the background fills the rest."""
+    from brian2 import ms, second
+
+    path = _table(tmp_path, ["Or42a,SFR,SFR,13", "Or85c,SFR,SFR,8", "Or47a,SFR,SFR,2", "Or33b,SFR,SFR,5",
+                             "Or42a,x ol,1,100", "Or85c,x ol,1,-20", "Or47a,x ol,1,30"])
+    bg = spontaneous_activity(real_connectome, path=path)
+    # the co-expressing ORN takes the larger spontaneous rate, as it does for responses
+    assert bg.name == "spontaneous" and bg.rates_hz == {"42a": 13.0, "85c": 8.0, "47a & 33b": 5.0}
+    od = known_odour(real_connectome, "x ol", path=path, spontaneous=True)
+    # an inhibitory response now lowers the rate, here below zero -> 0 (85c: 8 - 20); 47a & 33b: max(2, 5) + 30
+    assert od.rates_hz == {"42a": 113.0, "47a & 33b": 35.0}
+    assert known_odour(real_connectome, "x ol", path=path, spontaneous=True, scale=0.5).rates_hz == \
+        {"42a": 63.0, "47a & 33b": 20.0}
+    # without the spontaneous rate the response alone, as before
+    assert known_odour(real_connectome, "x ol", path=path).rates_hz == {"42a": 100.0, "47a & 33b": 30.0}
+    drives = odour_drives(real_connectome, od, 200 * ms, 1200 * ms, 1.4 * second, background=bg)
+    spans = sorted({(round(float(d.start / ms), 6), round(float(d.stop / ms), 6)) for d in drives})
+    assert spans == [(0.0, 200.0), (200.0, 1200.0), (1200.0, 1400.0)]
+    assert len(drives) == len(od.receptors) + 2 * len(bg.receptors)
+    assert len(odour_drives(real_connectome, od, 200 * ms, 1200 * ms, 1.4 * second)) == len(od.receptors)
 
 
 def test_bad_tables_are_clear_errors(tmp_path):
@@ -112,6 +135,13 @@ def test_the_document_is_the_render_of_its_data():
     assert "overlap even more than for the learning experiments' drawn pair" in (ROOT / "docs" /
                                                                                "biology_learning_rate.md").read_text()
     assert min(sm["median_shared_share"] for sm in data["by_scale"]) > drawn
+    # with the ORNs' spontaneous firing: the same odours, fewer KCs and less overlap than from silent ORNs
+    sp = data["with_spontaneous"]
+    assert odour_coding.spontaneous_reading(data) in text
+    assert sp["spontaneous"] and {r["odour"] for r in sp["odours"]} == set(known_odours())
+    sm, sm0 = odour_coding.summary(sp), odour_coding.summary(data)
+    assert sm["median_kc_fraction"] < sm0["median_kc_fraction"] and sm["median_shared_share"] < sm0["median_shared_share"]
+    assert sp["rest"]["mean_hz"] > 0.1  # not quiet: the calibrated model's quiet-rate target assumes silent ORNs
 
 
 @pytest.mark.realdata
@@ -125,3 +155,11 @@ def test_the_report_is_reproduced(real_connectome):
     for r in got["odours"]:
         assert r == doc[r["odour"]], r["odour"]
     assert pd.DataFrame(got["odours"])["kcs"].min() > 0
+    # the same three odours on the ORNs' spontaneous firing, and the network's rates at rest
+    sp = data["with_spontaneous"]
+    got = odour_coding.coding(real_connectome, names, scale=sp["scale"], seed=sp["seed"], trials=sp["trials"],
+                              threshold_hz=sp["threshold_hz"], spontaneous=True)
+    doc = {r["odour"]: r for r in sp["odours"]}
+    for r in got["odours"]:
+        assert r == doc[r["odour"]], r["odour"]
+    assert got["rest"] == pytest.approx(sp["rest"])
