@@ -341,6 +341,9 @@ def _cmd_run(args) -> int:
     from sim.workflows.config import load_run_file, run_config, split_spec
 
     odours = [_odour_spec(spec) for spec in args.odour or []]  # also needs no data
+    if sum(bool(keys.get("spontaneous")) for _, keys in odours) > 1:
+        raise ValueError("spontaneous=yes on more than one --odour: the ORNs' spontaneous firing would be counted "
+                         "more than once (give it on one odour)")
     _check_run_flags(args)
     cfg = load_run_file(args.config) if args.config else {}
     for key in ("duration", "trials", "seed", "model", "signs", "device"):
@@ -385,12 +388,13 @@ def _cmd_run(args) -> int:
     return 0
 
 
-_ODOUR_KEYS = ("scale", "start", "stop")
+_ODOUR_KEYS = ("scale", "start", "stop", "spontaneous")
+_YES, _NO = ("yes", "true", "1", "on"), ("no", "false", "0", "off")
 
 
 def _odour_spec(spec: str, flag: str | None = None) -> tuple[str, dict]:
-    """``--odour 'NAME[,scale=X,start=T,stop=T]'`` -> (name, keys), checked without data (``flag``: how errors
-    name the option, default ``--odour 'SPEC'``).
+    """``--odour 'NAME[,scale=X,start=T,stop=T,spontaneous=yes]'`` -> (name, keys), checked without data
+    (``flag``: how errors name the option, default ``--odour 'SPEC'``).
 
     Parts that are not ``KEY=VALUE`` form the name (odour names may hold commas: ``2,3-butanedione``).
     """
@@ -425,18 +429,39 @@ def _odour_spec(spec: str, flag: str | None = None) -> tuple[str, dict]:
             scale = float("nan")
         if not 0 <= scale < float("inf"):
             raise ValueError(f"{flag}: scale must be a finite number >= 0, got {keys['scale']!r}")
+    if "spontaneous" in keys:
+        v = keys["spontaneous"].lower()
+        if v not in _YES + _NO:
+            raise ValueError(f"{flag}: spontaneous must be yes or no, got {keys['spontaneous']!r}")
+        keys["spontaneous"] = v in _YES
     return name, keys
 
 
 def _odour_drives(c, spec: str, name: str, keys: dict) -> list[dict]:
-    """Run-file drive tables of one measured odour: one per receptor it excites (its ORNs on both sides)."""
-    from experiments.odours import known_odour, receptors
+    """Run-file drive tables of one measured odour: one per receptor it excites (its ORNs on both sides); with
+    ``spontaneous``, every receptor at its spontaneous rate plus its response, and at the spontaneous rate alone
+    before ``start`` and after ``stop``."""
+    from experiments.odours import known_odour, receptors, spontaneous_activity
 
-    od = known_odour(c, name, scale=float(keys.get("scale", 1.0)))
+    spont = bool(keys.get("spontaneous", False))
+    od = known_odour(c, name, scale=float(keys.get("scale", 1.0)), spontaneous=spont)
     table = receptors(c)
-    timing = {k: keys[k] for k in ("start", "stop") if k in keys}
-    return [{"select": {"ids": [int(x) for x in c.ids[table[r]]]}, "name": f"{od.name}:{r}",
-             "rate": f"{od.rates_hz[r]:g} Hz", **timing, "_where": f"--odour {spec!r}"} for r in od.receptors]
+    where = f"--odour {spec!r}"
+
+    def drive(label, r, rate, **timing):
+        return {"select": {"ids": [int(x) for x in c.ids[table[r]]]}, "name": f"{label}:{r}", "rate": f"{rate:g} Hz",
+                **timing, "_where": where}
+
+    out = [drive(od.name, r, od.rates_hz[r], **{k: keys[k] for k in ("start", "stop") if k in keys})
+           for r in od.receptors]
+    if spont:
+        bg = spontaneous_activity(c)
+        for r in bg.receptors:
+            if "start" in keys:
+                out.append(drive(bg.name, r, bg.rates_hz[r], start="0 ms", stop=keys["start"]))
+            if "stop" in keys:
+                out.append(drive(bg.name, r, bg.rates_hz[r], start=keys["stop"]))
+    return out
 
 
 def _cmd_export(args) -> int:
@@ -618,9 +643,11 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
     pr.add_argument("--drive", action="append", metavar="SPEC", help="sensory drive (repeatable)")
     pr.add_argument("--activate", action="append", metavar="SPEC", help="optogenetic-style activation")
     pr.add_argument("--silence", action="append", metavar="SPEC", help="silencing, mode=outgoing|all")
-    pr.add_argument("--odour", action="append", metavar="NAME[,scale=X,start=T,stop=T]",
+    pr.add_argument("--odour", action="append", metavar="NAME[,scale=X,start=T,stop=T,spontaneous=yes]",
                     help="a measured odour (larval receptor responses of Kreher et al. 2008): every receptor's "
-                    "ORNs at their response x scale, e.g. 'ethyl acetate,scale=0.5,start=200ms,stop=700ms' "
+                    "ORNs at their response x scale, e.g. 'ethyl acetate,scale=0.5,start=200ms,stop=700ms'; "
+                    "spontaneous=yes: every ORN at its measured spontaneous rate, the odour's response added "
+                    "between start and stop "
                     "(repeatable; names: python -c 'from experiments.odours import known_odours; "
                     "print(known_odours())')")
     pr.add_argument("--duration", help="trial length, e.g. '1 s' (default 1 s)")

@@ -344,6 +344,8 @@ CASES: list[Case] = [
     c("A42", "arguments", "conditioning protocol given one measured odour",
       ["run", "paired", "--option", "cs_plus=pentyl acetate", "-o", "{tmp}/out.h5"],
       names="give both measured odours", outputs=("out.h5",)),
+    c("A43", "arguments", "measured odour with spontaneous firing neither yes nor no",
+      RUN + ["--odour", "ethyl acetate,spontaneous=maybe"] + O, names="spontaneous must be yes or no", outputs=OUT),
 
     # ---- run files ----------------------------------------------------------------------------------------
     c("F01", "run files", "run file that does not exist", RUN + ["{tmp}/missing.toml"], names="missing.toml"),

@@ -122,7 +122,11 @@ stop = "200 ms"
     (["--duration", "300"], "--duration '300': cannot read '300'"),
     (["--odour", "pentyl acetat"], "--odour 'pentyl acetat': unknown odour 'pentyl acetat'; did you mean pentyl acetate"),
     (["--odour", "ethyl acetate,volume=3"], "--odour 'ethyl acetate,volume=3': unknown key 'volume' (keys: scale, "
-                                            "start, stop)"),
+                                            "start, stop, spontaneous)"),
+    (["--odour", "ethyl acetate,spontaneous=maybe"], "--odour 'ethyl acetate,spontaneous=maybe': spontaneous must be "
+                                                     "yes or no, got 'maybe'"),
+    (["--odour", "ethyl acetate,spontaneous=yes", "--odour", "benzaldehyde,spontaneous=1"],
+     "spontaneous=yes on more than one --odour"),
     (["--odour", "ethyl acetate,scale=-1"], "--odour 'ethyl acetate,scale=-1': scale must be a finite number >= 0, got '-1'"),
     (["--odour", "scale=2"], "--odour 'scale=2': no odour name"),
     (["--odour", "ethyl acetate,scale=inf"], "--odour 'ethyl acetate,scale=inf': scale must be a finite number >= 0"),
@@ -227,3 +231,18 @@ def test_run_with_a_measured_odour(real_data_dir, tmp_path, capsys):
         r = s["name"].split(":", 1)[1]
         assert float(s["rate_hz"]) == pytest.approx(od.rates_hz[r]) and sorted(s["indices"]) == table[r].tolist()
         assert (float(s["start_ms"]), float(s["stop_ms"])) == (100.0, 400.0)
+    # spontaneous=yes: every ORN at its measured spontaneous rate, the response added during the odour
+    from experiments.odours import spontaneous_activity
+
+    assert main(["run", "--data-dir", str(real_data_dir), "--quiet", "--odour", "2,3-butanedione,start=100ms,"
+                 "stop=400ms,spontaneous=yes", "--duration", "500 ms", "-o", str(out)]) == 0
+    res = Results.load(out)
+    od, bg = known_odour(c, "2,3-butanedione", spontaneous=True), spontaneous_activity(c)
+    drives = [s for s in res.metadata["stimuli"] if s["kind"] == "PoissonDrive"]
+    during = {s["name"].split(":", 1)[1]: float(s["rate_hz"]) for s in drives if s["name"].startswith("2,3-")}
+    assert during == pytest.approx(od.rates_hz) and set(bg.receptors) <= set(during)
+    end = lambda s: "end" if s["stop_ms"] is None else round(float(s["stop_ms"]), 6)  # noqa: E731 (None: trial end)
+    outside = sorted((s["name"].split(":", 1)[1], round(float(s["start_ms"]), 6), end(s), float(s["rate_hz"]))
+                     for s in drives if s["name"].startswith("spontaneous:"))
+    assert outside == sorted([(r, 0.0, 100.0, bg.rates_hz[r]) for r in bg.receptors]
+                             + [(r, 400.0, "end", bg.rates_hz[r]) for r in bg.receptors])
