@@ -22,11 +22,13 @@ each suspected cause is removed in turn and then both together (:func:`counterfa
 odour drive cut; two odours that share no receptor). Last, it asks how far one
 pairing could move the learned valence index at all (:func:`pairing_bound`): with every
 KC-driven part of its compartment MBONs' response to the CS+ removed and
-nothing else, which single-DAN pairings could pass the benchmark's floor.
+nothing else, which single-DAN pairings could pass the benchmark's floor. And it scores the pairing findings
+at each stage-2 point that ties with the chosen one on the calibration half (:func:`tied_points`,
+:func:`tied_scan`): how much of the held-out score the calibration leaves undecided.
 
 Run: ``python -m experiments.biology_learning_rate [--out docs/biology_learning_rate.md] [--reuse-scan]``
-(about 11 minutes on 2 cores); the tests rerun it on two factors and the DAN-i1 findings, and rerun the
-specificity, odour-drive, counterfactual and bound parts.
+(about 18 minutes on 2 cores); the tests rerun it on two factors and the DAN-i1 findings, one tied point on
+the DAN-i1 findings, and the specificity, odour-drive, counterfactual and bound parts.
 """
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ from . import biology
 
 __all__ = ["COUNTERFACTUAL_MBIN_GAIN", "FACTORS", "BOUND_USES", "SPECIFICITY_FACTORS", "counterfactual_reading",
            "counterfactuals", "main", "mechanism_reading", "odour_drive", "pairing_findings", "peaks_reading",
-           "per_factor", "pairing_bound", "bound_reading", "reading", "report", "scan", "specificity"]
+           "per_factor", "pairing_bound", "bound_reading", "reading", "report", "scan", "specificity", "tied_points",
+           "tied_reading", "tied_scan"]
 
 #: Multiples of the calibrated learning rate that are scored (1 = the default model).
 FACTORS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
@@ -78,6 +81,68 @@ def scan(connectome, factors=FACTORS, *, seed: int = 0, ids=None, log=None) -> p
         if log:
             log(f"eta x {k:g}: {time.perf_counter() - t0:.0f} s")
     return pd.DataFrame(rows)
+
+
+def tied_points(cal: dict | None = None) -> list[dict]:
+    """Stage 2's best points that score exactly as well as the chosen one on the calibration half.
+
+    From the calibration record's ``top`` list (``models/data/larval_calibration.json``, ``mushroom_body``): the
+    points whose calibration accuracy equals the chosen point's at every benchmark seed of stage 2, the chosen
+    point (the default model) first. Each: ``values`` (``mbon_gain``, ``mbin_gain``, ``eta``), ``J``, ``rank``.
+    """
+    from models.neurons import larval_calibration
+
+    mb = (cal if cal is not None else larval_calibration())["mushroom_body"]
+    top = mb["top"]
+    best = top[0].get("accuracy_by_seed", {"": top[0]["accuracy"]})
+    return [{"rank": i, "values": dict(t["values"]), "J": float(t["J"])} for i, t in enumerate(top)
+            if t.get("accuracy_by_seed", {"": t["accuracy"]}) == best]
+
+
+def tied_scan(connectome, points, *, seed: int = 0, ids=None, log=None) -> pd.DataFrame:
+    """Score the pairing findings with the default model at each of ``points`` (from :func:`tied_points`): its
+    ``mbon_gain`` and ``mbin_gain`` on the default model, its ``eta`` for the plasticity. One row per finding and
+    point, with the point's ``rank`` in stage 2's list."""
+    import sim
+
+    from .biology_report import default_network
+
+    base = default_network(connectome)
+    findings, split = pairing_findings(ids=ids), biology.load_split()
+    rows = []
+    for pt in points:
+        t0 = time.perf_counter()
+        v = pt["values"]
+        net = sim.Network(connectome, model=base.model.with_overrides(mbon_gain=v["mbon_gain"],
+                                                                      mbin_gain=v["mbin_gain"]),
+                          signs=base.signs, synapse_types=base.synapse_types, device=base.device)
+        sc = biology.score(net, findings, seed=seed, split=split, learning_options={"eta": v["eta"]})
+        for r in sc.table.to_dict("records"):
+            rows.append({"rank": int(pt["rank"]), **{k: float(x) for k, x in v.items()}, "id": r["id"],
+                         "half": r["half"], "expect": r["expect"], "effect": r["effect_hz"], "se": r["se_hz"],
+                         "status": r["status"]})
+        if log:
+            log(f"stage-2 point {pt['rank']}: {time.perf_counter() - t0:.0f} s")
+    return pd.DataFrame(rows)
+
+
+def tied_reading(rows) -> str:
+    """What the choice among equally good calibration points does to the pairing findings, in one sentence."""
+    df = pd.DataFrame(rows).rename(columns={"rank": "factor"})  # per_factor groups by "factor"
+    pf = per_factor(df).set_index("factor")
+    base = pf.loc[0]
+    def span(col):
+        lo, hi = int(pf[col].min()), int(pf[col].max())
+        return f"{lo}" if lo == hi else f"{lo} to {hi}"
+
+    lo, hi = int(pf["heldout_hits"].min()), int(pf["heldout_hits"].max())
+    return (f"The {len(pf)} stage-2 points that score exactly as well on the calibration half at every benchmark "
+            f"seed of stage 2 (the default model is the first) get {span('heldout_hits')} of "
+            f"{int(base['heldout_n'])} held-out pairing findings (the default model {int(base['heldout_hits'])}) "
+            f"and {span('calibration_hits')} of {int(base['calibration_n'])} calibration ones at the benchmark's "
+            f"seed: the choice among them, which the calibration half does not decide, moves the held-out pairing "
+            f"score by {hi - lo} finding{'' if hi - lo == 1 else 's'}, and none gets more than {hi} of "
+            f"{int(base['heldout_n'])}.")
 
 
 def per_factor(df: pd.DataFrame) -> pd.DataFrame:
@@ -207,7 +272,8 @@ def counterfactual_reading(rows: list) -> str:
             f"{pct(o['fall_cs_minus'])} (ΔLVI {o['delta_lvi']:+.3f}). Each lowers the CS-'s fall by {pts(g)} and "
             f"{pts(o)} points; the CS-'s fall is still {ratio(g)} and {ratio(o)} of the CS+'s (default model "
             f"{ratio(d)}). Both removed together: the CS+ falls by {pct(b['fall_cs_plus'])}, the CS- by "
-            f"{pct(b['fall_cs_minus'])} ({ratio(b)} of the CS+'s), ΔLVI {b['delta_lvi']:+.3f}: the CS-'s fall drops by {pts(b)} points, as much "
+            f"{pct(b['fall_cs_minus'])} ({ratio(b)} of the CS+'s), ΔLVI {b['delta_lvi']:+.3f}: the CS-'s fall drops "
+            f"by {pts(b)} points, as much "
             "as the two single removals together. What is left of it has other causes, not separated here: odours "
             "that share no receptor can still share projection neurons and Kenyon cells, and the MBINs keep a tenth "
             "of their input.")
@@ -379,6 +445,17 @@ def _effect_cell(r) -> str:
     return f"{r['effect']:+.3f} ± {r['se']:.3f} ({mark})" if np.isfinite(r["effect"]) else mark
 
 
+def _tied_rows(tied: dict) -> list[str]:
+    pf = per_factor(pd.DataFrame(tied["rows"]).rename(columns={"rank": "factor"})).set_index("factor")
+    out = []
+    for pt in tied["points"]:
+        r, v = pf.loc[pt["rank"]], pt["values"]
+        out.append(f"| {pt['rank']}{' (default)' if pt['rank'] == 0 else ''} | {v['mbon_gain']:.3f} | "
+                   f"{v['mbin_gain']:.3f} | {v['eta']:.5f} | {pt['J']:.4f} | {int(r['calibration_hits'])} of "
+                   f"{int(r['calibration_n'])} | {int(r['heldout_hits'])} of {int(r['heldout_n'])} |")
+    return out
+
+
 def _write(data: dict) -> str:
     df = pd.DataFrame(data["rows"])
     pf = per_factor(df)
@@ -423,6 +500,20 @@ def _write(data: dict) -> str:
         *[f"| {r['mbon']} | {r['sign']:+d} | {r['rate_hz']:.1f} | {100 * r['kc_driven_share']:.0f} % | "
           f"{100 * r['kc_input_share']:.0f} % |" for r in data["bound"]["mbons"]],
         "",
+        "## Equally good calibration points",
+        "",
+        "Stage 2 of the calibration chose `mbon_gain`, `mbin_gain` and `eta` as the best of its points by the "
+        "objective fixed in advance (J2); several points score the same calibration accuracy (docs/biology.md "
+        "calls the choice among them close to arbitrary). Each is scored here on every pairing finding, as above. "
+        "An analysis after scoring, not a choice: the default model stays the point the objective picked, and "
+        "choosing another here, by its held-out score, would tune on the held-out half.",
+        "",
+        f"**{tied_reading(data['tied']['rows'])}**",
+        "",
+        "| stage-2 point | mbon_gain | mbin_gain | eta | J2 | calibration half | held-out half |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        *_tied_rows(data["tied"]),
+        "",
         "## Hits per factor",
         "",
         "| eta factor | calibration half | held-out half |",
@@ -442,7 +533,7 @@ def _write(data: dict) -> str:
     scan_s = data.get("scan_wall_time_s", data["wall_time_s"])
     lines += ["", f"Run time: the scan {scan_s:.0f} s (run on {data.get('scan_date', data['date'])}), this whole "
               f"report {data['wall_time_s']:.0f} s. Rerun: `python -m experiments.biology_learning_rate` "
-              "(`--reuse-scan` keeps the scan of the existing JSON and reruns the rest)."]
+              "(`--reuse-scan` keeps the scan and the tied points' scores of the existing JSON and reruns the rest)."]
     return "\n".join(lines) + "\n"
 
 
@@ -473,6 +564,17 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
         t_scan = time.perf_counter()
         df = scan(c, factors, seed=seed, ids=ids, log=log)
         scan_s, scan_date = time.perf_counter() - t_scan, datetime.date.today().isoformat()
+    points = tied_points()
+    old_tied = (old or {}).get("tied") or {}
+    if old is not None and old_tied.get("points") == points and old["seed"] == int(seed) and ids is None:
+        tied_rows = old_tied["rows"]  # reused with the scan
+    else:
+        # the first point is the default model: its rows are the scan's factor-1 rows
+        first = [{"rank": 0, **points[0]["values"], **{k: r[k] for k in ("id", "half", "expect", "effect", "se",
+                                                                         "status")}}
+                 for r in df[df["factor"] == 1.0].to_dict("records")]
+        more = tied_scan(c, points[1:], seed=seed, ids=ids, log=log)
+        tied_rows = first + json.loads(more.to_json(orient="records"))
     spec = specificity(c, spec_factors, seed=seed)
     od = odour_drive(c, seed=seed)
     cf = counterfactuals(c, seed=seed)
@@ -481,7 +583,7 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
             "eta": float(EXPERIMENT_PARAMETERS["eta"].value),
             "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value),
             "rows": json.loads(df.to_json(orient="records")), "specificity": spec, "odour_drive": od,
-            "counterfactuals": cf, "bound": rc,
+            "counterfactuals": cf, "bound": rc, "tied": {"points": points, "rows": tied_rows},
             "min_valence_change": float(biology.BENCHMARK_PARAMETERS["min_valence_change"].value),
             "scan_wall_time_s": scan_s, "scan_date": scan_date,
             "wall_time_s": time.perf_counter() - t0}
@@ -497,7 +599,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="docs/biology_learning_rate.md")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reuse-scan", action="store_true",
-                    help="keep the scan of the existing JSON (same factors and seed); rerun the rest")
+                    help="keep the scan and the tied points' scores of the existing JSON (same factors, "
+                    "points and seed); rerun the rest")
     args = ap.parse_args(argv)
     report(args.out, seed=args.seed, reuse_scan=args.reuse_scan, log=lambda m: print(m, file=sys.stderr))
     return 0

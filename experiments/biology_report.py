@@ -625,7 +625,9 @@ def _write(data: dict, path: Path, figures: dict) -> str:
         if len(mb.get("seeds", [])) > 1:
             L += [STAGE2_SEEDS_HISTORY + " " + stage2_previous(mb), ""]
         if mb.get("top"):
-            L += [stage2_flatness(mb), ""]
+            L += [stage2_flatness(mb) + " What the choice among the equally good points does to the pairing "
+                  "findings: [docs/biology_learning_rate.md](biology_learning_rate.md#equally-good-calibration-points).",
+                  ""]
     model = mdl.get_model("larval_lif")
     def shown(d):  # the value in the parameter's own unit (Brian2 would print 440 mV as 0.44 V)
         return f"{d['value']:.6g}" + ("" if d["unit"] == "1" else f" {d['unit']}")

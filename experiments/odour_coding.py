@@ -172,14 +172,16 @@ def spontaneous_reading(data: dict) -> str:
     sp, sm, sm0 = data["with_spontaneous"], summary(data["with_spontaneous"]), summary(data)
     rest = sp["rest"]
     pair = "".join(f"; {k.replace(' / ', ' and ')} share {100 * v['shared_share']:.0f} % (without it "
-                   f"{100 * sm0['pairs'][k]['shared_share']:.0f} %)" for k, v in sm["pairs"].items() if k in sm0["pairs"])
+                   f"{100 * sm0['pairs'][k]['shared_share']:.0f} %)"
+                   for k, v in sm["pairs"].items() if k in sm0["pairs"])
     return (f"With every ORN firing at its measured spontaneous rate ({rest['orn_receptors']} receptors, mean "
             f"{rest['orn_mean_hz']:.1f} spikes/s) and each odour adding its response to it, the network is no longer "
             f"silent at rest (mean {rest['mean_hz']:.1f} Hz over all neurons; {rest['kcs_active']} of {sp['kcs']} KCs "
             f"above {sp['threshold_hz']:g} Hz). Counting a neuron as responding when the odour raises its rate above "
             f"that resting rate, an odour drives a median {100 * sm['median_kc_fraction']:.0f} % of the KCs (without "
             f"spontaneous firing {100 * sm0['median_kc_fraction']:.0f} %), two odours share a median "
-            f"{100 * sm['median_shared_share']:.0f} % of the smaller KC code ({100 * sm0['median_shared_share']:.0f} %) "
+            f"{100 * sm['median_shared_share']:.0f} % of the smaller KC code "
+            f"({100 * sm0['median_shared_share']:.0f} %) "
             f"and {100 * sm['median_pn_shared_share']:.0f} % of the smaller PN code "
             f"({100 * sm0['median_pn_shared_share']:.0f} %){pair}.")
 
@@ -251,7 +253,7 @@ def _write(data: dict) -> str:
                      + " | ".join(cells) + " |")
     if "with_spontaneous" in data:
         sp = data["with_spontaneous"]
-        down = sorted((r.get("kcs_down", 0) for r in sp["odours"] if r["receptors"]))
+        down = sorted((r.get("kcs_down", 0) for r in sp["odours"] if r["receptors"])) or [0]
         lines += ["", "## With the ORNs' spontaneous firing", "",
                   "The default model's ORNs are silent without a stimulus, so an odour drives every receptor it "
                   "excites even weakly from zero. Kreher et al. 2008 measured each receptor's spontaneous rate "
@@ -262,7 +264,7 @@ def _write(data: dict) -> str:
                   "calibrated with silent ORNs and a quiet network at rest.", "",
                   f"**{spontaneous_reading(data)}**", "",
                   f"KCs whose rate an odour lowers by more than {sp['threshold_hz']:g} Hz: median "
-                  f"{int(np.median(down)) if down else 0} (range {down[0] if down else 0} to {down[-1] if down else 0}).",
+                  f"{int(np.median(down))} (range {down[0]} to {down[-1]}).",
                   "", "| odour | PNs responding | KCs responding | KCs lowered |", "| --- | --- | --- | --- |"]
         for r in sorted(sp["odours"], key=lambda r: -r["kcs"]):
             lines.append(f"| {r['odour']} | {r['pns']} | {r['kcs']} ({100 * r['kcs'] / sp['kcs']:.0f} %) | "

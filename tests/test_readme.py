@@ -108,6 +108,15 @@ def _claims():
     yield "learning-rate scan", (f"from {pf['factor'].min():g} to {pf['factor'].max():g} times the fitted rate the "
                                  f"held-out pairing findings never do better than {int(best['heldout_hits'])} of "
                                  f"{int(best['heldout_n'])}")
+    tied = per_factor(pd.DataFrame(scan["tied"]["rows"]).rename(columns={"rank": "factor"}))
+    yield "tied stage-2 points", (f"the stage-2 points that tie with the chosen one on the calibration half get "
+                                  f"{int(tied['heldout_hits'].min())} to {int(tied['heldout_hits'].max())} of "
+                                  f"{int(tied['heldout_n'].iloc[0])}")
+    base, both = scan["counterfactuals"][0], scan["counterfactuals"][3]
+    assert both["case"] == "both"
+    yield "both causes removed", (f"removing both leaves the CS- a fall of {100 * both['fall_cs_minus']:.0f} % against "
+                                  f"the CS+'s {100 * both['fall_cs_plus']:.0f} %, and the learned valence moves "
+                                  f"{both['delta_lvi']:+.3f} instead of {base['delta_lvi']:+.3f}")
     sp, od = scan["specificity"][0], scan["odour_drive"]
     yield "pairing specificity", (f"it lowers the CS+ response of {sp['dan']}'s MBONs by {100 * sp['fall_cs_plus']:.0f} % "
                                   f"and the unpaired CS-'s by {100 * sp['fall_cs_minus']:.0f} %, because an odour alone "

@@ -22,7 +22,7 @@ IDS = ("learn-sch20-01", "learn-tho22-01")  # one conditioning run (US DAN-i1) p
 def test_the_document_is_the_render_of_its_data():
     text = DOC.read_text()
     df = pd.DataFrame(DATA["rows"])
-    for sentence in (blr.reading(df), blr.peaks_reading(df),
+    for sentence in (blr.reading(df), blr.peaks_reading(df), blr.tied_reading(DATA["tied"]["rows"]),
                      blr.mechanism_reading(DATA["specificity"], DATA["odour_drive"]),
                      blr.counterfactual_reading(DATA["counterfactuals"]),
                      blr.bound_reading(DATA["bound"], DATA["min_valence_change"])):
@@ -47,6 +47,38 @@ def test_the_calibrated_rate_is_the_default_models_benchmark():
     assert base["case"] == "the default model"
     for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
         assert base[key] == pytest.approx(first[key], abs=1e-12), key
+
+
+def test_the_tied_points_are_the_calibration_records():
+    """The equally good stage-2 points are the record's (default first), and the default's rows are factor 1's."""
+    pts = blr.tied_points()
+    assert DATA["tied"]["points"] == pts and pts[0]["rank"] == 0 and len(pts) >= 2
+    from experiments.learning import EXPERIMENT_PARAMETERS
+
+    assert pts[0]["values"]["eta"] == pytest.approx(float(EXPERIMENT_PARAMETERS["eta"].value), rel=1e-12)
+    tied = pd.DataFrame(DATA["tied"]["rows"])
+    one = pd.DataFrame(DATA["rows"]).query("factor == 1.0").set_index("id")
+    for r in tied[tied["rank"] == 0].to_dict("records"):
+        assert r["status"] == one.loc[r["id"], "status"] and r["effect"] == pytest.approx(one.loc[r["id"], "effect"])
+    assert set(tied["rank"]) == {p["rank"] for p in pts}
+    assert all(set(g["id"]) == set(one.index) for _, g in tied.groupby("rank"))
+
+
+def test_tied_points_and_their_reading_on_hand_made_records():
+    top = [{"values": {"mbon_gain": 1.0, "mbin_gain": 0.5, "eta": 0.01}, "J": 1.5, "accuracy": 0.7,
+            "accuracy_by_seed": {"1": 0.7, "2": 0.7}},
+           {"values": {"mbon_gain": 2.0, "mbin_gain": 0.4, "eta": 0.02}, "J": 1.49, "accuracy": 0.7,
+            "accuracy_by_seed": {"1": 0.7, "2": 0.7}},
+           {"values": {"mbon_gain": 3.0, "mbin_gain": 0.3, "eta": 0.03}, "J": 1.48, "accuracy": 0.7,
+            "accuracy_by_seed": {"1": 0.8, "2": 0.6}}]  # same mean, not the same at every seed: not tied
+    pts = blr.tied_points({"mushroom_body": {"top": top}})
+    assert [p["rank"] for p in pts] == [0, 1] and pts[1]["values"]["eta"] == 0.02
+    rows = [{"rank": k, "id": i, "half": h, "expect": "increase", "effect": 0.0, "status": st}
+            for k, i, h, st in ((0, "a", "heldout", "miss"), (0, "b", "heldout", "hit"), (0, "c", "calibration", "hit"),
+                                (1, "a", "heldout", "hit"), (1, "b", "heldout", "hit"), (1, "c", "calibration", "miss"))]
+    text = blr.tied_reading(rows)
+    assert text.startswith("The 2 stage-2 points") and "get 1 to 2 of 2 held-out pairing findings (the default model 1)" \
+        in text and "0 to 1 of 1 calibration ones" in text and text.endswith("by 1 finding, and none gets more than 2 of 2.")
 
 
 def test_per_factor_and_peaks_count_as_documented():
@@ -116,6 +148,14 @@ def test_the_scan_is_reproduced(real_connectome):
     # removing both causes makes the pairing more specific than removing either, and doubles the index change
     assert cf[3]["fall_cs_minus"] < min(cf[1]["fall_cs_minus"], cf[2]["fall_cs_minus"])
     assert cf[3]["delta_lvi"] > max(cf[1]["delta_lvi"], cf[2]["delta_lvi"])
+    # an equally good stage-2 point scores the DAN-i1 findings as documented (rerun: one conditioning run)
+    pt = [p for p in DATA["tied"]["points"] if p["rank"] == 2]
+    got = blr.tied_scan(real_connectome, pt, seed=DATA["seed"], ids=IDS)
+    doc = pd.DataFrame(DATA["tied"]["rows"]).set_index(["rank", "id"])
+    assert len(got) == len(IDS)
+    for r in got.to_dict("records"):
+        d = doc.loc[(2, r["id"])]
+        assert r["status"] == d["status"] and r["effect"] == pytest.approx(d["effect"], abs=1e-9), r
     # the bound of each single-DAN pairing (rerun: four one-odour runs, with and without KC output)
     rc = blr.pairing_bound(real_connectome, seed=DATA["seed"])
     assert [u["us"] for u in rc["uses"]] == [u["us"] for u in DATA["bound"]["uses"]]
