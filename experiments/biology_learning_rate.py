@@ -45,7 +45,8 @@ import pandas as pd
 from . import biology
 
 __all__ = ["COUNTERFACTUAL_MBIN_GAIN", "FACTORS", "BOUND_USES", "SPECIFICITY_FACTORS", "counterfactual_reading",
-           "counterfactuals", "main", "mechanism_reading", "odour_drive", "pairing_findings", "peaks_reading",
+           "counterfactuals", "MEASURED_PAIR", "MEASURED_PAIR_USES", "main", "measured_pair", "measured_pair_reading",
+           "mechanism_reading", "odour_drive", "pairing_findings", "peaks_reading",
            "per_factor", "pairing_bound", "bound_reading", "reading", "report", "scan", "specificity", "tied_points",
            "tied_reading", "tied_scan"]
 
@@ -279,6 +280,44 @@ def counterfactual_reading(rows: list) -> str:
             "of their input.")
 
 
+#: The measured odours real larvae are trained with in two-odour designs (Weber et al. 2025, eLife 12:RP91387:
+#: n-amyl acetate against benzaldehyde), whose pairing :func:`measured_pair` measures.
+MEASURED_PAIR = ("pentyl acetate", "benzaldehyde")
+#: The US of :func:`measured_pair`: one appetitive and one aversive DAN.
+MEASURED_PAIR_USES = ("DAN-i1", "DAN-g1")
+
+
+def measured_pair(connectome, uses=MEASURED_PAIR_USES, *, seed: int = 0, n_larvae=None) -> list:
+    """The specificity of one pairing (:func:`specificity`'s measures) with the measured odours of
+    :data:`MEASURED_PAIR` (Kreher et al. 2008 responses, :func:`experiments.odours.known_odour`) as CS+ and CS-
+    instead of the learning experiments' drawn pair; default model, calibrated rate, one row per US."""
+    from .biology_report import default_network
+    from .learning import EXPERIMENT_PARAMETERS
+    from .odours import known_odour
+
+    base = default_network(connectome)
+    eta0 = float(EXPERIMENT_PARAMETERS["eta"].value)
+    pair = tuple(known_odour(connectome, name) for name in MEASURED_PAIR)
+    return [{"odours": list(MEASURED_PAIR), **_pairing_specificity(connectome, base.model, base, eta0, dan, seed,
+                                                                   _larvae(n_larvae), pair)} for dan in uses]
+
+
+def measured_pair_reading(rows: list, spec: list) -> str:
+    """The measured pair's specificity against the drawn pair's (``spec[0]``, the calibrated rate), one sentence."""
+    from .biology_report import _pct as pct
+
+    d = spec[0]
+    parts = [f"{r['dan']}: the CS+ falls by {pct(r['fall_cs_plus'])}, the CS- by {pct(r['fall_cs_minus'])} "
+             f"({r['fall_cs_minus'] / r['fall_cs_plus']:.2f} of the CS+'s), ΔLVI {r['delta_lvi']:+.3f}" for r in rows]
+    same = next(r for r in rows if r["dan"] == d["dan"])
+    drawn = f"drawn pair, {d['dan']}: {d['fall_cs_minus'] / d['fall_cs_plus']:.2f}, ΔLVI {d['delta_lvi']:+.3f}"
+    return (f"With the odours real larvae are trained with ({' and '.join(rows[0]['odours'])}, the pair of Weber et "
+            f"al. 2025, at their measured receptor responses) instead of the drawn pair, one {d['dan']} pairing is "
+            f"{'less' if same['fall_cs_minus'] / same['fall_cs_plus'] > d['fall_cs_minus'] / d['fall_cs_plus'] else 'more'}"
+            f" odour-specific: " + "; ".join(parts) + f" ({drawn}). In the model the two measured odours' "
+            "Kenyon-cell codes overlap more than the drawn pair's ([odours.md](odours.md)).")
+
+
 def odour_drive(connectome, *, seed: int = 0, trials: int = 8, threshold_hz: float = 2.0) -> dict:
     """What one odour of the learning experiments' pair does by itself, with the default model (no US).
 
@@ -481,6 +520,7 @@ def _write(data: dict) -> str:
         "",
         counterfactual_reading(data["counterfactuals"]),
         "",
+        *([measured_pair_reading(data["measured_pair"], data["specificity"]), ""] if "measured_pair" in data else []),
         bound_reading(data["bound"], data["min_valence_change"]),
         "",
         "These are limits of the model, not measurements: the larval Kenyon-cell population's sparseness "
@@ -578,12 +618,13 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
     spec = specificity(c, spec_factors, seed=seed)
     od = odour_drive(c, seed=seed)
     cf = counterfactuals(c, seed=seed)
+    mp = measured_pair(c, seed=seed)
     rc = pairing_bound(c, seed=seed)
     data = {"date": datetime.date.today().isoformat(), "seed": int(seed), "factors": [float(k) for k in factors],
             "eta": float(EXPERIMENT_PARAMETERS["eta"].value),
             "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value),
             "rows": json.loads(df.to_json(orient="records")), "specificity": spec, "odour_drive": od,
-            "counterfactuals": cf, "bound": rc, "tied": {"points": points, "rows": tied_rows},
+            "counterfactuals": cf, "measured_pair": mp, "bound": rc, "tied": {"points": points, "rows": tied_rows},
             "min_valence_change": float(biology.BENCHMARK_PARAMETERS["min_valence_change"].value),
             "scan_wall_time_s": scan_s, "scan_date": scan_date,
             "wall_time_s": time.perf_counter() - t0}

@@ -57,6 +57,12 @@ calibration half's pairing findings too, averaged over :data:`MB_SEEDS`
 benchmark seeds (:data:`MB_OBJECTIVE`: a learning effect must show over
 several draws of input noise and virtual larvae, not at one seed's luck); the
 result is written under ``"mushroom_body"`` in the calibration file.
+``--mb-objective J3`` runs stage 2 with J3 = J2 + 0.5 x the share of the issue's learning must-show
+pairings met (:data:`LEARNING_MUST_SHOW`: DAN-i1 moves the learned valence index towards approach, DAN-g1
+towards avoidance, each Wilcoxon p < 0.05 over the benchmark's virtual larvae), averaged over the seeds
+(:func:`learning_must_show`, :func:`learning_term`). J3 was defined after the default model's held-out
+results had been seen, and its DAN-g1 pairing is the manipulation of held-out findings
+(:data:`MB_OBJECTIVES_NOTE`): a model fitted with it must be reported with those findings counted as seen.
 ``--shard K/N`` splits each search over N processes started on one store
 (K = 0..N-1; each waits for the others' points before it refines).
 Every evaluation is written atomically to ``STORE/evaluations/<key>.json`` as
@@ -76,8 +82,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SEEDS", "MB_OBJECTIVE", "calibrate", "calibrate_mushroom_body", "evaluate",
-           "objective", "main"]
+__all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
+           "calibrate", "calibrate_mushroom_body", "evaluate", "learning_must_show", "learning_term", "objective", "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
@@ -125,6 +131,55 @@ def _mb_objective(n_seeds: int) -> tuple[str, str]:
 
 
 MB_OBJECTIVE, MB_OBJECTIVE_NAME = _mb_objective(MB_SEEDS)
+
+#: The issue's learning must-show (#12): the learned valence index moves towards approach after odour + DAN-i1
+#: pairing and towards avoidance after pairing with a punishing DAN (DAN-g1), each significant (two-sided Wilcoxon
+#: p < 0.05) over the benchmark's virtual larvae. (US, expected sign of the change.)
+LEARNING_MUST_SHOW = (("DAN-i1", +1), ("DAN-g1", -1))
+#: Weight of the learning must-show in J3, like the other sanity terms of J (0.5 x a share).
+LEARNING_WEIGHT = 0.5
+#: Stage 2's objectives (``--mb-objective``): J2, fixed before stage 2 was first run and used for the default
+#: model; J3, defined on 2026-12-02 (larvasim session 18) before any point was scored with it, but after the
+#: default model's held-out results had been seen. Its learning term is the issue's must-show, whose DAN-g1
+#: pairing is also the manipulation of held-out findings (learn-web25-07: DAN-g1 alone; learn-web25-01, -02:
+#: DAN-g1 among other DANs), so a model fitted with J3 leaves those findings seen: the report must say so and
+#: give the held-out accuracy without them as well.
+MB_OBJECTIVES = ("J2", "J3")
+MB_OBJECTIVES_NOTE = ("J3 was defined on 2026-12-02 (larvasim session 18), before any point was scored with it but "
+                      "after the default model's held-out results had been seen; its DAN-g1 must-show is the "
+                      "manipulation of held-out findings learn-web25-07, -01 and -02, which a model fitted with it "
+                      "has seen")
+
+
+def learning_term(met_by_seed: dict) -> float:
+    """J3's learning term: ``LEARNING_WEIGHT`` x the share of the :data:`LEARNING_MUST_SHOW` pairings that are met,
+    averaged over the benchmark seeds (``met_by_seed``: seed -> {US: met (bool)})."""
+    if not met_by_seed:
+        return 0.0
+    shares = [sum(bool(v) for v in m.values()) / len(LEARNING_MUST_SHOW) for m in met_by_seed.values()]
+    return LEARNING_WEIGHT * float(np.mean(shares))
+
+
+def learning_must_show(network, eta: float, *, seed: int, n_larvae: int | None = None) -> dict:
+    """Run the :data:`LEARNING_MUST_SHOW` pairings (``paired`` protocol, the learning experiments' drawn odours)
+    on ``network``'s model with learning rate ``eta``; per US the learned valence change and whether it is met.
+
+    Returns ``{US: {"mean": mean ΔLVI, "wilcoxon_p": p, "met": bool}}``.
+    """
+    from . import biology, learning
+
+    n = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value) if n_larvae is None else int(n_larvae)
+    lnet = learning.make_network(network.connectome, learning.make_protocol("paired"), model=network.model,
+                                 signs=network.signs, synapse_types=network.synapse_types, device=network.device,
+                                 eta=eta)
+    out = {}
+    for dan, sign in LEARNING_MUST_SHOW:
+        run = learning.run_protocol("paired", network.connectome, n_larvae=n, seed=seed, dan=dan, network=lnet,
+                                    progress=False)
+        st = learning.paired_statistics(run.valence_index()["delta"])
+        out[dan] = {"mean": st["mean"], "wilcoxon_p": st["wilcoxon_p"],
+                    "met": bool(st["wilcoxon_p"] < 0.05 and sign * st["mean"] > 0)}
+    return out
 
 
 def objective(accuracy: float, summary: dict) -> float:
@@ -178,10 +233,12 @@ def _check_store(store: Path, connectome, findings, split, sign_table=None) -> N
 
 
 def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
-             synapse_types=ALL_TYPES, sign_table=None, sanity_summary: dict | None = None) -> dict:
+             synapse_types=ALL_TYPES, sign_table=None, sanity_summary: dict | None = None,
+             must_show: bool = False) -> dict:
     """Score one parameter point: calibration accuracy, sanity summary and ``J`` (``sign_table``: the
     transmitter table of the literature signs, default the packaged one; ``sanity_summary``: that of an
-    earlier evaluation of the same point, which is then not rerun)."""
+    earlier evaluation of the same point, which is then not rerun; ``must_show``: also run the learning
+    must-show pairings, :func:`learning_must_show`, stored as ``learning_must_show``)."""
     from brian2 import ms, mV
 
     import models
@@ -202,8 +259,12 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
                        learning_options=learning)
     summary = sanity_summary if sanity_summary is not None else sanity.sanity(net, seed=seed, cascades=cascades).summary
     acc = sc.half("calibration")
-    return {"values": params, "synapse_types": list(synapse_types), "accuracy": acc, "sanity": summary, "J": objective(acc, summary),
-            "hits": sc.table.loc[sc.table["status"] == "hit", "id"].tolist(), "seconds": time.perf_counter() - t0}
+    rec = {"values": params, "synapse_types": list(synapse_types), "accuracy": acc, "sanity": summary,
+           "J": objective(acc, summary), "hits": sc.table.loc[sc.table["status"] == "hit", "id"].tolist()}
+    if must_show:
+        rec["learning_must_show"] = learning_must_show(net, params["eta"], seed=seed)
+    rec["seconds"] = time.perf_counter() - t0
+    return rec
 
 
 def _to_values(unit_points: np.ndarray, space: dict, box=None) -> list[dict]:
@@ -357,7 +418,7 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
 
 def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None, findings=None, split=None,
                             points=MB_POINTS, progress: bool = True, shard=(0, 1), sign_table=None,
-                            seeds: int = MB_SEEDS) -> dict:
+                            seeds: int = MB_SEEDS, mb_objective: str = "J2") -> dict:
     """Stage 2: search ``mbon_gain``, ``mbin_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
 
     Parameters
@@ -378,6 +439,10 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         a learning effect that shows at one seed's input noise and virtual
         larvae but not at others does not win (the sanity terms are computed
         once, at ``seed``). One accuracy per seed is stored with each point.
+    mb_objective : {"J2", "J3"}
+        J2 (default, the default model's): ``J`` with the pairing findings. J3: J2 +
+        :func:`learning_term`, the issue's learning must-show at each benchmark seed (see
+        :data:`MB_OBJECTIVES` for when it was defined and what it leaves seen). The stored keys carry it.
 
     Returns
     -------
@@ -398,6 +463,9 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
 
     if int(seeds) < 1:
         raise ValueError(f"seeds = {seeds}: need at least one benchmark seed")
+    if mb_objective not in MB_OBJECTIVES:
+        raise ValueError(f"mb_objective {mb_objective!r}: choose one of {', '.join(MB_OBJECTIVES)}")
+    j3 = mb_objective == "J3"
     seed_list = [int(seed) + i for i in range(int(seeds))]
 
     def point(values):
@@ -405,7 +473,7 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         for s in seed_list:
             recs.append(evaluate(c, {**fixed, **values}, findings=findings, split=split, cascades=cascades, seed=s,
                                  synapse_types=types, sign_table=sign_table,
-                                 sanity_summary=recs[0]["sanity"] if recs else None))
+                                 sanity_summary=recs[0]["sanity"] if recs else None, must_show=j3))
         rec = recs[0]
         accs = [r["accuracy"] for r in recs]
         rec["accuracy_by_seed"] = {str(s): a for s, a in zip(seed_list, accs)}
@@ -413,15 +481,27 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         rec["accuracy"] = float(np.nanmean(accs)) if np.isfinite(accs).any() else float("nan")
         rec["seconds"] = float(sum(r["seconds"] for r in recs))
         rec["J"] = objective(rec["accuracy"], rec["sanity"])
+        if j3:
+            rec["learning_must_show_by_seed"] = {str(s): r["learning_must_show"] for s, r in zip(seed_list, recs)}
+            rec["J2"] = rec["J"]
+            rec["J"] = rec["J2"] + learning_term({k: {d: v["met"] for d, v in m.items()}
+                                                  for k, m in rec["learning_must_show_by_seed"].items()})
         return rec
 
     larvae = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value)
     # a store's points are keyed by every setting that changes their result (one seed: the keys of before)
-    extra = {"pairing_larvae": larvae, **({"benchmark_seeds": len(seed_list)} if len(seed_list) > 1 else {})}
+    extra = {"pairing_larvae": larvae, **({"benchmark_seeds": len(seed_list)} if len(seed_list) > 1 else {}),
+             **({"objective_j3": 1} if j3 else {})}
     done = _search(store, "mushroom_body", MB_SPACE, points, seed, point, progress, key_extra=extra, shard=shard)
     best = max(done, key=lambda r: r["J"])
+    name, text = _mb_objective(len(seed_list))[1], _mb_objective(len(seed_list))[0]
+    if j3:
+        name = name.replace("objective J2", "objective J3") + ", plus the learning must-show"
+        text = text.replace("J2 = ", "J3 = J2 + learning term; J2 = ") + (
+            f"; learning term = {LEARNING_WEIGHT} x the share of the issue's learning must-show pairings "
+            "(DAN-i1 towards approach, DAN-g1 towards avoidance, Wilcoxon p < 0.05) met, averaged over the seeds")
     return {
-        "objective_name": _mb_objective(len(seed_list))[1], "objective": _mb_objective(len(seed_list))[0],
+        "objective_name": name, "objective": text, **({"objective_defined": MB_OBJECTIVES_NOTE} if j3 else {}),
         "seed": int(seed), "seeds": seed_list,
         "accuracy_by_seed": best.get("accuracy_by_seed", {str(seed): best["accuracy"]}),
         "parameters": {k: {"value": float(best["values"][k]), "unit": MB_SPACE[k][3]} for k in MB_SPACE},
@@ -429,7 +509,8 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         "hits": best["hits"], "n_evaluations": len(done), "pairing_larvae": larvae,
         # the best points, to show how flat the objective is near its maximum
         "top": [{"values": {k: float(r["values"][k]) for k in MB_SPACE}, "J": r["J"], "accuracy": r["accuracy"],
-                 "accuracy_by_seed": r.get("accuracy_by_seed", {str(seed): r["accuracy"]})}
+                 "accuracy_by_seed": r.get("accuracy_by_seed", {str(seed): r["accuracy"]}),
+                 **({"J2": r["J2"], "learning_must_show_by_seed": r["learning_must_show_by_seed"]} if j3 else {})}
                 for r in sorted(done, key=lambda r: -r["J"])[:TOP]],
         "n_pairing_findings_calibration": int(sum(1 for f in findings if f.test == "pairing" and f.testable
                                                   and split.get(f.paper) == "calibration")),
@@ -453,6 +534,9 @@ def main(argv=None) -> int:
                          "processes with K = 0..N-1 on one store to use N cores (default 0/1)")
     ap.add_argument("--write", action="store_true",
                     help="write the result to models/data/larval_calibration.json (the default model)")
+    ap.add_argument("--mb-objective", choices=MB_OBJECTIVES, default="J2",
+                    help="stage 2's objective: J2 (default; the default model's) or J3 (J2 plus the issue's "
+                         "learning must-show; see experiments.calibrate.MB_OBJECTIVES)")
     ap.add_argument("--transmitters", metavar="CSV",
                     help="calibrate with this transmitter table instead of the packaged one (e.g. candidate rows "
                          "that change signs); the store resumes with the packaged table once it holds the same "
@@ -485,7 +569,8 @@ def main(argv=None) -> int:
 
             shipped = (larval_calibration().get("mushroom_body") or {})
             rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard,
-                                                           sign_table=args.transmitters)
+                                                           sign_table=args.transmitters,
+                                                           mb_objective=args.mb_objective)
             if shipped.get("parameters"):  # what this search replaces (the report says whether it moved)
                 rec["mushroom_body"]["previous"] = {
                     "parameters": shipped["parameters"], "objective": shipped.get("objective"),

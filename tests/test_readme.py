@@ -117,6 +117,10 @@ def _claims():
     yield "both causes removed", (f"removing both leaves the CS- a fall of {100 * both['fall_cs_minus']:.0f} % against "
                                   f"the CS+'s {100 * both['fall_cs_plus']:.0f} %, and the learned valence moves "
                                   f"{both['delta_lvi']:+.3f} instead of {base['delta_lvi']:+.3f}")
+    mp = scan["measured_pair"][0]
+    assert mp["dan"] == scan["specificity"][0]["dan"] and mp["fall_cs_minus"] / mp["fall_cs_plus"] > 0.8
+    yield "measured pair", (f"the CS- falls almost as much as the CS+ ({100 * mp['fall_cs_minus']:.0f} % against "
+                            f"{100 * mp['fall_cs_plus']:.0f} %)")
     sp, od = scan["specificity"][0], scan["odour_drive"]
     yield "pairing specificity", (f"it lowers the CS+ response of {sp['dan']}'s MBONs by {100 * sp['fall_cs_plus']:.0f} % "
                                   f"and the unpaired CS-'s by {100 * sp['fall_cs_minus']:.0f} %, because an odour alone "

@@ -356,6 +356,67 @@ def test_mushroom_body_stage_resumes_and_records_its_parameters(toyc, tmp_path):
         * [1, 0.25, 1])
 
 
+def test_stage_two_with_the_learning_must_show(toyc, tmp_path, monkeypatch):
+    """J3 = J2 + 0.5 x the share of the learning must-show pairings met (per seed, averaged); its evaluations are
+    stored under their own keys, beside J2's."""
+    assert calibrate.learning_term({"1": {"a": True, "b": False}, "2": {"a": True, "b": True}}) == pytest.approx(0.375)
+    assert calibrate.learning_term({}) == 0.0
+    assert [d for d, _ in calibrate.LEARNING_MUST_SHOW] == ["DAN-i1", "DAN-g1"]
+    # the toy brain has too few receptors for the learning experiments' odour pair: here the must-show pairings
+    # are a stand-in (their real run is tested on the real connectome below); J3's bookkeeping is what is tested
+    calls = []
+
+    def stand_in(network, eta, *, seed, n_larvae=None):
+        calls.append((eta, seed))
+        return {"DAN-i1": {"mean": 0.03, "wilcoxon_p": 0.01, "met": True},
+                "DAN-d1": {"mean": -0.01 if seed == 1 else 0.01, "wilcoxon_p": 0.04 if seed == 1 else 0.5,
+                           "met": seed == 1}}
+
+    monkeypatch.setattr(calibrate, "learning_must_show", stand_in)
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: "calibration" for f in fs}
+    store = tmp_path / "cal"
+    kw = dict(connectome=toyc, findings=fs, split=split, progress=False, seeds=2)
+    base = calibrate.calibrate(store, structures=("global",), points=(2, 1), connectome=toyc, findings=fs,
+                               split=split, progress=False)
+    j2 = calibrate.calibrate_mushroom_body(store, base, points=(2, 1), **kw)
+    j3 = calibrate.calibrate_mushroom_body(store, base, points=(2, 1), mb_objective="J3", **kw)
+    files = sorted((store / "evaluations").glob("mushroom_body-*.json"))
+    assert len(files) == 6 and j3["n_evaluations"] == 3  # J3's points are not J2's stored ones
+    assert len(calls) == 3 * 2 and {s for _, s in calls} == {1, 2}  # once per point and benchmark seed
+    assert "J3" in j3["objective_name"] and "learning term" in j3["objective"] and "J3" not in j2["objective_name"]
+    assert "held-out" in j3["objective_defined"]
+    for f in files:
+        rec = json.loads(f.read_text())
+        if rec.get("objective_j3") != 1:
+            assert "learning_must_show_by_seed" not in rec
+            continue
+        met = {}
+        for seed, ms in rec["learning_must_show_by_seed"].items():
+            assert set(ms) == {"DAN-i1", "DAN-d1"}
+            met[seed] = {d: v["met"] for d, v in ms.items()}
+        assert rec["J2"] == pytest.approx(calibrate.objective(rec["accuracy"], rec["sanity"]))
+        assert rec["J"] == pytest.approx(rec["J2"] + calibrate.learning_term(met))
+        assert rec["J"] - rec["J2"] == pytest.approx(0.5 * (1.0 + 0.5) / 2)  # seed 1: both met; seed 2: one
+    assert j3["J"] == max(r["J"] for r in map(lambda f: json.loads(f.read_text()), files) if r.get("objective_j3"))
+    with pytest.raises(ValueError, match="mb_objective 'J4'"):
+        calibrate.calibrate_mushroom_body(store, base, points=(2, 1), mb_objective="J4", **kw)
+
+
+@pytest.mark.realdata
+def test_learning_must_show_runs_the_two_pairings(real_connectome):
+    """The must-show pairings on the default model at its calibrated rate (4 larvae: the shape and the rule, not
+    the effect, which needs the benchmark's 24)."""
+    from experiments.learning import EXPERIMENT_PARAMETERS
+
+    net = sim.Network(real_connectome, device="numba")
+    out = calibrate.learning_must_show(net, float(EXPERIMENT_PARAMETERS["eta"].value), seed=1, n_larvae=4)
+    assert list(out) == ["DAN-i1", "DAN-g1"]
+    for (dan, sign), v in zip(calibrate.LEARNING_MUST_SHOW, out.values()):
+        assert np.isfinite(v["mean"]) and 0 <= v["wilcoxon_p"] <= 1
+        assert v["met"] == (v["wilcoxon_p"] < 0.05 and sign * v["mean"] > 0)
+
+
 def test_sharded_calibration_equals_one_process(toyc, tmp_path, monkeypatch):
     """Two shards on one store split the points between them, wait for each other, and end with the
     record of one unsharded run; stage 2 keys its evaluations by the benchmark's pairing_larvae."""

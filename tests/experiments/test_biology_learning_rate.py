@@ -25,6 +25,7 @@ def test_the_document_is_the_render_of_its_data():
     for sentence in (blr.reading(df), blr.peaks_reading(df), blr.tied_reading(DATA["tied"]["rows"]),
                      blr.mechanism_reading(DATA["specificity"], DATA["odour_drive"]),
                      blr.counterfactual_reading(DATA["counterfactuals"]),
+                     blr.measured_pair_reading(DATA["measured_pair"], DATA["specificity"]),
                      blr.bound_reading(DATA["bound"], DATA["min_valence_change"])):
         assert sentence in text
     assert sorted(df["factor"].unique()) == sorted(blr.FACTORS) and 1.0 in blr.FACTORS
@@ -148,6 +149,12 @@ def test_the_scan_is_reproduced(real_connectome):
     # removing both causes makes the pairing more specific than removing either, and doubles the index change
     assert cf[3]["fall_cs_minus"] < min(cf[1]["fall_cs_minus"], cf[2]["fall_cs_minus"])
     assert cf[3]["delta_lvi"] > max(cf[1]["delta_lvi"], cf[2]["delta_lvi"])
+    # the measured pair of Weber et al. 2025 as CS+ and CS- (rerun: the DAN-i1 pairing)
+    mp = blr.measured_pair(real_connectome, ("DAN-i1",), seed=DATA["seed"])[0]
+    want = DATA["measured_pair"][0]
+    assert mp["dan"] == want["dan"] == "DAN-i1" and mp["odours"] == list(blr.MEASURED_PAIR)
+    for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
+        assert mp[key] == pytest.approx(want[key], abs=1e-12), key
     # an equally good stage-2 point scores the DAN-i1 findings as documented (rerun: one conditioning run)
     pt = [p for p in DATA["tied"]["points"] if p["rank"] == 2]
     got = blr.tied_scan(real_connectome, pt, seed=DATA["seed"], ids=IDS)
