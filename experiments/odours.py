@@ -286,7 +286,7 @@ def spontaneous_activity(connectome, *, path=None) -> Odour:
     :class:`Odour` named ``"spontaneous"``: each receptor's ORNs (both sides) at its spontaneous rate.
 
     An ORN that expresses two receptors takes the larger rate; receptors without a measured rate
-    (in the packaged table Or63a, and Or83a, the co-receptor's partner) get none.
+    (in the packaged table Or63a and Or83a) get none.
     """
     t = odour_table(path)
     sfr = _receptor_values(connectome, t[t["odour"] == "SFR"].groupby("receptor")["response_hz"].mean())
