@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import biology
+from . import biology, odour_coding
 
 __all__ = ["COUNTERFACTUAL_MBIN_GAIN", "FACTORS", "BOUND_USES", "SPECIFICITY_FACTORS", "counterfactual_reading",
            "counterfactuals", "MEASURED_PAIR", "MEASURED_PAIR_USES", "main", "measured_pair", "measured_pair_reading",
@@ -280,9 +280,9 @@ def counterfactual_reading(rows: list) -> str:
             "of their input.")
 
 
-#: The measured odours real larvae are trained with in two-odour designs (Weber et al. 2025, eLife 12:RP91387:
-#: n-amyl acetate against benzaldehyde), whose pairing :func:`measured_pair` measures.
-MEASURED_PAIR = ("pentyl acetate", "benzaldehyde")
+#: The measured odours real larvae are trained with in two-odour designs, whose pairing :func:`measured_pair`
+#: measures: the first pair of :data:`experiments.odour_coding.PAIRS` (Weber et al. 2025, eLife 12:RP91387).
+MEASURED_PAIR = odour_coding.PAIRS[0]
 #: The US of :func:`measured_pair`: one appetitive and one aversive DAN.
 MEASURED_PAIR_USES = ("DAN-i1", "DAN-g1")
 
