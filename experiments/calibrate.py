@@ -83,6 +83,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
+           "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "learning_must_show", "learning_term", "objective", "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
@@ -149,6 +150,9 @@ MB_OBJECTIVES_NOTE = ("J3 was defined on 2026-12-02 (larvasim session 18), befor
                       "after the default model's held-out results had been seen; its DAN-g1 must-show is the "
                       "manipulation of held-out findings learn-web25-07, -01 and -02, which a model fitted with it "
                       "has seen")
+#: The held-out findings whose manipulation J3's learning term runs (see :data:`MB_OBJECTIVES_NOTE`); a record
+#: fitted with J3 lists them as ``seen_heldout`` and the biology report gives the held-out accuracy without them.
+J3_SEEN_HELDOUT = ("learn-web25-07", "learn-web25-01", "learn-web25-02")
 
 
 def learning_term(met_by_seed: dict) -> float:
@@ -501,7 +505,8 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
             f"; learning term = {LEARNING_WEIGHT} x the share of the issue's learning must-show pairings "
             "(DAN-i1 towards approach, DAN-g1 towards avoidance, Wilcoxon p < 0.05) met, averaged over the seeds")
     return {
-        "objective_name": name, "objective": text, **({"objective_defined": MB_OBJECTIVES_NOTE} if j3 else {}),
+        "objective_name": name, "objective": text,
+        **({"objective_defined": MB_OBJECTIVES_NOTE, "seen_heldout": list(J3_SEEN_HELDOUT)} if j3 else {}),
         "seed": int(seed), "seeds": seed_list,
         "accuracy_by_seed": best.get("accuracy_by_seed", {str(seed): best["accuracy"]}),
         "parameters": {k: {"value": float(best["values"][k]), "unit": MB_SPACE[k][3]} for k in MB_SPACE},

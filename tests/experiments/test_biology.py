@@ -193,6 +193,28 @@ def test_rounds_unseen_by_every_model_choice_are_counted_together():
     assert unseen_rounds({"heldout_by_round": rounds}) == f"round {a} alone is unseen by every fit and model choice"
 
 
+def test_held_out_accuracy_without_the_findings_the_fit_has_seen():
+    """The held-out findings a fit's objective ran are counted with and without; the shipped record names J3's,
+    and they are held-out findings of the table."""
+    from experiments.biology_report import seen_heldout, seen_reading
+
+    t = pd.DataFrame([{"id": i, "half": h, "status": st} for i, h, st in (
+        ("a", "heldout", "hit"), ("b", "heldout", "miss"), ("c", "heldout", "hit"), ("d", "calibration", "hit"),
+        ("e", "heldout", "untestable"))])
+    v = seen_heldout(t, ["a", "e"])
+    assert v["with"] == (2, 3) and v["without"] == (1, 2) and v["seen"] == {"a": "hit", "e": "untestable"}
+    assert seen_heldout(t, []) is None and seen_reading({"table": t.to_dict("records")}, {}) == ""
+    assert "without them 1 of 2 (50 %)" in seen_reading({"table": t.to_dict("records")}, {"seen_heldout": ["a"]})
+    mb = models.larval_calibration()["mushroom_body"]
+    if "J3" in mb["objective_name"]:
+        assert mb["seen_heldout"] == list(calibrate.J3_SEEN_HELDOUT)
+        assert biology.UNSEEN_FROM_ROUND > max(biology.load_rounds().values())
+    fs = {f.id: f for f in biology.load_findings()}
+    split = biology.load_split(findings=list(fs.values()))
+    for i in calibrate.J3_SEEN_HELDOUT:
+        assert split[fs[i].paper] == "heldout", i
+
+
 def test_statistics_of_the_held_out_number():
     """The Wilson interval (against its formula), the calibration-majority baseline and the paired comparison
     of two models (exact McNemar on the discordant findings); and docs/biology.md states them for its tables."""
@@ -655,7 +677,13 @@ def test_calibration_record_reproduces(real_connectome):
     assert list(by_seed) == [str(s) for s in mb.get("seeds", [mb["seed"]])]
     assert rec2["accuracy"] == pytest.approx(by_seed[str(mb["seed"])], abs=1e-9)
     assert mb["calibration_accuracy"] == pytest.approx(np.mean(list(by_seed.values())), abs=1e-9)
-    assert mb["J"] == pytest.approx(calibrate.objective(mb["calibration_accuracy"], rec2["sanity"]), abs=1e-9)
+    j2 = calibrate.objective(mb["calibration_accuracy"], rec2["sanity"])
+    if mb.get("seen_heldout"):  # objective J3: J2 plus the learning term, stored beside it in the best point
+        assert mb["top"][0]["J2"] == pytest.approx(j2, abs=1e-9)
+        assert mb["J"] - j2 in [pytest.approx(calibrate.LEARNING_WEIGHT * k / (2 * len(by_seed)), abs=1e-9)
+                                for k in range(2 * len(by_seed) + 1)]
+    else:
+        assert mb["J"] == pytest.approx(j2, abs=1e-9)
 
 
 @pytest.mark.realdata
@@ -690,6 +718,7 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
     assert [t["J"] for t in mb["top"]] == sorted((t["J"] for t in mb["top"]), reverse=True)
     assert mb["top"][0]["values"] == {k: v["value"] for k, v in mb["parameters"].items()}
     assert biology_report.stage2_flatness(mb) in text
+    assert biology_report.seen_reading(data["models"]["larval"], mb) in text
     assert f"A pairing finding runs {data['pairing_larvae']} virtual larvae" in text
 
 
