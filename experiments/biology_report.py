@@ -574,7 +574,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"{_pct(lv['accuracy']['heldout'])}** (goal >= {_pct(GOALS['heldout_accuracy'])}: "
          f"{ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])}).",
          heldout_spread(lv),
-         *([seen_reading(lv, cal.get("mushroom_body"))] if seen_reading(lv, cal.get("mushroom_body")) else []),
+         *filter(None, [seen_reading(lv, cal.get("mushroom_body"))]),
          statistics_reading(lv, ad),
          *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
