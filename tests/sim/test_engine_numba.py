@@ -464,7 +464,10 @@ def test_plasticity_across_a_long_silence_equals_brian(toyc):
     """A conditioning-like run: odour (KCs) with DANs, 4 s of silence, odour again. In the silence the
     neurons fall asleep in the engine (their v stops moving while g and theta still decay); the
     second odour wakes them through the plastic KC -> MBON pathway, the static one and the drive.
-    Spikes, weights and the recorded v, g, theta of KCs, DANs and MBONs stay Brian2's."""
+    Spikes and the recorded v, g, theta of KCs and DANs stay Brian2's bit for bit; the plastic weights, and
+    the MBONs' states they feed, to the last bits (NumPy's AVX-512 ``exp``, which Brian2's numpy target uses
+    for the weight update, and libm's, which the engine uses, differ in the last bit for some arguments;
+    see the engine's docstring)."""
     from models.plasticity import DopaminePlasticity
 
     kc, dan, mbon = (toyc.select(celltype="KC"), toyc.select(name="DAN-*"), toyc.select(celltype="MBON"))
@@ -496,7 +499,9 @@ def test_plasticity_across_a_long_silence_equals_brian(toyc):
         ia, ta, va = res_a.states[var][:3]
         ib, tb, vb = res_b.states[var][:3]
         np.testing.assert_array_equal(ia, ib)
-        assert np.array_equal(va, vb), var
+        fed = np.isin(ia, mbon.indices)  # the neurons the plastic weights feed
+        assert np.array_equal(va[:, ~fed], vb[:, ~fed]), var
+        np.testing.assert_allclose(vb[:, fed], va[:, fed], rtol=1e-12, atol=0, err_msg=var)
 
 
 def test_a_neuron_sleeps_only_when_its_v_stays_put_for_every_later_g(toyc):
