@@ -232,13 +232,14 @@ def specificity(connectome, factors=(1.0, 8.0), *, dan: str = "DAN-i1", seed: in
 COUNTERFACTUAL_MBIN_GAIN = 0.1
 
 
-def counterfactuals(connectome, *, dan: str = "DAN-i1", seed: int = 0, n_larvae=None) -> list:
+def counterfactuals(connectome, *, dan: str = "DAN-i1", seed: int = 0, n_larvae=None, cases=None) -> list:
     """The pairing's specificity with each suspected cause removed in turn (the calibrated learning rate).
 
     Rows: the default model; the default model with the MBIN input gain (``mbin_gain``, stage 2) times
     :data:`COUNTERFACTUAL_MBIN_GAIN`, so that odours drive the MBINs far less; and the default model with two
     odours of 8 receptors that share none (``experiments.odours.odour_pair(c, 8, 0)``); and both changes at once.
-    Not models anyone should use: probes of why one pairing is not more odour-specific.
+    Not models anyone should use: probes of why one pairing is not more odour-specific. ``cases`` (indices
+    into those four rows) runs only some of them; the first is :func:`specificity` at factor 1, run alike.
     """
     from .biology_report import default_network
     from .learning import EXPERIMENT_PARAMETERS
@@ -250,12 +251,13 @@ def counterfactuals(connectome, *, dan: str = "DAN-i1", seed: int = 0, n_larvae=
     gain = float(base.model.parameters["mbin_gain"].value) * COUNTERFACTUAL_MBIN_GAIN
     disjoint = odour_pair(connectome, 8, 0, rate=EXPERIMENT_PARAMETERS["odour_rate"].value, seed=seed)
     low = base.model.with_overrides(mbin_gain=gain)
-    cases = [("the default model", base.model, None),
+    rows = [("the default model", base.model, None),
              (f"MBIN input gain x {COUNTERFACTUAL_MBIN_GAIN:g}", low, None),
              ("two odours that share no receptor", base.model, disjoint),
              ("both", low, disjoint)]
-    return [{"case": name, **_pairing_specificity(connectome, model, base, eta0, dan, seed, n, odours)}
-            for name, model, odours in cases]
+    keep = range(len(rows)) if cases is None else cases
+    return [{"case": rows[i][0], **_pairing_specificity(connectome, rows[i][1], base, eta0, dan, seed, n, rows[i][2])}
+            for i in keep]
 
 
 def counterfactual_reading(rows: list) -> str:

@@ -99,6 +99,9 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
                     rounds_by_seed[str(s)] = by_round(other.table, rounds)
             out["models"][name]["heldout_by_seed"] = by_seed
             out["models"][name]["heldout_rounds_by_seed"] = rounds_by_seed
+            prev = previous_point(c, net, findings, split, seed=seed, pairing=pairing)
+            if prev is not None:
+                out["models"][name]["previous_point"] = prev
     out["pairing_reach"] = pairing_reach(c, findings)
     a = mdl.assign_signs(c, "literature")
     out["sign_coverage"] = a.coverage(c)
@@ -235,6 +238,53 @@ def seen_heldout(table: pd.DataFrame, seen) -> dict | None:
     return {"ids": seen, "with": (int((held["status"] == "hit").sum()), len(held)),
             "without": (int((rest["status"] == "hit").sum()), len(rest)),
             "seen": {i: status.get(i, "absent") for i in seen}}
+
+
+def previous_point(c, net, findings, split, *, seed: int, pairing: bool = True) -> dict | None:
+    """The held-out half scored with stage 2's previous point (the calibration record's ``mushroom_body``
+    ``previous``: its ``mbon_gain``, ``mbin_gain`` and ``eta`` on the default model), when the record also lists
+    held-out findings its objective has seen (``seen_heldout``); else None.
+
+    Returns ``{"parameters", "objective", "table": [{"id", "status"}, ...]}`` (held-out rows only).
+    """
+    import models as mdl
+    import sim
+
+    from . import biology
+
+    mb = mdl.larval_calibration().get("mushroom_body") or {}
+    prev = mb.get("previous")
+    if not prev or not mb.get("seen_heldout"):
+        return None
+    v = {k: float(x["value"]) for k, x in prev["parameters"].items()}
+    pnet = sim.Network(c, model=net.model.with_overrides(mbon_gain=v["mbon_gain"], mbin_gain=v["mbin_gain"]),
+                       signs=net.signs, synapse_types=net.synapse_types, device=net.device)
+    sc = biology.score(pnet, findings, halves=("heldout",), seed=seed, split=split, pairing=pairing,
+                       learning_options={"eta": v["eta"]})
+    return {"parameters": v, "objective": prev.get("objective", ""),
+            "table": [{"id": r["id"], "status": r["status"]} for r in sc.table.to_dict("records")
+                      if r["half"] == "heldout"]}
+
+
+def previous_reading(larval: dict, mb: dict) -> str:
+    """The summary line comparing the default model with stage 2's previous point on the held-out findings,
+    with and without those the present objective has seen; '' when the report has no previous point."""
+    prev = larval.get("previous_point")
+    seen = (mb or {}).get("seen_heldout")
+    if not prev or not seen:
+        return ""
+    now = seen_heldout(pd.DataFrame(larval["table"]), seen)
+    before = seen_heldout(pd.DataFrame(prev["table"]).assign(half="heldout"), seen)
+    (h1, n1), (h0, n0) = now["with"], now["without"]
+    (p1, m1), (p0, m0) = before["with"], before["without"]
+    d = h0 - p0
+    verdict = ("the same number" if d == 0 else f"{abs(d)} {'more' if d > 0 else 'fewer'}")
+    name = prev["objective"].split(" = ", 1)[0] or "the previous objective"
+    pv = prev["parameters"]
+    return (f"* **Against stage 2's previous point** (objective {name}: mbon_gain = {pv['mbon_gain']:.3g}, "
+            f"mbin_gain = {pv['mbin_gain']:.3g}, eta = {pv['eta']:.3g}; same seed): it gets {p1} of {m1} held-out "
+            f"findings and {p0} of {m0} without the seen ones; the default model {h1} of {n1} and {h0} of {n0}, "
+            f"{verdict} on the findings neither objective has run.")
 
 
 def seen_reading(larval: dict, mb: dict) -> str:
@@ -574,7 +624,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"{_pct(lv['accuracy']['heldout'])}** (goal >= {_pct(GOALS['heldout_accuracy'])}: "
          f"{ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])}).",
          heldout_spread(lv),
-         *filter(None, [seen_reading(lv, cal.get("mushroom_body"))]),
+         *filter(None, [seen_reading(lv, cal.get("mushroom_body")), previous_reading(lv, cal.get("mushroom_body"))]),
          statistics_reading(lv, ad),
          *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
@@ -717,8 +767,9 @@ STRUCTURE_TEXT = {
 
 
 def report(path="docs/biology.md", figures=None, connectome=None, *, seed: int = 0, pairing: bool = True,
-           log=None) -> dict:
-    """Run the benchmark and write the report, its figures and ``<path stem>.json``; return the data."""
+           log=None, spread_seeds=SPREAD_SEEDS) -> dict:
+    """Run the benchmark and write the report, its figures and ``<path stem>.json``; return the data
+    (``spread_seeds``: as :func:`run_benchmark`'s)."""
     import connectomes
     from larvasim.util import atomic_write_text
 
@@ -726,7 +777,7 @@ def report(path="docs/biology.md", figures=None, connectome=None, *, seed: int =
     figures = Path(figures) if figures else path.parent / "figures" / "biology"
     c = connectome if connectome is not None else connectomes.load("winding2023")
     t0 = time.perf_counter()
-    data = run_benchmark(c, seed=seed, pairing=pairing)
+    data = run_benchmark(c, seed=seed, pairing=pairing, spread_seeds=spread_seeds)
     data["wall_time_s"] = time.perf_counter() - t0
     figs = _figures(data, figures)
     path.parent.mkdir(parents=True, exist_ok=True)

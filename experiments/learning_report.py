@@ -48,6 +48,27 @@ _STAT_HEAD = ("| comparison | n | mean | median | sd | d_z | Wilcoxon p | neg/po
               "| --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
+def extinction_reading(paired: dict | None, extinction: dict | None) -> str:
+    """What the extinction protocol did to MBON-i1's learning effect, read from the two protocols' statistics
+    (:func:`experiments.learning.paired_statistics` of ``paired`` and ``extinction``), in one sentence."""
+    if not paired or not extinction:
+        return ""
+    a, b = paired["mean"], extinction["mean"]
+    kept = b / a if a else float("nan")
+    if extinction["wilcoxon_p"] >= 0.05:
+        how = (f"after the extinction phase the learning effect is {b:+.2f} Hz instead of {a:+.2f} Hz and no longer significant "
+               f"(p = {_fmt_p(extinction['wilcoxon_p'])})")
+    else:
+        how = (f"after the extinction phase the learning effect is {b:+.2f} Hz instead of {a:+.2f} Hz ({100 * kept:.0f} % of it "
+               f"remains, p = {_fmt_p(extinction['wilcoxon_p'])})")
+    return ("Two rules act in the extinction phase: the homeostatic pull of Jürgensen et al. (rho = 1e-4 per MBON "
+            "spike) moves the weights back towards their initial values, and the CS+'s own MBIN activity "
+            "depresses the synapses of its Kenyon cells, many of them shared with the CS-; the report does not "
+            f"separate the two. {how[0].upper() + how[1:]}. The model learns no opposing memory in this phase (MBON->MBIN feedback acts "
+            "only through fast synapses, see Limits), so this is the change of the old memory, not extinction "
+            "learning.")
+
+
 def report(path="docs/learning.md", figures="docs/figures/learning", connectome=None, n_larvae: int = 24,
            seed: int = 1, device: str = "numba", quick: bool = False) -> str:
     """Run the learning experiments and write ``docs/learning.md`` with figures and numbers.
@@ -379,9 +400,8 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         tg = float(p["trace_gap"].value / second)
         add(f"Trace: the US starts {tg:g} s after the CS+ ends; the traces of the last KC spikes of the CS+ "
             f"have decayed to exp(-{tg:g}/5) = {np.exp(-tg / 5):.2f} at the US onset. Extinction: "
-            "after `paired`, three unreinforced CS+ presentations with plasticity on; with the homeostatic "
-            "pull of Jürgensen et al. (rho = 1e-4 per MBON spike) the seconds-long extinction phase can only "
-            "restore a little, and the odour-evoked MBIN activity keeps depressing (see the table above).\n")
+            "after `paired`, three unreinforced CS+ presentations with plasticity on. "
+            + extinction_reading(st.get("paired"), st.get("extinction")) + "\n")
         add(f"![trace and extinction]({rel}/trace_extinction.png)\n")
     add("## Limits\n")
     eta_p = EXPERIMENT_PARAMETERS["eta"]

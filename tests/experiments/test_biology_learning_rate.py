@@ -30,6 +30,10 @@ def test_the_document_is_the_render_of_its_data():
         assert sentence in text
     assert sorted(df["factor"].unique()) == sorted(blr.FACTORS) and 1.0 in blr.FACTORS
     assert {r["id"] for r in DATA["rows"]} == {f.id for f in blr.pairing_findings()}
+    # the counterfactuals' first row (the default model) is the same run as the specificity at factor 1
+    cf0, sp1 = DATA["counterfactuals"][0], next(r for r in DATA["specificity"] if r["factor"] == 1.0)
+    for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
+        assert cf0[key] == sp1[key], key
 
 
 def test_the_calibrated_rate_is_the_default_models_benchmark():
@@ -139,9 +143,12 @@ def test_the_scan_is_reproduced(real_connectome):
     # the pairing is partly odour-specific: the CS+ falls more than the CS- at the calibrated rate
     assert spec[0]["fall_cs_plus"] > spec[0]["fall_cs_minus"] > 0
     assert blr.odour_drive(real_connectome, seed=DATA["seed"]) == pytest.approx(DATA["odour_drive"])
-    # each removed cause lowers the CS-'s fall, as documented (rerun: the three counterfactual runs)
-    cf = blr.counterfactuals(real_connectome, seed=DATA["seed"])
-    for got, want in zip(cf, DATA["counterfactuals"]):
+    # each removed cause lowers the CS-'s fall, as documented (rerun: the three counterfactual runs; the first
+    # row, the default model, is the specificity at factor 1 just rerun)
+    assert blr.SPECIFICITY_FACTORS[0] == 1.0 and DATA["counterfactuals"][0]["case"] == "the default model"
+    cf = [{"case": "the default model", **{k: spec[0][k] for k in ("fall_cs_plus", "fall_cs_minus", "delta_lvi")}},
+          *blr.counterfactuals(real_connectome, seed=DATA["seed"], cases=(1, 2, 3))]
+    for got, want in zip(cf, DATA["counterfactuals"], strict=True):
         assert got["case"] == want["case"]
         for key in ("fall_cs_plus", "fall_cs_minus", "delta_lvi"):
             assert got[key] == pytest.approx(want[key], abs=1e-12), (got["case"], key)

@@ -273,6 +273,24 @@ def test_learning_report_numbers_are_reproduced(real_connectome, tmp_path):
         assert f"* **{dan}: significant in the expected direction at {n_yes} of {VALENCE_SEEDS} seeds.**" in sec
     g1 = cells(doc, "paired_g1: MBON-g1")
     assert float(g1[2]) < 0 and float(g1[6]) < 0.01, g1
+    # the extinction sentence reads the documented paired and extinction rows (mean, p), not a typed verdict
+    from experiments.learning_report import extinction_reading
+
+    st = {k: {"mean": float(c[2]), "wilcoxon_p": float(c[6])}
+          for k, c in (("paired", cells(doc, "paired (US DAN-i1)")), ("extinction", cells(doc, "extinction (US DAN-i1)")))}
+    assert extinction_reading(st["paired"], st["extinction"]) in " ".join(doc.split())
+
+
+def test_extinction_reading_follows_the_numbers():
+    """The report's extinction sentence says 'no longer significant' only when the extinction row's p is >= 0.05,
+    and otherwise how much of the paired effect remains."""
+    from experiments.learning_report import extinction_reading
+
+    kept = extinction_reading({"mean": -2.0, "wilcoxon_p": 1e-5}, {"mean": -1.5, "wilcoxon_p": 0.001})
+    assert "-1.50 Hz instead of -2.00 Hz (75 % of it remains, p = 0.001)" in kept and "no longer" not in kept
+    gone = extinction_reading({"mean": -2.0, "wilcoxon_p": 1e-5}, {"mean": -0.3, "wilcoxon_p": 0.2})
+    assert "-0.30 Hz instead of -2.00 Hz and no longer significant (p = 0.2)" in gone
+    assert extinction_reading(None, {"mean": 0.0, "wilcoxon_p": 1.0}) == ""
 
 
 @pytest.mark.realdata
