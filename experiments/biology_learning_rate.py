@@ -104,9 +104,7 @@ def tied_scan(connectome, points, *, seed: int = 0, ids=None, log=None) -> pd.Da
     """Score the pairing findings with the default model at each of ``points`` (from :func:`tied_points`): its
     ``mbon_gain`` and ``mbin_gain`` on the default model, its ``eta`` for the plasticity. One row per finding and
     point, with the point's ``rank`` in stage 2's list."""
-    import sim
-
-    from .biology_report import default_network
+    from .biology_report import default_network, point_network
 
     base = default_network(connectome)
     findings, split = pairing_findings(ids=ids), biology.load_split()
@@ -114,10 +112,7 @@ def tied_scan(connectome, points, *, seed: int = 0, ids=None, log=None) -> pd.Da
     for pt in points:
         t0 = time.perf_counter()
         v = pt["values"]
-        net = sim.Network(connectome, model=base.model.with_overrides(mbon_gain=v["mbon_gain"],
-                                                                      mbin_gain=v["mbin_gain"]),
-                          signs=base.signs, synapse_types=base.synapse_types, device=base.device)
-        sc = biology.score(net, findings, seed=seed, split=split, learning_options={"eta": v["eta"]})
+        sc = biology.score(point_network(connectome, base, v), findings, seed=seed, split=split, learning_options={"eta": v["eta"]})
         for r in sc.table.to_dict("records"):
             rows.append({"rank": int(pt["rank"]), **{k: float(x) for k, x in v.items()}, "id": r["id"],
                          "half": r["half"], "expect": r["expect"], "effect": r["effect_hz"], "se": r["se_hz"],

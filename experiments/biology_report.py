@@ -240,6 +240,16 @@ def seen_heldout(table: pd.DataFrame, seen) -> dict | None:
             "seen": {i: status.get(i, "absent") for i in seen}}
 
 
+def point_network(c, base, values: dict):
+    """``base``'s network (signs, synapse types, device) with a stage-2 point's ``mbon_gain`` and ``mbin_gain`` on
+    its model (``values`` also holds the point's ``eta``, which the caller passes to the conditioning)."""
+    import sim
+
+    return sim.Network(c, model=base.model.with_overrides(mbon_gain=values["mbon_gain"],
+                                                          mbin_gain=values["mbin_gain"]),
+                       signs=base.signs, synapse_types=base.synapse_types, device=base.device)
+
+
 def previous_point(c, net, findings, split, *, seed: int, pairing: bool = True) -> dict | None:
     """The held-out half scored with stage 2's previous point (the calibration record's ``mushroom_body``
     ``previous``: its ``mbon_gain``, ``mbin_gain`` and ``eta`` on the default model), when the record also lists
@@ -248,7 +258,6 @@ def previous_point(c, net, findings, split, *, seed: int, pairing: bool = True) 
     Returns ``{"parameters", "objective", "table": [{"id", "status"}, ...]}`` (held-out rows only).
     """
     import models as mdl
-    import sim
 
     from . import biology
 
@@ -257,9 +266,7 @@ def previous_point(c, net, findings, split, *, seed: int, pairing: bool = True) 
     if not prev or not mb.get("seen_heldout"):
         return None
     v = {k: float(x["value"]) for k, x in prev["parameters"].items()}
-    pnet = sim.Network(c, model=net.model.with_overrides(mbon_gain=v["mbon_gain"], mbin_gain=v["mbin_gain"]),
-                       signs=net.signs, synapse_types=net.synapse_types, device=net.device)
-    sc = biology.score(pnet, findings, halves=("heldout",), seed=seed, split=split, pairing=pairing,
+    sc = biology.score(point_network(c, net, v), findings, halves=("heldout",), seed=seed, split=split, pairing=pairing,
                        learning_options={"eta": v["eta"]})
     return {"parameters": v, "objective": prev.get("objective", ""),
             "table": [{"id": r["id"], "status": r["status"]} for r in sc.table.to_dict("records")

@@ -80,8 +80,8 @@ def _claims():
     yield "unseen rounds", unseen[0].upper() + unseen[1:]
     # stage 2's seed count (experiments.calibrate.MB_SEEDS, recorded in the calibration file)
     n_seeds = len(bio["calibration"]["mushroom_body"].get("seeds", [1]))
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
     if n_seeds > 1:
-        words = {2: "two", 3: "three", 4: "four", 5: "five"}
         yield "stage 2 seeds", f"it now averages over {words.get(n_seeds, n_seeds)} benchmark seeds"
     # the held-out findings stage 2's objective has run (calibration record's seen_heldout), left out
     import pandas as pd
@@ -91,7 +91,6 @@ def _claims():
     seen = seen_heldout(pd.DataFrame(larval["table"]), bio["calibration"]["mushroom_body"].get("seen_heldout"))
     if seen is not None:
         h0, n0 = seen["without"]
-        words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
         yield "held-out without the seen findings", (
             f"without the {words.get(len(seen['ids']), len(seen['ids']))} held-out findings its fit has seen: "
             f"without them {h0} of {n0} ({pct(h0 / n0)})")
