@@ -433,12 +433,20 @@ def pairing_bound(connectome, uses=BOUND_USES, *, seed: int = 0, trials: int = 8
             "synapse_types": list(net.synapse_types or ("all",))}
 
 
+def signed(x: float, digits: int = 3) -> str:
+    """``x`` with its sign and ``digits`` decimals; a non-zero value that would print as +/-0.000 is given to one
+    significant figure instead (``-1e-04``), so that a tiny effect is not shown as a signed zero."""
+    if x != 0 and round(abs(x), digits) == 0:
+        return f"{x:+.0e}"
+    return f"{x:+.{digits}f}"
+
+
 def bound_reading(rc: dict, floor: float) -> str:
     """The bound in one sentence: which pairings could at most move the index past the benchmark's floor, and why."""
     u = {r["us"]: r for r in rc["uses"]}
     m = {r["mbon"]: r for r in rc["mbons"]}
     below = [k for k, r in u.items() if abs(r["bound"]) < floor]
-    parts = "; ".join(f"{k} {r['bound']:+.3f}" for k, r in u.items())
+    parts = "; ".join(f"{k} {signed(r['bound'])}" for k, r in u.items())
 
     def why(k):
         mb = u[k]["mbons"]

@@ -118,7 +118,7 @@ def _claims():
     # the learning-rate scan (experiments.biology_learning_rate -> docs/biology_learning_rate.json)
     import pandas as pd
 
-    from experiments.biology_learning_rate import per_factor
+    from experiments.biology_learning_rate import per_factor, signed
 
     scan = _json("biology_learning_rate.json")
     pf = per_factor(pd.DataFrame(scan["rows"]))
@@ -149,10 +149,10 @@ def _claims():
     yield "pairing bound DAN-f1", (f"pairing with DAN-f1 alone, whose one MBON, MBON-f1, responds to odours with "
                                    f"{100 * f1['kc_driven_share']:.0f} % of its response driven by Kenyon cells in the "
                                    f"model, so even a complete, odour-specific depression of its KC synapses would move "
-                                   f"the index by {bound['DAN-f1']['bound']:+.3f}, below the benchmark's floor of "
+                                   f"the index by {signed(bound['DAN-f1']['bound'])}, below the benchmark's floor of "
                                    f"{floor:g}")
     assert bound["DAN-f1"]["mbons"] == ["MBON-f1"] and abs(bound["DAN-f1"]["bound"]) < floor
-    yield "pairing bound DAN-g1", f"(DAN-g1's bound is {bound['DAN-g1']['bound']:+.3f}"
+    yield "pairing bound DAN-g1", f"(DAN-g1's bound is {signed(bound['DAN-g1']['bound'])}"
     od = _json("odours.json")
     full, low = od["by_scale"][0], od["by_scale"][-1]
     yield "odour coding", (f"each of {full['odours']} odours drives a median {100 * full['median_kc_fraction']:.0f} % "

@@ -136,10 +136,14 @@ for every model). A new kernel is one module plus its entries in
 """
 from __future__ import annotations
 
-from .conductance_lif import _conductance_lif_trial  # noqa: F401 (kernels, for tests and benchmarks)
-from .core import (SUPPORTED, EngineNetwork, EngineOutput, EngineState, PlasticOutput, _check_model,  # noqa: F401
+from ._startup import start_numba_target
+
+start_numba_target()  # before any kernel module: numba's target without scipy.linalg (start-up, issue 16)
+
+from .conductance_lif import _conductance_lif_trial  # noqa: E402,F401 (kernels, for tests and benchmarks)
+from .core import (SUPPORTED, EngineNetwork, EngineOutput, EngineState, PlasticOutput, _check_model,  # noqa: E402,F401
                    _events_csr, prepare, simulate, state_variables)
-from .current_lif import _current_lif_trial  # noqa: F401
+from .current_lif import _current_lif_trial  # noqa: E402,F401
 
 __all__ = ["SUPPORTED", "EngineNetwork", "EngineOutput", "EngineState", "PlasticOutput", "prepare", "simulate",
            "state_variables"]
