@@ -103,6 +103,7 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
             if prev is not None:
                 out["models"][name]["previous_point"] = prev
     out["pairing_reach"] = pairing_reach(c, findings)
+    out["mbon_signs"] = mbon_signs(c)
     a = mdl.assign_signs(c, "literature")
     out["sign_coverage"] = a.coverage(c)
     out["calibration"] = mdl.larval_calibration()
@@ -151,8 +152,9 @@ def pairing_reach(c, findings) -> list[dict]:
     return out
 
 
-def reach_reading(table: pd.DataFrame, reach: list[dict], half: str) -> str:
-    """One generated sentence: the half's missed learned-valence findings that the model cannot reach at all."""
+def reach_reading(table: pd.DataFrame, reach: list[dict], half: str, activation=None) -> str:
+    """One generated sentence: the half's missed learned-valence findings that the model cannot reach at all, and
+    whether MBON valences measured by activation (:func:`models.plasticity.mbon_activation`) could."""
     missed = set(table.loc[(table["half"] == half) & (table["status"] == "miss"), "id"])
     out = [r for r in reach if r["id"] in missed and r["reachable"] is False]
     if not out:
@@ -160,9 +162,69 @@ def reach_reading(table: pd.DataFrame, reach: list[dict], half: str) -> str:
     label = {"heldout": "held-out"}.get(half, half)
     what = "; ".join(f"{r['id']}: US {', '.join(r['us_mbins']) or 'no MBIN'} -> "
                      f"{', '.join(r['mbons']) or 'no MBON'}" for r in out)
-    return (f"{len(out)} of the {label} misses cannot be hit by any learning rate: their US's compartments hold no "
+    text = (f"{len(out)} of the {label} misses cannot be hit by any learning rate: their US's compartments hold no "
             f"MBON of known valence, so the learned valence index cannot move ({what}); "
             "`models/data/mbin_valence.csv` gives those MBINs no valence, and the MBONs' signs follow from it.")
+    from models.plasticity import mbon_activation
+
+    act = mbon_activation() if activation is None else activation
+    mbons = sorted({m for r in out for m in r["mbons"]})
+    if mbons and all(m in act.index and act.loc[m, "effect"] == "no_effect" for m in mbons):
+        figs = sorted({act.loc[m, "figure"] for m in mbons})
+        srcs = sorted({act.loc[m, "source"] for m in mbons})
+        text += (f" Nor would MBON valences measured by activation: activating {' or '.join(mbons)} alone had no "
+                 f"significant effect on larval behaviour ({'; '.join(srcs)}, {', '.join(figs)}; "
+                 "`models/data/mbon_activation.csv`).")
+    return text
+
+
+def mbon_signs(c) -> dict:
+    """Each MBON type's sign in the learned valence index (:func:`models.plasticity.mbon_valence`)."""
+    from models import plasticity as pl
+
+    return {k: int(v) for k, v in pl.mbon_valence(pl.derive_compartments(c)).items()}
+
+
+def _names(xs) -> str:
+    xs = list(xs)
+    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + " and " + xs[-1]
+
+
+def mbon_sign_reading(signs: dict, activation=None) -> str:
+    """The learned valence index's MBON signs against the measured effects of activating single MBONs
+    (:func:`models.plasticity.compare_mbon_signs`), in two generated sentences; '' without signs."""
+    from models.plasticity import compare_mbon_signs, mbon_activation
+
+    if not signs:
+        return ""
+    act = mbon_activation() if activation is None else activation
+    t = compare_mbon_signs(signs, act)
+    t["mbon"] = t["mbon"].str.replace("; MBON-", "/", regex=False)  # a type named for two MBONs: MBON-h1/h2
+    signed = t[t["model"].notna() & (t["model"] != 0)]
+    by = {v: signed.loc[signed["verdict"] == v, "mbon"].tolist() for v in ("agree", "opposite", "no effect",
+                                                                             "not tested")}
+    tested = len(signed) - len(by["not tested"])
+    srcs = "; ".join(sorted(set(act["source"])))
+    parts = [f"{len(by['agree'])} have the measured sign ({_names(by['agree'])})" if by["agree"] else "none has the "
+             "measured sign", (f"{len(by['opposite'])} the opposite one ({_names(by['opposite'])})" if by["opposite"]
+                               else "none has the opposite one")]
+    if by["no effect"]:
+        parts.append(f"{len(by['no effect'])} had no significant effect when activated ({_names(by['no effect'])})")
+    text = (f"**MBON signs of the learned valence index, against activation.** The index gives {len(signed)} MBON "
+            f"types a sign, opposite to the valence of their compartment's MBINs (the relation {srcs} report for "
+            f"most larval MBONs). Activating single MBON types (or pairs the driver lines could not separate) in larvae, "
+            f"without odour, and scoring turning and crawling ({srcs}; `models/data/mbon_activation.csv`) tested "
+            f"{tested} of them: {'; '.join(parts)}"
+            + (f"; {_names(by['not tested'])} {'was' if len(by['not tested']) == 1 else 'were'} not tested" if
+               by["not tested"] else "") + ".")
+    eff = t[(t["verdict"] == "unsigned, effect")]
+    if len(eff):
+        items = [f"{r.mbon} ({r.effect}{', activated with ' + r.pair if r.pair else ''})" for r in eff.itertuples()]
+        text += (f" Activation had an effect for {len(eff)} MBON type{'s' if len(eff) != 1 else ''} the index leaves "
+                 f"unsigned (the MBINs of their "
+                 f"compartments have no valence in `models/data/mbin_valence.csv`, or valences of both kinds): "
+                 f"{_names(items)}.")
+    return text
 
 
 def by_round(table: pd.DataFrame, rounds: dict) -> dict:
@@ -741,6 +803,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           f"neurons ({_pct(cov['frac_neurons'])}) making {_pct(cov['frac_synapses'])} of all synapses have a "
           f"sourced transmitter; {cov['inhibitory']} neurons are inhibitory. All others are excitatory by "
           "default: the main structural limit of the model (larval inhibition is under-sourced).", ""]
+    if data.get("mbon_signs"):
+        L += [mbon_sign_reading(data["mbon_signs"]), ""]
     cols = ["id", "circuit", "half", "test", "expect", "predicted", "effect_hz", "status"]
     show = t[cols].copy()
     show["effect_hz"] = show["effect_hz"].map(lambda x: "" if not np.isfinite(x) else f"{x:+.2f}")

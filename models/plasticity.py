@@ -81,15 +81,19 @@ __all__ = [
     "PLASTICITY_PARAMETERS",
     "VALENCES",
     "VALENCE_FILE",
+    "ACTIVATION_EFFECTS",
+    "ACTIVATION_FILE",
     "CompartmentMap",
     "DopaminePlasticity",
     "PlasticPlan",
     "WeightHistory",
     "compare_maps",
+    "compare_mbon_signs",
     "compartment_letters",
     "derive_compartments",
     "mb_sides",
     "mbin_valence",
+    "mbon_activation",
     "mbon_valence",
     "modulation_targets",
     "naming_compartments",
@@ -117,6 +121,10 @@ PLASTICITY_PARAMETERS = ParameterSet([
 VALENCE_FILE = Path(__file__).with_name("data") / "mbin_valence.csv"
 #: Allowed valence labels.
 VALENCES = ("appetitive", "aversive", "unknown")
+#: The packaged table of measured behavioural effects of activating single larval MBON types.
+ACTIVATION_FILE = Path(__file__).with_name("data") / "mbon_activation.csv"
+#: Effects of an MBON's activation and the behavioural sign each stands for.
+ACTIVATION_EFFECTS = {"approach": 1, "avoidance": -1, "no_effect": 0}
 
 #: Cell types of the pre- and postsynaptic partners of plastic synapses.
 KC_TYPE, MBON_TYPE, MBIN_TYPE = KC_CELLTYPE, MBON_CELLTYPE, MBIN_CELLTYPE  # roles from the dataset module
@@ -473,6 +481,111 @@ def mbin_valence(override=None, path=VALENCE_FILE) -> pd.DataFrame:
 
 
 _SIGN = {"appetitive": 1, "aversive": -1, "unknown": 0}
+
+
+def mbon_activation(path=ACTIVATION_FILE) -> pd.DataFrame:
+    """Measured behavioural effect of activating single larval MBON types, with its source.
+
+    The packaged table (``models/data/mbon_activation.csv``) transcribes
+    Eschbach et al. 2021 (eLife 10:e62567, doi:10.7554/eLife.62567, Fig. 2b-g
+    and Fig. 2-figure supplement 2): split-GAL4 lines driving CsChrimson in
+    third-instar larvae, no odour, red light for 15 s; turning and crawling
+    speed against an empty-line control (Welch's Z test). ``approach`` and
+    ``avoidance`` differed significantly from control, ``no_effect`` did not
+    (p > 0.05). MBON-b1/b2, -g1/g2 and -h1/h2 were activated as pairs that the
+    lines could not separate (``tested_with`` names the partner); both members
+    carry the pair's effect. Not used by the model: it checks the MBON signs
+    that :func:`mbon_valence` derives from the MBINs' valences.
+
+    Parameters
+    ----------
+    path : path-like
+        A CSV with columns ``mbon``, ``effect`` (``approach``, ``avoidance`` or
+        ``no_effect``), ``tested_with``, ``line``, ``figure``, ``source`` (and
+        optionally ``larvae``, ``quote``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by MBON type; ``sign`` is +1 (approach), -1 (avoidance) or 0.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, the row (line of the file) and the column: a missing
+        column, an empty ``mbon`` or ``source``, an unknown ``effect``, or an
+        MBON listed twice.
+    """
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = [c for c in ("mbon", "effect", "tested_with", "line", "figure", "source") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; columns are {list(table.columns)}")
+    for k, row in table.iterrows():
+        where = f"{path}, line {k + 2}"
+        if not row["mbon"].strip():
+            raise ValueError(f"{where}, column 'mbon': empty")
+        if row["effect"].strip() not in ACTIVATION_EFFECTS:
+            raise ValueError(f"{where}, column 'effect': {row['effect']!r} for {row['mbon']}; "
+                             f"expected one of {list(ACTIVATION_EFFECTS)}")
+        if not row["source"].strip():
+            raise ValueError(f"{where}, column 'source': empty for {row['mbon']}")
+    table["mbon"] = table["mbon"].str.strip()
+    twice = table["mbon"][table["mbon"].duplicated()].tolist()
+    if twice:
+        raise ValueError(f"{path}, column 'mbon': listed twice: {twice}")
+    table["effect"] = table["effect"].str.strip()
+    table["sign"] = table["effect"].map(ACTIVATION_EFFECTS).astype(int)
+    return table.set_index("mbon")
+
+
+def compare_mbon_signs(signs, activation: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The model's MBON signs against the measured effects of activating each MBON type.
+
+    Parameters
+    ----------
+    signs : mapping or pandas.Series
+        MBON type -> +1, -1 or 0 (:func:`mbon_valence`).
+    activation : pandas.DataFrame, optional
+        :func:`mbon_activation` (default: the packaged table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per MBON type in either: ``model`` (sign, or NaN when the
+        model has no such type), ``measured`` (sign, or NaN when not tested),
+        ``effect``, ``pair`` (the partner of a pair activated together, or
+        ''), ``verdict``: ``agree`` (same non-zero sign), ``opposite``,
+        ``no effect`` (model signed, activation had no significant effect),
+        ``unsigned, effect`` (model 0, activation had an effect),
+        ``unsigned, no effect``, ``not tested`` or ``not in the model``.
+    """
+    act = mbon_activation() if activation is None else activation
+    signs = dict(pd.Series(signs).astype(int))
+    # a model type named for several MBONs ("MBON-h1; MBON-h2": neurons annotated as either) is measured when
+    # all of them were, with one effect
+    parts = {m: [x.strip() for x in str(m).split(";") if x.strip()] for m in signs}
+    covered = {x for ps in parts.values() for x in ps}
+    rows = []
+    for m in sorted(set(signs) | (set(act.index) - covered)):
+        model = signs.get(m)
+        ps = parts.get(m, [m])
+        tested = all(x in act.index for x in ps) and len({act.loc[x, "effect"] for x in ps}) == 1
+        meas = int(act.loc[ps[0], "sign"]) if tested else None
+        if model is None:
+            verdict = "not in the model"
+        elif not tested:
+            verdict = "not tested"
+        elif model != 0 and meas != 0:
+            verdict = "agree" if model == meas else "opposite"
+        elif model != 0:
+            verdict = "no effect"
+        else:
+            verdict = "unsigned, effect" if meas != 0 else "unsigned, no effect"
+        partner = {act.loc[x, "tested_with"] for x in ps} - {"alone"} - set(ps) if tested else set()
+        together = "/".join(ps) if len(ps) > 1 else ""
+        rows.append({"mbon": m, "model": model, "measured": meas, "effect": act.loc[ps[0], "effect"] if tested else "",
+                     "pair": together or ", ".join(sorted(partner)), "verdict": verdict})
+    return pd.DataFrame(rows)
 
 
 def mbon_valence(compartments: CompartmentMap, valence: pd.DataFrame | None = None) -> pd.Series:

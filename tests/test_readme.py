@@ -113,6 +113,17 @@ def _claims():
                                 f"the calibration half) gets {pct(bk / bn)}; and the two models differ on only "
                                 f"{only_l + only_a} findings ({only_l} to {only_a}, exact McNemar p = {p:.2g})")
     lo_c, hi_c = criterion_range(bio)
+    # the index's MBON signs against single-MBON activation (models/data/mbon_activation.csv)
+    from models.plasticity import compare_mbon_signs, mbon_activation
+
+    cmp = compare_mbon_signs(bio["mbon_signs"])
+    signed = cmp[cmp["model"].notna() & (cmp["model"] != 0)]
+    n = signed["verdict"].value_counts()
+    assert mbon_activation().at["MBON-c1", "effect"] == "no_effect"
+    yield "MBON activation", (f"activated {len(signed) - n.get('not tested', 0)} of the {len(signed)} MBON types the "
+                              f"index signs: {n.get('agree', 0)} have the measured sign, "
+                              + (f"{n['opposite']} the opposite one" if n.get("opposite") else "none the opposite one")
+                              + f", {n.get('no effect', 0)} had no significant effect")
     yield "criterion range", (f"re-deciding every stored effect with looser or stricter criteria moves the held-out "
                               f"accuracy between {pct(lo_c)} and {pct(hi_c)}")
     # the learning-rate scan (experiments.biology_learning_rate -> docs/biology_learning_rate.json)

@@ -747,6 +747,7 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
         assert data["models"]["larval"]["previous_point"]["table"] == doc["models"]["larval"]["previous_point"]["table"]
         assert biology_report.previous_reading(data["models"]["larval"], mb) in text
     assert f"A pairing finding runs {data['pairing_larvae']} virtual larvae" in text
+    assert data["mbon_signs"] == doc["mbon_signs"] and biology_report.mbon_sign_reading(data["mbon_signs"]) in text
 
 
 def test_near_misses_are_misses_leaning_the_published_way():
@@ -793,6 +794,27 @@ def test_pairing_reach_flags_a_us_whose_mbons_have_no_valence(real_connectome):
                           {"id": "learn-web25-07", "half": "heldout", "status": "miss"}])
     text = biology_report.reach_reading(table, list(reach.values()), "heldout")
     assert text.startswith("1 of the held-out misses") and "learn-web25-04: US DAN-c1 -> MBON-c1" in text
+    # nor could measured MBON valences reach it: MBON-c1's activation had no significant effect (Eschbach 2021)
+    assert "Nor would MBON valences measured by activation: activating MBON-c1 alone had no significant" in text
     assert "learn-web25-07" not in text
     hit = table.assign(status="hit")
     assert biology_report.reach_reading(hit, list(reach.values()), "heldout") == ""
+
+
+def test_mbon_signs_against_activation_are_generated_and_documented():
+    """docs/biology.md's paragraph on the index's MBON signs is the one generated from docs/biology.json and the
+    activation table; with a table where one signed MBON has the opposite sign, the paragraph says so."""
+    from experiments import biology_report
+    from models.plasticity import mbon_activation
+
+    doc = json.loads((ROOT / "docs" / "biology.json").read_text())
+    text = biology_report.mbon_sign_reading(doc["mbon_signs"])
+    assert text and text in (ROOT / "docs" / "biology.md").read_text()
+    signs = {"MBON-i1": -1, "MBON-m1": 1, "MBON-j1": -1, "MBON-f1": 1, "MBON-e1": 0}
+    got = biology_report.mbon_sign_reading(signs)
+    assert ("tested 3 of them: 2 have the measured sign (MBON-i1 and MBON-m1); none has the opposite one; 1 had no "
+            "significant effect when activated (MBON-j1); MBON-f1 was not tested.") in got
+    assert "Activation had an effect for 1 MBON type the index leaves unsigned" in got and "MBON-e1 (approach)" in got
+    act = mbon_activation()
+    act.loc["MBON-m1", ["effect", "sign"]] = ["avoidance", -1]
+    assert "1 the opposite one (MBON-m1)" in biology_report.mbon_sign_reading(signs, act)

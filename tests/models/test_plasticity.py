@@ -350,6 +350,48 @@ def test_mbon_valence_is_opposite_to_the_compartment():
     assert v["MBON-x1"] == 0  # conflicting valences
 
 
+def test_mbon_activation_table_is_sourced_and_read_strictly(tmp_path):
+    """The packaged table of single-MBON activation (Eschbach et al. 2021): every row sourced, the pairs the lines
+    could not separate carry one effect; a bad row is an error naming the file, line and column."""
+    from models.plasticity import ACTIVATION_EFFECTS, mbon_activation
+
+    t = mbon_activation()
+    assert set(t["effect"]) <= set(ACTIVATION_EFFECTS) and (t["source"].str.contains("Eschbach et al. 2021")).all()
+    assert t.at["MBON-c1", "effect"] == "no_effect" and t.at["MBON-i1", "sign"] == -1 and t.at["MBON-m1", "sign"] == 1
+    for a, b in (("MBON-b1", "MBON-b2"), ("MBON-g1", "MBON-g2"), ("MBON-h1", "MBON-h2")):
+        assert t.at[a, "tested_with"] == b and t.at[b, "tested_with"] == a and t.at[a, "effect"] == t.at[b, "effect"]
+    good = "mbon,effect,tested_with,line,figure,source\nMBON-x1,approach,alone,SS1,Fig. 1,me\n"
+    cases = {"effect": (good + "MBON-y1,liked,alone,SS2,Fig. 1,me\n", r"line 3, column 'effect': 'liked' for MBON-y1"),
+             "duplicate": (good + good.splitlines()[1] + "\n", "listed twice: \\['MBON-x1'\\]"),
+             "source": (good + "MBON-y1,approach,alone,SS2,Fig. 1,\n", "line 3, column 'source': empty"),
+             "column": ("mbon,effect,line,figure,source\nMBON-x1,approach,SS1,Fig. 1,me\n",
+                        r"missing column\(s\) \['tested_with'\]")}
+    for name, (text, message) in cases.items():
+        f = tmp_path / f"{name}.csv"
+        f.write_text(text)
+        with pytest.raises(ValueError, match=message) as err:
+            mbon_activation(f)
+        assert str(f) in str(err.value), name
+
+
+def test_model_signs_are_compared_with_activation():
+    """Every verdict: same sign, opposite sign, signed but no effect, unsigned with and without an effect,
+    untested, and a measured MBON absent from the model; a type named for two MBONs is measured through both."""
+    from models.plasticity import compare_mbon_signs
+
+    act = pd.DataFrame({"mbon": ["MBON-a", "MBON-b", "MBON-c", "MBON-d", "MBON-e", "MBON-h1", "MBON-h2", "MBON-z"],
+                        "effect": ["approach", "approach", "no_effect", "avoidance", "no_effect", "avoidance",
+                                   "avoidance", "approach"],
+                        "tested_with": ["alone"] * 5 + ["MBON-h2", "MBON-h1", "alone"]}).set_index("mbon")
+    act["sign"] = act["effect"].map({"approach": 1, "avoidance": -1, "no_effect": 0})
+    signs = {"MBON-a": 1, "MBON-b": -1, "MBON-c": 1, "MBON-d": 0, "MBON-e": 0, "MBON-f": -1, "MBON-h1; MBON-h2": -1}
+    t = compare_mbon_signs(signs, act).set_index("mbon")
+    assert t["verdict"].to_dict() == {"MBON-a": "agree", "MBON-b": "opposite", "MBON-c": "no effect",
+                                      "MBON-d": "unsigned, effect", "MBON-e": "unsigned, no effect",
+                                      "MBON-f": "not tested", "MBON-h1; MBON-h2": "agree", "MBON-z": "not in the model"}
+    assert t.at["MBON-h1; MBON-h2", "pair"] == "MBON-h1/MBON-h2" and t.at["MBON-h1; MBON-h2", "measured"] == -1
+
+
 # -- real data -------------------------------------------------------------------------------------
 @pytest.mark.realdata
 def test_real_compartment_map_against_the_names(real_connectome):
