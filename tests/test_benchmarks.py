@@ -21,7 +21,7 @@ CASES = [
     ("bench_load.py", ["--repeat", "2"], False),
     ("bench_inputs.py", ["--repeat", "1"], False),
     ("bench_sweep_floor.py", ["--points", "2", "--seeds", "1", "--repeat", "1"], False),
-    ("bench_sleep.py", ["--larvae", "2", "--repeat", "3"], False),
+    ("bench_sleep.py", ["--larvae", "1", "--repeat", "3"], False),
     ("bench_stepping.py", ["--larvae", "2", "--seconds", "0.5", "--chunks", "50"], False),
     ("bench_behaviour.py", ["--larvae", "0", "--compare-larvae", "10", "--compare-seconds", "10"], True),
     ("bench_engine.py", ["--engines", "numba,minimal,cpp", "--trials", "3"], True),
