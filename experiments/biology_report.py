@@ -280,8 +280,7 @@ def unseen_rounds(larval: dict) -> str:
     hits, testable = sum(x["hits"] for x in v), sum(x["testable"] for x in v)
     if len(rounds) == 1:
         return f"round {rounds[0]} alone is unseen by every fit and model choice"
-    names = ", ".join(rounds[:-1]) + " and " + rounds[-1]
-    return (f"rounds {names} are unseen by every fit and model choice, and the model gets {hits} of their "
+    return (f"rounds {_names(rounds)} are unseen by every fit and model choice, and the model gets {hits} of their "
             f"{testable} testable findings")
 
 
