@@ -629,7 +629,7 @@ class LearningRun:
         last = w["time_s"].max()
         return w[w["time_s"] == last].pivot(index="larva", columns="name", values="w_rel")
 
-    def valence_index(self, valence=None) -> pd.DataFrame:
+    def valence_index(self, valence=None, signs=None) -> pd.DataFrame:
         """Learned-valence index per larva, before and after training, from all MBONs.
 
         ``LVI = sum_m v_m (r_m(CS+) - r_m(CS-)) / sum_m (r_m(CS+) + r_m(CS-))``
@@ -648,16 +648,23 @@ class LearningRun:
         ----------
         valence : DataFrame, optional
             An MBIN valence table (:func:`models.plasticity.mbin_valence`).
+        signs : mapping or pandas.Series, optional
+            MBON type -> +1, -1 or 0, used instead of the signs derived from
+            the compartments, e.g. the measured effects of activating each
+            MBON (:func:`models.plasticity.activation_valence`).
 
         Returns
         -------
         pandas.DataFrame
             ``larva``, ``cs_plus``, ``lvi_pre``, ``lvi_test``, ``delta``.
         """
-        comp = self.compartments
-        if comp is None:
-            raise ValueError("this run has no compartment map")
-        v = mbon_valence(comp, valence)
+        if signs is not None:
+            v = pd.Series(signs, dtype=int)
+        else:
+            comp = self.compartments
+            if comp is None:
+                raise ValueError("this run has no compartment map")
+            v = mbon_valence(comp, valence)
         r = self.responses("MBON")
         r["v"] = r["name"].map(v).fillna(0).astype(int)
         out = []

@@ -346,6 +346,22 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         ss = paired_statistics(dn[k][dn[k]["group"] == "DN-SEZ"]["effect"])
         add(f"| {k} | {v['mean']:.3f} | {v['d_z']:.2f} | {_fmt_p(v['wilcoxon_p'])} | {sv['mean']:.3f} | "
             f"{_fmt_p(sv['wilcoxon_p'])} | {ss['mean']:.3f} | {_fmt_p(ss['wilcoxon_p'])} |")
+    # the same larvae read out with the MBON signs measured by activation (Eschbach et al. 2021), no MBIN valence
+    from models.plasticity import activation_valence
+
+    names = sorted({m for r in runs.values() for m in r.responses("MBON")["name"].unique()})
+    act = activation_valence(names)
+    add("\n### Learned valence with measured MBON signs\n")
+    add("The same larvae, with each MBON's sign taken from activating it alone in larvae instead of from its "
+        "compartment's MBINs (`models.plasticity.activation_valence`, `models/data/mbon_activation.csv`: "
+        "Eschbach et al. 2021, eLife 10:e62567, Fig. 2 and figure supplement 2; 0 for no significant effect or "
+        "not tested): " + ", ".join(f"{m} {v:+d}" for m, v in act.items()) + ". A check of the readout, not "
+        "the model's.\n")
+    add("| protocol | LVI change mean | d_z | p |")
+    add("| --- | --- | --- | --- |")
+    for k, r in runs.items():
+        v = paired_statistics(r.valence_index(signs=act)["delta"])
+        add(f"| {k} | {v['mean']:.3f} | {v['d_z']:.2f} | {_fmt_p(v['wilcoxon_p'])} |")
     if not quick:  # the learned valence of the two single-DAN pairings over more seeds (input noise and larvae)
         add("\n### Learned valence over seeds\n")
         add(f"The same two pairings (24 virtual larvae each) with seeds {seed} (the runs above) to "

@@ -87,6 +87,7 @@ __all__ = [
     "DopaminePlasticity",
     "PlasticPlan",
     "WeightHistory",
+    "activation_valence",
     "compare_maps",
     "compare_mbon_signs",
     "compartment_letters",
@@ -536,6 +537,31 @@ def mbon_activation(path=ACTIVATION_FILE) -> pd.DataFrame:
     table["effect"] = table["effect"].str.strip()
     table["sign"] = table["effect"].map(ACTIVATION_EFFECTS).astype(int)
     return table.set_index("mbon")
+
+
+def activation_valence(types, activation: pd.DataFrame | None = None) -> pd.Series:
+    """Each MBON type's behavioural sign as measured by activating it (:func:`mbon_activation`).
+
+    +1 approach, -1 avoidance, 0 for no significant effect or not tested. A
+    type named for several MBONs (``"MBON-h1; MBON-h2"``) has their common
+    effect. A readout for :meth:`experiments.learning.LearningRun.valence_index`
+    (``signs=``) that uses no MBIN valence.
+
+    Parameters
+    ----------
+    types : iterable of str
+        MBON type names (e.g. the ``name`` column of MBON responses).
+    activation : pandas.DataFrame, optional
+        :func:`mbon_activation` (default: the packaged table).
+
+    Returns
+    -------
+    pandas.Series
+        MBON type -> +1, -1 or 0, for every type given.
+    """
+    types = sorted(set(types))
+    t = compare_mbon_signs(dict.fromkeys(types, 0), activation).set_index("mbon")["measured"]
+    return pd.Series({m: int(t[m]) if pd.notna(t[m]) else 0 for m in types}, dtype=int)
 
 
 def compare_mbon_signs(signs, activation: pd.DataFrame | None = None) -> pd.DataFrame:

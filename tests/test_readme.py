@@ -214,6 +214,8 @@ def test_readme_learning_figures_are_the_reports():
     lvi_g1 = _learning_row(doc, "paired_g1")
     lvi_f1 = _learning_row(doc, "paired_f1")
     neg = paired[7].split("/")[0]
+    measured = doc.split("### Learned valence with measured MBON signs", 1)[1].split("###", 1)[0]
+    m_i1, m_g1 = _learning_row(measured, "paired"), _learning_row(measured, "paired_g1")  # mean, d_z, p
     # the README's reading of each aversive pairing follows its p value (alpha 0.05, as the report's)
     g1_reading = "significant" if float(lvi_g1[3]) < 0.05 else "not significantly"
     f1_reading = "does not move it" if float(lvi_f1[3]) >= 0.05 else "moves it"
@@ -221,7 +223,8 @@ def test_readme_learning_figures_are_the_reports():
                  f"unpaired control {unpaired[2]} Hz, p = {unpaired[6]}",
                  f"towards approach (+{lvi[1]}, p = {lvi[3]})",
                  f"towards avoidance ({lvi_g1[1]}, p = {lvi_g1[3]}), {g1_reading}",
-                 f"pairing with DAN-f1 {f1_reading} ({lvi_f1[1]}, p = {lvi_f1[3]})"):
+                 f"pairing with DAN-f1 {f1_reading} ({lvi_f1[1]}, p = {lvi_f1[3]})",
+                 f"give +{m_i1[1]} (p = {m_i1[3]}) after DAN-i1 and {m_g1[1]} (p = {m_g1[3]}) after DAN-g1"):
         assert _squash(text) in TEXT, f"README.md should say {text!r}, as docs/learning.md does"
     # the seed counts of docs/learning.md's "Learned valence over seeds"
     seeds = {d: re.search(rf"\*\*{d}: significant in the expected direction at (\d+ of \d+) seeds", doc).group(1)

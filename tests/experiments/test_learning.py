@@ -157,6 +157,14 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
         den = (g["test_cs+"] + g["test_cs-"]).sum()
         expected = (sign * (g["test_cs+"] - g["test_cs-"])).sum() / den if den > 0 else np.nan
         assert lvi.loc[lvi["larva"] == k, "lvi_test"].iloc[0] == pytest.approx(expected, nan_ok=True)
+    # other MBON signs (e.g. measured by activation) replace the compartments' ones: here MBON-i1 +1 alone
+    own = paired.valence_index(signs={"MBON-i1": 1, "MBON-d1": 0})
+    for k, g in r[r["name"] == "MBON-i1"].groupby("larva"):
+        den = (g["test_cs+"] + g["test_cs-"]).sum()
+        expected = (g["test_cs+"] - g["test_cs-"]).sum() / den if den > 0 else np.nan
+        assert own.loc[own["larva"] == k, "lvi_test"].iloc[0] == pytest.approx(expected, nan_ok=True)
+    same = paired.valence_index(signs={"MBON-i1": -1, "MBON-d1": 1})
+    assert np.allclose(same["delta"], lvi["delta"], equal_nan=True)
     dn = paired.dn_change()
     assert set(dn["group"]) == {"DN-VNC", "DN-SEZ"} and len(dn) == 8
     back = LearningRun.load(tmp_path / "paired.h5")

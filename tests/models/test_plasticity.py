@@ -392,6 +392,16 @@ def test_model_signs_are_compared_with_activation():
     assert t.at["MBON-h1; MBON-h2", "pair"] == "MBON-h1/MBON-h2" and t.at["MBON-h1; MBON-h2", "measured"] == -1
 
 
+def test_activation_valence_reads_the_measured_signs():
+    """A readout's MBON signs from activation alone: approach +1, avoidance -1, no effect and untested 0,
+    a type named for an activated pair takes the pair's sign."""
+    from models.plasticity import activation_valence
+
+    v = activation_valence(["MBON-i1", "MBON-m1", "MBON-c1", "MBON-f1", "MBON-h1; MBON-h2", "MBON-a2"])
+    assert v.to_dict() == {"MBON-a2": -1, "MBON-c1": 0, "MBON-f1": 0, "MBON-h1; MBON-h2": -1, "MBON-i1": -1,
+                           "MBON-m1": 1}
+
+
 # -- real data -------------------------------------------------------------------------------------
 @pytest.mark.realdata
 def test_real_compartment_map_against_the_names(real_connectome):
