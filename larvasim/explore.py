@@ -926,11 +926,13 @@ class _ConditionPanel:
             self._error(f"{self.label}: {type(exc).__name__}: {exc}")
         else:
             self.outcome = outcome
-            self.status.object = f"{outcome.summary()}, figures {fig_s:.2f} s  \n{outcome.spec.describe()}"
             for b in (self.dl_png, self.dl_h5):
                 b.disabled = False
             self.dl_nwb.disabled = not self._nwb_ok
             await _with_document_lock(doc, self.app.update_compare)
+            # the status says "done" only once the comparison is drawn too: a user (or a test) who
+            # reads it as the end of the run finds the Run button ready
+            self.status.object = f"{outcome.summary()}, figures {fig_s:.2f} s  \n{outcome.spec.describe()}"
         finally:
             self.run_button.disabled = False
 

@@ -303,14 +303,27 @@ def _status(page, label: str) -> str:
     return page.locator(f".status-{label} p").first.inner_text()
 
 
+def _wait_enabled(page, label: str):
+    """Wait until condition `label`'s Run button is enabled (no run in flight); a slow, shared CI
+    machine can take longer than Playwright's 30 s click timeout to finish a run's figures."""
+    button = page.locator(f".run-{label} button")
+    deadline = time.monotonic() + _TIMEOUT / 1000
+    while not button.is_enabled():
+        if time.monotonic() > deadline:
+            pytest.fail(f"Run {label}: the Run button stayed disabled for {_TIMEOUT / 1000:.0f} s")
+        page.wait_for_timeout(20)
+
+
 def _run(page, label: str, previous_status: str | None = None) -> str:
-    """Press Run; wait until the status reports a new run; return the status."""
+    """Press Run; wait until the status reports a new run and the button is ready; return the status."""
     before = previous_status if previous_status is not None else _status(page, label)
+    _wait_enabled(page, label)
     page.locator(f".run-{label} button").click()
     deadline = time.monotonic() + _TIMEOUT / 1000
     while True:
         now = _status(page, label)
         if "spikes" in now and now != before:
+            _wait_enabled(page, label)
             return now
         if time.monotonic() > deadline:
             pytest.fail(f"Run {label}: no new result within {_TIMEOUT / 1000:.0f} s; status {now!r}")
@@ -346,6 +359,7 @@ def test_bad_input_shows_a_message_and_the_server_keeps_working(page, server):
     alert = page.locator(".alert-B")
     page.locator(".act-name-B input").fill("no-such-neuron-*")
     page.locator(".act-name-B input").press("Enter")
+    _wait_enabled(page, "B")
     page.locator(".run-B button").click()
     alert.wait_for(state="visible", timeout=_TIMEOUT)
     assert "no neuron has name" in alert.locator("div").first.inner_text()
@@ -353,6 +367,7 @@ def test_bad_input_shows_a_message_and_the_server_keeps_working(page, server):
     page.locator(".act-name-B input").press("Enter")
     page.locator(".rate-B input").fill("5000")
     page.locator(".rate-B input").press("Enter")
+    _wait_enabled(page, "B")
     page.locator(".run-B button").click()
     page.wait_for_function("() => true")
     page.locator(".alert-B div", has_text="rate").first.wait_for(timeout=_TIMEOUT)
