@@ -162,17 +162,21 @@ def _skids(value, field: str) -> np.ndarray:
 
 
 def _match_text(values: pd.Series, patterns: list[str], tokens: bool) -> np.ndarray:
-    pats = [str(p).lower() for p in patterns]
-    out = np.zeros(len(values), dtype=bool)
-    for i, v in enumerate(values.astype(str).str.lower()):
-        items = [t.strip() for t in v.split(";")] if tokens else [v]
-        out[i] = any(fnmatch.fnmatchcase(item, p) for item in items for p in pats)
-    return out
+    """Rows whose text (or, with ``tokens``, one of its ``;``-separated items) matches a pattern
+    (shell-style, case-insensitive). Each distinct text is matched once: a column of 2,952 neurons
+    holds at most a few thousand distinct texts and usually far fewer."""
+    rx = re.compile("|".join(fnmatch.translate(str(p).lower()) for p in patterns))
+    codes, uniques = pd.factorize(values.astype(str).str.lower())
+    if tokens:
+        hit = [any(rx.match(t.strip()) for t in u.split(";")) for u in uniques]
+    else:
+        hit = [rx.match(u) is not None for u in uniques]
+    return np.asarray(hit, dtype=bool)[codes] if len(codes) else np.zeros(0, dtype=bool)
 
 
 def _vocabulary(values: pd.Series, tokens: bool) -> list[str]:
     vocab = set()
-    for v in values.astype(str):
+    for v in pd.unique(values.astype(str)):
         vocab.update(t.strip() for t in v.split(";")) if tokens else vocab.add(v)
     vocab.discard("")
     return sorted(vocab)
@@ -192,15 +196,14 @@ def _no_match(field: str, patterns, vocab: list[str]) -> SelectionError:
     return SelectionError(f"no neuron has {field}={patterns if len(patterns) > 1 else patterns[0]!r}.{hint}")
 
 
-def _name_mask(t: pd.DataFrame, patterns) -> tuple[np.ndarray, list[str]]:
+def _name_mask(t: pd.DataFrame, patterns) -> tuple[np.ndarray, "callable"]:
+    """Rows matching a name pattern in any name column; and a function giving those columns' vocabulary
+    (for the error message when nothing matches)."""
     cols = [c for c in ("label", "mb_name", "annotations", "name") if c in t.columns]
     mask = np.zeros(len(t), dtype=bool)
-    vocab: set[str] = set()
     for c in cols:
-        tok = c in TOKEN_COLUMNS
-        mask |= _match_text(t[c], patterns, tok)
-        vocab.update(_vocabulary(t[c], tok))
-    return mask, sorted(vocab)
+        mask |= _match_text(t[c], patterns, c in TOKEN_COLUMNS)
+    return mask, lambda: sorted({v for c in cols for v in _vocabulary(t[c], c in TOKEN_COLUMNS)})
 
 
 def select(connectome: "Connectome", *, celltype=None, modality=None, hemisphere=None,
@@ -215,7 +218,7 @@ def select(connectome: "Connectome", *, celltype=None, modality=None, hemisphere
     def apply(field: str, m: np.ndarray, patterns, vocab):
         nonlocal mask
         if not m.any():
-            raise _no_match(field, patterns, vocab)
+            raise _no_match(field, patterns, vocab() if callable(vocab) else vocab)
         mask &= m
         shown = patterns if len(patterns) > 1 else patterns[0]
         parts.append(f"{field}={shown!r}")
@@ -239,7 +242,7 @@ def select(connectome: "Connectome", *, celltype=None, modality=None, hemisphere
             apply(field, m, pats, sorted(map(str, col.unique()))[:40])
         else:
             tok = field in TOKEN_COLUMNS
-            apply(field, _match_text(col, pats, tok), pats, _vocabulary(col, tok))
+            apply(field, _match_text(col, pats, tok), pats, lambda: _vocabulary(col, tok))
     if hemisphere is not None:
         pats = _patterns(hemisphere, "hemisphere")
         want = []

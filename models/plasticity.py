@@ -1063,6 +1063,21 @@ class DopaminePlasticity:
         # monitor reuses its buffer in the next trial)
         return self.summarise_trial(w, np.asarray(self._monitor.t[:] / ms, dtype=float), trial, final)
 
+    def _mbon_groups(self):
+        """The plastic synapses grouped by MBON (computed once): the MBONs, an order of the synapses that
+        groups them by MBON (stable; None when they are grouped already), the bounds of each MBON's group
+        in that order, and each MBON's initial total weight."""
+        if getattr(self, "_groups", None) is None or self._groups[0] is not self._post:
+            mbons = np.unique(self._post)
+            pos = np.searchsorted(mbons, self._post)
+            order = np.argsort(pos, kind="stable")
+            bounds = np.searchsorted(pos[order], np.arange(len(mbons) + 1))
+            base = np.zeros(len(mbons))
+            np.add.at(base, pos, self._w0)
+            grouped = bool(np.all(np.diff(pos) >= 0))
+            self._groups = (self._post, (mbons, None if grouped else order, bounds, base))
+        return self._groups[1]
+
     def summarise_trial(self, w: np.ndarray | None, t_ms: np.ndarray, trial: int, final=None) -> dict:
         """Store one trial's weights in :attr:`history`; return what goes into the results.
 
@@ -1089,13 +1104,16 @@ class DopaminePlasticity:
         """
         if trial == 0:
             self._trial_values, self._trial_rel, self._trial_final = [], [], []
-        mbons = np.unique(self._post)
-        pos = np.searchsorted(mbons, self._post)
+        mbons, order, bounds, base = self._mbon_groups()
         w = np.zeros((len(self._post), 0)) if w is None else w
-        tot = np.zeros((len(mbons), w.shape[1]))
-        np.add.at(tot, pos, w)
-        base = np.zeros(len(mbons))
-        np.add.at(base, pos, self._w0)
+        if w.shape[1] > 1:  # each MBON's synapses summed row by row (np.add.at costs several times more)
+            ws = w if order is None else w[order]
+            tot = np.zeros((len(mbons), w.shape[1]))
+            for k in range(len(mbons)):
+                tot[k] = ws[bounds[k]:bounds[k + 1]].sum(axis=0)
+        else:
+            tot = np.zeros((len(mbons), w.shape[1]))
+            np.add.at(tot, np.searchsorted(mbons, self._post), w)
         rel = tot / np.where(base > 0, base, 1.0)[:, None]
         self._trial_rel.append(rel)
         if self.record == "synapses":

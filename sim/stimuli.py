@@ -56,11 +56,16 @@ def _describe_target(target) -> str:
     return f"{desc} ({n} neurons)" if desc else f"{n} neurons"
 
 
+_MS_SI = float(np.asarray(ms))  # 0.001: a millisecond in seconds, as Brian2 divides by it
+
+
 def _ms(q, what: str) -> float:
     if isinstance(q, Quantity):
-        if q.dim != second.dim:
+        # Brian2's dimensions are interned, so `is` decides at once; `!=` (a float comparison of every
+        # exponent) is the fallback. The division is Brian2's own (q / ms), without its unit bookkeeping.
+        if q.dim is not second.dim and q.dim != second.dim:
             raise ValueError(f"{what} must be a time (e.g. 200*ms), got {q}")
-        return float(q / ms)
+        return float(np.asarray(q)) / _MS_SI
     if q is None:
         return None
     raise TypeError(f"{what} must be a Brian2 time quantity (e.g. 200*ms), got {q!r}")

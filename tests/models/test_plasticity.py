@@ -440,3 +440,27 @@ def test_real_mb_sides(real_connectome):
         assert sides[i] == {"left", "right"}  # bilateral
     v = mbon_valence(derive_compartments(c))
     assert v["MBON-i1"] == -1 and v["MBON-g1"] == 1
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+@pytest.mark.parametrize("n_times", [1, 7])
+def test_summarise_trial_totals_each_mbons_synapses(grouped, n_times):
+    """An MBON's relative weight is the sum of its plastic synapses over their initial sum, whatever the
+    synapse order (grouped by MBON or interleaved) and however many samples; history stacks the trials."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(3)
+    post = np.repeat([40, 12, 7], [5, 1, 9])
+    post = post if grouped else rng.permutation(post)
+    w0 = rng.uniform(0.1, 1.0, post.size)
+    rule = DopaminePlasticity(record="mbon")
+    rule.start(SimpleNamespace(pre=np.arange(post.size), post=post, w0=w0, mod_pre=np.zeros(0)))
+    out = []
+    for trial in range(2):
+        w = w0[:, None] * rng.uniform(0.0, 1.5, (post.size, n_times))
+        mbons, t_ms, rel, unit = rule.summarise_trial(w, np.arange(n_times) * 50.0, trial)["kc_mbon_w"]
+        assert list(mbons) == [7, 12, 40] and unit == "1"
+        for k, m in enumerate(mbons):
+            assert rel[k] == pytest.approx(w[post == m].sum(axis=0) / w0[post == m].sum(), rel=1e-12)
+        out.append(rel)
+    assert np.array_equal(rule.history.relative, np.stack(out))
