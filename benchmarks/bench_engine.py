@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import shutil
@@ -336,17 +337,19 @@ def _result(proc) -> dict:
     raise RuntimeError(f"worker failed (exit {proc.returncode}):\n{err[-3000:]}")
 
 
-def measure(engine, data_dir, trials, ncores, base) -> dict:
-    """Cold start, warm start with single-core trials, and all-core throughput of one engine."""
+def measure(engine, data_dir, trials, ncores, base, cold: bool = True) -> dict:
+    """Cold start, warm start with single-core trials, and all-core throughput of one engine
+    (``cold=False``: no cold start; the caches are the user's, and the compile time is not measured)."""
     workdir = base / engine
     workdir.mkdir(parents=True)
-    env = {"NUMBA_CACHE_DIR": str(workdir / "numba_cache")}
+    env = {"NUMBA_CACHE_DIR": str(workdir / "numba_cache")} if cold else {}
     if engine in ("numba-worker", "minimal"):
         _prepare_engine_files(workdir, data_dir, max(trials * ncores, ncores))
-    cold = _result(_launch(engine, workdir, data_dir, 0, env=env))
+    first = _result(_launch(engine, workdir, data_dir, 0, env=env))
     warm = _result(_launch(engine, workdir, data_dir, trials, env=env))
     steady, steady_cpu = warm["wall"] / trials, warm["cpu"] / trials
-    res = {"engine": engine, "compile_s": cold["t_first"] - steady, "startup_s": warm["t_first"] - steady,
+    res = {"engine": engine, "compile_s": first["t_first"] - steady if cold else float("nan"),
+           "startup_s": warm["t_first"] - steady,
            "interp_s": warm["t_interp"], "wall_s": steady, "cpu_s": steady_cpu, "peak_mb": warm["peak_mb"],
            "spikes": warm["spikes"], "trials": trials, "identical": warm.get("identical"),
            "paired": warm.get("paired")}
@@ -375,6 +378,8 @@ def main(argv=None) -> None:
     ap.add_argument("--trials", type=int, default=10, help="timed trials of the fast engines")
     ap.add_argument("--slow-trials", type=int, default=2, help="timed trials of the numpy and Cython targets")
     ap.add_argument("--data-dir", default=os.environ.get("LARVASIM_DATA"))
+    ap.add_argument("--no-cold", action="store_true",
+                    help="skip the empty-cache start (no compile time; the test suite's reduced run)")
     ap.add_argument("--guard", action="store_true",
                     help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
     ap.add_argument("--model", default=MODEL, help="neuron model of the problem (default current_lif)")
@@ -412,7 +417,8 @@ def main(argv=None) -> None:
     try:
         for e in engines:
             t0 = time.time()
-            rows.append(measure(e, args.data_dir, args.slow_trials if e in SLOW else args.trials, ncores, base))
+            rows.append(measure(e, args.data_dir, args.slow_trials if e in SLOW else args.trials, ncores, base,
+                                cold=not args.no_cold))
             print(f"  {e}: done in {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -439,8 +445,9 @@ def main(argv=None) -> None:
         if ref is not None and r is not ref:
             vs = f"{r['wall_s'] / ref['wall_s']:.2f}" + ("" if r["engine"] == "minimal" else
                                                          f" / {ref['trials_per_s_all'] / r['trials_per_s_all']:.2f}")
+        comp = "-" if math.isnan(r["compile_s"]) else f"{r['compile_s']:.1f} s"
         print(f"| {r['engine']} | {r['wall_s'] * 1e3:,.1f} ({r['cpu_s'] * 1e3:,.1f}) | {allc} | "
-              f"{r['startup_s']:.2f} s | {r['compile_s']:.1f} s | {mem} | {spikes} | {vs} |")
+              f"{r['startup_s']:.2f} s | {comp} | {mem} | {spikes} | {vs} |")
     mini = next((r for r in rows if r["engine"] == "minimal"), None)
     if mini is not None:
         print(f"minimal   every spike identical to the engine's (EngineNetwork.run, {mini['trials']} trials): "
