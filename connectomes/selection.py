@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -165,6 +165,8 @@ def _match_text(values: pd.Series, patterns: list[str], tokens: bool) -> np.ndar
     """Rows whose text (or, with ``tokens``, one of its ``;``-separated items) matches a pattern
     (shell-style, case-insensitive). Each distinct text is matched once: a column of 2,952 neurons
     holds at most a few thousand distinct texts and usually far fewer."""
+    if not len(patterns):
+        return np.zeros(len(values), dtype=bool)
     rx = re.compile("|".join(fnmatch.translate(str(p).lower()) for p in patterns))
     codes, uniques = pd.factorize(values.astype(str).str.lower())
     if tokens:
@@ -196,7 +198,7 @@ def _no_match(field: str, patterns, vocab: list[str]) -> SelectionError:
     return SelectionError(f"no neuron has {field}={patterns if len(patterns) > 1 else patterns[0]!r}.{hint}")
 
 
-def _name_mask(t: pd.DataFrame, patterns) -> tuple[np.ndarray, "callable"]:
+def _name_mask(t: pd.DataFrame, patterns) -> tuple[np.ndarray, Callable[[], list[str]]]:
     """Rows matching a name pattern in any name column; and a function giving those columns' vocabulary
     (for the error message when nothing matches)."""
     cols = [c for c in ("label", "mb_name", "annotations", "name") if c in t.columns]
