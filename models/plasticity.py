@@ -1106,7 +1106,9 @@ class DopaminePlasticity:
             self._trial_values, self._trial_rel, self._trial_final = [], [], []
         mbons, order, bounds, base = self._mbon_groups()
         w = np.zeros((len(self._post), 0)) if w is None else w
-        if w.shape[1] > 1:  # each MBON's synapses summed row by row (np.add.at costs several times more)
+        # each MBON's synapses summed row by row, in their own order, as np.add.at would (at a fraction of its
+        # cost); a single sample is one column, which NumPy would sum pairwise, so np.add.at keeps that case
+        if w.shape[1] > 1:
             ws = w if order is None else w[order]
             tot = np.zeros((len(mbons), w.shape[1]))
             for k in range(len(mbons)):
