@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._shared import _collect_spikes, _push_record, _refractory_begin, _si, _wake
+from ._shared import _collect_row, _grown, _refractory_begin, _si, _wake
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
 
@@ -93,14 +93,17 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
         slot_in = (cur + D) % L
         ns = 0
         if cnt:
-            row = ring[slot_in]
-            ns = _collect_spikes(flag, flag64, n_act, row, who)
+            ns = _collect_row(flag, flag64, n_act, ring, slot_in, who)
+            if m + ns > spk_n.shape[0]:
+                spk_n, spk_k = _grown(spk_n, spk_k, m, m + ns)
             for a in range(ns):
-                i = row[a]
+                i = ring[slot_in, a]
                 until[i] = k + max(R[i], 1)
                 refr[n_refr] = i
                 n_refr += 1
-                spk_n, spk_k, m = _push_record(spk_n, spk_k, m, i, k)
+                spk_n[m] = i
+                spk_k[m] = k
+                m += 1
         ring_n[slot_in] = ns
         # conductances are not (unless refractory): input is never dropped. Brian2's order: plastic
         # KC -> MBON pathway, static excitatory, static inhibitory, modulation, homeostasis
@@ -130,8 +133,8 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
                     n_act = _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
                 gi_[slot[j]] += w_i[e]
         if plastic:
-            _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
-            _homeostasis(t, ring[slot_in], ns, pl, pw)
+            _modulate(t, ring, cur, ring_n[cur], pl, pw, elig, t_elig)
+            _homeostasis(t, ring, slot_in, ns, pl, pw)
         ring_n[cur] = 0
         cur = (cur + 1) % L
         for e in range(ev_ptr[k - k0], ev_ptr[k - k0 + 1]):

@@ -126,7 +126,7 @@ def _csr(n, pre, post, w):
     order = np.argsort(pre, kind="stable")  # Brian2's SpikeQueue: mergesort of the synapse sources
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(pre, minlength=n), out=indptr[1:])
-    return indptr, np.ascontiguousarray(post[order], dtype=np.int64), np.ascontiguousarray(w[order])
+    return indptr, np.ascontiguousarray(post[order], dtype=np.int32), np.ascontiguousarray(w[order])
 
 
 _NO_BLOCK = np.zeros(0, dtype=np.bool_)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._shared import _collect_spikes, _push_record, _refractory_begin, _si
+from ._shared import _collect_row, _grown, _refractory_begin, _si
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
 #: Every this many steps the kernel looks for active neurons whose v the update no longer moves and puts them
@@ -304,15 +304,18 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
         slot_in = (cur + D) % L
         ns = 0
         if cnt:
-            row = ring[slot_in]
-            ns = _collect_spikes(flag, flag64, n_act, row, who)
+            ns = _collect_row(flag, flag64, n_act, ring, slot_in, who)
+            if m + ns > spk_n.shape[0]:
+                spk_n, spk_k = _grown(spk_n, spk_k, m, m + ns)
             for a in range(ns):
-                i = row[a]
+                i = ring[slot_in, a]
                 until[i] = k + max(R[i], 1)
                 if not fixed:
                     refr[n_refr] = i
                     n_refr += 1
-                spk_n, spk_k, m = _push_record(spk_n, spk_k, m, i, k)
+                spk_n[m] = i
+                spk_k[m] = k
+                m += 1
         ring_n[slot_in] = ns
         # synaptic effects whose delay has elapsed (g is write-protected while refractory), in
         # Brian2's order: plastic KC -> MBON pathway, static pathway, modulation, homeostasis
@@ -337,8 +340,8 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                         n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
                     g[slot[j]] += w[e]
         if plastic:
-            _modulate(t, ring[cur], ring_n[cur], pl, pw, elig, t_elig)
-            _homeostasis(t, ring[slot_in], ns, pl, pw)
+            _modulate(t, ring, cur, ring_n[cur], pl, pw, elig, t_elig)
+            _homeostasis(t, ring, slot_in, ns, pl, pw)
         ring_n[cur] = 0
         cur = (cur + 1) % L
         # drive events of this step (v is write-protected while refractory)

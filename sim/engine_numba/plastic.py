@@ -41,15 +41,15 @@ def _trace(s, t, elig, t_elig, ints, inv_tau):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _modulate(t, row, n_src, pl, pw, elig, t_elig):
-    """MBIN spikes ``row[:n_src]`` reach their plastic synapses: Brian2's generated update, one by one::
+def _modulate(t, ring, r, n_src, pl, pw, elig, t_elig):
+    """MBIN spikes ``ring[r, :n_src]`` reach their plastic synapses: Brian2's generated update, one by one::
 
         w = clip(w - (eta_gated * ((w0 * elig) * exp((1/tau_e) * (-(t - t_elig))))), 0.0, w_max)
     """
     m_ptr, m_syn, p_w0, p_wmax, win, par, ints = pl[3], pl[4], pl[7], pl[8], pl[9], pl[10], pl[11]
     eg = -1.0
     for a in range(n_src):
-        src = row[a]
+        src = ring[r, a]
         lo = m_ptr[src]
         hi = m_ptr[src + 1]
         if lo == hi:
@@ -67,14 +67,14 @@ def _modulate(t, row, n_src, pl, pw, elig, t_elig):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _homeostasis(t, row, n_src, pl, pw):
-    """MBON spikes ``row[:n_src]`` of this step (no delay): ``w += (rho gated) * ((-w) + w0)``."""
+def _homeostasis(t, ring, r, n_src, pl, pw):
+    """MBON spikes ``ring[r, :n_src]`` of this step (no delay): ``w += (rho gated) * ((-w) + w0)``."""
     h_ptr, h_syn, p_w0, win, par, ints = pl[5], pl[6], pl[7], pl[9], pl[10], pl[11]
     if par[2] == 0.0:  # rho = 0: Brian2 builds no post pathway
         return
     rg = -1.0
     for a in range(n_src):
-        src = row[a]
+        src = ring[r, a]
         lo = h_ptr[src]
         hi = h_ptr[src + 1]
         if lo == hi:

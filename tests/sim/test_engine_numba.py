@@ -297,6 +297,30 @@ def test_single_event_timing(toyc):
     assert g[0, land] == 0.3e-3 and g[1, land] == -0.5e-3
 
 
+@pytest.mark.parametrize("model_name", ["current_lif", "larval_lif", "conductance_lif"])
+def test_synchronous_volleys_equal_brian(toyc, model_name):
+    """Every neuron driven in the same steps: over 32 spikes in one step (the kernel's sort of a long row)
+    and more spikes than the first spike buffer holds (it grows): still Brian2's spikes, in Brian2's order."""
+    n, n_steps = toyc.n_neurons, 2000 + toyc.n_neurons
+    # first one neuron per step, in descending order, so that the kernel's slots are not in neuron order;
+    # then volleys of every neuron (sorted by numpy) alternating with volleys of 20 (sorted by insertion)
+    nrn, stp = [np.arange(n)[::-1]], [np.arange(n)]
+    for a, k in enumerate(range(n + 100, n_steps - 50, 60)):
+        who = np.arange(n) if a % 2 else np.random.default_rng(a).choice(n, 20, replace=False)
+        nrn.append(who)
+        stp.append(np.full(len(who), k))
+    ev = InputEvents(np.concatenate(nrn), np.concatenate(stp))
+    order = np.lexsort((ev.neurons, ev.steps))
+    ev = InputEvents(ev.neurons[order], ev.steps[order])
+    net = sim.Network(toyc, model=model_name, device="numpy")
+    res = net.run([], duration=n_steps * net.dt, trials=1, inputs=[ev], progress=False)
+    out = engine_run(net, [ev], n_steps)
+    steps = np.round(res.spikes["t_ms"].to_numpy() / 0.1).astype(int)
+    per_step = np.bincount(steps)
+    assert per_step.max() > 32 and len(res.spikes) > max(1024, n_steps * n // 200), (per_step.max(), len(res.spikes))
+    assert_same(res, out)
+
+
 def test_drive_during_refractoriness_is_dropped():
     """Events 1 step and 21 steps after a spike are lost (t_ref = 2.2 ms = 22 steps); 22 steps after, not."""
     model = get_model("current_lif")
