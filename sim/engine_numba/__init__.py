@@ -129,9 +129,11 @@ Examples
 The package, by model: :mod:`~sim.engine_numba.current_lif` and
 :mod:`~sim.engine_numba.conductance_lif` (one kernel and its set-up each),
 :mod:`~sim.engine_numba.plastic` (the plasticity the kernels inline and its
-tables), :mod:`~sim.engine_numba._shared` (bookkeeping the kernels inline) and
+tables), :mod:`~sim.engine_numba._shared` (bookkeeping the kernels inline),
 :mod:`~sim.engine_numba.core` (preparing, running and stepping; written once
-for every model). A new kernel is one module plus its entries in
+for every model) and :mod:`~sim.engine_numba._cache` (numba's on-disk cache
+emptied when any of these files changed: numba watches only a kernel's own
+file, not the helpers it inlines). A new kernel is one module plus its entries in
 ``core.SUPPORTED``, ``core._STATE_VARS`` and ``core._KERNELS``.
 """
 from __future__ import annotations
@@ -144,6 +146,9 @@ from .conductance_lif import _conductance_lif_trial  # noqa: E402,F401 (kernels,
 from .core import (SUPPORTED, EngineNetwork, EngineOutput, EngineState, PlasticOutput, _check_model,  # noqa: E402,F401
                    _events_csr, prepare, simulate, state_variables)
 from .current_lif import _current_lif_trial  # noqa: E402,F401
+from ._cache import refresh_stale_caches  # noqa: E402
+
+refresh_stale_caches()  # kernels inline helpers of other files, which numba's cache does not watch
 
 __all__ = ["SUPPORTED", "EngineNetwork", "EngineOutput", "EngineState", "PlasticOutput", "prepare", "simulate",
            "state_variables"]

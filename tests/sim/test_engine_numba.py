@@ -384,6 +384,33 @@ def test_compiled_kernels_are_cached_for_new_processes(tmp_path):
     assert runs[1] == ["1", "0"]  # loaded
 
 
+def test_kernels_compile_again_when_an_engine_source_changed(tmp_path):
+    """Numba's cache watches only a kernel's own file; a changed helper file (seen as another digest of the
+    package's sources beside the cache) empties the index, so the kernels compile once more, then load."""
+    from sim.engine_numba._cache import STAMP, sources_digest
+
+    code = (  # (a small cached function of the package compiles in a second; every one is flushed alike)
+        "import numpy as np\n"
+        "from sim.engine_numba._shared import _bin_events as k\n"
+        "k(np.zeros(1, np.int64), np.zeros(1, np.int64), 1, 2, np.zeros(0, np.bool_))\n"
+        "print(sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.values()))\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+
+    def run():
+        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                              check=True).stdout.split()
+
+    assert run() == ["0", "1"]
+    stamps = list((tmp_path / "numba").rglob(STAMP))
+    assert len(stamps) == 1 and stamps[0].read_text() == sources_digest()
+    assert run() == ["1", "0"]  # same sources: loaded
+    stamps[0].write_text("0" * 64)  # as if _shared.py had changed since the cache was written
+    assert run() == ["0", "1"]  # compiled again, not the stale kernel
+    assert stamps[0].read_text() == sources_digest()
+    assert run() == ["1", "0"]
+
+
 # --------------------------------------------------------------------------- whole connectome (real data)
 @pytest.mark.realdata
 @pytest.mark.parametrize("model_name,signs", [("current_lif", "excitatory"), ("current_lif", "literature"),
