@@ -208,42 +208,65 @@ class InputEvents:
 _SKIPPABLE = (np.random.PCG64, np.random.PCG64DXSM)
 #: At most this many separate runs of non-zero hazard are drawn piecewise (else one draw over the trial).
 _MAX_RUNS = 64
+#: Uniforms drawn at once for the drives that are on every step (a block of neurons; 32 MB).
+_BLOCK = 4_000_000
 
 
-def _window(rng: np.random.Generator, n: int, a: int, b: int, p) -> np.ndarray:
-    """The steps ``k`` in ``[a, b)`` with ``u[k] < p[k - a]`` for ``u = rng.random(n)``, leaving ``rng`` where
-    that draw would (a PCG64 generator draws only the window's uniforms and is advanced over the rest)."""
+_TRAINS = []
+
+
+def _compiled():
+    """The compiled loops of the draw (:mod:`sim._trains`), imported on first use."""
+    if not _TRAINS:
+        from . import _trains
+
+        _TRAINS.append(_trains)
+    return _TRAINS[0]
+
+
+def _window(rng: np.random.Generator, n: int, a: int, b: int, p, dead_steps: int) -> np.ndarray:
+    """The event steps in ``[a, b)``: ``u[k] < p[k - a]`` for ``u = rng.random(n)``, minus the dead time;
+    ``rng`` is left where that draw would leave it (a PCG64 generator draws only the window's uniforms and
+    is advanced over the rest)."""
     if not isinstance(rng.bit_generator, _SKIPPABLE):
-        return a + np.flatnonzero(rng.random(n)[a:b] < p)
+        return _compiled().train(rng.random(n)[a:b], p, dead_steps, a)
     if a > 0:
         rng.bit_generator.advance(a)
-    hits = a + np.flatnonzero(rng.random(b - a) < p)
+    hits = _compiled().train(rng.random(b - a), p, dead_steps, a)
     if n > b:
         rng.bit_generator.advance(n - b)
     return hits
 
 
-def _candidates(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
-    """The steps ``k`` with ``u[k] < p[k]`` for ``u = rng.random(len(p))``, leaving ``rng`` where that draw would.
-
-    Where ``p`` is zero no step can be a candidate, so for a PCG64 generator the
-    uniforms are drawn only over the runs of non-zero hazard and the generator
-    is advanced over the rest: the same steps and the same generator state as
-    the full draw, without drawing a trial's worth of numbers for a drive that
-    is on for a fraction of it.
-    """
+def _runs(rng: np.random.Generator, p: np.ndarray):
+    """How :func:`_draw_train` draws a train of hazard ``p``: ``None`` for one draw over every step, else
+    the ``(starts, stops)`` of the runs of non-zero hazard (drawn run by run, the generator advanced over
+    the rest). The same for every neuron of a drive, so worked out once per drive."""
     n = len(p)
+    if not isinstance(rng.bit_generator, _SKIPPABLE):
+        return None
     nz = np.flatnonzero(p > 0)
-    if not isinstance(rng.bit_generator, _SKIPPABLE) or 2 * len(nz) > n:
-        return np.flatnonzero(rng.random(n) < p)
+    if 2 * len(nz) > n:
+        return None
     if len(nz) == 0:
-        rng.bit_generator.advance(n)
-        return nz
+        return nz, nz
     cut = np.flatnonzero(np.diff(nz) > 1)
     if len(cut) >= _MAX_RUNS:
-        return np.flatnonzero(rng.random(n) < p)
-    starts = np.concatenate(([nz[0]], nz[cut + 1]))
-    stops = np.concatenate((nz[cut] + 1, [nz[-1] + 1]))
+        return None
+    return np.concatenate(([nz[0]], nz[cut + 1])), np.concatenate((nz[cut] + 1, [nz[-1] + 1]))
+
+
+def _candidates(rng: np.random.Generator, p: np.ndarray, runs) -> np.ndarray:
+    """The steps ``k`` with ``u[k] < p[k]`` for ``u = rng.random(len(p))``, leaving ``rng`` where that draw would.
+
+    ``runs`` (from :func:`_runs`, not ``None``): where ``p`` is zero no step can be a
+    candidate, so for a PCG64 generator the uniforms are drawn only over the runs
+    of non-zero hazard and the generator is advanced over the rest: the same
+    steps and the same generator state as the full draw, without drawing a
+    trial's worth of numbers for a drive that is on for a fraction of it.
+    """
+    n = len(p)
+    starts, stops = runs
     out, pos = [], 0
     for a, b in zip(starts.tolist(), stops.tolist()):
         if a > pos:
@@ -252,29 +275,22 @@ def _candidates(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
         pos = b
     if n > pos:
         rng.bit_generator.advance(n - pos)
-    return np.concatenate(out)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
-def _dead_time(hits: np.ndarray, dead_steps: int) -> np.ndarray:
-    """Candidate steps minus those within ``dead_steps`` after a kept event."""
-    if dead_steps == 0:
-        return hits
-    out = []
-    last = -(10 ** 9)
-    for k in hits:  # sparse: only candidate steps are visited
-        if k - last > dead_steps:
-            out.append(k)
-            last = k
-    return np.asarray(out, dtype=np.int64)
-
-
-def _draw_train(rng: np.random.Generator, p: np.ndarray, dead_steps: int) -> np.ndarray:
+def _draw_train(rng: np.random.Generator, p: np.ndarray, dead_steps: int, runs=False) -> np.ndarray:
     """Event steps of a discrete-time renewal process with per-step hazard ``p``.
 
     After an event at step ``k`` no event can occur before step
-    ``k + dead_steps + 1``.
+    ``k + dead_steps + 1``. ``runs``: :func:`_runs` of ``rng`` and ``p``
+    when already known (default: worked out here).
     """
-    return _dead_time(_candidates(rng, p), dead_steps)
+    if runs is False:
+        runs = _runs(rng, p)
+    if runs is None:
+        return _compiled().train(rng.random(len(p)), p, dead_steps, 0)
+    hits = _candidates(rng, p, runs)
+    return hits if dead_steps == 0 else _compiled().dead_time(np.ascontiguousarray(hits, dtype=np.int64), dead_steps)
 
 
 def draw_inputs(stimuli: Sequence[PoissonDrive], n_steps: int, dt_ms: float, default_dead_ms: float,
@@ -318,16 +334,27 @@ def draw_inputs(stimuli: Sequence[PoissonDrive], n_steps: int, dt_ms: float, def
         p = np.zeros(len(r))
         with np.errstate(over="ignore"):  # a rate so small that 1 / r overflows: hazard 0
             p[on] = 1.0 / np.maximum(1.0 / r[on] - dead_steps, 1.0)
-        for idx in as_indices(stim.target):
+        idxs = as_indices(stim.target)
+        runs = _runs(rng, p) if a == 0 and b == n_steps else None
+        if a == 0 and b == n_steps and runs is None and len(idxs):  # every step drawn: a block of rows at once
+            tr = _compiled()
+            cap = n_steps // (dead_steps + 1) + 1
+            rows = max(1, min(len(idxs), _BLOCK // max(n_steps, 1)))  # memory: at most _BLOCK uniforms at once
+            for lo in range(0, len(idxs), rows):
+                ix = np.ascontiguousarray(idxs[lo:lo + rows], dtype=np.int64)
+                nb, sb = np.empty(len(ix) * cap, dtype=np.int64), np.empty(len(ix) * cap, dtype=np.int64)
+                m = tr.trains(rng.random((len(ix), n_steps)), p, dead_steps, ix, nb, sb, 0)
+                neurons.append(nb[:m])
+                steps.append(sb[:m])
+            continue
+        for idx in idxs:
             if a == 0 and b == n_steps:
-                k = _draw_train(rng, p, dead_steps)
+                k = _draw_train(rng, p, dead_steps, runs)
             else:
-                k = _dead_time(_window(rng, n_steps, a, max(a, b), p), dead_steps)
+                k = _window(rng, n_steps, a, max(a, b), p, dead_steps)
             neurons.append(np.full(len(k), idx, dtype=np.int64))
             steps.append(k)
     if not neurons:
         return InputEvents(np.zeros(0, np.int64), np.zeros(0, np.int64), dt_ms)
-    neurons = np.concatenate(neurons)
-    steps = np.concatenate(steps)
-    order = np.lexsort((neurons, steps))
-    return InputEvents(neurons[order], steps[order], dt_ms)
+    neurons, steps = _compiled().order(np.concatenate(neurons), np.concatenate(steps), n_steps)
+    return InputEvents(neurons, steps, dt_ms)

@@ -97,3 +97,32 @@ def test_draw_inputs_equal_the_whole_trial_definition(drives, seed, bitgen):
     neurons, steps = _reference_inputs(ds, 2500, 0.1, 1.0, b)
     assert np.array_equal(ev.neurons, neurons) and np.array_equal(ev.steps, steps)
     assert a.random() == b.random()
+
+
+@pytest.mark.parametrize("block", [2500, 3 * 2500, 10 ** 7])
+def test_drives_on_every_step_are_drawn_in_blocks_of_rows_as_defined(monkeypatch, block):
+    """A drive on for the whole trial draws its neurons' uniforms a block of rows at a time (``_BLOCK``
+    uniforms at most): one row per block, three, or all ten neurons at once give the definition's events,
+    in neuron order as the target lists them (here not ascending), and leave the generator where it would."""
+    monkeypatch.setattr(stimuli, "_BLOCK", block)
+    ds = [stimuli.PoissonDrive([7, 3, 9, 0, 5, 1, 8, 2, 6, 4], 300 * Hz),
+          stimuli.PoissonDrive([3, 11], 40 * Hz, dead_time=0 * ms)]
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    ev = stimuli.draw_inputs(ds, 2500, 0.1, 1.0, a)
+    neurons, steps = _reference_inputs(ds, 2500, 0.1, 1.0, b)
+    assert len(ev) > 500 and np.array_equal(ev.neurons, neurons) and np.array_equal(ev.steps, steps)
+    assert a.random() == b.random()
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=st.lists(st.tuples(st.integers(0, 20), st.integers(0, 49)), max_size=300))
+def test_event_order_is_numpys_lexsort(events):
+    """Events sorted by step, then neuron, exact ties in their order: the compiled counting sort gives
+    ``np.lexsort((neurons, steps))``'s order (tried with repeated steps, neurons and whole events)."""
+    from sim import _trains
+
+    neurons = np.array([n for n, _ in events], dtype=np.int64)
+    steps = np.array([s for _, s in events], dtype=np.int64)
+    got_n, got_s = _trains.order(neurons, steps, 50)
+    ref = np.lexsort((neurons, steps))
+    assert np.array_equal(got_n, neurons[ref]) and np.array_equal(got_s, steps[ref])
