@@ -42,7 +42,7 @@ from models.neurons import NeuronModel
 
 from .backends.base import DEFAULT_DEVICE, DEVICES, RUNTIME_DEVICES, backend_class
 from .results import Results
-from .stimuli import InputEvents, PoissonDrive, Silence, as_indices, draw_inputs
+from .stimuli import InputEvents, PoissonDrive, Silence, TrialInputs, as_indices, draw_inputs
 
 __all__ = ["Network", "DEVICES", "DEFAULT_DEVICE", "RUNTIME_DEVICES", "WEIGHT_MODES", "cell_classes", "versions"]
 
@@ -420,14 +420,14 @@ class Network:
 
     def draw_inputs(self, stimuli, duration, trials: int = 1, seed: int = 0) -> list[InputEvents]:
         """The input events :meth:`run` would use (one :class:`InputEvents` per trial)."""
+        return list(self._trial_inputs(stimuli, duration, trials, seed))
+
+    def _trial_inputs(self, stimuli, duration, trials: int, seed: int) -> TrialInputs:
+        """:meth:`draw_inputs`'s trials, each drawn when first read (by the thread that simulates it)."""
         drives, _ = self._split(stimuli)
         n_steps = int(round(float(duration / self.dt)))
         dead_ms = float(self.model.parameters["t_ref"].value / ms) + self.dt_ms if "t_ref" in self.model.parameters else self.dt_ms
-        out = []
-        for trial in range(trials):
-            rng = np.random.default_rng(np.random.SeedSequence([int(seed), trial]))
-            out.append(draw_inputs(drives, n_steps, self.dt_ms, dead_ms, rng))
-        return out
+        return TrialInputs(drives, n_steps, self.dt_ms, dead_ms, seed, trials)
 
     def run(self, stimuli: Sequence = (), duration=1 * second, trials: int = 1, seed: int = 0,
             inputs: Sequence[InputEvents] | None = None, progress: bool | None = None,
@@ -474,14 +474,15 @@ class Network:
         if not given:
             _check_memory(drives, duration, trials, self.n_neurons, n_steps)
         if not given:
-            inputs = self.draw_inputs(stimuli, duration, trials, seed)
+            inputs = self._trial_inputs(stimuli, duration, trials, seed)
         elif len(inputs) != trials:
             raise ValueError(f"inputs has {len(inputs)} trials, expected {trials}")
         show = trials > 1 if progress is None else progress
         bar = tqdm(total=trials, desc="trials", disable=not show, leave=False)
         t0 = time.perf_counter()
         try:
-            raw = self.backend.run(list(inputs), silences, n_steps, weight_scale, progress=bar.update)
+            raw = self.backend.run(inputs if isinstance(inputs, TrialInputs) else list(inputs), silences, n_steps,
+                                   weight_scale, progress=bar.update)
         finally:
             bar.close()
         t_run = time.perf_counter() - t0

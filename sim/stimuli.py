@@ -28,12 +28,13 @@ events). ``dead_time=0*ms`` gives a plain Poisson input
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence, Union
+from collections.abc import Sequence
+from typing import Callable, Union
 
 import numpy as np
 from brian2 import Hz, Quantity, ms, second
 
-__all__ = ["PoissonDrive", "Activation", "Silence", "InputEvents", "draw_inputs", "as_indices",
+__all__ = ["PoissonDrive", "Activation", "Silence", "InputEvents", "TrialInputs", "draw_inputs", "as_indices",
            "SILENCE_MODES"]
 
 #: How :class:`Silence` acts.
@@ -358,3 +359,39 @@ def draw_inputs(stimuli: Sequence[PoissonDrive], n_steps: int, dt_ms: float, def
         return InputEvents(np.zeros(0, np.int64), np.zeros(0, np.int64), dt_ms)
     neurons, steps = _compiled().order(np.concatenate(neurons), np.concatenate(steps), n_steps)
     return InputEvents(neurons, steps, dt_ms)
+
+
+class TrialInputs(Sequence):
+    """The input events of ``trials`` trials, each drawn on first access (then kept).
+
+    Trial ``k`` draws from ``SeedSequence([seed, k])``, so the events do not depend on the order in
+    which trials are drawn, nor on the thread that draws them: the numba engine draws each trial in the
+    thread that then simulates it (:meth:`thunk`), while the main thread need not wait for all draws
+    first. Any other use reads the trials like a list.
+    """
+
+    def __init__(self, drives, n_steps: int, dt_ms: float, dead_ms: float, seed: int, trials: int):
+        self._args = (list(drives), int(n_steps), float(dt_ms), float(dead_ms))
+        self._seed, self._trials = int(seed), int(trials)
+        self._drawn: dict = {}
+
+    def __len__(self) -> int:
+        return self._trials
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(self._trials))]
+        k = int(k)
+        if k < 0:
+            k += self._trials
+        if not 0 <= k < self._trials:
+            raise IndexError(f"trial {k} of {self._trials}")
+        if k not in self._drawn:
+            drives, n_steps, dt_ms, dead_ms = self._args
+            rng = np.random.default_rng(np.random.SeedSequence([self._seed, k]))
+            self._drawn[k] = draw_inputs(drives, n_steps, dt_ms, dead_ms, rng)
+        return self._drawn[k]
+
+    def thunk(self, k: int) -> Callable[[], InputEvents]:
+        """A function of no arguments that returns trial ``k``'s events (drawing them when first called)."""
+        return lambda: self[k]

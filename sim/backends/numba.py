@@ -106,7 +106,9 @@ class NumbaBackend(Backend):
     def run(self, inputs, silences, n_steps, weight_scale, progress=None) -> RawRun:
         net = self.network
         engine, plan = self.engine(silences, n_steps, weight_scale)
-        out = engine.run(list(inputs), threads=net.threads)
+        # drawn inputs (sim.stimuli.TrialInputs): each trial is drawn by the thread that simulates it
+        trials = [inputs.thunk(k) for k in range(len(inputs))] if hasattr(inputs, "thunk") else list(inputs)
+        out = engine.run(trials, threads=net.threads)
         plastic_states = {}
         if plan is not None:
             net.plasticity.start(plan)

@@ -413,7 +413,8 @@ class EngineNetwork:
         ----------
         inputs : sequence
             Per trial, an :class:`~sim.stimuli.InputEvents` or a pair
-            ``(neurons, steps)`` of integer arrays.
+            ``(neurons, steps)`` of integer arrays, or a function of no
+            arguments returning one (called in the thread that runs the trial).
         threads : int, optional
             Trials run at once (default: the number of cores).
         plastic_weights : array, optional
@@ -439,6 +440,8 @@ class EngineNetwork:
             cap = max(1024, n_steps * n // 200)  # spike buffer; the kernel doubles it when full
 
             def one(ev):
+                if callable(ev):
+                    ev = ev()
                 ev_ptr, ev_nrn = _events_csr(ev, n, n_steps, self.blocked)
                 rec_out = np.zeros((len(rec_nrn), n_steps))
                 pw = pw0.copy()

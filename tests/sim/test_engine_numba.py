@@ -665,6 +665,31 @@ def test_network_threads_do_not_change_spikes(toyc):
         sim.Network(toyc, device="numba", threads=0)
 
 
+def test_trials_drawn_in_their_threads_equal_inputs_drawn_first(toyc):
+    """``Network.run`` on the numba engine draws each trial's input events in the thread that simulates
+    it: the spikes, and the event counts in the metadata, are those of the events drawn first by
+    ``draw_inputs`` and given to the run; each trial is drawn once, whatever order trials are read in."""
+    from sim.stimuli import TrialInputs
+
+    stim = [sim.PoissonDrive(toyc.select(celltype="sensory"), 120 * Hz),
+            sim.PoissonDrive(toyc.select(celltype="KC"), lambda t: 30 * Hz * (t > 50 * ms))]
+    net = sim.Network(toyc, device="numba", threads=3)
+    drawn = net.run(stim, duration=200 * ms, trials=5, seed=4, progress=False)
+    first = net.draw_inputs(stim, 200 * ms, trials=5, seed=4)
+    given = net.run(stim, duration=200 * ms, trials=5, inputs=first, progress=False)
+    assert len(drawn.spikes) > 0 and drawn.spikes.equals(given.spikes)
+    assert drawn.metadata["n_input_events"] == [len(e) for e in first] == given.metadata["n_input_events"]
+    lazy = net._trial_inputs(stim, 200 * ms, 5, 4)
+    assert isinstance(lazy, TrialInputs) and len(lazy) == 5
+    backwards = [lazy[k] for k in (4, 2, 0, 3, 1)]
+    assert lazy[2] is backwards[1]  # drawn once, then kept
+    for k, ev in zip((4, 2, 0, 3, 1), backwards):
+        assert np.array_equal(ev.neurons, first[k].neurons) and np.array_equal(ev.steps, first[k].steps)
+    assert [len(e) for e in lazy[1:3]] == [len(first[1]), len(first[2])] and len(lazy[-1]) == len(first[4])
+    with pytest.raises(IndexError):
+        lazy[5]
+
+
 @pytest.mark.slow
 def test_plasticity_equals_brian_cpp_standalone(toyc, tmp_path):
     """The plastic toy network on C++ standalone and on the numba engine: same spikes, same weights."""
