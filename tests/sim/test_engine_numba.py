@@ -818,3 +818,76 @@ def test_engine_network_errors(toyc, tmp_path):
         sim.Network(toyc, device="numba").engine_network(50)
     out = eng.run([([1], [4]), (np.zeros(0, int), np.zeros(0, int))])  # a pair or no events at all
     assert out.n_trials == 2 and len(out.spikes[1][0]) == 0 and 1 in out.spikes[0][0]
+
+
+def test_a_sleepers_subnormal_g_freezes_unless_recorded_and_thaws_as_the_dense_update_decays_it():
+    """``_sleep_scan``: a sleeper whose g has become subnormal stops decaying (``frozen`` = the step) and
+    moves on, unless its states are recorded (``frozen`` -2: it keeps decaying, exactly); a sleeper with a
+    normal g keeps decaying. ``_thawed`` gives the g the dense update would have after the skipped steps,
+    down to its fixed point."""
+    from sim.engine_numba.current_lif import _ABSORBS, _TINY, _sleep_scan, _thawed
+
+    e2 = float(np.exp(-0.1 / 5.0))
+    slot, who = np.arange(4), np.arange(4)
+    g = np.array([1e-3, 1e-310, 1e-310, 1e-300])  # normal, subnormal, subnormal (recorded), normal but tiny
+    v = np.full(4, -0.07)
+    frozen = np.array([-1, -1, -2, -1])
+    n_act, n_g, n_slp = _sleep_scan(100, 0, 4, 4, slot, who, v, g, np.zeros(0), False, np.zeros(4, np.int64), e2,
+                                    1.0, 0.99, 0.0, 0.0, -0.07, -0.045, 1.0, frozen)
+    assert list(frozen) == [-1, 100, -2, -1]
+    assert (n_act, n_g) == (0, 3) and slot[1] == 3 and sorted(who[:3]) == [0, 2, 3]  # 1 left the decaying slots
+    assert g[slot[1]] == 1e-310  # frozen as it was
+    # the thaw: the dense update's decay, step by step, through subnormal numbers to the fixed point
+    x = 1e-310
+    dense = [x]
+    for _ in range(3000):
+        dense.append(e2 * dense[-1])
+    for steps in (0, 1, 7, 150, 1200, 3000):
+        assert _thawed(1e-310, steps, e2) == dense[steps]
+    assert _thawed(1e-310, 10 ** 9, e2) == dense[-1] == e2 * dense[-1]  # stops at the fixed point
+    # a weight the kernel adds without thawing absorbs every subnormal g exactly; a tiny one need not
+    # (then the kernel thaws first)
+    for w in (_ABSORBS, -_ABSORBS, 1e-3):
+        assert all(d + w == w for d in dense) and (_TINY * (1 - 2 ** -52)) + w == w
+    assert dense[0] + 1e-300 != 1e-300
+
+
+@pytest.mark.parametrize("model_name", ["larval_lif", "current_lif"])
+def test_frozen_g_leaves_every_final_state_that_of_the_dense_update(toyc, model_name):
+    """Drive, 4.5 s of silence, drive again, stepped in chunks (one ends in the silence, while sleepers'
+    g are subnormal and frozen): with sleep and frozen g (the default) and with the plain dense update
+    (``scan = 0``), every spike and the final v, g (and theta) of every neuron are the same, bit for bit;
+    no state is recorded, so every sleeper may freeze."""
+    from dataclasses import replace
+
+    olf = toyc.select(modality="olfactory")
+    model = (get_model("larval_lif", w_syn=1.5 * mV, input_exponent=0.0, inh_scale=1.0, adapt_increment=3 * mV,
+                       tau_adapt=300 * ms) if model_name == "larval_lif" else get_model("current_lif", w_syn=2 * mV))
+    net = sim.Network(toyc, model=model, signs=_random_signs(toyc.n_neurons), device="numba")
+    stim = [sim.PoissonDrive(olf, 150 * Hz, start=0 * ms, stop=100 * ms),
+            sim.PoissonDrive(olf, 150 * Hz, start=4600 * ms, stop=4700 * ms)]
+    n = 48000
+    ev = net.draw_inputs(stim, n * net.dt, trials=1, seed=2)[0]
+    eng = net.engine_network(n * net.dt)
+    dense = replace(eng, fixed=eng.fixed[:3] + (eng.fixed[3][:-1] + (0,),))
+    assert eng.fixed[3][-1] > 0
+    out = {}
+    for name, e in (("sleep", eng), ("dense", dense)):
+        st = e.initial_state()
+        spikes, finals = [], []
+        for a, b in ((0, 42000), (42000, 46500), (46500, n)):
+            m = (ev.steps >= a) & (ev.steps < b)
+            spikes.append(e.step([st], [(ev.neurons[m], ev.steps[m] - a)], b - a)[0])
+            finals.append(st.state.copy())
+        out[name] = spikes, finals
+    (sa, fa), (sb, fb) = out["sleep"], out["dense"]
+    for x, y in zip(sa, sb):
+        for u, w in zip(x, y):
+            np.testing.assert_array_equal(u, w)
+    assert sum(len(x[0]) for x in sa[2:]) > 20  # the network answers the second drive
+    g_silent = fb[0][1]
+    fired = np.unique(np.concatenate([x[0] for x in sa[:1]]))
+    assert (np.abs(g_silent[fired]) < np.finfo(float).tiny).mean() > 0.5  # subnormal g while silent: frozen
+    assert (g_silent[fired] != 0).any()  # ... and not all at 0: the thaw had something to compute
+    for x, y in zip(fa, fb):
+        assert np.array_equal(x, y)
