@@ -1,8 +1,8 @@
 """Compiled loops of the input draw (:func:`sim.stimuli.draw_inputs`): event steps from a trial's uniforms.
 
 Imported on the first draw, not with :mod:`sim.stimuli` (numba's import takes a fraction of a second).
-Both functions give exactly the steps of the Python definition in :mod:`sim.stimuli`; they only move
-its loops out of the interpreter (4.3 -> 1.8 ms per trial for the engine benchmark's 42 drives).
+Each gives exactly the steps (and order) of the definition written out in ``tests/sim/test_stimuli.py``;
+they only move its loops out of the interpreter (timings: ``benchmarks/bench_inputs.py``).
 """
 from __future__ import annotations
 

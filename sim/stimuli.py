@@ -27,6 +27,7 @@ events). ``dead_time=0*ms`` gives a plain Poisson input
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from collections.abc import Sequence
 from typing import Callable, Union
@@ -213,16 +214,12 @@ _MAX_RUNS = 64
 _BLOCK = 4_000_000
 
 
-_TRAINS = []
-
-
+@functools.cache
 def _compiled():
     """The compiled loops of the draw (:mod:`sim._trains`), imported on first use."""
-    if not _TRAINS:
-        from . import _trains
+    from . import _trains
 
-        _TRAINS.append(_trains)
-    return _TRAINS[0]
+    return _trains
 
 
 def _window(rng: np.random.Generator, n: int, a: int, b: int, p, dead_steps: int) -> np.ndarray:
