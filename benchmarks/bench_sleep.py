@@ -4,7 +4,7 @@ Usage::
 
     LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_sleep.py [--larvae 4] [--repeat 3] [--guard]
 
-A neuron whose ``v`` the update no longer moves sleeps until its next input: only its ``g`` and
+Current-based models: a neuron whose ``v`` the update no longer moves sleeps until its next input: only its ``g`` and
 ``theta`` still decay (``sim/engine_numba/current_lif.py``). This script runs the same saved
 ``EngineNetwork`` with sleep (the default) and without it (``scan = 0``: the plain dense update of
 every neuron that ever had input), in one process, alternating, and prints the CPU time per larva
@@ -15,7 +15,11 @@ and the ratio, for three problems on the default larval model:
   report, the biology benchmark and the closed-loop learning runs pay per larva;
 * **odour then silence** -- 1 s of olfactory drive at 100 Hz, then 9 s without input;
 * **busy** -- the engine benchmark's problem (42 olfactory neurons at 150 Hz for 1 s), where
-  nothing sleeps: the cost of the scan itself.
+  nothing sleeps: the cost of the scan itself;
+* **conductance: odour then silence** and **conductance: busy** -- the same two problems on the
+  conductance model (``conductance_lif``), whose kernel makes a neuron dormant again once one step
+  leaves its whole state unchanged (``sim/engine_numba/conductance_lif.py``); without the scan every
+  neuron that ever had input is integrated every step.
 
 Spikes (and plastic weights) must be identical with and without sleep (checked). Threads: one
 (each larva on one core), so the CPU time is the kernel's.
@@ -61,6 +65,11 @@ def _problems(c, larvae: int):
                                  plain.draw_inputs(quiet, 10 * second, trials=larvae, seed=0), 10.0)
     busy = [sim.PoissonDrive(olf, 150 * Hz)]
     out["busy"] = (plain.engine_network(1 * second), plain.draw_inputs(busy, 1 * second, trials=larvae, seed=0), 1.0)
+    cond = sim.Network(c, model="conductance_lif")
+    out["conductance: odour then silence"] = (cond.engine_network(10 * second),
+                                             cond.draw_inputs(quiet, 10 * second, trials=larvae, seed=0), 10.0)
+    out["conductance: busy"] = (cond.engine_network(1 * second),
+                               cond.draw_inputs(busy, 1 * second, trials=larvae, seed=0), 1.0)
     return out
 
 
@@ -114,7 +123,7 @@ def main(argv=None) -> int:
     c = connectomes.load("winding2023", data_dir=args.data_dir)
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
           f"{args.larvae} larvae per run, {args.repeat} runs each, one thread")
-    print(f"{'problem':<20} {'with sleep':>14} {'without':>14} {'without / with':>15}  spikes identical")
+    print(f"{'problem':<32} {'with sleep':>14} {'without':>14} {'without / with':>15}  spikes identical")
     ratios = {}
     for name, (eng, ev, seconds) in _problems(c, args.larvae).items():
         dense = _dense(eng)
@@ -130,15 +139,17 @@ def main(argv=None) -> int:
             same = same and np.array_equal(a.plastic.final, b.plastic.final)
         r = float(np.median(off) / np.median(on))
         ratios[name] = r
-        print(f"{name:<20} {np.median(on):>10.3f} s/l {np.median(off):>10.3f} s/l {r:>15.2f}  {same}"
+        print(f"{name:<32} {np.median(on):>10.3f} s/l {np.median(off):>10.3f} s/l {r:>15.2f}  {same}"
               f"   ({seconds:g} s per larva; with sleep {1e3 * np.median(on) / seconds:.1f} ms per larva-second)")
         guards.require(f"{name}: spikes identical with and without sleep", same)
         sub, chunks = _subnormal(eng, ev[0])
-        print(f"{'':<20} neurons holding a subnormal value (of {eng.n}; larva 0, mean over the ends of {chunks} "
+        print(f"{'':<32} neurons holding a subnormal value (of {eng.n}; larva 0, mean over the ends of {chunks} "
               f"chunks of 0.5 s): " + (", ".join(f"{v} {k:,.0f}" for v, k in sub.items()) if sub else "none"))
     guards.check("conditioning, without / with sleep", ratios["conditioning"], at_least=1.2,
                  documented="3.2 on an AMD EPYC, 27.5 on an Intel Xeon")
     guards.check("busy, without / with sleep", ratios["busy"], at_least=0.5, documented="1.07")
+    guards.check("conductance: odour then silence, without / with sleep", ratios["conductance: odour then silence"],
+                 at_least=1.0, documented="1.47 on an AMD EPYC")
     return guards.exit_code()
 
 

@@ -47,10 +47,12 @@ def test_benchmark_runs_within_its_guards(script, args, real_data_dir, tmp_path,
     assert proc.returncode == 0, f"{script} failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr[-3000:]}"
     if script == "bench_sleep.py":  # the subnormal counts do not depend on the machine: docs/benchmarks.md's
         counts = re.findall(r"subnormal value \(of [\d,]+; larva 0.*?\): (.*)", proc.stdout)
-        assert len(counts) == 3 and counts[2] == "none" and all(c.startswith("g ") for c in counts[:2]), counts
+        assert len(counts) == 5 and counts[2] == counts[4] == "none", counts
+        assert all(c.startswith("g ") for c in counts[:2]) and counts[3].startswith("g_e "), counts
         doc = (ROOT / "docs" / "benchmarks.md").read_text()
         assert (f"**{counts[0][2:]} of 2,952 neurons** hold a\nsubnormal `g` during the conditioning protocol and "
                 f"{counts[1][2:]} after") in doc, counts
+        assert f"the conductance model's silence ({counts[3]} on average)" in doc, counts
 
 
 def test_guard_fails_on_a_regression(capsys):

@@ -72,7 +72,11 @@ the larval model: a neuron whose ``v`` the update no longer moves (a fraction
 of a second after its last input, long before ``g`` has decayed) "sleeps": only its
 ``g`` and ``theta`` still decay, in a vectorised loop, until its next input
 (see :func:`_current_lif_adapt_trial`). Quiet stretches, such as the 15 s
-between the trials of a conditioning protocol, then cost little.
+between the trials of a conditioning protocol, then cost little. The
+conductance model's kernel has dormant neurons too, and a woken neuron that
+one step would leave exactly as it is (its conductances at the subnormal
+values their Euler decay rounds back to themselves) becomes dormant again
+(see ``conductance_lif._still_scan``).
 
 Parallelism
 -----------

@@ -7,13 +7,62 @@ from numba import njit
 from ._shared import _collect_row, _grown, _refractory_begin, _si, _wake
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
+#: Steps between two scans for stationary neurons (:func:`_still_scan`); 0: never.
+SLEEP_SCAN = 64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _same(x, y):
+    """``x`` and ``y`` are the same double, sign of zero included (neither is NaN here)."""
+    return x == y and np.signbit(x) == np.signbit(y)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _swap_cond(p, q, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
+    """Exchange the neurons in slots ``p`` and ``q``, with their state and constants."""
+    if p != q:
+        i, j = who[p], who[q]
+        who[p], who[q] = j, i
+        slot[i], slot[j] = q, p
+        for arr in (v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
+            arr[p], arr[q] = arr[q], arr[p]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _still_scan(k, n_act, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga, until, E_e, E_i, E_a,
+                dt, l_a, l_e, l_i):
+    """At the end of step ``k``: make dormant the active neurons that one Euler step leaves exactly as they
+    are; return the new ``n_act``.
+
+    A neuron is *still* when it is not refractory at ``k + 1``, lies at or below ``V_th``, and the update of
+    the kernel's time loop (the same operations in the same order) gives back its ``v``, ``g_e``, ``g_i``
+    and ``g_a`` bit for bit (sign of zero included). Until its next input every later step would do the
+    same, so it is not integrated: it joins the dormant slots with its state, and its next input wakes it
+    (:func:`_wake_cond`). Such neurons are common after a stimulus: ``v`` stops moving near ``E_L`` and
+    each conductance that has decayed into the subnormal numbers ends at one that the Euler step rounds
+    back to itself (``l g`` rounds to zero), some 3.5 s after the last input with tau_e = 5 ms; without
+    the scan they were integrated every step, through subnormal multiplies, for the rest of the run.
+    """
+    for q in range(n_act - 1, -1, -1):  # downwards: the neuron swapped into q was checked already
+        vi = v[q]
+        a_ = ga[q]
+        e_ = ge[q]
+        h_ = gi_[q]
+        vn = vi + ((dt * ((((cI[q] + (cgL[q] * (cEL[q] - vi))) + (a_ * (E_a - vi)))
+                           + (e_ * (E_e - vi))) + (h_ * (E_i - vi)))) / cC[q])
+        if (_same(vn, vi) and _same((l_a * a_) + a_, a_) and _same((l_e * e_) + e_, e_)
+                and _same((l_i * h_) + h_, h_) and not (vi > cVth[q]) and until[who[q]] <= k + 1):
+            n_act -= 1
+            _swap_cond(q, n_act, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
+    return n_act
+
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_L, E_L, V_th, V_reset,
                            delta_g_a, E_e, E_i, E_a, dt, l_a, l_e, l_i,
                            indptr_e, post_e, w_e, indptr_i, post_i, w_i, D, ev_ptr, ev_nrn, w_drive,
-                           rec_var, rec_nrn, rec_out, cap, pl, pw, w_rec, k0, ring, ring_n, cur0, elig, t_elig,
-                           state_out, until_out):
+                           rec_var, rec_nrn, rec_out, cap, pl, pw, w_rec, scan, k0, ring, ring_n, cur0, elig,
+                           t_elig, state_out, until_out):
     """Steps ``k0 .. k0 + n_steps - 1`` of ConductanceAdaptiveLIF (method "euler"); returns (neurons, steps, cur).
 
     As :func:`_current_lif_adapt_trial`; only ``v`` is frozen (at ``V_reset``)
@@ -26,7 +75,10 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
     first input. State and per-neuron constants are stored by slot (the active
     neurons in slots ``0 .. n_act-1``); a neuron's first input swaps it into the
     active prefix (:func:`_wake_cond`: dormant neurons differ in their constants,
-    so those move with it).
+    so those move with it). Every ``scan`` steps (:data:`SLEEP_SCAN`; 0: never)
+    a neuron that one step would leave exactly as it is goes back to the dormant
+    slots with its state (:func:`_still_scan`); a chunk of a longer run starts
+    with such a scan. Spikes and states stay Brian2's, bit for bit.
 
     (Over 80 lines: the time-step loop of a numba kernel is one function (its helpers are inlined).)
     """
@@ -62,6 +114,9 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
     p_ptr, p_syn, p_post, ints = pl[0], pl[1], pl[2], pl[11]
     inv_tau = pl[10][1]
     plastic = pw.shape[0] > 0
+    if scan > 0 and k0 > 0 and n_act > 0:  # resuming a run: neurons left still by the last chunk sleep at once
+        n_act = _still_scan(k0 - 1, n_act, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga, until,
+                            E_e, E_i, E_a, dt, l_a, l_e, l_i)
     for k in range(k0, k0 + n_steps):
         for r in range(n_rec):
             q = slot[rec_nrn[r]]
@@ -147,6 +202,9 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
             q = slot[ring[slot_in, a]]
             v[q] = cVr[q]
             ga[q] += cdga[q]
+        if scan > 0 and (k - k0) % scan == scan - 1:
+            n_act = _still_scan(k, n_act, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga, until,
+                                E_e, E_i, E_a, dt, l_a, l_e, l_i)
     if state_out.shape[1] == n:
         for i in range(n):
             q = slot[i]
@@ -185,4 +243,4 @@ def _prepare_conductance_lif(model, n, dt, init, csr, D, w_drive):
     mid = (arr["I_ext"], arr["C_m"], arr["g_L"], arr["E_L"], arr["V_th"], arr["V_reset"], arr["delta_g_a"],
            float(_si(p["E_e"].value)), float(_si(p["E_i"].value)), float(_si(p["E_a"].value)), float(dt),
            float(l_a), float(l_e), float(l_i), ip_e, po_e, w_e, ip_i, po_i, w_i, int(D))
-    return head, mid, (float(w_drive),), ()
+    return head, mid, (float(w_drive),), (SLEEP_SCAN,)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ._shared import _bin_events, _delay_steps, _si, _timestep
-from .conductance_lif import _conductance_lif_trial, _prepare_conductance_lif
+from .conductance_lif import SLEEP_SCAN as COND_SLEEP_SCAN, _conductance_lif_trial, _prepare_conductance_lif
 from .current_lif import SLEEP_SCAN, _current_lif_adapt_trial, _current_lif_trial, _prepare_current_lif
 from .plastic import _plastic_tables
 
@@ -568,7 +568,8 @@ class EngineNetwork:
             net = pickle.load(f)
         if not isinstance(net, EngineNetwork):
             raise TypeError(f"{os.fspath(path)} does not hold an EngineNetwork (got {type(net).__name__})")
-        if net.model != "conductance_lif" and net.fixed is not None and len(net.fixed[3]) == 1:
+        if net.fixed is not None and len(net.fixed[3]) == (0 if net.model == "conductance_lif" else 1):
             head, mid, drive, tail = net.fixed  # saved before neurons could sleep: the same network, with sleep
-            net = replace(net, fixed=(head, mid, drive, (*tail, SLEEP_SCAN)))
+            scan = COND_SLEEP_SCAN if net.model == "conductance_lif" else SLEEP_SCAN
+            net = replace(net, fixed=(head, mid, drive, (*tail, scan)))
         return net
