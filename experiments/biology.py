@@ -104,6 +104,8 @@ ROUNDS = {
        "before any model was run on them",
     6: "2026-12-02 (session 16): papers added while the default model was unchanged since session 14; all "
        "held out, their rows committed before any model was run on them",
+    7: "2026-12-03 (session 25): papers added while the default model was unchanged since session 19 (stage 2, "
+       "objective J3); all held out, their rows committed before any model was run on them",
 }
 #: The first round whose results no fit and no model choice has seen. Stage 2 of the calibration was refitted
 #: with objective J3 in session 19 (2026-12-02), after every round up to 6 had been scored, so no round of the
