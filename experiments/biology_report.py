@@ -251,14 +251,15 @@ def round_summary(larval: dict) -> str:
         return ""
     parts = []
     for k, v in later.items():
+        papers = f"{v['papers']} paper{'' if v['papers'] == 1 else 's'}"
         if not v["testable"]:
-            parts.append(f"round {k}: {v['findings']} findings from {v['papers']} papers, none testable")
+            parts.append(f"round {k}: {v['findings']} findings from {papers}, none testable")
             continue
         seeds = larval.get("heldout_rounds_by_seed") or {}
         spread = [s[k]["accuracy"] for s in seeds.values() if k in s]
         tail = (f"; over benchmark seeds {', '.join(seeds)}: {', '.join(_pct(x) for x in spread)}"
                 if len(spread) > 1 else "")
-        parts.append(f"round {k}: {v['findings']} findings from {v['papers']} papers, {v['testable']} of them "
+        parts.append(f"round {k}: {v['findings']} findings from {papers}, {v['testable']} of them "
                      f"testable, {v['hits']} hit, **{_pct(v['accuracy'])}**{tail}")
     first = larval["heldout_by_round"].get("1") or {}
     return ("* **Held-out papers added after the model was fixed** (`round` column of the split; each round's rows "

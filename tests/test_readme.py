@@ -63,7 +63,8 @@ def _claims():
         lv, av = larval["heldout_by_round"][str(k)], adult["heldout_by_round"][str(k)]
         s = "" if lv["testable"] == 1 else "s"
         if lv["testable"] == 0:
-            yield f"round {k}", f"round {k} of the split: {n} findings from {len(papers)} papers, none of them testable"
+            yield f"round {k}", (f"round {k} of the split: {n} findings from {len(papers)} "
+                                 f"paper{'' if len(papers) == 1 else 's'}, none of them testable")
             continue
         yield f"round {k}", (f"round {k} of the split: {n} findings from {len(papers)} papers, the larval model gets "
                              f"{lv['hits']} of their {lv['testable']} testable finding{s}, the adult model {av['hits']}")

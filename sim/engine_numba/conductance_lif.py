@@ -18,6 +18,14 @@ def _same(x, y):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _v_next(vi, a_, e_, h_, I, gL, EL, C, E_e, E_i, E_a, dt):
+    """One forward-Euler step of ``v`` (Brian2's operations, in its order): the time loop and
+    :func:`_still_scan` share it, so the stillness test computes exactly what the loop would."""
+    return vi + ((dt * ((((I + (gL * (EL - vi))) + (a_ * (E_a - vi))) + (e_ * (E_e - vi))) + (h_ * (E_i - vi))))
+                 / C)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _swap_cond(p, q, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
     """Exchange the neurons in slots ``p`` and ``q``, with their state and constants."""
     if p != q:
@@ -48,8 +56,7 @@ def _still_scan(k, n_act, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr
         a_ = ga[q]
         e_ = ge[q]
         h_ = gi_[q]
-        vn = vi + ((dt * ((((cI[q] + (cgL[q] * (cEL[q] - vi))) + (a_ * (E_a - vi)))
-                           + (e_ * (E_e - vi))) + (h_ * (E_i - vi)))) / cC[q])
+        vn = _v_next(vi, a_, e_, h_, cI[q], cgL[q], cEL[q], cC[q], E_e, E_i, E_a, dt)
         if (_same(vn, vi) and _same((l_a * a_) + a_, a_) and _same((l_e * e_) + e_, e_)
                 and _same((l_i * h_) + h_, h_) and not (vi > cVth[q]) and until[who[q]] <= k + 1):
             n_act -= 1
@@ -131,8 +138,7 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
             a_ = ga[q]
             e_ = ge[q]
             h_ = gi_[q]
-            vn = vi + ((dt * ((((cI[q] + (cgL[q] * (cEL[q] - vi))) + (a_ * (E_a - vi)))
-                               + (e_ * (E_e - vi))) + (h_ * (E_i - vi)))) / cC[q])
+            vn = _v_next(vi, a_, e_, h_, cI[q], cgL[q], cEL[q], cC[q], E_e, E_i, E_a, dt)
             ga[q] = (l_a * a_) + a_
             ge[q] = (l_e * e_) + e_
             gi_[q] = (l_i * h_) + h_

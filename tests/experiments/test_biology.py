@@ -170,13 +170,13 @@ def test_report_counts_the_held_out_half_by_round():
     assert r == {"1": {"papers": 1, "findings": 2, "testable": 2, "hits": 1, "accuracy": 0.5},
                  "2": {"papers": 1, "findings": 2, "testable": 1, "hits": 1, "accuracy": 1.0}}
     line = round_summary({"heldout_by_round": r})
-    assert "round 2: 2 findings from 1 papers, 1 of them testable, 1 hit, **100 %**" in line
+    assert "round 2: 2 findings from 1 paper, 1 of them testable, 1 hit, **100 %**" in line
     assert "round 1 give 50 %" in line
     assert round_summary({"heldout_by_round": {"1": r["1"]}}) == ""
     assert "no round is unseen by every fit and model choice" in line  # rounds 1 and 2 only
     none = by_round(t.assign(status=t["status"].replace({"hit": "untestable", "miss": "untestable"})),
                     {"A 2001": 1, "B 2002": 2, "C 2003": 1})
-    assert "round 2: 2 findings from 1 papers, none testable" in round_summary({"heldout_by_round": none})
+    assert "round 2: 2 findings from 1 paper, none testable" in round_summary({"heldout_by_round": none})
 
 
 def test_rounds_unseen_by_every_model_choice_are_counted_together():
@@ -208,7 +208,8 @@ def test_held_out_accuracy_without_the_findings_the_fit_has_seen():
     mb = models.larval_calibration()["mushroom_body"]
     if "J3" in mb["objective_name"]:
         assert mb["seen_heldout"] == list(calibrate.J3_SEEN_HELDOUT)
-        assert biology.UNSEEN_FROM_ROUND > max(biology.load_rounds().values())
+        # J3 was fitted in session 19, after every round up to 6 had been scored; later rounds are unseen by it
+        assert biology.UNSEEN_FROM_ROUND == 7 and "session 19" in biology.ROUNDS[7]
     fs = {f.id: f for f in biology.load_findings()}
     split = biology.load_split(findings=list(fs.values()))
     for i in calibrate.J3_SEEN_HELDOUT:
