@@ -517,7 +517,7 @@ def _pairing(f: Finding, network, sel, p, seed: int, cache: dict, learning_optio
     if key not in cache:  # findings with the same US share one conditioning run
         if "network" not in cache:
             cache["network"] = learning.make_network(
-                network.connectome, learning.make_protocol("paired"), model=network.model, signs=network.signs,
+                network.connectome, learning.make_protocol("paired"), model=network.model, signs=network.sign_spec,
                 synapse_types=network.synapse_types, device=network.device, **(learning_options or {}))
         cache[key] = learning.run_protocol("paired", network.connectome, n_larvae=int(p["pairing_larvae"].value),
                                            seed=seed, dan=sel["us"], network=cache["network"], progress=False)

@@ -188,7 +188,7 @@ def _pairing_specificity(connectome, model, base, eta: float, dan: str, seed: in
     """One ``paired`` run of ``n`` larvae: the fall of the CS+ and CS- responses of ``dan``'s MBONs, and ΔLVI."""
     from . import learning
 
-    net = learning.make_network(connectome, learning.make_protocol("paired"), model=model, signs=base.signs,
+    net = learning.make_network(connectome, learning.make_protocol("paired"), model=model, signs=base.sign_spec,
                                 synapse_types=base.synapse_types, device=base.device, eta=eta)
     run = learning.run_protocol("paired", connectome, n_larvae=n, seed=seed, dan=dan, network=net, progress=False,
                                 odours=odours)

@@ -309,7 +309,7 @@ def point_network(c, base, values: dict):
 
     return sim.Network(c, model=base.model.with_overrides(mbon_gain=values["mbon_gain"],
                                                           mbin_gain=values["mbin_gain"]),
-                       signs=base.signs, synapse_types=base.synapse_types, device=base.device)
+                       signs=base.sign_spec, synapse_types=base.synapse_types, device=base.device)
 
 
 def previous_point(c, net, findings, split, *, seed: int, pairing: bool = True) -> dict | None:

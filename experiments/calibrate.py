@@ -174,7 +174,7 @@ def learning_must_show(network, eta: float, *, seed: int, n_larvae: int | None =
 
     n = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value) if n_larvae is None else int(n_larvae)
     lnet = learning.make_network(network.connectome, learning.make_protocol("paired"), model=network.model,
-                                 signs=network.signs, synapse_types=network.synapse_types, device=network.device,
+                                 signs=network.sign_spec, synapse_types=network.synapse_types, device=network.device,
                                  eta=eta)
     out = {}
     for dan, sign in LEARNING_MUST_SHOW:

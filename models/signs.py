@@ -190,6 +190,10 @@ class SignAssignment:
         Skeleton id and Data S1 cell type of each neuron.
     connectome : str
         Name of the data set (``connectome.name``).
+    edge_rules : tuple of models.receptors.EdgeRule
+        Receptor rules: synapse-level exceptions to the presynaptic sign
+        (``receptors=`` of :func:`assign_signs`); empty by default. Use
+        :meth:`edge_signs` for the sign of each synapse.
     """
 
     signs: np.ndarray
@@ -200,6 +204,7 @@ class SignAssignment:
     skids: np.ndarray
     celltypes: np.ndarray
     connectome: str = ""
+    edge_rules: tuple = ()
 
     def __post_init__(self):
         n = len(self.signs)
@@ -212,6 +217,13 @@ class SignAssignment:
 
     def __len__(self) -> int:
         return len(self.signs)
+
+    def edge_signs(self, pre, post) -> np.ndarray:
+        """The fast sign of each synapse ``pre[k] -> post[k]`` (neuron indices): the presynaptic neuron's,
+        except where a receptor rule (:attr:`edge_rules`) says otherwise."""
+        from .receptors import edge_signs
+
+        return edge_signs(self.edge_rules, pre, post, self.signs)
 
     @property
     def counts(self) -> dict:
@@ -269,6 +281,7 @@ class SignAssignment:
             "n_neurons": int(len(self)),
             "counts": self.counts,
             "transmitters": {str(k): int(v) for k, v in sorted(tx.items())},
+            **({"receptor_rules": [r.to_dict() for r in self.edge_rules]} if self.edge_rules else {}),
         }
 
     def __repr__(self) -> str:
@@ -527,7 +540,7 @@ def _apply_csv(connectome, path: Path, signs, tx, src, modulatory) -> int:
 def assign_signs(connectome, policy: Union[str, os.PathLike] = "excitatory", *,
                  fraction: Optional[float] = None, seed: Optional[int] = None,
                  table=None, csv: Optional[PathLike] = None, base: str = "literature",
-                 modulatory: str = "none") -> SignAssignment:
+                 modulatory: str = "none", receptors=None) -> SignAssignment:
     """Give every neuron of ``connectome`` a fast-synapse sign.
 
     Parameters
@@ -552,6 +565,12 @@ def assign_signs(connectome, policy: Union[str, os.PathLike] = "excitatory", *,
         Fast sign of neurons with a modulatory transmitter (dopamine,
         octopamine, tyramine, serotonin): 0, +1 or -1.  Ignored by
         ``excitatory`` (literally all +1).
+    receptors : None, "literature" or path
+        Receptor rules (:mod:`models.receptors`): synapse-level exceptions to
+        the presynaptic sign, applied after the neurons' signs (see
+        :meth:`SignAssignment.edge_signs`). ``None`` (default): none;
+        ``"literature"``: the packaged, sourced ``models/data/receptors.csv``;
+        a path: a user's CSV. Not with ``excitatory`` (no transmitters).
 
     Returns
     -------
@@ -634,9 +653,21 @@ def assign_signs(connectome, policy: Union[str, os.PathLike] = "excitatory", *,
         n_rows = _apply_csv(connectome, path, signs, tx, src, modulatory)
         options.update(csv=str(path.resolve()), csv_sha256=_sha256(path), csv_rows=n_rows)
 
+    rules = ()
+    if receptors is not None:
+        from . import receptors as _rc
+
+        if inner == "excitatory":
+            raise SignPolicyError("receptor rules act on transmitters, which the excitatory policy does not "
+                                  "assign; use 'literature' (or a CSV on it)")
+        path = _rc.DEFAULT_TABLE if (isinstance(receptors, str) and receptors == "literature") else Path(receptors)
+        rules = _rc.resolve(connectome, tx, path)
+        options.update(receptors="packaged" if path == _rc.DEFAULT_TABLE else str(path.resolve()),
+                       receptors_sha256=_sha256(path), receptor_rules=len(rules))
+
     return SignAssignment(
         signs=signs.astype(np.int8), transmitters=tx, sources=src, policy=policy,
         options=options, skids=connectome.neurons["skid"].to_numpy().copy(),
         celltypes=connectome.neurons["celltype"].to_numpy(dtype=object).copy(),
-        connectome=str(connectome.name),
+        connectome=str(connectome.name), edge_rules=rules,
     )

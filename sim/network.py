@@ -88,7 +88,8 @@ def versions() -> dict:
 
 
 def _resolve_signs(connectome, signs, seed, sign_options):
-    """Signs per neuron and their description, from a policy name, a CSV path or an array."""
+    """Signs per neuron, their description and the :class:`models.signs.SignAssignment` behind them (None for
+    an array), from a policy name, a CSV path, an assignment or an array."""
     if isinstance(signs, np.ndarray) or isinstance(signs, (list, tuple)):
         arr = np.asarray(signs, dtype=float)
         if arr.shape != (connectome.n_neurons,):
@@ -96,16 +97,16 @@ def _resolve_signs(connectome, signs, seed, sign_options):
         if not np.isin(arr, (-1, 0, 1)).all():
             raise ValueError("signs must be +1, -1 or 0")
         return arr, {"policy": "array", "n_excitatory": int((arr > 0).sum()),
-                     "n_inhibitory": int((arr < 0).sum()), "n_no_fast_synapses": int((arr == 0).sum())}
+                     "n_inhibitory": int((arr < 0).sum()), "n_no_fast_synapses": int((arr == 0).sum())}, None
     if hasattr(signs, "signs") and hasattr(signs, "to_dict"):
-        return np.asarray(signs.signs, dtype=float), signs.to_dict()
+        return np.asarray(signs.signs, dtype=float), signs.to_dict(), signs
     from models.signs import assign_signs
 
     opts = dict(sign_options)
     if signs == "random":
         opts.setdefault("seed", seed)
     a = assign_signs(connectome, signs, **opts)
-    return np.asarray(a.signs, dtype=float), a.to_dict()
+    return np.asarray(a.signs, dtype=float), a.to_dict(), a
 
 
 def _check_memory(drives, duration, trials: int, n_neurons: int, n_steps: int) -> None:
@@ -139,7 +140,9 @@ class Network:
         Sign policy of the presynaptic neurons (``"literature"``, the default,
         ``"excitatory"``, ``"random"``, a CSV path; see :mod:`models.signs`),
         or an array of +1/-1/0 per neuron. Neurons with sign 0 have no fast
-        synapses.
+        synapses. A policy's options go in ``**sign_options``, e.g.
+        ``receptors="literature"``: receptor rules that override the presynaptic
+        sign for some synapses (:mod:`models.receptors`; not the default).
     synapse_types : sequence of str, optional
         Which synapse types count (``ad``, ``aa``, ``dd``, ``da``); default: the
         model's own (:attr:`models.NeuronModel.synapse_types`; the larval model's
@@ -225,7 +228,8 @@ class Network:
                           "the input noise is seeded by run(seed=))", DeprecationWarning, stacklevel=2)
             sign_seed = seed
         self.sign_seed = int(sign_seed)
-        self.signs, self.sign_info = _resolve_signs(connectome, signs, self.sign_seed, sign_options)
+        self.signs, self.sign_info, self.sign_assignment = _resolve_signs(connectome, signs, self.sign_seed,
+                                                                           sign_options)
         n = connectome.n_neurons
         self.n_neurons = n
         self.dt = self.model.dt
@@ -244,7 +248,8 @@ class Network:
         pre, post, count = W.row.astype(np.int64), W.col.astype(np.int64), W.data.astype(float)
         if weight_mode == "binary":
             count = np.ones_like(count)
-        self._edges = (pre, post, count, self.signs[pre])
+        rules = getattr(self.sign_assignment, "edge_rules", ())
+        self._edges = (pre, post, count, self.sign_assignment.edge_signs(pre, post) if rules else self.signs[pre])
         #: per neuron, the model's factor on its incoming weights (from its number of input synapses)
         self.input_scale = np.asarray(self.model.input_scale(np.bincount(post, weights=count, minlength=n),
                                                              celltypes=connectome.neurons["celltype"].to_numpy()),
@@ -318,6 +323,12 @@ class Network:
             "plasticity": self.plasticity.to_dict() if self.plasticity is not None else None,
             "connectome": self.connectome.provenance,
         }
+
+    @property
+    def sign_spec(self):
+        """What gives another network this one's synapse signs: its :class:`models.signs.SignAssignment`
+        (receptor rules included), or its per-neuron array when it was given one."""
+        return self.sign_assignment if self.sign_assignment is not None else self.signs
 
     def __repr__(self):
         return (f"<Network {self.connectome.name}: {self.n_neurons} neurons, {self.n_synapses} connections, "
