@@ -112,7 +112,8 @@ def _cmd_experiment(args) -> int:
 
 
 #: Flags of a plain run (stimuli, model, network) that an experiment or protocol sets itself.
-RUN_ONLY_FLAGS = ("drive", "activate", "silence", "odour", "duration", "model", "set", "synapse_types")
+RUN_ONLY_FLAGS = ("drive", "activate", "silence", "odour", "duration", "model", "set", "synapse_types",
+                  "receptors")
 #: Flags that only experiments (and, for --option, protocols) take.
 EXPERIMENT_ONLY_FLAGS = ("null", "option")
 
@@ -352,6 +353,8 @@ def _cmd_run(args) -> int:
             cfg[key] = value
     if args.synapse_types:
         cfg["synapse_types"] = [t.strip() for t in args.synapse_types.split(",") if t.strip()]
+    if args.receptors:
+        cfg["sign_options"] = {**(cfg.get("sign_options") or {}), "receptors": args.receptors}
     for item in args.set or []:
         if "=" not in item:
             raise ValueError(f"--set {item!r}: expected NAME=VALUE, e.g. w_syn=0.3mV")
@@ -376,7 +379,9 @@ def _cmd_run(args) -> int:
         cfg.setdefault("drive", []).extend(_odour_drives(c, spec, name, keys))
     res = run_config(c, cfg, progress=not args.quiet)
     net = res.metadata["network"]
-    print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}, synapses: "
+    rules = len(net["signs"].get("receptor_rules") or [])
+    print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}"
+          f"{f' + {rules} receptor rule' + ('s' if rules > 1 else '') if rules else ''}, synapses: "
           f"{'+'.join(net['synapse_types'])}, device: {net['device']}")
     print(res.summary_table())
     if out:
@@ -656,6 +661,9 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
     pr.add_argument("--model", help="larval_lif (default: the larval model), current_lif (the adult model of "
                     "Shiu et al. 2024, with --signs excitatory) or conductance_lif")
     pr.add_argument("--signs", help="literature (default), excitatory, random or a CSV path")
+    pr.add_argument("--receptors", help="receptor rules on top of the signs (synapse-level exceptions, "
+                    "models.receptors): literature (the sourced models/data/receptors.csv) or a CSV path; "
+                    "default: none")
     pr.add_argument("--device", choices=["numpy", "cython", "cpp_standalone", "numba"],
                     help="numba (default: larvasim's engine, fastest, no compiler), numpy (Brian2, no compiler), cython or cpp_standalone (Brian2, compiled once); the same spikes on every device")
     pr.add_argument("--synapse-types", help="comma-separated subset of ad,aa,dd,da")

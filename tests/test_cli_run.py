@@ -246,3 +246,28 @@ def test_run_with_a_measured_odour(real_data_dir, tmp_path, capsys):
                      for s in drives if s["name"].startswith("spontaneous:"))
     assert outside == sorted([(r, 0.0, 100.0, bg.rates_hz[r]) for r in bg.receptors]
                              + [(r, 400.0, "end", bg.rates_hz[r]) for r in bg.receptors])
+
+
+def test_run_with_receptor_rules(toydir, tmp_path, capsys):
+    """--receptors: the rules act (the same spikes as sim.Network(receptors=...)), are printed and stored; a
+    missing file and the excitatory policy are one-line errors; experiments refuse the flag."""
+    rules = tmp_path / "rules.csv"
+    rules.write_text("post,pre_transmitter,sign,receptor,source\nMBON-*,acetylcholine,-1,some receptor,a paper\n")
+    out = tmp_path / "r.h5"
+    kc = "celltype=KC,rate=80Hz"
+    assert _run(toydir, "--drive", kc, "--duration", "200 ms", "--receptors", str(rules), "-o", str(out)) == 0
+    assert "signs: literature + 1 receptor rule, " in capsys.readouterr().out.splitlines()[0]
+    loaded = sim.Results.load(out)
+    assert loaded.metadata["network"]["signs"]["receptor_rules"][0]["post"] == "MBON-*"
+    c = connectomes.load("winding2023", data_dir=toydir, verify=False)
+    stim = [sim.PoissonDrive(c.select(celltype="KC"), 80 * Hz)]
+    ref = sim.Network(c, receptors=rules).run(stim, duration=200 * ms, progress=False)
+    plain = sim.Network(c).run(stim, duration=200 * ms, progress=False)
+    assert np.array_equal(loaded.spike_nodes, ref.spike_nodes) and np.array_equal(loaded.spike_times, ref.spike_times)
+    assert not np.array_equal(plain.spike_nodes, ref.spike_nodes)  # the rule changed the run
+    assert _run(toydir, "--drive", kc, "--receptors", str(tmp_path / "none.csv")) == 2
+    assert "none.csv" in capsys.readouterr().err
+    assert _run(toydir, "--drive", kc, "--receptors", "literature", "--signs", "excitatory") == 2
+    assert "excitatory policy" in capsys.readouterr().err
+    assert main(["run", "sensory_map", "--data-dir", toydir, "--no-verify", "--receptors", "literature"]) == 2
+    assert "--receptors" in capsys.readouterr().err
