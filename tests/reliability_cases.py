@@ -346,6 +346,12 @@ CASES: list[Case] = [
       names="give both measured odours", outputs=("out.h5",)),
     c("A43", "arguments", "measured odour with spontaneous firing neither yes nor no",
       RUN + ["--odour", "ethyl acetate,spontaneous=maybe"] + O, names="spontaneous must be yes or no", outputs=OUT),
+    c("A44", "arguments", "--receptors CSV that does not exist", RUN + ["--receptors", "{tmp}/nope.csv"] + DRIVE + O,
+      names="nope.csv", outputs=OUT),
+    c("A45", "arguments", "--receptors with --signs excitatory (no transmitters to act on)",
+      RUN + ["--receptors", "literature", "--signs", "excitatory"] + DRIVE + O, names="excitatory policy", outputs=OUT),
+    c("A46", "arguments", "--receptors given to an experiment", ["run", "sensory_map", "--receptors", "literature"],
+      names="--receptors"),
 
     # ---- run files ----------------------------------------------------------------------------------------
     c("F01", "run files", "run file that does not exist", RUN + ["{tmp}/missing.toml"], names="missing.toml"),
