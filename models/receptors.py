@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from . import transmitters as _tx
 
@@ -95,19 +94,10 @@ def read_rules(path=None) -> list:
         ``row`` (0-based data row), ``post``, ``pre_transmitter`` (canonical name), ``sign``,
         ``receptor``, ``source``.
     """
-    from .signs import _parse_sign
+    from .signs import _parse_sign, _read_rule_table
 
     path = DEFAULT_TABLE if path is None else Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"receptor CSV not found: {path}")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise _err(path, f"cannot parse CSV ({e})") from e
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    unknown = [c for c in df.columns if c not in _COLUMNS]
-    if unknown:
-        raise _err(path, f"unknown column(s) {unknown}; allowed: {list(_COLUMNS)}", column=unknown[0])
+    df = _read_rule_table(path, "receptor", _COLUMNS)
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
         raise _err(path, f"missing column(s) {missing}", column=missing[0])

@@ -439,22 +439,28 @@ def _parse_sign(text: str, path, row) -> int:
     return int(v)
 
 
-def _read_csv_rules(path: Path) -> list:
-    """Parse and validate a sign CSV into rules (no connectome needed)."""
+def _read_rule_table(path: Path, kind: str, allowed) -> pd.DataFrame:
+    """A rule CSV (sign or receptor rules) as strings, column names stripped and lower-cased; errors name the
+    file and column: missing file, unparseable CSV, an unknown or duplicated column."""
     if not path.is_file():
-        raise FileNotFoundError(f"sign CSV not found: {path}")
+        raise FileNotFoundError(f"{kind} CSV not found: {path}")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise _csv_err(path, f"cannot parse CSV ({e})") from e
     df.columns = [str(c).strip().lower() for c in df.columns]
-    unknown = [c for c in df.columns if c not in _CSV_COLUMNS]
+    unknown = [c for c in df.columns if c not in allowed]
     if unknown:
-        raise _csv_err(path, f"unknown column(s) {unknown}; allowed: {list(_CSV_COLUMNS)}",
-                       column=unknown[0])
+        raise _csv_err(path, f"unknown column(s) {unknown}; allowed: {list(allowed)}", column=unknown[0])
     dup = [c for c in df.columns if list(df.columns).count(c) > 1]
     if dup:
         raise _csv_err(path, "duplicated column", column=dup[0])
+    return df
+
+
+def _read_csv_rules(path: Path) -> list:
+    """Parse and validate a sign CSV into rules (no connectome needed)."""
+    df = _read_rule_table(path, "sign", _CSV_COLUMNS)
     if not any(c in df.columns for c in _CSV_TARGET):
         raise _csv_err(path, "needs a 'skid' or a 'name' column", column="skid/name")
     if not any(c in df.columns for c in _CSV_VALUE):
