@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._shared import _collect_row, _grown, _refractory_begin, _si, _wake
+from ._shared import _collect_row, _grown, _refractory_begin, _si
 from .plastic import _homeostasis, _modulate, _record_weights, _trace
 
 #: Steps between two scans for stationary neurons (:func:`_still_scan`); 0: never.
@@ -226,11 +226,9 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
 @njit(cache=True, nogil=True, inline="always")
 def _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
     """Wake dormant neuron ``j`` (move it into the active slots); its state and constants move with it."""
-    p = slot[j]
-    if p >= n_act:
-        for arr in (v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga):
-            arr[p], arr[n_act] = arr[n_act], arr[p]
-        n_act = _wake(j, slot, who, n_act)
+    if slot[j] >= n_act:
+        _swap_cond(slot[j], n_act, slot, who, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
+        n_act += 1
     return n_act
 
 
