@@ -909,6 +909,40 @@ def test_still_conductance_neurons_sleep_without_changing_any_spike_or_state(toy
     assert (np.abs(g_e[had_input]) < np.finfo(float).tiny).mean() > 0.5  # most stuck at a subnormal: still
 
 
+def test_refractory_neurons_stay_awake_through_the_stillness_scan(toyc):
+    """A neuron that spiked at a scan step is refractory at the next step; its state may already be one an
+    Euler step leaves unchanged (V_reset = E_L, no adaptation increment, conductances that decay to exactly
+    0 in one step: tau = dt). It must not go dormant: the refractory pass would then read a stale spike flag
+    at its dormant slot and could drop another neuron's spike. Every neuron driven hard (each event a
+    spike), so many spike at every scan step: spikes and final states with the scan equal those without."""
+    from dataclasses import replace
+
+    model = get_model("conductance_lif", w_syn_e=1 * nS, w_syn_i=4 * nS, tau_e=0.1 * ms, tau_i=0.1 * ms,
+                      t_ref=5 * ms)
+    net = sim.Network(toyc, model=model, signs=_random_signs(toyc.n_neurons), device="numba",
+                      drive_weight=40 * mV)
+    n = 3000
+    ev = net.draw_inputs([sim.PoissonDrive(toyc.select(), 150 * Hz, start=0 * ms, stop=300 * ms)], n * net.dt,
+                         trials=1, seed=2)[0]
+    eng = net.engine_network(n * net.dt)
+    head, mid, drive, scan = eng.fixed
+    mid = list(mid)
+    mid[5] = mid[3].copy()  # V_reset = E_L: a reset neuron sits at the fixed point of v
+    mid[6] = np.zeros_like(mid[6])  # delta_g_a = 0: g_a stays 0
+    eng = replace(eng, fixed=(head, tuple(mid), drive, scan))
+    dense = replace(eng, fixed=(head, tuple(mid), drive, (0,)))
+    out = {}
+    for name, e in (("sleep", eng), ("dense", dense)):
+        st = e.initial_state()
+        out[name] = e.step([st], [(ev.neurons, ev.steps)], n)[0], st.state.copy()
+    (sa, fa), (sb, fb) = out["sleep"], out["dense"]
+    at_scan = np.isin(sb[1] % SLEEP_SCAN_COND, SLEEP_SCAN_COND - 1)
+    assert at_scan.sum() > 20  # the case arises: many spikes at scan steps
+    for x, y in zip(sa, sb):
+        np.testing.assert_array_equal(x, y)
+    assert np.array_equal(fa, fb) and np.array_equal(np.signbit(fa), np.signbit(fb))
+
+
 @pytest.mark.parametrize("model_name", ["larval_lif", "current_lif"])
 def test_frozen_g_leaves_every_final_state_that_of_the_dense_update(toyc, model_name):
     """Drive, 4.5 s of silence, drive again, stepped in chunks (one ends in the silence, while sleepers'
