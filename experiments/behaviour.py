@@ -541,7 +541,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=None, help="larvae simulated and stored together (default 10)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--conditions", nargs="+", default=None, help="a subset of the assay's conditions")
-    p.add_argument("--out", default=None, help="output folder (resumable; default behaviour-ASSAY)")
+    p.add_argument("-o", "--out", default=None, help="output folder (resumable; default behaviour-ASSAY)")
     p.add_argument("--dan", default=None, help="learning: the MBIN activated in training (default DAN-i1; "
                    "e.g. DAN-g1 for punishment)")
     p.add_argument("--animate", action="store_true", help="also write an animation of one larva beside its "

@@ -879,7 +879,7 @@ def main(argv=None) -> int:
                                         "table instead: larvasim validate --biology --table OUT.csv [--model M] "
                                         "[--set NAME=VALUE] [--ids 'olf-*'] ... (larvasim validate --biology "
                                         "--table x.csv --help).")
-    ap.add_argument("--out", default="docs/biology.md")
+    ap.add_argument("-o", "--out", default="docs/biology.md")
     ap.add_argument("--figures", default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-pairing", action="store_true", help="skip the pairing (conditioning) findings")

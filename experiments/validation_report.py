@@ -406,7 +406,7 @@ def main(argv=None) -> int:
     """Command-line entry point: ``python -m experiments.validation --out docs/validation.md``."""
     ap = argparse.ArgumentParser(prog="larvasim validate",
                                  description="Validate larvasim against Winding et al. 2023 and write a report.")
-    ap.add_argument("--out", default="docs/validation.md", help="Markdown report to write")
+    ap.add_argument("-o", "--out", default="docs/validation.md", help="Markdown report to write")
     ap.add_argument("--figures", default=None,
                     help="folder for the PNG figures (default: <out folder>/figures/validation)")
     ap.add_argument("--data-dir", default=None, help="connectome data (default: $LARVASIM_DATA, then the cache)")

@@ -132,3 +132,14 @@ def test_protocol_odour_options_fail_before_any_data(tmp_path, capsys, options, 
     err = capsys.readouterr().err
     assert err.startswith("larvasim: error: ") and message in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["run"], ["plot", "raster"], ["sweep"], ["behave"], ["validate"],
+                                     ["validate", "--biology"]])
+def test_every_command_that_writes_takes_o_for_out(command, capsys):
+    """``-o`` is ``--out`` on every command that writes a file or folder (a user who wrote ``larvasim run ... -o x``
+    writes ``larvasim behave light -o x`` too)."""
+    with pytest.raises(SystemExit) as e:
+        main(command + ["--help"])
+    assert e.value.code == 0
+    assert re.search(r"-o (OUT|DIR|\w+), --out", capsys.readouterr().out)
