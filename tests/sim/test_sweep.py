@@ -225,9 +225,9 @@ def test_plot_sweep(toy_dir, tmp_path):
 
 
 # -- the command line, killed with SIGKILL and re-run -------------------------------------------
-def _write_sweep_file(path: Path, toy_dir, name="kill", seeds=4):
+def _write_sweep_file(path: Path, toy_dir, name="kill", seeds=4, duration="100 ms"):
     path.write_text(f"""
-duration = "100 ms"
+duration = "{duration}"
 [[drive]]
 modality = "olfactory"
 rate = "80 Hz"
@@ -260,8 +260,10 @@ def _procs_in_group(pgid: int) -> list[int]:
 
 def test_sweep_killed_with_sigkill_then_rerun_equals_uninterrupted(toy_dir, tmp_path, capsys):
     """`larvasim sweep` killed mid-way (SIGKILL), run again: every run exactly once, and the
-    table equals that of an uninterrupted sweep with the same seeds."""
-    f = _write_sweep_file(tmp_path / "kill.toml", toy_dir, seeds=3)
+    table equals that of an uninterrupted sweep with the same seeds. 40 runs of 400 ms: a fast machine finished
+    all of 12 runs of 100 ms between two polls, before the kill."""
+    total = 40
+    f = _write_sweep_file(tmp_path / "kill.toml", toy_dir, seeds=total // 4, duration="400 ms")
     cmd = [sys.executable, "-m", "larvasim.cli", "sweep", str(f), "-o", str(tmp_path / "k"), "--jobs", "2",
            "--quiet"]
     runs = tmp_path / "k" / "runs"
@@ -276,7 +278,7 @@ def test_sweep_killed_with_sigkill_then_rerun_equals_uninterrupted(toy_dir, tmp_
         os.kill(p.pid, signal.SIGKILL)
         p.wait()
         n_killed = len(list(runs.glob("*.json")))
-        assert 3 <= n_killed < 12
+        assert 3 <= n_killed < total
         # its workers notice and end by themselves
         deadline = time.time() + 20
         while _procs_in_group(p.pid) and time.time() < deadline:
@@ -292,10 +294,10 @@ def test_sweep_killed_with_sigkill_then_rerun_equals_uninterrupted(toy_dir, tmp_
 
     capsys.readouterr()
     assert main(cmd[3:]) == 0                      # the same command again (in this process)
-    assert f"{n_killed} already done, {12 - n_killed} run now" in capsys.readouterr().out
+    assert f"{n_killed} already done, {total - n_killed} run now" in capsys.readouterr().out
     table = pd.read_csv(tmp_path / "k" / "table.csv")
-    assert len(table) == 12 and table["run_id"].is_unique and (table["status"] == "ok").all()
-    assert len(list(runs.glob("*.json"))) == 12
+    assert len(table) == total and table["run_id"].is_unique and (table["status"] == "ok").all()
+    assert len(list(runs.glob("*.json"))) == total
     ref = run_sweep(load_sweep_file(f), tmp_path / "ref", jobs=1, progress=False, summary=False)
     ref = pd.read_csv(tmp_path / "ref" / "table.csv")
     pd.testing.assert_frame_equal(_stable(table), _stable(ref))
