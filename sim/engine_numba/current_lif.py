@@ -61,6 +61,17 @@ def _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt):
     return n_act + 1, n_g, n_slp
 
 
+@njit(cache=True, nogil=True)
+def _wake_for_input(j, k, thaw, slot, who, n_act, n_g, n_slp, v, g, th, adapt, frozen, e2):
+    """Out of line (the rare path of the delivery loop): wake ``j``; thaw its frozen ``g`` when ``thaw``."""
+    n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
+    if frozen[j] >= 0:
+        if thaw:
+            g[slot[j]] = _thawed(g[slot[j]], k - frozen[j], e2)
+        frozen[j] = -1
+    return n_act, n_g, n_slp
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _sleep_scan(k, n_act, n_g, n_slp, slot, who, v, g, th, adapt, until, e2, c8, e9, c0, u0, v_rest, v_th, ea,
                 frozen):
@@ -365,11 +376,8 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                     j = p_post[x]
                     if k >= until[j]:
                         if slot[j] >= n_act:
-                            n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
-                            if frozen[j] >= 0:
-                                if abs(pw[x]) < _ABSORBS:
-                                    g[slot[j]] = _thawed(g[slot[j]], k - frozen[j], e2)
-                                frozen[j] = -1
+                            n_act, n_g, n_slp = _wake_for_input(j, k, abs(pw[x]) < _ABSORBS, slot, who, n_act, n_g,
+                                                                n_slp, v, g, th, adapt, frozen, e2)
                         g[slot[j]] += pw[x]
                     _trace(x, t, elig, t_elig, ints, inv_tau)
         for a in range(ring_n[cur]):
@@ -378,11 +386,8 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                 j = post[e]
                 if k >= until[j]:
                     if slot[j] >= n_act:
-                        n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
-                        if frozen[j] >= 0:
-                            if abs(w[e]) < _ABSORBS:
-                                g[slot[j]] = _thawed(g[slot[j]], k - frozen[j], e2)
-                            frozen[j] = -1
+                        n_act, n_g, n_slp = _wake_for_input(j, k, abs(w[e]) < _ABSORBS, slot, who, n_act, n_g,
+                                                            n_slp, v, g, th, adapt, frozen, e2)
                     g[slot[j]] += w[e]
         if plastic:
             _modulate(t, ring, cur, ring_n[cur], pl, pw, elig, t_elig)
@@ -393,11 +398,9 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
         for e in range(ev_ptr[k - k0], ev_ptr[k - k0 + 1]):
             j = ev_nrn[e]
             if k >= until[j]:
-                if slot[j] >= n_act:
-                    n_act, n_g, n_slp = _wake_slot(j, slot, who, n_act, n_g, n_slp, v, g, th, adapt)
-                    if frozen[j] >= 0:
-                        g[slot[j]] = _thawed(g[slot[j]], k - frozen[j], e2)
-                        frozen[j] = -1
+                if slot[j] >= n_act:  # a drive changes v, so a frozen g is thawed first
+                    n_act, n_g, n_slp = _wake_for_input(j, k, True, slot, who, n_act, n_g, n_slp, v, g, th, adapt,
+                                                        frozen, e2)
                 v[slot[j]] += w_drive
         # reset
         for a in range(ns):
