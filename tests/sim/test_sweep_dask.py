@@ -86,9 +86,11 @@ def cluster(tmp_path):
 def test_sweep_on_dask_survives_a_killed_worker(cluster, tmp_path):
     address, procs, logs = cluster
     toy = write_winding_format(tmp_path / "toy", seed=1).path
-    # runs long enough (1 s each) that both workers are busy when one is killed
-    sw = Sweep({**BASE, "duration": "1 s"}, grid={"w_syn": ["0.2 mV", "0.4 mV"], "drive.rate": ["40 Hz", "150 Hz"]},
-               seeds=3, data_dir=toy, verify=False, name="dask")
+    # enough runs, long enough (3 s each), that many are left when one worker is killed: with 12 runs
+    # of 1 s a fast machine finished them all between two polls of the watcher (CI, AMD EPYC, 12 < 12)
+    total = 40
+    sw = Sweep({**BASE, "duration": "3 s"}, grid={"w_syn": ["0.2 mV", "0.4 mV"], "drive.rate": ["40 Hz", "150 Hz"]},
+               seeds=total // 4, data_dir=toy, verify=False, name="dask")
     out = tmp_path / "d"
     state = {}
 
@@ -111,9 +113,10 @@ def test_sweep_on_dask_survives_a_killed_worker(cluster, tmp_path):
     table = sw.run(out, scheduler=address, progress=False, summary=False)
     th.join()
     assert "done_at_kill" in state, "the worker was not killed"
-    assert state["done_at_kill"] < 12
+    print("runs done when w1 was killed:", state["done_at_kill"], "of", total)
+    assert state["done_at_kill"] < total
     assert procs["w1"].returncode == -signal.SIGKILL and procs["w2"].poll() is None
-    assert len(table) == 12 and table["run_id"].is_unique
+    assert len(table) == total and table["run_id"].is_unique
     assert (table["status"] == "ok").all(), table[["status", "error"]]
     workers = set(table["worker"])
     w2 = f":{procs['w2'].pid}"
