@@ -18,7 +18,9 @@ one of four tests:
     ``readout_b``?
 ``pairing``
     odour (``stimulus``) paired with activation of ``us`` (e.g. a dopaminergic
-    neuron) in the conditioning protocol of :mod:`experiments.learning`: the
+    neuron) in the conditioning protocol of :mod:`experiments.learning`
+    (``protocol``: ``paired``, the default, ``unpaired``, ``trace`` or
+    ``backward``, the odour at the US's offset): the
     readout's learning effect, ``(test CS+ - pre CS+) - (test CS- - pre CS-)``,
     or, with ``measure = "learned_valence"`` (findings whose published readout
     is a memory score), the change of the learned valence index of all MBONs
@@ -54,7 +56,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +73,8 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["BENCHMARK_PARAMETERS", "FINDINGS", "SPLIT", "Finding", "FindingsError", "Score", "load_findings",
+__all__ = ["BENCHMARK_PARAMETERS", "FINDINGS", "SPLIT", "Finding", "FindingsError", "Score", "findings_as_of",
+           "load_findings",
            "ROUNDS", "load_rounds", "load_split", "make_split", "score", "sensory_rates"]
 
 DATA = Path(__file__).parent / "data"
@@ -87,9 +91,12 @@ NEEDS = {"response": ("stimulus", "readout"), "silencing": ("stimulus", "silence
          "compare": ("stimulus", "readout", "readout_b"), "pairing": ("stimulus", "us", "readout")}
 SELECTION_FIELDS = ("stimulus", "background", "silence", "readout", "readout_b", "us")
 REQUIRED = ("id", "circuit", "paper", "citation", "doi", "figure", "finding", "test", "expect", "testable")
-OPTIONAL = ("quote", "source_read", "rate", "size", "untestable_reason", "note", "measure") + SELECTION_FIELDS
+OPTIONAL = ("quote", "source_read", "rate", "size", "untestable_reason", "note", "measure",
+            "protocol", "testable_since") + SELECTION_FIELDS
 #: What a pairing test reads: the readout neurons' learning effect, or the learned valence index.
 MEASURES = ("rate", "learned_valence")
+#: Timings of odour and US a pairing test can run (protocols of :mod:`experiments.learning`; default "paired").
+PAIRING_PROTOCOLS = ("paired", "unpaired", "trace", "backward")
 HALVES = ("calibration", "heldout")
 #: When the papers of each round joined the split, and what the model was at that moment.
 ROUNDS = {
@@ -269,6 +276,16 @@ def load_findings(path=None) -> list[Finding]:
         if measure not in MEASURES or (measure != "rate" and test != "pairing"):
             raise FindingsError(f"{where}, field 'measure': {measure!r} is not one of {', '.join(MEASURES)} "
                                 "(learned_valence for pairing tests only)")
+        protocol = row.get("protocol", "paired")
+        if protocol not in PAIRING_PROTOCOLS or ("protocol" in row and test != "pairing"):
+            raise FindingsError(f"{where}, field 'protocol': {protocol!r} is not one of "
+                                f"{', '.join(PAIRING_PROTOCOLS)} (the timing of odour and US, pairing tests only)")
+        if "testable_since" in row:  # the date a row became testable, when that was after it joined the table
+            try:
+                date.fromisoformat(str(row["testable_since"]))
+            except ValueError:
+                raise FindingsError(f"{where}, field 'testable_since': must be a date written YYYY-MM-DD; "
+                                    f"got {row['testable_since']!r}") from None
         rate = None
         if "rate" in row:
             try:
@@ -278,12 +295,25 @@ def load_findings(path=None) -> list[Finding]:
             if rate.dim != Hz.dim or float(rate / Hz) <= 0:
                 raise FindingsError(f"{where}, field 'rate': must be a positive rate, e.g. '50 Hz'; "
                                     f"got {row['rate']!r}")
-        extra = {f: row[f] for f in ("quote", "source_read", "size", "note", "measure") if f in row}
+        extra = {f: row[f] for f in ("quote", "source_read", "size", "note", "measure", "protocol", "testable_since")
+                 if f in row}
         out.append(Finding(id=fid, circuit=row["circuit"], paper=row["paper"], citation=row["citation"],
                            doi=row["doi"], figure=row["figure"], finding=row["finding"], test=test,
                            expect=row["expect"], testable=row["testable"], selections=sels, rate=rate,
                            untestable_reason=str(row.get("untestable_reason", "")), extra=extra,
                            where=where))
+    return out
+
+
+def findings_as_of(findings, day: str) -> list[Finding]:
+    """The findings as a fit made on ``day`` (``YYYY-MM-DD``) saw them: a finding whose ``testable_since`` is
+    later is untestable then (to reproduce a calibration record made before the finding became testable)."""
+    out = []
+    for f in findings:
+        since = str(f.extra.get("testable_since", ""))
+        if f.testable and since > str(day):
+            f = replace(f, testable=False, untestable_reason=f"testable only since {since}, after {day}")
+        out.append(f)
     return out
 
 
@@ -507,20 +537,25 @@ def direction(mean: float, se: float, ref: float, floor: float, relative: float,
 def _pairing(f: Finding, network, sel, p, seed: int, cache: dict, learning_options=None):
     """Effect of odour + US pairing on the readout (per larva), with the learning protocol.
 
-    The conditioning network has ``network``'s neuron model, signs and synapse
+    The finding's ``protocol`` (default ``"paired"``; e.g. ``"backward"``: the
+    odour at the US's offset) sets the timing of odour and US. The
+    conditioning network has ``network``'s neuron model, signs and synapse
     types, plus :class:`models.plasticity.DopaminePlasticity` (the learning
     experiments' constants, or ``learning_options`` such as ``{"eta": 0.01}``).
     """
     from . import learning
 
-    key = tuple(sel["us"].indices)
-    if key not in cache:  # findings with the same US share one conditioning run
-        if "network" not in cache:
-            cache["network"] = learning.make_network(
-                network.connectome, learning.make_protocol("paired"), model=network.model, signs=network.sign_spec,
+    name = f.extra.get("protocol", "paired")
+    protocol = learning.make_protocol(name)
+    key = (name, tuple(sel["us"].indices))
+    if key not in cache:  # findings with the same protocol and US share one conditioning run
+        nkey = ("network", protocol.windows)  # protocols with the same plastic windows share a network
+        if nkey not in cache:
+            cache[nkey] = learning.make_network(
+                network.connectome, protocol, model=network.model, signs=network.sign_spec,
                 synapse_types=network.synapse_types, device=network.device, **(learning_options or {}))
-        cache[key] = learning.run_protocol("paired", network.connectome, n_larvae=int(p["pairing_larvae"].value),
-                                           seed=seed, dan=sel["us"], network=cache["network"], progress=False)
+        cache[key] = learning.run_protocol(name, network.connectome, n_larvae=int(p["pairing_larvae"].value),
+                                           seed=seed, dan=sel["us"], network=cache[nkey], progress=False)
     run = cache[key]
     if f.extra.get("measure") == "learned_valence":
         v = run.valence_index()  # NaN for a larva whose MBONs of known valence never fire: no prediction

@@ -578,8 +578,21 @@ def _write(data: dict) -> str:
     scan_s = data.get("scan_wall_time_s", data["wall_time_s"])
     lines += ["", f"Run time: the scan {scan_s:.0f} s (run on {data.get('scan_date', data['date'])}), this whole "
               f"report {data['wall_time_s']:.0f} s. Rerun: `python -m experiments.biology_learning_rate` "
-              "(`--reuse-scan` keeps the scan and the tied points' scores of the existing JSON and reruns the rest)."]
+              "(`--reuse-scan` keeps the scan and the tied points' scores of the existing JSON, scans only the pairing "
+              "findings they lack, and reruns the rest)."]
     return "\n".join(lines) + "\n"
+
+
+def _reuse_rows(rows: pd.DataFrame, wanted: list) -> tuple[pd.DataFrame, list]:
+    """The stored rows of findings in ``wanted`` (the testable pairing findings now), and the ids they lack."""
+    have = set(rows["id"])
+    return rows[rows["id"].isin(wanted)].reset_index(drop=True), [i for i in wanted if i not in have]
+
+
+def _in_table_order(rows: pd.DataFrame, wanted: list) -> pd.DataFrame:
+    """``rows`` ordered as the findings table orders their ids (stable within one id)."""
+    order = {fid: k for k, fid in enumerate(wanted)}
+    return rows.sort_values("id", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
 def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FACTORS, seed: int = 0,
@@ -587,7 +600,8 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
     """Run the scan and write the report and ``<path stem>.json`` (atomically); return the data.
 
     ``reuse_scan``: keep the scan rows of an existing ``<path stem>.json`` made with the same factors and seed
-    (the scan takes about 10 minutes) and rerun only the specificity, odour-drive, counterfactual and bound parts.
+    (the scan takes about 10 minutes), scan only the pairing findings it lacks (and drop the rows of findings
+    no longer in the table), and rerun the specificity, odour-drive, counterfactual and bound parts.
     """
     import datetime
 
@@ -600,11 +614,19 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
     t0 = time.perf_counter()
     path = Path(path)
     old = json.loads(path.with_suffix(".json").read_text()) if reuse_scan and path.with_suffix(".json").is_file() else None
+    wanted = [f.id for f in pairing_findings()]
     if old is not None and old["factors"] == [float(k) for k in factors] and old["seed"] == int(seed) and ids is None:
-        df = pd.DataFrame(old["rows"])  # the scan of the last run (same factors and seed); the rest is rerun
+        # the scan of the last run (same factors and seed): its rows of findings still in the table are kept, the
+        # findings it lacks are scanned now (a finding's runs do not depend on the others'); the rest is rerun
+        df, new_ids = _reuse_rows(pd.DataFrame(old["rows"]), wanted)
         scan_s, scan_date = old.get("scan_wall_time_s", old["wall_time_s"]), old.get("scan_date", old["date"])
+        if new_ids:
+            t_scan = time.perf_counter()
+            df = _in_table_order(pd.concat([df, scan(c, factors, seed=seed, ids=new_ids, log=log)]), wanted)
+            scan_s += time.perf_counter() - t_scan
+            scan_date = f"{scan_date.split(',')[0]}, extended on {datetime.date.today().isoformat()}"
         if log:
-            log(f"scan reused from {path.with_suffix('.json')}")
+            log(f"scan reused from {path.with_suffix('.json')}; scanned now: {', '.join(new_ids) or 'none'}")
     else:
         t_scan = time.perf_counter()
         df = scan(c, factors, seed=seed, ids=ids, log=log)
@@ -612,7 +634,16 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
     points = tied_points()
     old_tied = (old or {}).get("tied") or {}
     if old is not None and old_tied.get("points") == points and old["seed"] == int(seed) and ids is None:
-        tied_rows = old_tied["rows"]  # reused with the scan
+        tied, new_ids = _reuse_rows(pd.DataFrame(old_tied["rows"]), wanted)  # reused with the scan
+        if new_ids:
+            first = df[(df["factor"] == 1.0) & df["id"].isin(new_ids)]
+            first = [{"rank": 0, **points[0]["values"], **{k: r[k] for k in ("id", "half", "expect", "effect", "se",
+                                                                             "status")}}
+                     for r in first.to_dict("records")]
+            more = tied_scan(c, points[1:], seed=seed, ids=new_ids, log=log)
+            tied = pd.concat([tied, pd.DataFrame(first), more])
+            tied = _in_table_order(tied, wanted).sort_values("rank", kind="stable")
+        tied_rows = json.loads(tied.to_json(orient="records"))
     else:
         # the first point is the default model: its rows are the scan's factor-1 rows
         first = [{"rank": 0, **points[0]["values"], **{k: r[k] for k in ("id", "half", "expect", "effect", "se",
@@ -646,7 +677,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reuse-scan", action="store_true",
                     help="keep the scan and the tied points' scores of the existing JSON (same factors, "
-                    "points and seed); rerun the rest")
+                    "points and seed), scan only the pairing findings they lack; rerun the rest")
     args = ap.parse_args(argv)
     report(args.out, seed=args.seed, reuse_scan=args.reuse_scan, log=lambda m: print(m, file=sys.stderr))
     return 0

@@ -368,6 +368,29 @@ def seen_reading(larval: dict, mb: dict) -> str:
             f"**without them {h0} of {n0} ({_pct(h0 / n0 if n0 else np.nan)})**.")
 
 
+def late_testable_reading(larval: dict, findings: list, cal: dict) -> str:
+    """The summary line on findings that became testable after the calibration (``testable_since`` later than
+    the last date of the calibration record), so that no fit ran them, or ''."""
+    fitted = max(str(cal.get("date", "")), str((cal.get("mushroom_body") or {}).get("date", "")))
+    late = [f["id"] for f in findings if str(f.get("testable_since", "")) > fitted]
+    t = pd.DataFrame(larval["table"])
+    rows = t[t["id"].isin(late) & t["status"].isin(["hit", "miss"])]
+    if rows.empty:
+        return ""
+    since = sorted({str(f["testable_since"]) for f in findings if f["id"] in set(rows["id"])})
+    text = (f"* **Findings the fit never ran:** {', '.join(f'{r.id} ({r.half}, {r.status})' for r in rows.itertuples())} "
+            f"became testable on {', '.join(since)}, after the calibration (record of {fitted}; `testable_since` "
+            "in the findings table).")
+    for half in ("calibration", "heldout"):
+        if (rows["half"] == half).any():
+            rest = _scored(t, half)
+            rest = rest[~rest["id"].isin(late)]
+            h = int((rest["status"] == "hit").sum())
+            text += (f" {half.capitalize().replace('Heldout', 'Held-out')} half without them: {h} of {len(rest)} "
+                     f"({_pct(h / len(rest) if len(rest) else np.nan)}).")
+    return text
+
+
 def heldout_spread(larval: dict) -> str:
     """The summary line on the held-out accuracy over benchmark seeds (``heldout_by_seed``)."""
     by = larval.get("heldout_by_seed") or {}
@@ -693,7 +716,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"{_pct(lv['accuracy']['heldout'])}** (goal >= {_pct(GOALS['heldout_accuracy'])}: "
          f"{ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])}).",
          heldout_spread(lv),
-         *filter(None, [seen_reading(lv, cal.get("mushroom_body")), previous_reading(lv, cal.get("mushroom_body"))]),
+         *filter(None, [seen_reading(lv, cal.get("mushroom_body")), previous_reading(lv, cal.get("mushroom_body")),
+                        late_testable_reading(lv, data["findings"], cal)]),
          statistics_reading(lv, ad),
          *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
@@ -720,8 +744,9 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           "Each finding is one of four tests (`experiments/biology.py`): **response** (stimulus vs none: does the "
           "readout's mean rate go up, down, or stay), **silencing** (the readout's response with the named "
           "neurons' output cut vs intact), **compare** (readout A above readout B), **pairing** (odour paired "
-          "with activation of a neuron in the conditioning protocol of `experiments/learning.py`; the readout is "
-          "the MBONs' learning effect or, for memory scores, the learned valence index). Sensory neurons are "
+          "with activation of a neuron in a conditioning protocol of `experiments/learning.py`: together, unless the "
+          "finding's `protocol` says unpaired or backward; the readout is the MBONs' learning effect or, for memory "
+          "scores, the learned valence index). Sensory neurons are "
           "driven at their modality's rate (`models/data/sensory_rates.csv`), other neurons at "
           "the benchmark's activation rate; neurons that are driven are left out of the readout. A change counts "
           "when the paired mean difference over trials exceeds 0.5 Hz (0.02 for the valence index), 10 % of the "

@@ -23,7 +23,8 @@ US-only slot       0.2 - 1.2       unpaired: the US, before any odour
 pre-test           2.4 - 3.4,      CS+, then CS- (frozen)
                    4.4 - 5.4
 training           20.4 - 21.4     CS+; paired: the US at the same time;
-                                   trace: the US ``trace_gap`` after CS+ offset
+                                   trace: the US ``trace_gap`` after CS+ offset;
+                                   backward: the US in the 1 s before the CS+
                    36.4 - 37.4     CS- (after the US, so its traces never meet it)
                                    (plastic window W1 = 19.9 - 37.9 s)
 extinction         38.9 - 43.9     ``extinction`` only: CS+ three times, no US
@@ -37,6 +38,12 @@ test               38.9 - 41.9     CS+, then CS- (frozen); 45.4 - 48.4 s
 * ``unpaired``: the US alone in the first slot, before any odour: KCs are
   silent then, so no eligibility trace exists when it acts.
 * ``trace``: the US starts ``trace_gap`` (default 3 s) after the CS+ ends.
+* ``backward``: the US ends as the CS+ starts (the odour at the US's offset,
+  as in "relief" or "frustration" learning); its plastic window opens 0.5 s
+  before the US, so this protocol has its own network (the others share one).
+  The rule has no timing-dependent sign: a KC spike after the MBIN spikes
+  leaves no eligibility for them, so the only changes are those an odour
+  alone makes.
 * ``extinction``: ``paired``, then three unreinforced CS+ presentations with
   plasticity on, then the test.
 * ``paired_gustatory``: ``paired`` with the gustatory US.
@@ -250,6 +257,13 @@ def make_protocol(name: str, *, cs_duration=None, cs_gap=None, trace_gap=None, i
         if csp[1] + tg + d > csm[0]:
             raise ValueError(f"trace_gap {tg} s puts the US after the CS- ({csm[0]} s); raise cs_gap")
         us = Stim("us", csp[1] + tg, csp[1] + tg + d, "training")
+    elif kind == "backward":
+        # the US ends as the CS+ starts; its plastic window opens 0.5 s before it, after the pre-test
+        if csp[0] - d - 0.5 < pre["cs-"][1] - 1e-9:
+            raise ValueError(f"cs_gap {gap} s leaves no room for the US before the training CS+ "
+                             f"(needs cs_duration + 0.5 s = {d + 0.5} s); raise cs_gap")
+        us = Stim("us", csp[0] - d, csp[0], "training")
+        windows[1] = (us.start - 0.5, w1[1])
     else:  # pragma: no cover - registry and kinds are kept in step
         raise ValueError(kind)
     t = w1[1] + it
@@ -277,6 +291,8 @@ PROTOCOLS = {
                  "description": "the US alone before any odour; CS+ and CS- as in 'paired'"},
     "trace": {"kind": "trace", "us": "dan",
               "description": "the US starts trace_gap after the CS+ ends"},
+    "backward": {"kind": "backward", "us": "dan",
+                 "description": "backward pairing: the US ends as the CS+ starts (odour at the US's offset)"},
     "extinction": {"kind": "extinction", "us": "dan",
                    "description": "'paired', then three unreinforced CS+ presentations with plasticity on"},
     "paired_gustatory": {"kind": "paired", "us": "gustatory",
@@ -556,6 +572,17 @@ class LearningRun:
         pos = res.neurons.index.get_indexer(nd[keep])
         np.add.at(out, (t[keep], pos), 1.0)
         return out / (b - a)
+
+    def stimulus_rate(self, name: str, what: str, phase: str = "training") -> float:
+        """Mean rate (Hz) of the neurons called ``name`` (MB name or label, e.g. ``"DAN-i1"``) during the
+        ``what`` presentation (``"cs+"``, ``"cs-"`` or ``"us"``) of ``phase``, over neurons and larvae."""
+        stim = [s for s in self.protocol.stims if s.what == what and s.phase == phase]
+        if not stim:
+            raise ValueError(f"protocol {self.protocol.name!r} has no {what!r} in its {phase!r} phase")
+        idx = np.flatnonzero(mb_names(self.results.neurons) == name)
+        if not len(idx):
+            raise ValueError(f"no neuron called {name!r} in this run")
+        return float(self._rate_matrix((stim[0].start, stim[0].stop))[:, idx].mean())
 
     def responses(self, celltype: str = "MBON") -> pd.DataFrame:
         """Mean rate (Hz) of every neuron of ``celltype`` to CS+ and CS-, before and after training.

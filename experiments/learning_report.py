@@ -69,6 +69,37 @@ def extinction_reading(paired: dict | None, extinction: dict | None) -> str:
             "learning.")
 
 
+def backward_reading(mbon: dict | None, lvi: dict | None, dan_rates: dict | None = None) -> str:
+    """What backward pairing with DAN-i1 did, read from its MBON-i1 effect and learned-valence statistics
+    (:func:`experiments.learning.paired_statistics`) and DAN-i1's rates during the training CS+ and CS-
+    (``{"cs+": Hz, "cs-": Hz}``), in one sentence."""
+    if not mbon or not lvi:
+        return ""
+    if lvi["wilcoxon_p"] >= 0.05:
+        moved = f"does not move significantly ({lvi['mean']:+.3f}, p = {_fmt_p(lvi['wilcoxon_p'])})"
+    else:
+        moved = (f"moves towards {'approach' if lvi['mean'] > 0 else 'avoidance'} ({lvi['mean']:+.3f}, "
+                 f"p = {_fmt_p(lvi['wilcoxon_p'])})")
+    m = f"{mbon['mean']:+.2f} Hz, p = {_fmt_p(mbon['wilcoxon_p'])}"
+    if mbon["wilcoxon_p"] < 0.05:
+        up = mbon["mean"] > 0
+        effect = (f"MBON-i1's response to the CS+ {'rose' if up else 'fell'} relative to the CS- ({m}), the "
+                  f"direction of {'an aversive' if up else 'an appetitive'} memory (MBON-i1 promotes avoidance)")
+    else:
+        effect = f"MBON-i1's learning effect is not significant ({m})"
+    why = ""
+    if dan_rates:
+        why = (f" DAN-i1, driven at 50 Hz just before, fires {dan_rates['cs+']:.1f} Hz during the CS+ against "
+               f"{dan_rates['cs-']:.1f} Hz during the CS- (an odour drives it through the network), so the CS+ "
+               f"{'depresses its own KC->MBON synapses less than the CS- does' if dan_rates['cs+'] < dan_rates['cs-'] else 'depresses its own KC->MBON synapses at least as much as the CS- does'}.")
+    return ("Backward: the US in the second before the CS+, the odour starting at the US's offset, the timing "
+            "after which larvae remember the odour with the opposite valence (an aversive 'frustration' memory "
+            "after DAN-i1: Thoener et al. 2022, J Exp Biol 225:jeb244565, abstract read). The rule has no "
+            "timing-dependent sign: a KC spike after the MBIN spikes leaves no eligibility for them." + why +
+            f" {effect}; the learned valence of all MBONs of known sign {moved}. The biology benchmark scores "
+            "this (learn-tho22-02, docs/biology.md).")
+
+
 def report(path="docs/learning.md", figures="docs/figures/learning", connectome=None, n_larvae: int = 24,
            seed: int = 1, device: str = "numba", quick: bool = False) -> str:
     """Run the learning experiments and write ``docs/learning.md`` with figures and numbers.
@@ -147,6 +178,7 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
     go("unpaired", "unpaired", network=net)
     if not quick:
         go("trace", "trace", network=net)
+        go("backward", "backward")  # its plastic window opens before the CS+: a network of its own
         go("paired_g1", "paired", dan="DAN-g1", network=net)
         go("unpaired_g1", "unpaired", dan="DAN-g1", network=net)
         go("paired_f1", "paired", dan="DAN-f1", network=net)
@@ -327,7 +359,7 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         "(mean of both sides, Hz); negative when the response to the CS+ fell relative to the CS-. "
         "Two-sided Wilcoxon signed-rank test against 0; effect size Cohen's d_z = mean / sd.\n")
     add(_STAT_HEAD)
-    for key in [k for k in ("paired", "unpaired", "trace", "gustatory", "extinction") if k in st]:
+    for key in [k for k in ("paired", "unpaired", "trace", "backward", "gustatory", "extinction") if k in st]:
         add(_stat_row(f"{key} (US {runs[key].results.metadata['learning']['dan'] or 'gustatory'})", st[key]))
     add(_stat_row("paired - unpaired (same larvae)", contrast))
     add(f"\n![weights]({rel}/weights_paired_unpaired.png)\n\n![MBON-i1]({rel}/mbon_i1_responses.png)\n")
@@ -412,10 +444,13 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
             add(f"| {r.us} | {r.mbon} | {r.mean:.4f} | {r.d_z:.2f} | {_fmt_p(r.wilcoxon_p)} |")
         add(f"\n(MBON types with |mean| < 0.001 are left out, except MBON-i1 and MBON-h1/h2.)\n\n"
             f"![compartments]({rel}/compartment_specificity.png)\n")
-        add("### Trace conditioning and extinction\n")
+        add("### Trace and backward conditioning, extinction\n")
         tg = float(p["trace_gap"].value / second)
         add(f"Trace: the US starts {tg:g} s after the CS+ ends; the traces of the last KC spikes of the CS+ "
-            f"have decayed to exp(-{tg:g}/5) = {np.exp(-tg / 5):.2f} at the US onset. Extinction: "
+            f"have decayed to exp(-{tg:g}/5) = {np.exp(-tg / 5):.2f} at the US onset. "
+            + backward_reading(st.get("backward"), lvi.get("backward"),
+                               {w: runs["backward"].stimulus_rate("DAN-i1", w) for w in ("cs+", "cs-")})
+            + " Extinction: "
             "after `paired`, three unreinforced CS+ presentations with plasticity on. "
             + extinction_reading(st.get("paired"), st.get("extinction")) + "\n")
         add(f"![trace and extinction]({rel}/trace_extinction.png)\n")

@@ -87,6 +87,13 @@ def test_findings_table_errors_name_file_finding_and_field(tmp_path):
         (good.replace('expect = "increase"', 'expect = "increase"\nrate = "20 ms"'), r"must be a positive rate"),
         (good + good, r"finding 2 \(id 'a'\): id 'a' is used by finding 1"),
         (good.replace('testable = true', 'testable = false'), r"untestable finding must say why"),
+        (good.replace('expect = "increase"', 'expect = "increase"\nprotocol = "backward"'),
+         r"field 'protocol': 'backward' is not one of .*pairing tests only"),
+        (good.replace('test = "response"', 'test = "pairing"').replace(
+            'expect = "increase"', 'expect = "increase"\nus = { name = "DAN-i1" }\nprotocol = "forward"'),
+         r"field 'protocol': 'forward' is not one of paired, unpaired, trace, backward"),
+        (good.replace('testable = true', 'testable = true\ntestable_since = "4 Dec 2026"'),
+         r"field 'testable_since': must be a date written YYYY-MM-DD"),
         ("[[finding]\nid = 1", r"not valid TOML"),
     ]
     for k, (text, pattern) in enumerate(cases):
@@ -94,6 +101,24 @@ def test_findings_table_errors_name_file_finding_and_field(tmp_path):
         with pytest.raises(biology.FindingsError, match=pattern) as err:
             biology.load_findings(path)
         assert str(path) in str(err.value)
+
+
+def test_findings_that_became_testable_after_the_fit_are_named_with_the_accuracy_without_them():
+    """A finding whose testable_since is later than the calibration record is one no fit ran: the summary names
+    it, with its half's accuracy without it; one testable since before the record, or none, gives no line."""
+    from experiments.biology_report import late_testable_reading
+
+    table = [{"id": i, "half": h, "status": st} for i, h, st in
+             (("a", "calibration", "hit"), ("b", "calibration", "miss"), ("c", "calibration", "hit"),
+              ("d", "heldout", "hit"), ("e", "calibration", "untestable"))]
+    cal = {"date": "2026-12-01", "mushroom_body": {"date": "2026-12-02"}}
+    fs = [{"id": "a"}, {"id": "b", "testable_since": "2026-12-04"}, {"id": "c", "testable_since": "2026-12-02"},
+          {"id": "d"}, {"id": "e", "testable_since": "2026-12-05"}]
+    line = late_testable_reading({"table": table}, fs, cal)
+    assert line.startswith("* **Findings the fit never ran:** b (calibration, miss) became testable on 2026-12-04")
+    assert "record of 2026-12-02" in line and "Calibration half without them: 2 of 2 (100 %)." in line
+    assert "Held-out" not in line
+    assert late_testable_reading({"table": table}, [{"id": "b", "testable_since": "2026-12-02"}], cal) == ""
 
 
 def test_unknown_selection_key_is_an_error_naming_the_field(toyc, tmp_path):
@@ -628,7 +653,7 @@ def test_round_two_conflicts_with_round_one_are_counted_in_the_readme(real_conne
     def key(f):
         sel = tuple(sorted((k, tuple(biology._select(real_connectome, v, f.id).indices)) for k, v in
                            f.selections.items()))
-        return f.test, f.extra.get("measure"), sel
+        return f.test, f.extra.get("measure"), f.extra.get("protocol", "paired"), sel
 
     first = {}
     for f in fs:
@@ -675,12 +700,16 @@ def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome
 
 @pytest.mark.realdata
 def test_calibration_record_reproduces(real_connectome):
-    """The recorded best point scores what the record says (same seed, same findings, same split)."""
+    """The recorded best point scores what the record says (same seed, same findings as on the record's date,
+    same split)."""
     from experiments import sanity
 
     cal = models.larval_calibration()
     values = {k: v["value"] for k, v in cal["parameters"].items()}
-    fs = biology.load_findings()
+    now = biology.load_findings()
+    fs = biology.findings_as_of(now, cal["mushroom_body"]["date"])  # rows testable since then were never fitted
+    assert sum(f.testable for f in fs) == sum(f.testable for f in now) - sum(
+        f.extra.get("testable_since", "") > cal["mushroom_body"]["date"] for f in now if f.testable)
     cascades = sanity.cascade_hits(real_connectome, [m for m in real_connectome.modalities if m != "unknown"])
     rec = calibrate.evaluate(real_connectome, values, findings=fs, split=biology.load_split(findings=fs),
                              cascades=cascades, seed=cal["seed"], synapse_types=tuple(cal["synapse_types"]))

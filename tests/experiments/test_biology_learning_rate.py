@@ -86,6 +86,19 @@ def test_tied_points_and_their_reading_on_hand_made_records():
         in text and "0 to 1 of 1 calibration ones" in text and text.endswith("by 1 finding, and none gets more than 2 of 2.")
 
 
+def test_a_reused_scan_keeps_the_rows_of_findings_still_in_the_table_in_table_order():
+    """--reuse-scan: stored rows of findings still testable are kept, those of dropped findings go, and the
+    findings the store lacks are named for scanning; merged rows follow the findings table's order."""
+    old = pd.DataFrame([{"factor": k, "id": i, "effect": e} for i, e in (("b", 1.0), ("gone", 2.0), ("a", 3.0))
+                        for k in (1.0, 2.0)])
+    kept, new = blr._reuse_rows(old, ["a", "new", "b"])
+    assert set(kept["id"]) == {"a", "b"} and new == ["new"] and len(kept) == 4
+    merged = blr._in_table_order(pd.concat([kept, pd.DataFrame([{"factor": 1.0, "id": "new", "effect": 0.0}])]),
+                                 ["a", "new", "b"])
+    assert list(merged["id"]) == ["a", "a", "new", "b", "b"] and list(merged["factor"][:2]) == [1.0, 2.0]
+    assert blr._reuse_rows(old, ["a", "b", "gone"])[1] == []
+
+
 def test_per_factor_and_peaks_count_as_documented():
     """Hand-made rows: hits per half and factor; where a finding's effect in its published direction peaks."""
     rows = []

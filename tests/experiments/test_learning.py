@@ -99,6 +99,8 @@ def test_protocol_time_lines(name):
         assert us.stop < min(odour_starts)
     elif kind == "trace":
         assert us.start - tr_plus.stop == pytest.approx(3.0)
+    elif kind == "backward":  # the odour starts as the US ends
+        assert us.stop == tr_plus.start and us.stop - us.start == pytest.approx(1.0)
     assert p.duration > max(s.stop for s in p.stims)
     assert set(p.readouts) == {"pre", "test"}
 
@@ -109,7 +111,12 @@ def test_paired_unpaired_and_trace_share_one_network():
     with pytest.raises(ValueError, match="raise cs_gap"):
         make_protocol("trace", trace_gap=20 * second)
     with pytest.raises(ValueError, match="unknown protocol"):
-        make_protocol("backward")
+        make_protocol("forward")
+    # backward pairing opens its plastic window before the CS+: same time line, a window of its own
+    b = make_protocol("backward")
+    assert b.duration == ps[0].duration and b.windows[0] == ps[0].windows[0] and b.windows[1] != ps[0].windows[1]
+    with pytest.raises(ValueError, match="raise cs_gap"):
+        make_protocol("backward", cs_gap=1 * second)
 
 
 def test_paired_statistics():
@@ -173,6 +180,18 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
     assert "MBON-i1 effect" in paired.summary()
     with pytest.raises(ValueError, match="windows differ"):
         run_protocol("extinction", toyc, **{**kw, "n_larvae": 2})
+    # backward pairing (the odour at the US's offset): the rule has no timing-dependent sign, and a KC spike
+    # after the MBIN spikes leaves no eligibility for them, so the same larvae lose less of MBON-i1's input
+    # than with forward pairing (a short trace, 0.1 s, so that the pre-test's traces are gone 0.6 s later)
+    short = {**ADULT_LEARNING_NETWORK, "w_syn": 2.5 * mV, "eta": 0.05, "tau_e": 0.1 * second}
+    w = {}
+    for name in ("paired", "backward"):
+        n = make_network(toyc, make_protocol(name, **_SHORT), device="numpy", model_overrides={"dt": 0.5 * ms},
+                         **short)
+        run = run_protocol(name, toyc, **{**kw, "network": n})
+        w[name] = run.final_weights()["MBON-i1"]
+    assert run.protocol.stims[-1].stop == run.protocol.stims[2].start  # backward: the US ends at the CS+
+    assert (w["backward"] > w["paired"]).all() and (w["paired"] < 1).all()
 
 
 # -- whole connectome ----------------------------------------------------------------------------
@@ -287,6 +306,15 @@ def test_learning_report_numbers_are_reproduced(real_connectome, tmp_path):
     st = {k: {"mean": float(c[2]), "wilcoxon_p": float(c[6])}
           for k, c in (("paired", cells(doc, "paired (US DAN-i1)")), ("extinction", cells(doc, "extinction (US DAN-i1)")))}
     assert extinction_reading(st["paired"], st["extinction"]) in " ".join(doc.split())
+    # the backward protocol, rerun (same seed and larvae): its MBON-i1 row and its sentence, DAN-i1's rates included
+    from experiments.learning_report import _stat_row, backward_reading
+
+    back = learning.run_protocol("backward", real_connectome, n_larvae=24, seed=1, progress=False)
+    sb = learning.paired_statistics(back.effect("MBON-i1")["effect"])
+    assert _stat_row("backward (US DAN-i1)", sb) in rows(doc, "backward (US DAN-i1)")
+    rates = {w: back.stimulus_rate("DAN-i1", w) for w in ("cs+", "cs-")}
+    sentence = backward_reading(sb, learning.paired_statistics(back.valence_index()["delta"]), rates)
+    assert sentence in " ".join(doc.split()) and rates["cs+"] < rates["cs-"], sentence
 
 
 def test_extinction_reading_follows_the_numbers():
@@ -299,6 +327,23 @@ def test_extinction_reading_follows_the_numbers():
     gone = extinction_reading({"mean": -2.0, "wilcoxon_p": 1e-5}, {"mean": -0.3, "wilcoxon_p": 0.2})
     assert "-0.30 Hz instead of -2.00 Hz and no longer significant (p = 0.2)" in gone
     assert extinction_reading(None, {"mean": 0.0, "wilcoxon_p": 1.0}) == ""
+
+
+def test_backward_reading_follows_the_numbers():
+    """The backward sentence says 'does not move significantly' only for p >= 0.05, else the direction."""
+    from experiments.learning_report import backward_reading
+
+    mbon = {"mean": -0.1, "wilcoxon_p": 0.5}
+    assert "does not move significantly (+0.004, p = 0.7)" in backward_reading(mbon, {"mean": 0.004, "wilcoxon_p": 0.7})
+    assert "moves towards avoidance (-0.030, p = 0.001)" in backward_reading(mbon, {"mean": -0.03, "wilcoxon_p": 0.001})
+    assert "moves towards approach (+0.030" in backward_reading(mbon, {"mean": 0.03, "wilcoxon_p": 0.001})
+    assert "MBON-i1's learning effect is not significant (-0.10 Hz, p = 0.5)" in backward_reading(
+        mbon, {"mean": 0.0, "wilcoxon_p": 1})
+    up = backward_reading({"mean": 0.98, "wilcoxon_p": 0.003}, {"mean": 0.0, "wilcoxon_p": 1},
+                          {"cs+": 4.31, "cs-": 9.33})
+    assert "response to the CS+ rose relative to the CS- (+0.98 Hz, p = 0.003), the direction of an aversive" in up
+    assert "fires 4.3 Hz during the CS+ against 9.3 Hz during the CS-" in up and "less than the CS- does" in up
+    assert backward_reading(None, mbon) == ""
 
 
 @pytest.mark.realdata
