@@ -278,6 +278,13 @@ def _(answer, *, run, dan, table):
     return ok, "a dict with the keys 'pre-test cs+', 'training cs+', 'training cs-' (mean of both DAN-i1, Hz)"
 
 
+@_register("04.backward")
+def _(answer, *, runs):
+    exp = {name: float(run.final_weights()["MBON-i1"].mean()) for name, run in runs.items()}
+    ok = set(answer) == set(exp) and all(_close(answer[k], exp[k], rtol=1e-6) for k in exp)
+    return ok, "a dict protocol -> mean over larvae of run.final_weights()['MBON-i1'] (paired, unpaired, backward)"
+
+
 @_register("05.one_sided")
 def _(answer, *, tr):
     out = float(np.nanmean(tr["dn_left_hz"] + tr["dn_right_hz"]))
