@@ -589,6 +589,13 @@ def _reuse_rows(rows: pd.DataFrame, wanted: list) -> tuple[pd.DataFrame, list]:
     return rows[rows["id"].isin(wanted)].reset_index(drop=True), [i for i in wanted if i not in have]
 
 
+def _default_point_rows(df: pd.DataFrame, point: dict) -> list:
+    """The tied scan's rows of the first point, the default model: the scan's factor-1 rows of ``df``."""
+    keys = ("id", "half", "expect", "effect", "se", "status")
+    return [{"rank": 0, **point["values"], **{k: r[k] for k in keys}}
+            for r in df[df["factor"] == 1.0].to_dict("records")]
+
+
 def _in_table_order(rows: pd.DataFrame, wanted: list) -> pd.DataFrame:
     """``rows`` ordered as the findings table orders their ids (stable within one id)."""
     order = {fid: k for k, fid in enumerate(wanted)}
@@ -636,19 +643,14 @@ def report(path="docs/biology_learning_rate.md", connectome=None, *, factors=FAC
     if old is not None and old_tied.get("points") == points and old["seed"] == int(seed) and ids is None:
         tied, new_ids = _reuse_rows(pd.DataFrame(old_tied["rows"]), wanted)  # reused with the scan
         if new_ids:
-            first = df[(df["factor"] == 1.0) & df["id"].isin(new_ids)]
-            first = [{"rank": 0, **points[0]["values"], **{k: r[k] for k in ("id", "half", "expect", "effect", "se",
-                                                                             "status")}}
-                     for r in first.to_dict("records")]
+            first = _default_point_rows(df[df["id"].isin(new_ids)], points[0])
             more = tied_scan(c, points[1:], seed=seed, ids=new_ids, log=log)
             tied = pd.concat([tied, pd.DataFrame(first), more])
             tied = _in_table_order(tied, wanted).sort_values("rank", kind="stable")
         tied_rows = json.loads(tied.to_json(orient="records"))
     else:
         # the first point is the default model: its rows are the scan's factor-1 rows
-        first = [{"rank": 0, **points[0]["values"], **{k: r[k] for k in ("id", "half", "expect", "effect", "se",
-                                                                         "status")}}
-                 for r in df[df["factor"] == 1.0].to_dict("records")]
+        first = _default_point_rows(df, points[0])
         more = tied_scan(c, points[1:], seed=seed, ids=ids, log=log)
         tied_rows = first + json.loads(more.to_json(orient="records"))
     spec = specificity(c, spec_factors, seed=seed)
