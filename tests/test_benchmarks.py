@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = [
     ("bench_cascade.py", ["--repeat", "2", "--dense", "5"], False),
     ("bench_load.py", ["--repeat", "2"], False),
-    ("bench_inputs.py", ["--repeat", "1"], False),
+    ("bench_inputs.py", ["--repeat", "3"], False),
     ("bench_sweep_floor.py", ["--points", "2", "--seeds", "1", "--repeat", "1"], False),
     # one timed run of each variant: on some CPUs the dense variant pays ~20 s per conditioning larva
     # (bench_sleep's ratio was 32 on an Intel Xeon), and the guard's bound (1.2) is far below any figure
