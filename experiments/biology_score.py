@@ -254,8 +254,10 @@ def main(argv=None) -> int:
     for k, v in _pairs(args.learning, "--learning").items():
         try:
             learning[k] = float(v)
-        except ValueError:
-            raise ValueError(f"--learning {k}={v}: the value must be a number") from None
+        except ValueError:  # a constant with a unit: 'tau_d=2s'
+            from sim.workflows.config import parse_quantity
+
+            learning[k] = parse_quantity(v, f"--learning {k}={v}")
     import connectomes
     from sim.workflows.config import network_from_config
 
@@ -272,7 +274,7 @@ def main(argv=None) -> int:
           f"{'+'.join(d['synapse_types'])}, device: {d['device']}; seed {args.seed}")
     sc = score_model(net, chosen, seed=args.seed, pairing=not args.no_pairing,
                      learning_options=learning or None)
-    sc.metadata["learning_options"] = learning
+    sc.metadata["learning_options"] = {k: v if isinstance(v, float) else str(v) for k, v in learning.items()}
     written, meta = write_table(sc, table_path, findings_path=findings_path, argv=argv)
     print(summary(sc.table))
     if other is not None:

@@ -158,6 +158,12 @@ def _check_protocol_options(options: dict) -> None:
         own |= {k for k, p in inspect.signature(f).parameters.items()
                 if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)}
     rule = {k: v for k, v in options.items() if k not in own}
+    from models.plasticity import PLASTICITY_PARAMETERS
+    from sim.workflows.config import parse_quantity
+
+    for k, v in rule.items():  # a rule constant with a unit, given as text ('tau_d=2s'): read it as a quantity
+        if isinstance(v, str) and k in PLASTICITY_PARAMETERS.names and PLASTICITY_PARAMETERS[k].unit != "1":
+            options[k] = rule[k] = parse_quantity(v, f"--option {k}={v}")
     try:
         DopaminePlasticity(**rule)
     except (KeyError, TypeError, ValueError) as exc:

@@ -32,7 +32,19 @@ for every plastic KC -> MBON synapse with initial weight ``w0``:
   ``w <- w + rho * (w0 - w)`` (homeostasis; ``rho = 0`` switches it off).
 
 So one KC spike followed after ``dt`` by one MBIN spike changes the weight by
-``-eta * w0 * exp(-dt / tau_e)`` exactly. Jürgensen et al. write the
+``-eta * w0 * exp(-dt / tau_e)`` exactly.
+
+**Timing-dependent variant** (``eta_b > 0``; off by default, so the rule above
+is unchanged): every MBIN spike also sets a dopamine trace of the synapses it
+modulates, ``d(t) = exp(-(t - t_MBIN) / tau_d)`` (``trace="add"``: adds 1),
+and every KC spike that arrives while the trace lasts *potentiates* the
+synapse, ``w <- clip(w + eta_b * w0 * d(t), 0, w_max * w0)``. Odour before
+dopamine depresses, dopamine before odour potentiates: the sign reversal with
+event timing reported for the larva (backward pairing with DAN-i1 gives an
+aversive memory where forward pairing gives an appetitive one; Thoener et al.
+2022) and, with its receptor pathways, for the adult (Handler et al. 2019,
+Cell 178:60). The potentiation needs ``w_max > 1``, else the initial weight
+stays the ceiling and backward pairing can only undo earlier depression. Jürgensen et al. write the
 depression as an absolute ``learning_rate`` (0.3 nS for an initial weight of
 80 nS); here ``eta`` is relative to each connection's initial weight, because
 connectome weights scale with the synapse count (``eta = 0.3/80 = 0.00375``
@@ -116,6 +128,14 @@ PLASTICITY_PARAMETERS = ParameterSet([
     Parameter("w_max", 1.0, "1",
               "free parameter (depression-only rule: the initial weight is the ceiling)",
               "upper clip of the weight as a multiple of the initial weight (lower clip 0)"),
+    Parameter("eta_b", 0.0, "1",
+              "off (0) in the rule of Jürgensen et al. 2024; the timing-dependent variant's value is calibrated "
+              "(experiments/timing_rule.py)",
+              "potentiation per KC spike at full dopamine trace (MBIN before KC), as a fraction of the initial "
+              "weight; 0 switches the timing-dependent variant off"),
+    Parameter("tau_d", 1 * second, "second",
+              "free parameter (used only with eta_b > 0; experiments/timing_rule.py scans it)",
+              "decay time constant of the dopamine trace an MBIN spike leaves at its synapses"),
 ], name="dopamine_plasticity")
 
 #: The packaged MBIN valence table.
@@ -642,7 +662,8 @@ def mbon_valence(compartments: CompartmentMap, valence: pd.DataFrame | None = No
 # reference implementation (for verification)
 # ----------------------------------------------------------------------------------------
 def reference_weight(w0: float, kc_times, mbin_times, mbon_times=(), *, eta: float, tau_e: float,
-                     rho: float = 0.0, w_max: float = 1.0, trace: str = "set", windows=None) -> float:
+                     rho: float = 0.0, w_max: float = 1.0, trace: str = "set", windows=None,
+                     eta_b: float = 0.0, tau_d: float = 1.0) -> float:
     """Weight of one plastic synapse after the given spikes, event by event (numpy).
 
     Times are arrival times at the synapse (spike time plus delay) in
@@ -654,9 +675,9 @@ def reference_weight(w0: float, kc_times, mbin_times, mbon_times=(), *, eta: flo
     w0 : float
         Initial weight.
     kc_times, mbin_times, mbon_times : sequences of float
-    eta, tau_e, rho, w_max, trace, windows
-        As in :class:`DopaminePlasticity` (``tau_e`` in seconds, windows as
-        ``[(start_s, stop_s), ...]``).
+    eta, tau_e, rho, w_max, trace, windows, eta_b, tau_d
+        As in :class:`DopaminePlasticity` (``tau_e`` and ``tau_d`` in seconds,
+        windows as ``[(start_s, stop_s), ...]``).
 
     Returns
     -------
@@ -664,17 +685,23 @@ def reference_weight(w0: float, kc_times, mbin_times, mbon_times=(), *, eta: flo
     """
     events = sorted([(float(t), 0) for t in kc_times] + [(float(t), 1) for t in mbin_times]
                     + [(float(t), 2) for t in mbon_times])
-    w, e, t_e = float(w0), 0.0, 0.0
+    w, e, t_e, d, t_d = float(w0), 0.0, 0.0, 0.0, 0.0
 
     def on(t):
         return windows is None or any(a <= t < b for a, b in windows)
 
     for t, kind in events:
         if kind == 0:
+            if eta_b > 0 and on(t):
+                w = min(max(w + eta_b * w0 * d * np.exp(-(t - t_d) / tau_d), 0.0), w_max * w0)
             e = 1.0 if trace == "set" else e * np.exp(-(t - t_e) / tau_e) + 1.0
             t_e = t
-        elif kind == 1 and on(t):
-            w = min(max(w - eta * w0 * e * np.exp(-(t - t_e) / tau_e), 0.0), w_max * w0)
+        elif kind == 1:
+            if on(t):
+                w = min(max(w - eta * w0 * e * np.exp(-(t - t_e) / tau_e), 0.0), w_max * w0)
+            if eta_b > 0:  # the dopamine trace follows the MBIN spikes also outside the windows
+                d = 1.0 if trace == "set" else d * np.exp(-(t - t_d) / tau_d) + 1.0
+                t_d = t
         elif kind == 2 and on(t):
             w = w + rho * (w0 - w)
     return w
@@ -738,6 +765,9 @@ class PlasticPlan:
         Depression per MBIN spike (relative to ``w0``); homeostasis per MBON spike.
     tau_e : float
         Decay time constant of the eligibility trace (second).
+    eta_b, tau_d : float
+        Potentiation per KC spike at full dopamine trace (relative to ``w0``;
+        0: no timing-dependent variant) and the trace's time constant (second).
     trace : {"set", "add"}
     windows : list of (start, stop) or None
         Plastic periods in seconds from the trial start (None: always).
@@ -757,6 +787,8 @@ class PlasticPlan:
     trace: str = "set"
     windows: list | None = None
     record_dt: float | None = None
+    eta_b: float = 0.0
+    tau_d: float = 1.0
 
 
 def _windows_s(windows) -> list[tuple[float, float]] | None:
@@ -858,7 +890,8 @@ class DopaminePlasticity:
         See :func:`mb_sides`.
     **overrides
         Values for :data:`PLASTICITY_PARAMETERS` (``tau_e=2*second``,
-        ``eta=0.02``, ``rho=0``, ``w_max=1.5``).
+        ``eta=0.02``, ``rho=0``, ``w_max=1.5``; the timing-dependent variant:
+        ``eta_b=0.004, tau_d=1*second, w_max=2``).
 
     Attributes
     ----------
@@ -889,11 +922,12 @@ class DopaminePlasticity:
         if record not in ("mbon", "synapses", None):
             raise ValueError(f"record must be 'mbon', 'synapses' or None, got {record!r}")
         self.parameters = PLASTICITY_PARAMETERS.override(**overrides) if overrides else PLASTICITY_PARAMETERS
-        for k in ("eta", "rho", "w_max"):
+        for k in ("eta", "rho", "w_max", "eta_b"):
             if float(self.parameters[k].value) < 0:
                 raise ValueError(f"{k} must be >= 0, got {self.parameters[k].value}")
-        if not float(self.parameters["tau_e"].value / second) > 0:
-            raise ValueError("tau_e must be positive")
+        for k in ("tau_e", "tau_d"):
+            if not float(self.parameters[k].value / second) > 0:
+                raise ValueError(f"{k} must be positive, got {self.parameters[k].value}")
         self._compartments_arg = compartments
         self.mbins = None if mbins is None else ([mbins] if isinstance(mbins, str) else list(mbins))
         self.windows = _windows_s(windows)
@@ -991,7 +1025,8 @@ class DopaminePlasticity:
             mod_pre=np.concatenate(mi) if mi else np.zeros(0, np.int64),
             mod_syn=np.concatenate(mj) if mj else np.zeros(0, np.int64),
             eta=float(p["eta"].value), tau_e=float(p["tau_e"].value / second), rho=float(p["rho"].value),
-            trace=self.trace, windows=None if self.windows is None else list(self.windows), record_dt=record_dt)
+            trace=self.trace, windows=None if self.windows is None else list(self.windows), record_dt=record_dt,
+            eta_b=float(p["eta_b"].value), tau_d=float(p["tau_d"].value / second))
 
     def build(self, network, *, pre, post, count, sign, clock):
         """Create the Brian2 objects (called by :class:`sim.Network`).
@@ -1013,8 +1048,15 @@ class DopaminePlasticity:
         gate = self._gate()
         ns = {"eta": plan.eta, "tau_e": plan.tau_e * second, "rho": plan.rho}
         on_post = f"w = w + {gate} * rho * (w0 - w)" if plan.rho > 0 else None
+        potentiate, dopamine = "", ""
+        if plan.eta_b > 0:  # the timing-dependent variant: only then are its variables and statements built
+            syn_model += "\ndop : 1\nt_dop : second"
+            ns.update(eta_b=plan.eta_b, tau_d=plan.tau_d * second)
+            potentiate = f"w = clip(w + {gate} * eta_b * w0 * dop * exp(-(t - t_dop) / tau_d), 0 * w0, w_max)\n"
+            dopamine = ("\ndop_post = 1" if self.trace == "set"
+                        else "\ndop_post = dop_post * exp(-(t - t_dop_post) / tau_d) + 1") + "\nt_dop_post = t"
         syn = Synapses(network.group, network.group, model=syn_model,
-                       on_pre=f"{kw['on_pre']}\n{trace_code}\nt_elig = t", on_post=on_post,
+                       on_pre=f"{kw['on_pre']}\n{potentiate}{trace_code}\nt_elig = t", on_post=on_post,
                        delay=kw["delay"], namespace=ns, clock=clock, name="plastic_kc_mbon")
         syn.connect(i=plan.pre, j=plan.post)
         w_unit = get_unit(syn.w.dim)
@@ -1023,7 +1065,7 @@ class DopaminePlasticity:
         syn.w_max = plan.w_max * w_unit
         mod = Synapses(network.group, syn, model="", namespace=ns, clock=clock, delay=kw["delay"],
                        on_pre=(f"w_post = clip(w_post - {gate} * eta * w0_post * elig_post"
-                               f" * exp(-(t - t_elig_post) / tau_e), 0 * w0_post, w_max_post)"),
+                               f" * exp(-(t - t_elig_post) / tau_e), 0 * w0_post, w_max_post){dopamine}"),
                        name="plastic_kc_mbon_modulation")
         if len(plan.mod_pre):
             mod.connect(i=plan.mod_pre, j=plan.mod_syn)
@@ -1151,5 +1193,6 @@ class DopaminePlasticity:
 
     def __repr__(self):
         p = self.parameters
-        return (f"<DopaminePlasticity eta={p['eta'].value} tau_e={p['tau_e'].value} rho={p['rho'].value} "
+        timing = f" eta_b={p['eta_b'].value} tau_d={p['tau_d'].value}" if float(p["eta_b"].value) > 0 else ""
+        return (f"<DopaminePlasticity eta={p['eta'].value} tau_e={p['tau_e'].value} rho={p['rho'].value}{timing} "
                 f"mbins={self.mbins or 'all'} windows={self.windows}>")

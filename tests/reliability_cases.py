@@ -558,6 +558,14 @@ CASES: list[Case] = [
       "--null", "-o", "{tmp}/p.h5"], names="--null", outputs=("p.h5",)),
     c("E14", "experiments", "an experiment with a run-file", ["run", "{tmp}/sensory_map"], names="sensory_map",
       setup=write("sensory_map", "x")),
+    c("E15", "experiments", "a protocol with a rule time constant that is not a time", ["run", "backward",
+      "--data-dir", "{toy}", "--no-verify", "--option", "eta_b=0.01", "--option", "tau_d=fast", "-o", "{tmp}/p.h5"],
+      names="tau_d=fast", outputs=("p.h5",)),
+    c("E16", "experiments", "a protocol with a negative potentiation rate", ["run", "backward", "--data-dir",
+      "{toy}", "--no-verify", "--option", "eta_b=-0.01", "-o", "{tmp}/p.h5"], names="eta_b", outputs=("p.h5",)),
+    c("E17", "experiments", "a protocol with a dopamine trace time constant in volts", ["run", "backward",
+      "--data-dir", "{toy}", "--no-verify", "--option", "eta_b=0.01", "--option", "tau_d=2mV", "-o",
+      "{tmp}/p.h5"], names="tau_d", outputs=("p.h5",)),
 
     # ---- benchmark (larvasim validate --biology --table: a model of the user's choice) -------------------
     c("V01", "benchmark", "--ids that match no finding", BENCH + ["--ids", "nope-*"], names="nope-*",

@@ -178,7 +178,7 @@ def _conductance_lif_trial(n_steps, v0, ge0, gi0, ga0, R, until0, I_ext, C_m, g_
                     if slot[j] >= n_act:
                         n_act = _wake_cond(j, slot, who, n_act, v, ge, gi_, ga, cI, cC, cgL, cEL, cVth, cVr, cdga)
                     ge[slot[j]] += pw[x]
-                    _trace(x, t, elig, t_elig, ints, inv_tau)
+                    _trace(x, t, elig, t_elig, ints, inv_tau, pl, pw)
         for a in range(ring_n[cur]):
             src = ring[cur, a]
             for e in range(indptr_e[src], indptr_e[src + 1]):

@@ -169,8 +169,8 @@ def _trial(kind, fixed, R, until0, ev_ptr, ev_nrn, rec_var, rec_nrn, rec_out, ca
     head, mid, drive, tail = fixed
     if carry is None:
         n, D = len(R), int(mid[-1])  # every kernel's set-up ends with the delay in steps
-        args = (0, np.empty((D + 1, n), dtype=np.int64), np.zeros(D + 1, np.int64), 0, np.zeros(pw.shape[0]),
-                np.zeros(pw.shape[0]), np.zeros((0, 0)), np.zeros(0, np.int64))  # start at step 0, nothing in flight
+        args = (0, np.empty((D + 1, n), dtype=np.int64), np.zeros(D + 1, np.int64), 0, np.zeros(2 * pw.shape[0]),
+                np.zeros(2 * pw.shape[0]), np.zeros((0, 0)), np.zeros(0, np.int64))  # start at step 0, nothing in flight
         i, k, _ = _KERNELS[kind](n_steps, *head, R, until0, *mid, ev_ptr, ev_nrn, *drive, rec_var, rec_nrn,
                                  rec_out, cap, pl, pw, w_rec, *tail, *args)
         return i, k
@@ -344,7 +344,8 @@ class EngineState:
     ``until``: first step at which each neuron is no longer refractory;
     ``ring``/``ring_n``/``cur``: the spikes of the last ``D + 1`` steps, still
     in flight within the synaptic delay; ``elig``/``t_elig``/``pw``: the
-    eligibility traces and weights of the plastic synapses; ``k``: the next
+    eligibility traces (then the dopamine traces of the timing-dependent rule:
+    two values per plastic synapse) and weights of the plastic synapses; ``k``: the next
     step (steps from the start of the run).
     """
 
@@ -485,8 +486,8 @@ class EngineNetwork:
             raise ValueError(f"plastic_weights must have {len(self.plastic_w0)} values, got {pw0.shape}")
         state = np.stack([np.broadcast_to(np.asarray(h, dtype=np.float64), (n,)) for h in head]).copy()
         return EngineState(state=state, until=self.until0.copy(), ring=np.zeros((D + 1, n), np.int64),
-                           ring_n=np.zeros(D + 1, np.int64), cur=0, elig=np.zeros(len(pw0)),
-                           t_elig=np.zeros(len(pw0)), pw=pw0.copy(), k=0, state_out=np.empty_like(state),
+                           ring_n=np.zeros(D + 1, np.int64), cur=0, elig=np.zeros(2 * len(pw0)),
+                           t_elig=np.zeros(2 * len(pw0)), pw=pw0.copy(), k=0, state_out=np.empty_like(state),
                            until_out=np.empty_like(self.until0))
 
     def step(self, states, inputs, n_steps: int, threads: int | None = None) -> list:

@@ -379,7 +379,7 @@ def _current_lif_adapt_trial(n_steps, v0, g0, th0, R, until0, u_ext, cst, e2, c8
                             n_act, n_g, n_slp = _wake_for_input(j, k, abs(pw[x]) < _ABSORBS, slot, who, n_act, n_g,
                                                                 n_slp, v, g, th, adapt, frozen, e2)
                         g[slot[j]] += pw[x]
-                    _trace(x, t, elig, t_elig, ints, inv_tau)
+                    _trace(x, t, elig, t_elig, ints, inv_tau, pl, pw)
         for a in range(ring_n[cur]):
             src = ring[cur, a]
             for e in range(indptr[src], indptr[src + 1]):

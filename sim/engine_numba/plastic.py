@@ -31,8 +31,24 @@ def _record_weights(k, ints, pw, w_rec):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _trace(s, t, elig, t_elig, ints, inv_tau):
-    """A KC spike reaches plastic synapse ``s``: ``elig = 1`` or ``elig = 1 + elig exp(-(t - t_elig)/tau_e)``."""
+def _trace(s, t, elig, t_elig, ints, inv_tau, pl, pw):
+    """A KC spike reaches plastic synapse ``s``: ``elig = 1`` or ``elig = 1 + elig exp(-(t - t_elig)/tau_e)``.
+
+    With the timing-dependent variant (``eta_b > 0``) it first potentiates the synapse by its dopamine trace
+    (``elig[n + s]``, ``t_elig[n + s]`` for ``n`` plastic synapses)::
+
+        w = clip(w + (eta_b_gated * ((w0 * dop) * exp((1/tau_d) * (-(t - t_dop))))), 0.0, w_max)
+    """
+    par = pl[10]
+    if par[3] > 0.0:
+        n = pw.shape[0]
+        eb = par[3] if _plastic_on(t, ints, pl[9]) else 0.0
+        y = pw[s] + (eb * ((pl[7][s] * elig[n + s]) * np.exp(par[4] * (-(t - t_elig[n + s])))))
+        if y < 0.0:
+            y = 0.0
+        if y > pl[8][s]:
+            y = pl[8][s]
+        pw[s] = y
     if ints[0] != 0:
         elig[s] = 1.0 + (elig[s] * np.exp(inv_tau * (-(t - t_elig[s]))))
     else:
@@ -45,8 +61,13 @@ def _modulate(t, ring, r, n_src, pl, pw, elig, t_elig):
     """MBIN spikes ``ring[r, :n_src]`` reach their plastic synapses: Brian2's generated update, one by one::
 
         w = clip(w - (eta_gated * ((w0 * elig) * exp((1/tau_e) * (-(t - t_elig))))), 0.0, w_max)
+
+    and, with the timing-dependent variant (``eta_b > 0``), the synapse's dopamine trace (ungated, as the
+    KC trace): ``dop = 1`` or ``dop = 1 + dop exp(-(t - t_dop)/tau_d)``; ``t_dop = t``.
     """
     m_ptr, m_syn, p_w0, p_wmax, win, par, ints = pl[3], pl[4], pl[7], pl[8], pl[9], pl[10], pl[11]
+    timing = par[3] > 0.0
+    n = pw.shape[0]
     eg = -1.0
     for a in range(n_src):
         src = ring[r, a]
@@ -64,6 +85,12 @@ def _modulate(t, ring, r, n_src, pl, pw, elig, t_elig):
             if y > p_wmax[x]:
                 y = p_wmax[x]
             pw[x] = y
+            if timing:
+                if ints[0] != 0:
+                    elig[n + x] = 1.0 + (elig[n + x] * np.exp(par[4] * (-(t - t_elig[n + x]))))
+                else:
+                    elig[n + x] = 1.0
+                t_elig[n + x] = t
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -106,14 +133,14 @@ def _plastic_tables(plan, n, dt, n_steps):
     """The kernels' plasticity tuple from a :class:`models.plasticity.PlasticPlan` (or none).
 
     Returns ``(pl, n_samples, t_ms)``: ``pl = (p_ptr, p_syn, p_post, m_ptr, m_syn, h_ptr,
-    h_syn, w0, w_max, windows, [eta, 1/tau_e, rho], [trace_add, always, record_every])``.
+    h_syn, w0, w_max, windows, [eta, 1/tau_e, rho, eta_b, 1/tau_d], [trace_add, always, record_every])``.
     """
     i64 = np.int64
     if plan is None:
         empty = np.zeros(0, i64)
         zptr = np.zeros(n + 1, i64)
         pl = (zptr, empty, empty, zptr, empty, zptr, empty, np.zeros(0), np.zeros(0), np.zeros((0, 2)),
-              np.zeros(3), np.zeros(3, i64))
+              np.zeros(5), np.zeros(3, i64))
         return pl, 0, np.zeros(0)
     pre = np.asarray(plan.pre, dtype=i64).ravel()
     post = np.asarray(plan.post, dtype=i64).ravel()
@@ -130,6 +157,9 @@ def _plastic_tables(plan, n, dt, n_steps):
         raise ValueError(f"plasticity: trace must be 'set' or 'add', got {plan.trace!r}")
     if not plan.tau_e > 0:
         raise ValueError("plasticity: tau_e must be positive")
+    eta_b, tau_d = float(getattr(plan, "eta_b", 0.0)), float(getattr(plan, "tau_d", 1.0))
+    if eta_b < 0 or not tau_d > 0:
+        raise ValueError(f"plasticity: eta_b must be >= 0 and tau_d positive, got {eta_b}, {tau_d}")
     p_ptr, p_syn = _by_source(n, pre)  # Brian2's SpikeQueue: synapses by source, stable
     m_ptr, m_ord = _by_source(n, mod_pre)
     h_ptr, h_syn = _by_source(n, post)  # the post pathway (homeostasis): synapses by MBON
@@ -144,7 +174,7 @@ def _plastic_tables(plan, n, dt, n_steps):
                                       f"record_dt = {rdt} s is not a multiple of dt = {dt} s")
         n_samples = _calc_timestep(n_steps * dt, rdt)
         t_ms = (np.arange(n_samples) * rdt) / 1e-3  # StateMonitor.t / ms
-    par = np.array([float(plan.eta), 1.0 / float(plan.tau_e), float(plan.rho)])
+    par = np.array([float(plan.eta), 1.0 / float(plan.tau_e), float(plan.rho), eta_b, 1.0 / tau_d])
     ints = np.array([plan.trace == "add", plan.windows is None, every], dtype=i64)
     pl = (p_ptr, p_syn, post, m_ptr, np.ascontiguousarray(mod_syn[m_ord]), h_ptr, h_syn, w0, w_max, win, par, ints)
     return pl, n_samples, t_ms

@@ -123,13 +123,16 @@ def _spikes_by_neuron(res):
     return out
 
 
-@pytest.mark.parametrize("trace", ["set", "add"])
-def test_brian2_equals_the_event_by_event_reference(toyc, trace):
+@pytest.mark.parametrize("trace, timing", [("set", False), ("add", False), ("set", True), ("add", True)])
+def test_brian2_equals_the_event_by_event_reference(toyc, trace, timing):
     """Random KC, DAN and MBON spikes, homeostasis on, clipping reached, plasticity only in a
-    window: every synapse's final weight equals the numpy reference of the rule."""
+    window: every synapse's final weight equals the numpy reference of the rule (with ``timing``: the
+    timing-dependent variant, whose potentiation lifts some weights above their start)."""
     delay = 1.8e-3
     windows = [(0.05, 0.35)]
     p = {"eta": 0.08, "rho": 0.02, "w_max": 1.0, "tau_e": 0.2 * second}
+    if timing:
+        p.update(eta_b=0.05, tau_d=0.1 * second, w_max=1.5)
     rule = DopaminePlasticity("names", trace=trace, windows=[(a * second, b * second) for a, b in windows],
                               record="synapses", record_dt=1 * ms, **p)
     net = _net(toyc, rule)
@@ -143,17 +146,42 @@ def test_brian2_equals_the_event_by_event_reference(toyc, trace):
     for d, mbons in rule.targets.items():
         for m in mbons:
             mbins_of.setdefault(int(m), []).append(d)
-    n_clipped = 0
+    n_clipped = n_lifted = 0
     for k, (kc, mbon) in enumerate(zip(rule._pre, rule._post)):
         kc_t = [t + delay for t in spikes.get(int(kc), [])]
         dan_t = sorted(t + delay for d in mbins_of.get(int(mbon), []) for t in spikes.get(d, []))
         mbon_t = spikes.get(int(mbon), [])
         ref = reference_weight(rule._w0[k], kc_t, dan_t, mbon_t, eta=p["eta"], tau_e=0.2, rho=p["rho"],
-                               w_max=p["w_max"], trace=trace, windows=windows)
+                               w_max=p["w_max"], trace=trace, windows=windows, eta_b=p.get("eta_b", 0.0),
+                               tau_d=0.1)
         assert final[k] == pytest.approx(ref, rel=1e-9, abs=1e-15)
         n_clipped += ref == 0.0
+        ref0 = reference_weight(rule._w0[k], kc_t, dan_t, mbon_t, eta=p["eta"], tau_e=0.2, rho=p["rho"],
+                                w_max=1.0, trace=trace, windows=windows)
+        n_lifted += ref > ref0 * (1 + 1e-6)
     assert np.any(final != rule._w0)
     assert n_clipped > 0  # the lower clip was exercised
+    assert (n_lifted > 0) == timing  # only the timing-dependent variant potentiates
+
+
+def test_reference_of_the_timing_dependent_variant():
+    """KC before MBIN depresses, MBIN before KC potentiates by eta_b exp(-dt/tau_d), up to w_max; the
+    default (eta_b = 0) is the depression-only rule; negative eta_b or tau_d <= 0 is refused by name."""
+    kw = dict(eta=0.1, tau_e=5.0, eta_b=0.2, tau_d=0.5, w_max=2.0)
+    assert reference_weight(1.0, [0.0], [1.0], **kw) == pytest.approx(1 - 0.1 * np.exp(-0.2))
+    assert reference_weight(1.0, [1.0], [0.0], **kw) == pytest.approx(1 + 0.2 * np.exp(-2.0))
+    # the backward KC spike also starts an eligibility trace: a second MBIN spike then depresses
+    w = reference_weight(1.0, [1.0], [0.0, 1.5], **kw)
+    assert w == pytest.approx(1 + 0.2 * np.exp(-2.0) - 0.1 * np.exp(-0.1))
+    assert reference_weight(1.0, [0.01] * 20, [0.0], **kw) == 2.0  # clipped at w_max
+    assert reference_weight(1.0, [1.0], [0.0], eta=0.1, tau_e=5.0) == 1.0  # eta_b = 0: no potentiation
+    assert reference_weight(1.0, [1.0], [0.0], **{**kw, "w_max": 1.0}) == 1.0  # the start is the ceiling
+    with pytest.raises(ValueError, match="eta_b"):
+        DopaminePlasticity(eta_b=-0.1)
+    with pytest.raises(ValueError, match="tau_d"):
+        DopaminePlasticity(eta_b=0.1, tau_d=0 * second)
+    rule = DopaminePlasticity(eta_b=0.01, tau_d=2 * second)
+    assert "eta_b=0.01" in repr(rule) and rule.to_dict()["parameters"]["eta_b"]["value"] == 0.01
 
 
 def test_windows_freeze_weights(toyc):

@@ -493,13 +493,18 @@ def _assert_same_plastic(a, b):
 
 
 @pytest.mark.parametrize("model", ["current_lif", "conductance_lif", "larval_lif_adapting"])
-@pytest.mark.parametrize("trace,windows", [("set", None), ("add", [(0.05 * second, 0.35 * second)])])
-def test_plasticity_equals_brian(toyc, model, trace, windows):
-    """KCs, DANs and MBONs driven, homeostasis on, the clip reached: same spikes, same weights (every sample)."""
+@pytest.mark.parametrize("trace,windows,timing", [("set", None, False), ("add", [(0.05 * second, 0.35 * second)], False),
+                                                  ("set", [(0.05 * second, 0.35 * second)], True),
+                                                  ("add", None, True)])
+def test_plasticity_equals_brian(toyc, model, trace, windows, timing):
+    """KCs, DANs and MBONs driven, homeostasis on, the clip reached: same spikes, same weights (every sample).
+    With ``timing``, the timing-dependent variant (DAN before KC potentiates) too."""
     if model == "larval_lif_adapting":
         model = get_model("larval_lif", w_syn=1 * mV, input_exponent=0.0, adapt_increment=2 * mV, tau_adapt=50 * ms)
     rule_kw = dict(compartments="names", eta=0.08, rho=0.02, tau_e=0.2 * second, trace=trace, windows=windows,
                    record="synapses", record_dt=1 * ms)
+    if timing:
+        rule_kw.update(eta_b=0.05, tau_d=0.1 * second, w_max=1.5)
     stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
             sim.Activation(toyc.select(name="DAN-*"), 60 * Hz, start=20 * ms),
             sim.Activation(toyc.select(celltype="MBON"), 30 * Hz)]
@@ -511,6 +516,7 @@ def test_plasticity_equals_brian(toyc, model, trace, windows):
     assert changed.mean() > 0.5 and (h.final == 0).any()  # depression everywhere, the lower clip reached
     assert not np.array_equal(h.final[0], h.final[1])    # trials differ (different input), each from w0
     np.testing.assert_array_equal(h.values[:, :, 0], np.broadcast_to(h.w0, h.values[:, :, 0].shape))
+    assert (h.values > h.w0[:, None]).any() == timing  # only the timing-dependent variant potentiates
 
 
 def test_plasticity_across_a_long_silence_equals_brian(toyc):
@@ -698,8 +704,8 @@ def test_plasticity_equals_brian_cpp_standalone(toyc, tmp_path):
     from models.plasticity import DopaminePlasticity
 
     rule_kw = dict(compartments="names", eta=0.08, rho=0.02, tau_e=0.2 * second, record="synapses",
-                   record_dt=1 * ms)
-    stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
+                   record_dt=1 * ms, eta_b=0.05, tau_d=0.1 * second, w_max=1.5)  # with the timing-dependent
+    stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),   # variant: its code compiles in C++ too
             sim.Activation(toyc.select(name="DAN-*"), 60 * Hz, start=20 * ms),
             sim.Activation(toyc.select(celltype="MBON"), 30 * Hz)]
     out = {}
@@ -709,6 +715,8 @@ def test_plasticity_equals_brian_cpp_standalone(toyc, tmp_path):
         res = net.run(stim, duration=400 * ms, trials=2, seed=7, progress=False)
         out[device] = (res, rule.history)
     _assert_same_plastic(out["cpp_standalone"], out["numba"])
+    h = out["numba"][1]
+    assert (h.values > h.w0[:, None]).any() and (h.final < h.w0).any()  # potentiated and depressed synapses
     print("\nweights bit-identical:", np.mean(out["cpp_standalone"][1].values == out["numba"][1].values))
 
 

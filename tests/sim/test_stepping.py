@@ -27,12 +27,15 @@ def _chunks(ev, bounds):
     return out
 
 
-@pytest.mark.parametrize("model", ["larval_lif", "larval_lif_adapting", "current_lif", "conductance_lif"])
-def test_chunked_run_has_exactly_the_spikes_of_one_run(toyc, model):
+@pytest.mark.parametrize("model, timing", [("larval_lif", False), ("larval_lif_adapting", False),
+                                           ("current_lif", False), ("conductance_lif", False), ("larval_lif", True)])
+def test_chunked_run_has_exactly_the_spikes_of_one_run(toyc, model, timing):
     """Chunks of 1 s, 250 + 1 + 1749 + 1000 steps, and 7 steps (shorter than the synaptic delay, so
     spikes are in flight across chunk borders), with plasticity on: same spikes, same final weights.
-    (``larval_lif_adapting``: the larval model with a rising threshold, carried across chunks.)"""
-    rule = DopaminePlasticity("names", eta=0.05, record="mbon")
+    (``larval_lif_adapting``: the larval model with a rising threshold, carried across chunks; ``timing``: the
+    timing-dependent rule, whose dopamine traces are carried too.)"""
+    rule = DopaminePlasticity("names", eta=0.05, record="mbon",
+                              **(dict(eta_b=0.05, tau_d=100 * ms, w_max=1.5) if timing else {}))
     m = (get_model("larval_lif", adapt_increment=3 * mV, tau_adapt=50 * ms) if model == "larval_lif_adapting"
          else model)
     net = sim.Network(toyc, model=m, signs="literature", plasticity=rule, device="numba")
