@@ -94,8 +94,10 @@ def backward_reading(mbon: dict | None, lvi: dict | None, dan_rates: dict | None
                f"{'depresses its own KC->MBON synapses less than the CS- does' if dan_rates['cs+'] < dan_rates['cs-'] else 'depresses its own KC->MBON synapses at least as much as the CS- does'}.")
     return ("Backward: the US in the second before the CS+, the odour starting at the US's offset, the timing "
             "after which larvae remember the odour with the opposite valence (an aversive 'frustration' memory "
-            "after DAN-i1: Thoener et al. 2022, J Exp Biol 225:jeb244565, abstract read). The rule has no "
-            "timing-dependent sign: a KC spike after the MBIN spikes leaves no eligibility for them." + why +
+            "after DAN-i1: Thoener et al. 2022, J Exp Biol 225:jeb244565, abstract read). The default rule "
+            "has no timing-dependent sign: a KC spike after the MBIN spikes leaves no eligibility for them (an "
+            "optional variant that potentiates then, `eta_b > 0`, is fitted and scored in docs/timing_rule.md)."
+            + why +
             f" {effect}; the learned valence of all MBONs of known sign {moved}. The biology benchmark scores "
             "this (learn-tho22-02, docs/biology.md).")
 
@@ -311,7 +313,9 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         "changes the weight by `-eta x w0 x trace` (`w0` the initial weight); each MBON spike pulls the "
         "weight towards `w0` by the fraction `rho`; weights are clipped to `[0, w_max x w0]`. Implemented "
         "in Brian2 with synapses acting on synapses, the trace evaluated in closed form at MBIN spikes "
-        "(exact at spike times); all devices, including C++ standalone.\n")
+        "(exact at spike times); all devices, including C++ standalone. `eta_b` and `tau_d` belong to an optional "
+        "timing-dependent variant, off here (`eta_b` = 0): an MBIN spike leaves a dopamine trace and a later KC "
+        "spike potentiates (docs/timing_rule.md).\n")
     add("| parameter | value | unit | source |")
     add("| --- | --- | --- | --- |")
     for name in PLASTICITY_PARAMETERS:

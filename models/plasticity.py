@@ -36,7 +36,8 @@ So one KC spike followed after ``dt`` by one MBIN spike changes the weight by
 
 **Timing-dependent variant** (``eta_b > 0``; off by default, so the rule above
 is unchanged): every MBIN spike also sets a dopamine trace of the synapses it
-modulates, ``d(t) = exp(-(t - t_MBIN) / tau_d)`` (``trace="add"``: adds 1),
+modulates, ``d(t) = exp(-(t - t_MBIN) / tau_d)`` (``dopamine_trace="add"``: each
+spike adds 1, so the trace grows with the MBIN's rate),
 and every KC spike that arrives while the trace lasts *potentiates* the
 synapse, ``w <- clip(w + eta_b * w0 * d(t), 0, w_max * w0)``. Odour before
 dopamine depresses, dopamine before odour potentiates: the sign reversal with
@@ -129,12 +130,15 @@ PLASTICITY_PARAMETERS = ParameterSet([
               "free parameter (depression-only rule: the initial weight is the ceiling)",
               "upper clip of the weight as a multiple of the initial weight (lower clip 0)"),
     Parameter("eta_b", 0.0, "1",
-              "off (0) in the rule of Jürgensen et al. 2024; the timing-dependent variant's value is calibrated "
-              "(experiments/timing_rule.py)",
+              "off (0): the rule of Jürgensen et al. 2024 has no potentiation; the timing-dependent variant's value "
+              "is calibrated (experiments/timing_rule.py, objective: pairing findings hit on the calibration half; "
+              "docs/timing_rule.md)",
               "potentiation per KC spike at full dopamine trace (MBIN before KC), as a fraction of the initial "
               "weight; 0 switches the timing-dependent variant off"),
     Parameter("tau_d", 1 * second, "second",
-              "free parameter (used only with eta_b > 0; experiments/timing_rule.py scans it)",
+              "Gkanias et al. 2022, eLife 11:e75611, Methods: a model's fit to the adult timing data of Handler et "
+              "al. 2019 (slow dopamine component 1.04 s), not a larval measurement; used only with eta_b > 0 "
+              "(experiments/timing_rule.py scans 1 s and 10 s)",
               "decay time constant of the dopamine trace an MBIN spike leaves at its synapses"),
 ], name="dopamine_plasticity")
 
@@ -663,7 +667,7 @@ def mbon_valence(compartments: CompartmentMap, valence: pd.DataFrame | None = No
 # ----------------------------------------------------------------------------------------
 def reference_weight(w0: float, kc_times, mbin_times, mbon_times=(), *, eta: float, tau_e: float,
                      rho: float = 0.0, w_max: float = 1.0, trace: str = "set", windows=None,
-                     eta_b: float = 0.0, tau_d: float = 1.0) -> float:
+                     eta_b: float = 0.0, tau_d: float = 1.0, dopamine_trace: str = "set") -> float:
     """Weight of one plastic synapse after the given spikes, event by event (numpy).
 
     Times are arrival times at the synapse (spike time plus delay) in
@@ -675,7 +679,7 @@ def reference_weight(w0: float, kc_times, mbin_times, mbon_times=(), *, eta: flo
     w0 : float
         Initial weight.
     kc_times, mbin_times, mbon_times : sequences of float
-    eta, tau_e, rho, w_max, trace, windows, eta_b, tau_d
+    eta, tau_e, rho, w_max, trace, windows, eta_b, tau_d, dopamine_trace
         As in :class:`DopaminePlasticity` (``tau_e`` and ``tau_d`` in seconds,
         windows as ``[(start_s, stop_s), ...]``).
 
@@ -700,7 +704,7 @@ def reference_weight(w0: float, kc_times, mbin_times, mbon_times=(), *, eta: flo
             if on(t):
                 w = min(max(w - eta * w0 * e * np.exp(-(t - t_e) / tau_e), 0.0), w_max * w0)
             if eta_b > 0:  # the dopamine trace follows the MBIN spikes also outside the windows
-                d = 1.0 if trace == "set" else d * np.exp(-(t - t_d) / tau_d) + 1.0
+                d = 1.0 if dopamine_trace == "set" else d * np.exp(-(t - t_d) / tau_d) + 1.0
                 t_d = t
         elif kind == 2 and on(t):
             w = w + rho * (w0 - w)
@@ -768,6 +772,8 @@ class PlasticPlan:
     eta_b, tau_d : float
         Potentiation per KC spike at full dopamine trace (relative to ``w0``;
         0: no timing-dependent variant) and the trace's time constant (second).
+    dopamine_trace : {"set", "add"}
+        An MBIN spike sets the dopamine trace to 1 or adds 1 to it.
     trace : {"set", "add"}
     windows : list of (start, stop) or None
         Plastic periods in seconds from the trial start (None: always).
@@ -789,6 +795,7 @@ class PlasticPlan:
     record_dt: float | None = None
     eta_b: float = 0.0
     tau_d: float = 1.0
+    dopamine_trace: str = "set"
 
 
 def _windows_s(windows) -> list[tuple[float, float]] | None:
@@ -875,6 +882,10 @@ class DopaminePlasticity:
     trace : {"set", "add"}
         A KC spike sets the trace to 1 (Jürgensen et al. 2024, ``el_trace =
         1``) or adds 1 to it.
+    dopamine_trace : {"set", "add"}
+        With the timing-dependent variant (``eta_b > 0``): an MBIN spike sets
+        the synapse's dopamine trace to 1, or adds 1 to it (the trace then
+        grows with the MBIN's rate, about ``rate x tau_d`` at steady firing).
     record : {"mbon", "synapses", None}
         ``"mbon"``: record every plastic weight every ``record_dt`` and put
         each MBON's summed weight relative to its start into the results
@@ -916,9 +927,12 @@ class DopaminePlasticity:
 
     def __init__(self, compartments="connectome", *, mbins=None, windows=None, trace: str = "set",
                  record: str | None = "mbon", record_dt=50 * ms, enabled: bool = True,
-                 side_fraction: float = 0.1, **overrides):
+                 side_fraction: float = 0.1, dopamine_trace: str = "set", **overrides):
         if trace not in ("set", "add"):
             raise ValueError(f"trace must be 'set' or 'add', got {trace!r}")
+        if dopamine_trace not in ("set", "add"):
+            raise ValueError(f"dopamine_trace must be 'set' or 'add', got {dopamine_trace!r}")
+        self.dopamine_trace = dopamine_trace
         if record not in ("mbon", "synapses", None):
             raise ValueError(f"record must be 'mbon', 'synapses' or None, got {record!r}")
         self.parameters = PLASTICITY_PARAMETERS.override(**overrides) if overrides else PLASTICITY_PARAMETERS
@@ -1026,7 +1040,7 @@ class DopaminePlasticity:
             mod_syn=np.concatenate(mj) if mj else np.zeros(0, np.int64),
             eta=float(p["eta"].value), tau_e=float(p["tau_e"].value / second), rho=float(p["rho"].value),
             trace=self.trace, windows=None if self.windows is None else list(self.windows), record_dt=record_dt,
-            eta_b=float(p["eta_b"].value), tau_d=float(p["tau_d"].value / second))
+            eta_b=float(p["eta_b"].value), tau_d=float(p["tau_d"].value / second), dopamine_trace=self.dopamine_trace)
 
     def build(self, network, *, pre, post, count, sign, clock):
         """Create the Brian2 objects (called by :class:`sim.Network`).
@@ -1053,7 +1067,7 @@ class DopaminePlasticity:
             syn_model += "\ndop : 1\nt_dop : second"
             ns.update(eta_b=plan.eta_b, tau_d=plan.tau_d * second)
             potentiate = f"w = clip(w + {gate} * eta_b * w0 * dop * exp(-(t - t_dop) / tau_d), 0 * w0, w_max)\n"
-            dopamine = ("\ndop_post = 1" if self.trace == "set"
+            dopamine = ("\ndop_post = 1" if plan.dopamine_trace == "set"
                         else "\ndop_post = dop_post * exp(-(t - t_dop_post) / tau_d) + 1") + "\nt_dop_post = t"
         syn = Synapses(network.group, network.group, model=syn_model,
                        on_pre=f"{kw['on_pre']}\n{potentiate}{trace_code}\nt_elig = t", on_post=on_post,
@@ -1180,6 +1194,7 @@ class DopaminePlasticity:
             "enabled": self.enabled,
             "parameters": self.parameters.to_dict(),
             "trace": self.trace,
+            **({"dopamine_trace": self.dopamine_trace} if float(self.parameters["eta_b"].value) > 0 else {}),
             "compartments": (self.compartments.to_dict() if self.compartments is not None
                              else str(self._compartments_arg) if isinstance(self._compartments_arg, str)
                              else CompartmentMap(dict(self._compartments_arg)).to_dict()
@@ -1193,6 +1208,7 @@ class DopaminePlasticity:
 
     def __repr__(self):
         p = self.parameters
-        timing = f" eta_b={p['eta_b'].value} tau_d={p['tau_d'].value}" if float(p["eta_b"].value) > 0 else ""
+        timing = (f" eta_b={p['eta_b'].value} tau_d={p['tau_d'].value} dopamine_trace={self.dopamine_trace}"
+                  if float(p["eta_b"].value) > 0 else "")
         return (f"<DopaminePlasticity eta={p['eta'].value} tau_e={p['tau_e'].value} rho={p['rho'].value}{timing} "
                 f"mbins={self.mbins or 'all'} windows={self.windows}>")

@@ -194,6 +194,9 @@ def _claims():
     yield "ipsilateral index", (f"population ipsilateral index {lr['real']['mean']:+.2f} over three seeds, "
                                 f"{lr['real']['responding_pairs']} responding pairs")
     yield "shuffled index", f"a shuffled brain with the same degrees gives {lr['shuffled']['mean']:+.2f}"
+    from experiments import timing_rule
+
+    yield "timing-dependent rule", timing_rule.reading(_json("timing_rule.json")["rows"])
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])

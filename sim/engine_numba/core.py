@@ -573,4 +573,8 @@ class EngineNetwork:
             head, mid, drive, tail = net.fixed  # saved before neurons could sleep: the same network, with sleep
             scan = COND_SLEEP_SCAN if net.model == "conductance_lif" else SLEEP_SCAN
             net = replace(net, fixed=(head, mid, drive, (*tail, scan)))
+        pl = net.plastic
+        if pl is not None and len(pl[10]) == 3:  # saved before the timing-dependent rule: eta_b = 0 (off)
+            net = replace(net, plastic=(*pl[:10], np.concatenate([pl[10], [0.0, 1.0]]),
+                                        np.concatenate([pl[11], np.zeros(1, np.int64)])))
         return net

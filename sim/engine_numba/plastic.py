@@ -63,7 +63,7 @@ def _modulate(t, ring, r, n_src, pl, pw, elig, t_elig):
         w = clip(w - (eta_gated * ((w0 * elig) * exp((1/tau_e) * (-(t - t_elig))))), 0.0, w_max)
 
     and, with the timing-dependent variant (``eta_b > 0``), the synapse's dopamine trace (ungated, as the
-    KC trace): ``dop = 1`` or ``dop = 1 + dop exp(-(t - t_dop)/tau_d)``; ``t_dop = t``.
+    KC trace): ``dop = 1`` or (``ints[3]``) ``dop = 1 + dop exp(-(t - t_dop)/tau_d)``; ``t_dop = t``.
     """
     m_ptr, m_syn, p_w0, p_wmax, win, par, ints = pl[3], pl[4], pl[7], pl[8], pl[9], pl[10], pl[11]
     timing = par[3] > 0.0
@@ -86,7 +86,7 @@ def _modulate(t, ring, r, n_src, pl, pw, elig, t_elig):
                 y = p_wmax[x]
             pw[x] = y
             if timing:
-                if ints[0] != 0:
+                if ints[3] != 0:
                     elig[n + x] = 1.0 + (elig[n + x] * np.exp(par[4] * (-(t - t_elig[n + x]))))
                 else:
                     elig[n + x] = 1.0
@@ -133,14 +133,15 @@ def _plastic_tables(plan, n, dt, n_steps):
     """The kernels' plasticity tuple from a :class:`models.plasticity.PlasticPlan` (or none).
 
     Returns ``(pl, n_samples, t_ms)``: ``pl = (p_ptr, p_syn, p_post, m_ptr, m_syn, h_ptr,
-    h_syn, w0, w_max, windows, [eta, 1/tau_e, rho, eta_b, 1/tau_d], [trace_add, always, record_every])``.
+    h_syn, w0, w_max, windows, [eta, 1/tau_e, rho, eta_b, 1/tau_d], [trace_add, always, record_every,
+    dopamine_trace_add])``.
     """
     i64 = np.int64
     if plan is None:
         empty = np.zeros(0, i64)
         zptr = np.zeros(n + 1, i64)
         pl = (zptr, empty, empty, zptr, empty, zptr, empty, np.zeros(0), np.zeros(0), np.zeros((0, 2)),
-              np.zeros(5), np.zeros(3, i64))
+              np.zeros(5), np.zeros(4, i64))
         return pl, 0, np.zeros(0)
     pre = np.asarray(plan.pre, dtype=i64).ravel()
     post = np.asarray(plan.post, dtype=i64).ravel()
@@ -153,8 +154,10 @@ def _plastic_tables(plan, n, dt, n_steps):
     for name, a, hi in (("pre", pre, n), ("post", post, n), ("mod_pre", mod_pre, n), ("mod_syn", mod_syn, len(pre))):
         if a.size and (a.min() < 0 or a.max() >= hi):
             raise IndexError(f"plasticity: {name} must lie in [0, {hi})")
-    if plan.trace not in ("set", "add"):
-        raise ValueError(f"plasticity: trace must be 'set' or 'add', got {plan.trace!r}")
+    dtrace = getattr(plan, "dopamine_trace", "set")
+    for name, v in (("trace", plan.trace), ("dopamine_trace", dtrace)):
+        if v not in ("set", "add"):
+            raise ValueError(f"plasticity: {name} must be 'set' or 'add', got {v!r}")
     if not plan.tau_e > 0:
         raise ValueError("plasticity: tau_e must be positive")
     eta_b, tau_d = float(getattr(plan, "eta_b", 0.0)), float(getattr(plan, "tau_d", 1.0))
@@ -175,6 +178,6 @@ def _plastic_tables(plan, n, dt, n_steps):
         n_samples = _calc_timestep(n_steps * dt, rdt)
         t_ms = (np.arange(n_samples) * rdt) / 1e-3  # StateMonitor.t / ms
     par = np.array([float(plan.eta), 1.0 / float(plan.tau_e), float(plan.rho), eta_b, 1.0 / tau_d])
-    ints = np.array([plan.trace == "add", plan.windows is None, every], dtype=i64)
+    ints = np.array([plan.trace == "add", plan.windows is None, every, dtrace == "add"], dtype=i64)
     pl = (p_ptr, p_syn, post, m_ptr, np.ascontiguousarray(mod_syn[m_ord]), h_ptr, h_syn, w0, w_max, win, par, ints)
     return pl, n_samples, t_ms

@@ -131,9 +131,10 @@ def test_brian2_equals_the_event_by_event_reference(toyc, trace, timing):
     delay = 1.8e-3
     windows = [(0.05, 0.35)]
     p = {"eta": 0.08, "rho": 0.02, "w_max": 1.0, "tau_e": 0.2 * second}
-    if timing:
-        p.update(eta_b=0.05, tau_d=0.1 * second, w_max=1.5)
-    rule = DopaminePlasticity("names", trace=trace, windows=[(a * second, b * second) for a, b in windows],
+    dtrace = "add" if trace == "set" else "set"  # the dopamine trace crossed with the KC trace
+    if timing:  # an added dopamine trace grows with the DANs' rate
+        p.update(eta_b=0.005 if dtrace == "add" else 0.05, tau_d=0.1 * second, w_max=1.5)
+    rule = DopaminePlasticity("names", trace=trace, dopamine_trace=dtrace, windows=[(a * second, b * second) for a, b in windows],
                               record="synapses", record_dt=1 * ms, **p)
     net = _net(toyc, rule)
     stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
@@ -153,7 +154,7 @@ def test_brian2_equals_the_event_by_event_reference(toyc, trace, timing):
         mbon_t = spikes.get(int(mbon), [])
         ref = reference_weight(rule._w0[k], kc_t, dan_t, mbon_t, eta=p["eta"], tau_e=0.2, rho=p["rho"],
                                w_max=p["w_max"], trace=trace, windows=windows, eta_b=p.get("eta_b", 0.0),
-                               tau_d=0.1)
+                               tau_d=0.1, dopamine_trace=dtrace)
         assert final[k] == pytest.approx(ref, rel=1e-9, abs=1e-15)
         n_clipped += ref == 0.0
         ref0 = reference_weight(rule._w0[k], kc_t, dan_t, mbon_t, eta=p["eta"], tau_e=0.2, rho=p["rho"],
@@ -174,12 +175,18 @@ def test_reference_of_the_timing_dependent_variant():
     w = reference_weight(1.0, [1.0], [0.0, 1.5], **kw)
     assert w == pytest.approx(1 + 0.2 * np.exp(-2.0) - 0.1 * np.exp(-0.1))
     assert reference_weight(1.0, [0.01] * 20, [0.0], **kw) == 2.0  # clipped at w_max
+    # two MBIN spikes: the "set" trace is 1, the "add" trace 1 + exp(-0.1/tau_d)
+    assert reference_weight(1.0, [1.0], [0.0, 0.1], **kw) == pytest.approx(1 + 0.2 * np.exp(-1.8))
+    assert reference_weight(1.0, [1.0], [0.0, 0.1], dopamine_trace="add", **kw) == pytest.approx(
+        1 + 0.2 * (np.exp(-2.0) + np.exp(-1.8)))
     assert reference_weight(1.0, [1.0], [0.0], eta=0.1, tau_e=5.0) == 1.0  # eta_b = 0: no potentiation
     assert reference_weight(1.0, [1.0], [0.0], **{**kw, "w_max": 1.0}) == 1.0  # the start is the ceiling
     with pytest.raises(ValueError, match="eta_b"):
         DopaminePlasticity(eta_b=-0.1)
     with pytest.raises(ValueError, match="tau_d"):
         DopaminePlasticity(eta_b=0.1, tau_d=0 * second)
+    with pytest.raises(ValueError, match="dopamine_trace"):
+        DopaminePlasticity(eta_b=0.1, dopamine_trace="sum")
     rule = DopaminePlasticity(eta_b=0.01, tau_d=2 * second)
     assert "eta_b=0.01" in repr(rule) and rule.to_dict()["parameters"]["eta_b"]["value"] == 0.01
 

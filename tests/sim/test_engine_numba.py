@@ -504,7 +504,9 @@ def test_plasticity_equals_brian(toyc, model, trace, windows, timing):
     rule_kw = dict(compartments="names", eta=0.08, rho=0.02, tau_e=0.2 * second, trace=trace, windows=windows,
                    record="synapses", record_dt=1 * ms)
     if timing:
-        rule_kw.update(eta_b=0.05, tau_d=0.1 * second, w_max=1.5)
+        add = trace == "set"  # the dopamine trace crossed with the KC trace; an added trace grows with the rate
+        rule_kw.update(eta_b=0.005 if add else 0.05, tau_d=0.1 * second, w_max=1.5,
+                       dopamine_trace="add" if add else "set")
     stim = [sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
             sim.Activation(toyc.select(name="DAN-*"), 60 * Hz, start=20 * ms),
             sim.Activation(toyc.select(celltype="MBON"), 30 * Hz)]
@@ -718,6 +720,29 @@ def test_plasticity_equals_brian_cpp_standalone(toyc, tmp_path):
     h = out["numba"][1]
     assert (h.values > h.w0[:, None]).any() and (h.final < h.w0).any()  # potentiated and depressed synapses
     print("\nweights bit-identical:", np.mean(out["cpp_standalone"][1].values == out["numba"][1].values))
+
+
+def test_a_plastic_network_saved_before_the_timing_rule_loads_and_runs_the_same(toyc, tmp_path):
+    """A saved plastic EngineNetwork whose rule constants predate the timing-dependent variant (three
+    constants, three flags) loads with it off and gives the same spikes and weights."""
+    from dataclasses import replace
+
+    from models.plasticity import DopaminePlasticity
+    from sim.engine_numba import EngineNetwork
+
+    net = sim.Network(toyc, signs="literature", plasticity=DopaminePlasticity("names", eta=0.08), device="numba")
+    eng = net.engine_network(300 * ms)
+    ev = net.draw_inputs([sim.PoissonDrive(toyc.select(celltype="KC"), 40 * Hz),
+                          sim.Activation(toyc.select(name="DAN-*"), 60 * Hz)], 300 * ms, trials=2, seed=1)
+    pl = eng.plastic
+    old = replace(eng, plastic=(*pl[:10], pl[10][:3].copy(), pl[11][:3].copy()))
+    old.save(tmp_path / "old.engine")
+    back = EngineNetwork.load(tmp_path / "old.engine")
+    assert len(back.plastic[10]) == 5 and back.plastic[10][3] == 0.0 and len(back.plastic[11]) == 4
+    a, b = eng.run(ev), back.run(ev)
+    assert all(np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]) for x, y in zip(a.spikes, b.spikes))
+    np.testing.assert_array_equal(a.plastic.final, b.plastic.final)
+    assert (a.plastic.final < eng.plastic_w0).any()
 
 
 @pytest.mark.parametrize("model_name", ["current_lif", "conductance_lif"])
