@@ -188,7 +188,8 @@ def stimuli_from_config(connectome, cfg: dict) -> list:
 
 
 #: Options of a run file's ``[plasticity]`` table that are not constants of the rule.
-_PLASTICITY_OPTIONS = ("compartments", "mbins", "windows", "trace", "record", "record_dt", "enabled", "side_fraction")
+_PLASTICITY_OPTIONS = ("compartments", "mbins", "windows", "trace", "record", "record_dt", "enabled", "side_fraction",
+                       "dopamine_trace")
 
 
 def plasticity_from_config(cfg: dict):
@@ -196,9 +197,10 @@ def plasticity_from_config(cfg: dict):
 
     Keys: the options of :class:`models.plasticity.DopaminePlasticity`
     (``compartments``, ``mbins``, ``windows`` as ``[["start", "stop"], ...]``,
-    ``trace``, ``record``, ``record_dt``, ``enabled``, ``side_fraction``) and
-    its constants (``eta``, ``rho``, ``tau_e``, ``w_max``), quantities as
-    strings (``"5 s"``). An unknown key is an error naming it.
+    ``trace``, ``record``, ``record_dt``, ``enabled``, ``side_fraction``,
+    ``dopamine_trace``) and its constants (``eta``, ``rho``, ``tau_e``,
+    ``w_max``; the timing-dependent variant's ``eta_b`` and ``tau_d``),
+    quantities as strings (``"5 s"``). An unknown key is an error naming it.
     """
     from models.plasticity import PLASTICITY_PARAMETERS, DopaminePlasticity
 
@@ -222,7 +224,7 @@ def plasticity_from_config(cfg: dict):
                        for a, b in value]
         elif key == "record" and value in ("none", ""):
             kw[key] = None
-        elif isinstance(value, str) and key in ("record_dt", "tau_e"):
+        elif isinstance(value, str) and key in ("record_dt", "tau_e", "tau_d"):
             kw[key] = parse_quantity(value, f"{where}.{key}")
         else:
             kw[key] = value

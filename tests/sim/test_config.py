@@ -362,11 +362,46 @@ windows = [["0 ms", "150 ms"]]
     assert res.metadata["network"]["plasticity"]["parameters"]["eta"]["value"] == 0.05
 
 
+def test_run_file_timing_dependent_rule(toyc, tmp_path):
+    """The timing-dependent variant from a run file: DAN-i1 before the KCs potentiates MBON-i1's synapses
+    (above their start; w_max 2), and the metadata carries the variant."""
+    cfg = load_run_file(_write(tmp_path, """
+duration = "300 ms"
+model = "current_lif"
+signs = "excitatory"
+[[activate]]
+name = "DAN-i1"
+rate = "50 Hz"
+stop = "100 ms"
+[[drive]]
+celltype = "KC"
+rate = "40 Hz"
+start = "100 ms"
+[plasticity]
+compartments = "names"
+mbins = ["DAN-i1"]
+eta_b = 0.05
+tau_d = "200 ms"
+w_max = 2.0
+dopamine_trace = "add"
+"""))
+    net = network_from_config(toyc, cfg)
+    assert net.plasticity.parameters["tau_d"].value == 200 * ms and net.plasticity.dopamine_trace == "add"
+    res = run_config(toyc, cfg, progress=False)
+    idx, _, w = res.states["kc_mbon_w"]
+    names = toyc.neurons.loc[idx, "mb_name"].to_numpy()
+    assert np.all(w[0, names == "MBON-i1", -1] > 1.0) and np.all(w[0, names != "MBON-i1", -1] == 1.0)
+    meta = res.metadata["network"]["plasticity"]
+    assert meta["dopamine_trace"] == "add" and meta["parameters"]["eta_b"]["value"] == 0.05
+
+
 @pytest.mark.parametrize("table, message", [
     ('eta = 0.1\nbogus = 1', r"\[plasticity\]: unknown key\(s\) bogus"),
     ('windows = [["1 s"]]', r"\[plasticity\].windows must be \[\[start, stop\]"),
     ('eta = -1', r"\[plasticity\]: eta must be >= 0"),
     ('tau_e = "5 parsecs"', r"\[plasticity\].tau_e: cannot read"),
+    ('eta_b = 0.1\ntau_d = "2 mV"', r"\[plasticity\]: parameter 'tau_d' expects"),
+    ('eta_b = 0.1\ndopamine_trace = "sum"', r"\[plasticity\]: dopamine_trace must be"),
 ])
 def test_run_file_plasticity_errors_name_the_key(toyc, tmp_path, table, message):
     cfg = load_run_file(_write(tmp_path, f"[plasticity]\n{table}\n"))
