@@ -285,6 +285,14 @@ def _(answer, *, runs):
     return ok, "a dict protocol -> mean over larvae of run.final_weights()['MBON-i1'] (paired, unpaired, backward)"
 
 
+@_register("04.timing")
+def _(answer, *, runs):
+    exp = {name: float(run.final_weights()["MBON-i1"].mean()) for name, run in runs.items()}
+    ok = set(exp) == {"paired", "backward"} and set(answer) == set(exp) and all(
+        _close(answer[k], exp[k], rtol=1e-6) for k in exp)
+    return ok, "a dict protocol -> mean over larvae of run.final_weights()['MBON-i1'] (paired, backward), timing rule"
+
+
 @_register("05.one_sided")
 def _(answer, *, tr):
     out = float(np.nanmean(tr["dn_left_hz"] + tr["dn_right_hz"]))
