@@ -26,6 +26,7 @@ CASES = [
     # (bench_sleep's ratio was 32 on an Intel Xeon), and the guard's bound (1.2) is far below any figure
     ("bench_sleep.py", ["--larvae", "1", "--repeat", "1"], False),
     ("bench_stepping.py", ["--larvae", "2", "--seconds", "0.5", "--chunks", "50"], False),
+    ("bench_timing_rule.py", ["--larvae", "2", "--repeat", "2"], False),
     ("bench_behaviour.py", ["--larvae", "0", "--compare-larvae", "10", "--compare-seconds", "10"], True),
     # without C++ standalone (a minute of compilation) and without the empty-cache start (half a minute of
     # numba compilation, a figure the guards do not use): the guard against the fixed minimal kernel catches
