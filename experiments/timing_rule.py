@@ -39,9 +39,19 @@ larger). Same objective and tie rule (then a set trace before an added one); the
 rounds. Round 2 was designed after round 1's held-out results had been seen, so its held-out scores are not
 an unseen test.
 
+The timing curve (an analysis after the fit)
+--------------------------------------------
+:func:`timing_curve` runs the learning protocols' virtual larvae (``experiments.learning``, DAN-i1 as the US,
+24 larvae, seed 1 as docs/learning.md) at five intervals between the US onset and the CS+ onset (-1 s:
+``backward``; 0: ``paired``; +1, +2 and +4 s: ``trace`` with the US 0, 1 and 3 s after the 1-s odour) and
+unpaired, with the default rule and with the chosen variant, and reports the learned valence index change
+and MBON-i1's effect at each: the form in which such timing experiments are published (adult fly: Aso &
+Rubin 2016, eLife 5:e16135, Fig. 1F).
+
 Run: ``python -m experiments.timing_rule [--out docs/timing_rule.md]`` (about 30 minutes on 2 cores; every
 scored point is kept in ``<out stem>.json`` as it finishes, and a rerun resumes from it). The tests rerun one
-point on the backward-timing finding and compare it with the stored rows.
+point on the backward-timing finding and compare it with the stored rows, and the backward interval of the
+timing curve.
 """
 from __future__ import annotations
 
@@ -58,7 +68,8 @@ import pandas as pd
 from . import biology
 from .biology_learning_rate import pairing_findings
 
-__all__ = ["GRID", "KEY", "W_MAX", "choose", "main", "options", "per_point", "reading", "report", "score_point"]
+__all__ = ["CURVE", "GRID", "KEY", "W_MAX", "backward_reading", "choose", "curve_reading", "main", "options", "per_point", "reading",
+           "report", "score_point", "timing_curve"]
 
 #: (eta_b as a multiple of the calibrated eta, tau_d in seconds, dopamine trace); the first point is the default
 #: model; round 1 sets the dopamine trace, round 2 adds to it.
@@ -69,6 +80,64 @@ GRID = ((0.0, 1.0, "set"), (1.0, 1.0, "set"), (4.0, 1.0, "set"), (16.0, 1.0, "se
 KEY = ["factor", "tau_d_s", "dopamine_trace"]
 #: Upper clip of the weights (multiple of the initial weight) wherever eta_b > 0.
 W_MAX = 2.0
+#: The timing curve: (US onset minus CS+ onset in seconds, or None for unpaired; protocol; its options).
+CURVE = ((-1.0, "backward", {}), (0.0, "paired", {}), (1.0, "trace", {"trace_gap": 0.0}),
+         (2.0, "trace", {"trace_gap": 1.0}), (4.0, "trace", {"trace_gap": 3.0}), (None, "unpaired", {}))
+
+
+def timing_curve(connectome, variant: dict, *, intervals=None, n_larvae: int = 24, seed: int = 1) -> list[dict]:
+    """The learning protocols at each interval of :data:`CURVE` (or those in ``intervals``; None = unpaired), with
+    the default rule and with ``variant`` (plasticity constants, e.g. :func:`options` of the chosen point).
+
+    Returns one row per rule and interval: ``rule``, ``interval_s``, ``protocol``, the learned valence index
+    change (``lvi_mean``, ``lvi_sem``, ``lvi_p``: Wilcoxon over the larvae) and MBON-i1's effect (``mbon_mean``,
+    ``mbon_p``).
+    """
+    from brian2 import second
+
+    from .learning import paired_statistics, run_protocol
+
+    rows = []
+    for rule, opts in (("default", {}), ("variant", dict(variant))):
+        for interval, name, popts in CURVE:
+            if intervals is not None and interval not in intervals:
+                continue
+            run = run_protocol(name, connectome, n_larvae=n_larvae, seed=seed, progress=False,
+                               protocol_options={k: v * second for k, v in popts.items()} or None, **opts)
+            v = paired_statistics(run.valence_index()["delta"])
+            e = paired_statistics(run.effect("MBON-i1")["effect"])
+            rows.append({"rule": rule, "interval_s": interval, "protocol": name, "lvi_mean": float(v["mean"]),
+                         "lvi_sem": float(v["sd"] / np.sqrt(v["n"])), "lvi_p": float(v["wilcoxon_p"]),
+                         "mbon_mean": float(e["mean"]), "mbon_p": float(e["wilcoxon_p"])})
+    return rows
+
+
+def backward_reading(curve: list[dict]) -> str:
+    """The backward point of the timing curve, both rules, in one sentence (the README quotes it)."""
+    b = {r["rule"]: r for r in curve if r["interval_s"] == -1.0}
+    v, d = b["variant"], b["default"]
+    way = "towards avoidance" if v["lvi_mean"] < 0 else "towards approach"
+    sig = "significantly" if v["lvi_p"] < 0.05 else "not significantly"
+    return (f"with the fitted variant, backward pairing (DAN-i1 in the second before the odour, 24 virtual larvae) "
+            f"moves the learned valence {sig} {way} ({v['lvi_mean']:+.3f}, p = {v['lvi_p']:.2g}; default rule "
+            f"{d['lvi_mean']:+.3f}, p = {d['lvi_p']:.2g})")
+
+
+def curve_reading(curve: list[dict]) -> str:
+    """The timing curve in one sentence: where each rule's learned valence moves significantly, and which way."""
+    df = pd.DataFrame(curve)
+
+    def where(rule):
+        d = df[(df["rule"] == rule) & (df["lvi_p"] < 0.05)]
+        if d.empty:
+            return "nowhere"
+        return ", ".join(f"{'unpaired' if pd.isna(r['interval_s']) else format(r['interval_s'], '+g') + ' s'} "
+                         f"({'approach' if r['lvi_mean'] > 0 else 'avoidance'}, {r['lvi_mean']:+.3f})"
+                         for r in d.to_dict("records"))
+
+    return (f"Over 24 virtual larvae per interval (US onset minus CS+ onset), the learned valence moves "
+            f"significantly (Wilcoxon p < 0.05) with the default rule at {where('default')}, and with the fitted "
+            f"variant at {where('variant')}.")
 
 
 def options(factor: float, tau_d: float, dopamine_trace: str = "set") -> dict:
@@ -169,6 +238,48 @@ def reading(rows) -> str:
             f"held-out pairing hits range from {int(hb.min())} to {int(hb.max())} of {int(hn.max())}.")
 
 
+def curve_figure(curve: list[dict], path) -> None:
+    """The learned valence index change against the interval, both rules (mean and s.e.m. over the larvae)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from larvasim.util import atomic_path
+
+    df = pd.DataFrame(curve)
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for rule, colour, dx in (("default", "tab:grey", -0.06), ("variant", "tab:purple", 0.06)):
+        d = df[(df["rule"] == rule) & df["interval_s"].notna()].sort_values("interval_s")
+        label = "default rule" if rule == "default" else "fitted timing-dependent variant"
+        ax.errorbar(d["interval_s"] + dx, d["lvi_mean"], d["lvi_sem"], marker="o", color=colour, capsize=3,
+                    label=label)
+        u = df[(df["rule"] == rule) & df["interval_s"].isna()]
+        if not u.empty:
+            ax.errorbar([5.5 + dx], u["lvi_mean"], u["lvi_sem"], marker="s", color=colour, capsize=3, ls="none")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xticks([-1, 0, 1, 2, 4, 5.5], ["-1", "0", "+1", "+2", "+4", "unpaired"])
+    ax.set_xlabel("US onset minus CS+ onset (s)")
+    ax.set_ylabel("learned valence index change\n(> 0: approach the CS+)")
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path, suffix=".tmp.png") as tmp:
+        fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+
+
+def _curve_rows(curve: list[dict]) -> list[str]:
+    out = ["| interval (s) | protocol | rule | learned valence change (mean +- s.e.m.) | p | MBON-i1 effect (Hz) | p |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in curve:
+        iv = "unpaired" if r["interval_s"] is None or pd.isna(r["interval_s"]) else f"{r['interval_s']:+g}"
+        out.append(f"| {iv} | {r['protocol']} | {r['rule']} | {r['lvi_mean']:+.3f} +- {r['lvi_sem']:.3f} | "
+                   f"{r['lvi_p']:.2g} | {r['mbon_mean']:+.2f} | {r['mbon_p']:.2g} |")
+    return out
+
+
 def _write(data: dict) -> str:
     rows = data["rows"]
     pp = per_point(rows)
@@ -220,6 +331,13 @@ def _write(data: dict) -> str:
                   "point):", "", "```sh", f"larvasim run backward --trials 24 --option eta_b={eta_b:.6g} --option "
                   f"tau_d={pick['tau_d_s']:g}s --option w_max={data['w_max']:g} --option "
                   f"dopamine_trace={pick['dopamine_trace']}", "```"]
+    if data.get("curve"):
+        lines += ["", "## The timing curve", "",
+                  "The learning protocols' virtual larvae (docs/learning.md: DAN-i1 as the US, 24 larvae, seed 1) at "
+                  "five intervals between the US onset and the CS+ onset, and unpaired, with the default rule and "
+                  "with the chosen variant (an analysis after the fit; `timing_curve` in `experiments/timing_rule.py`):",
+                  "", f"**{curve_reading(data['curve'])}**", "", "![timing curve](figures/timing_rule/curve.png)",
+                  "", *_curve_rows(data["curve"])]
     lines += ["", "The default model (`docs/biology.md`) keeps the depression-only rule: this variant is an option "
               "(`DopaminePlasticity(eta_b=..., tau_d=..., w_max=..., dopamine_trace=...)`, `larvasim run backward --option eta_b=... "
               "--option tau_d=1s --option w_max=2`, `larvasim validate --biology --learning eta_b=...`), and making it "
@@ -228,8 +346,10 @@ def _write(data: dict) -> str:
     return "\n".join(lines)
 
 
-def report(path="docs/timing_rule.md", connectome=None, *, grid=GRID, seed: int = 0, ids=None, log=None) -> dict:
-    """Score the grid (resuming from ``<path stem>.json``), write the report and the JSON atomically."""
+def report(path="docs/timing_rule.md", connectome=None, *, grid=GRID, seed: int = 0, ids=None, curve: bool = True,
+           log=None) -> dict:
+    """Score the grid (resuming from ``<path stem>.json``), run the timing curve (``curve``; its figure goes to
+    ``figures/timing_rule/curve.png`` beside ``path``), write the report and the JSON atomically."""
     import platform
 
     import connectomes
@@ -271,6 +391,15 @@ def report(path="docs/timing_rule.md", connectome=None, *, grid=GRID, seed: int 
     data.setdefault("date", datetime.date.today().isoformat())
     data["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
     data["chosen"] = choose(data["rows"])
+    if curve:
+        ch = data["chosen"]
+        pick = ch if ch["factor"] > 0 else {"factor": 1 / 64, "tau_d_s": 10.0, "dopamine_trace": "add"}
+        t0 = time.perf_counter()
+        data["curve"] = timing_curve(c, options(pick["factor"], pick["tau_d_s"], pick["dopamine_trace"]))
+        data["curve_point"] = {k: pick[k] for k in KEY}
+        curve_figure(data["curve"], path.parent / "figures" / "timing_rule" / "curve.png")
+        if log:
+            log(f"timing curve: {time.perf_counter() - t0:.0f} s")
     atomic_write_text(store, json.dumps(data, indent=1) + "\n")
     atomic_write_text(path, _write(data))
     return data

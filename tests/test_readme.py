@@ -197,6 +197,7 @@ def _claims():
     from experiments import timing_rule
 
     yield "timing-dependent rule", timing_rule.reading(_json("timing_rule.json")["rows"])
+    yield "timing-dependent rule, backward", timing_rule.backward_reading(_json("timing_rule.json")["curve"])
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])

@@ -76,7 +76,7 @@ def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path)
     assert doc["chosen"]["heldout_hits"] == base["heldout_hits"] and base["factor"] == 0
     fid = "learn-tho22-02"
     out = tmp_path / "t.md"
-    first = tr.report(out, real_connectome, grid=[(0.0, 1.0)], ids=[fid])
+    first = tr.report(out, real_connectome, grid=[(0.0, 1.0)], ids=[fid], curve=False)
     kept = json.loads(out.with_suffix(".json").read_text())["rows"]
     kept[0]["effect"] = 123.0  # marks the stored row: a resumed run must not rescore it
     data = json.loads(out.with_suffix(".json").read_text())
@@ -84,10 +84,30 @@ def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path)
     out.with_suffix(".json").write_text(json.dumps(data))
     chosen = doc["chosen"]
     point = (chosen["factor"], chosen["tau_d_s"], chosen["dopamine_trace"]) if chosen["factor"] else tr.GRID[-1]
-    second = tr.report(out, real_connectome, grid=[(0.0, 1.0), point], ids=[fid])
+    second = tr.report(out, real_connectome, grid=[(0.0, 1.0), point], ids=[fid], curve=False)
     assert len(first["rows"]) == 1 and len(second["rows"]) == 2 and second["rows"][0]["effect"] == 123.0
     for new in [first["rows"][0], second["rows"][1]]:
         old = [r for r in rows if r["id"] == fid and tr._point(r) == tr._point(new)]
         assert len(old) == 1
         assert new["status"] == old[0]["status"]
         assert new["effect"] == pytest.approx(old[0]["effect"], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.realdata
+def test_the_timing_curve_is_reproduced(real_connectome):
+    """The backward interval of docs/timing_rule.md's timing curve, both rules, rerun: the same rows; the
+    figure exists; the reading is the document's; the variant's backward larvae move towards avoidance."""
+    doc = json.loads(DOC.with_suffix(".json").read_text())
+    curve, pt = doc["curve"], doc["curve_point"]
+    assert DOC.read_text().count(tr.curve_reading(curve)) == 1
+    assert (ROOT / "docs" / "figures" / "timing_rule" / "curve.png").stat().st_size > 10_000
+    assert [r["interval_s"] for r in curve if r["rule"] == "default"] == [c[0] for c in tr.CURVE]
+    fresh = tr.timing_curve(real_connectome, tr.options(pt["factor"], pt["tau_d_s"], pt["dopamine_trace"]),
+                            intervals=[-1.0])
+    old = [r for r in curve if r["interval_s"] == -1.0]
+    assert [r["rule"] for r in fresh] == [r["rule"] for r in old] == ["default", "variant"]
+    for a, b in zip(fresh, old):
+        for k in ("lvi_mean", "lvi_sem", "lvi_p", "mbon_mean", "mbon_p"):
+            assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-12), (a["rule"], k)
+    variant = fresh[1]
+    assert variant["lvi_mean"] < 0 and variant["mbon_mean"] > 0  # the documented direction of the backward point
