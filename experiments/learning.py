@@ -733,11 +733,27 @@ class LearningRun:
                 rows.append(row)
         return pd.DataFrame(rows)
 
+    def rule_description(self) -> str:
+        """The plasticity rule that ran, in one line (from the results' metadata; empty when none is stored)."""
+        net = self.results.metadata.get("network")
+        rule = net.get("plasticity") if isinstance(net, dict) else None
+        if not isinstance(rule, dict) or "parameters" not in rule:
+            return ""
+        p = {k: v.get("value") for k, v in rule["parameters"].items()}
+        text = f"eta = {p.get('eta'):.4g}, tau_e = {p.get('tau_e'):g} s"
+        if (p.get("eta_b") or 0) > 0:
+            text += (f"; timing-dependent: eta_b = {p['eta_b']:.4g}, tau_d = {p.get('tau_d'):g} s, "
+                     f"w_max = {p.get('w_max'):g}, dopamine trace {rule.get('dopamine_trace', 'set')}")
+        else:
+            text += " (depression only)"
+        return text
+
     def summary(self, mbon: str = "MBON-i1") -> str:
         """A short text summary: the protocol, the learning effect of ``mbon`` and the valence index."""
         e = paired_statistics(self.effect(mbon)["effect"])
         lines = [f"protocol {self.protocol.name!r}: {self.protocol.description}",
                  f"  {self.n_larvae} virtual larvae, {self.protocol.duration:g} s each",
+                 *([f"  plasticity: {rule}"] if (rule := self.rule_description()) else []),
                  f"  {mbon} effect (Hz): mean {e['mean']:.2f}, median {e['median']:.2f}, d_z {e['d_z']:.2f}, "
                  f"Wilcoxon p = {e['wilcoxon_p']:.2g} ({e['n_negative']} of {e['n']} larvae negative)"]
         if self.compartments is not None:

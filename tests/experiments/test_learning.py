@@ -178,6 +178,7 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
     assert back.protocol == paired.protocol and back.cs_plus == paired.cs_plus
     assert back.final_weights().equals(w_p)
     assert "MBON-i1 effect" in paired.summary()
+    assert "plasticity: eta = " in paired.summary() and "(depression only)" in paired.summary()
     with pytest.raises(ValueError, match="windows differ"):
         run_protocol("extinction", toyc, **{**kw, "n_larvae": 2})
     # backward pairing (the odour at the US's offset): the rule has no timing-dependent sign, and a KC spike
@@ -192,6 +193,14 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
         w[name] = run.final_weights()["MBON-i1"]
     assert run.protocol.stims[-1].stop == run.protocol.stims[2].start  # backward: the US ends at the CS+
     assert (w["backward"] > w["paired"]).all() and (w["paired"] < 1).all()
+    assert (w["backward"] <= 1).all()  # the default rule never potentiates
+    # the timing-dependent variant: the same backward larvae potentiate MBON-i1's synapses above their start,
+    # and the run says which rule ran
+    n = make_network(toyc, make_protocol("backward", **_SHORT), device="numpy", model_overrides={"dt": 0.5 * ms},
+                     **short, eta_b=0.05, tau_d=0.5 * second, w_max=2.0)
+    timed = run_protocol("backward", toyc, **{**kw, "network": n})
+    assert (timed.final_weights()["MBON-i1"] > 1).any()
+    assert "timing-dependent: eta_b = 0.05, tau_d = 0.5 s, w_max = 2, dopamine trace set" in timed.summary()
 
 
 # -- whole connectome ----------------------------------------------------------------------------
