@@ -74,6 +74,11 @@ def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path)
     base = tr.per_point(rows).iloc[0]
     assert "leaves the held-out score where it was" in readme
     assert doc["chosen"]["heldout_hits"] == base["heldout_hits"] and base["factor"] == 0
+    # the Limits' word on a large eta_b: at eta_b = eta with an added trace the paired findings are lost
+    status = {(r["id"], tr._point(r)): r["status"] for r in rows}
+    for fid in ("learn-sch20-01", "learn-tho22-01", "learn-esc20-02"):
+        assert status[(fid, (0.0, 1.0, "set"))] == "hit" and status[(fid, (1.0, 1.0, "add"))] == "miss", fid
+    assert "at eta_b = eta with an added trace the paired findings are lost" in DOC.read_text()
     fid = "learn-tho22-02"
     out = tmp_path / "t.md"
     first = tr.report(out, real_connectome, grid=[(0.0, 1.0)], ids=[fid], curve=False)
@@ -86,6 +91,13 @@ def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path)
     point = (chosen["factor"], chosen["tau_d_s"], chosen["dopamine_trace"]) if chosen["factor"] else tr.GRID[-1]
     second = tr.report(out, real_connectome, grid=[(0.0, 1.0), point], ids=[fid], curve=False)
     assert len(first["rows"]) == 1 and len(second["rows"]) == 2 and second["rows"][0]["effect"] == 123.0
+    # a stored timing curve of the same point is kept (only --rerun-curve reruns it)
+    data = json.loads(out.with_suffix(".json").read_text())
+    data["curve"] = [dict(r, lvi_mean=99.0) for r in doc["curve"]]
+    data["curve_point"] = tr.curve_point(data["chosen"])
+    out.with_suffix(".json").write_text(json.dumps(data))
+    kept = tr.report(out, real_connectome, grid=[(0.0, 1.0), point], ids=[fid])
+    assert all(r["lvi_mean"] == 99.0 for r in kept["curve"]) and "+99.000" in out.read_text()
     for new in [first["rows"][0], second["rows"][1]]:
         old = [r for r in rows if r["id"] == fid and tr._point(r) == tr._point(new)]
         assert len(old) == 1
