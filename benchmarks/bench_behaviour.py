@@ -3,7 +3,7 @@
 Usage::
 
     LARVASIM_DATA=/path/to/connectomes python benchmarks/bench_behaviour.py [--larvae 100] [--seconds 180]
-        [--compare-larvae 20] [--compare-seconds 30] [--threads 2]
+        [--compare-larvae 20] [--compare-seconds 30] [--compare-repeat 3] [--threads 2]
 
 Measured in this one invocation (issue 14):
 
@@ -37,6 +37,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=180.0)
     ap.add_argument("--compare-larvae", type=int, default=20)
     ap.add_argument("--compare-seconds", type=float, default=30.0)
+    ap.add_argument("--compare-repeat", type=int, default=3,
+                    help="closed and open loop timed alternately this many times; the best of each (default 3)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--guard", action="store_true",
                     help="exit 1 on a large regression of the measured ratios (benchmarks/guard.py)")
@@ -55,12 +57,9 @@ def main(argv=None) -> int:
     # warm-up (compilation)
     _make_loop("chemotaxis", "brain", c, 1, "cast_sampling", {}, 0, 1, 50 * ms).run(0.1 * second)
 
-    # closed vs open loop, same larvae and time
+    # closed vs open loop, same larvae and time; alternately, best of --compare-repeat (wall time: the CI
+    # machine's load moved a single pair's ratio between 1.3 and 2.4)
     n, T = args.compare_larvae, args.compare_seconds
-    t0 = time.perf_counter()
-    loop = _make_loop("chemotaxis", "brain", c, n, "cast_sampling", {}, 1, args.threads, 50 * ms)
-    loop.run(T * second)
-    t_closed = time.perf_counter() - t0
     arena = _arena("chemotaxis")
     conc = float(arena.concentration("A", np.array([0.0]), np.array([0.0]))[0])
     senses = Senses(c, odours={"A": assay_odour(c, "A")}, senses=["olfaction"])
@@ -71,11 +70,17 @@ def main(argv=None) -> int:
     drives = [sim.PoissonDrive([int(i)], float(rates[i]) * Hz) for i in np.flatnonzero(rates > 0)]
     net = sim.Network(c, device="numba", threads=args.threads)
     net.run(drives, duration=20 * ms, trials=1, seed=0, progress=False)
-    t0 = time.perf_counter()
-    net.run(drives, duration=T * second, trials=n, seed=1, progress=False)
-    t_open = time.perf_counter() - t0
+    t_closed = t_open = np.inf
+    for _ in range(args.compare_repeat):
+        t0 = time.perf_counter()
+        loop = _make_loop("chemotaxis", "brain", c, n, "cast_sampling", {}, 1, args.threads, 50 * ms)
+        loop.run(T * second)
+        t_closed = min(t_closed, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        net.run(drives, duration=T * second, trials=n, seed=1, progress=False)
+        t_open = min(t_open, time.perf_counter() - t0)
     per = n * T
-    print(f"closed vs open loop, {n} larvae x {T:g} s (whole brain, larval_lif):")
+    print(f"closed vs open loop, {n} larvae x {T:g} s (whole brain, larval_lif), best of {args.compare_repeat}:")
     print(f"  open loop  (Network.run)          {t_open / per:.4f} s per larva-second")
     print(f"  closed loop (assay, 50 ms chunks) {t_closed / per:.4f} s per larva-second; "
           f"ratio {t_closed / t_open:.2f} (goal <= 1.5)")

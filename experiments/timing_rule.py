@@ -48,8 +48,9 @@ unpaired, with the default rule and with the chosen variant, and reports the lea
 and MBON-i1's effect at each: the form in which such timing experiments are published (adult fly: Aso &
 Rubin 2016, eLife 5:e16135, Fig. 1F).
 
-Run: ``python -m experiments.timing_rule [--out docs/timing_rule.md]`` (about 30 minutes on 2 cores; every
-scored point is kept in ``<out stem>.json`` as it finishes, and a rerun resumes from it). The tests rerun one
+Run: ``python -m experiments.timing_rule [--out docs/timing_rule.md]`` (about 20 minutes of scoring and 1.5 for
+the timing curve on 2 cores; every scored point is kept in ``<out stem>.json`` as it finishes, and a rerun
+resumes from it; the curve is kept when its point is unchanged, ``--rerun-curve`` reruns it). The tests rerun one
 point on the backward-timing finding and compare it with the stored rows, and the backward interval of the
 timing curve.
 """
