@@ -85,10 +85,7 @@ def main(argv=None) -> int:
     c = connectomes.load("winding2023")
     protocol = learning.make_protocol("paired")
     net = learning.make_network(c, protocol)
-    a, b = learning.odour_pair(c, 8, 3, rate=learning.EXPERIMENT_PARAMETERS["odour_rate"].value, seed=0)
-    p = learning.EXPERIMENT_PARAMETERS
-    stim = (learning._odour_stimuli(c, protocol, a, b)
-            + learning._us_stimuli(c, protocol, "dan", "DAN-i1", p["us_rate"].value, p["gustatory_rate"].value))
+    stim = learning.larva_stimuli(c, protocol)
     duration = protocol.duration * second
     n_steps = int(round(float(duration / net.dt)))
     dead_ms = float(net.model.parameters["t_ref"].value / ms) + net.dt_ms

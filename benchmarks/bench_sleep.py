@@ -51,10 +51,7 @@ def _problems(c, larvae: int):
     out = {}
     protocol = learning.make_protocol("paired")
     net = learning.make_network(c, protocol)
-    a, b = learning.odour_pair(c, 8, 3, rate=learning.EXPERIMENT_PARAMETERS["odour_rate"].value, seed=0)
-    stim = (learning._odour_stimuli(c, protocol, a, b)
-            + learning._us_stimuli(c, protocol, "dan", "DAN-i1", learning.EXPERIMENT_PARAMETERS["us_rate"].value,
-                                   learning.EXPERIMENT_PARAMETERS["gustatory_rate"].value))
+    stim = learning.larva_stimuli(c, protocol)
     duration = protocol.duration * second
     out["conditioning"] = (net.engine_network(duration), net.draw_inputs(stim, duration, trials=larvae, seed=0),
                            float(protocol.duration))

@@ -41,11 +41,7 @@ def _engines(c, larvae: int):
     duration = protocol.duration * second
     nets = {"default rule": learning.make_network(c, protocol),
             "timing-dependent": learning.make_network(c, protocol, **variant)}
-    a, b = learning.odour_pair(c, 8, 3, rate=learning.EXPERIMENT_PARAMETERS["odour_rate"].value, seed=0)
-    stim = (learning._odour_stimuli(c, protocol, a, b)
-            + learning._us_stimuli(c, protocol, "dan", "DAN-i1", learning.EXPERIMENT_PARAMETERS["us_rate"].value,
-                                   learning.EXPERIMENT_PARAMETERS["gustatory_rate"].value))
-    events = nets["default rule"].draw_inputs(stim, duration, trials=larvae, seed=0)
+    events = nets["default rule"].draw_inputs(learning.larva_stimuli(c, protocol), duration, trials=larvae, seed=0)
     return {k: n.engine_network(duration) for k, n in nets.items()}, events, variant
 
 

@@ -97,6 +97,7 @@ __all__ = [
     "Protocol",
     "Stim",
     "main",
+    "larva_stimuli",
     "make_network",
     "make_protocol",
     "mb_names",
@@ -360,6 +361,34 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
                        plasticity=rule, device=device)
 
 
+def larva_stimuli(connectome, protocol: Protocol, cs_plus: Odour | None = None, cs_minus: Odour | None = None, *,
+                  us: str = "dan", dan: str = "DAN-i1", us_rate=None, gustatory_rate=None) -> list:
+    """The stimuli one virtual larva of ``protocol`` receives (what :func:`run_protocol` runs, per half).
+
+    Parameters
+    ----------
+    connectome : connectomes.Connectome
+    protocol : Protocol
+        From :func:`make_protocol`.
+    cs_plus, cs_minus : Odour, optional
+        Default: the two odours of :func:`odour_pair` (8 receptors each, 3 shared, seed 0), the first as CS+.
+    us, dan, us_rate, gustatory_rate
+        As in :func:`run_protocol` (rates default to :data:`EXPERIMENT_PARAMETERS`).
+
+    Returns
+    -------
+    list
+        The odour drives, then the US.
+    """
+    p = EXPERIMENT_PARAMETERS
+    if cs_plus is None or cs_minus is None:
+        cs_plus, cs_minus = odour_pair(connectome, 8, 3, rate=p["odour_rate"].value, seed=0)
+    us_rate = p["us_rate"].value if us_rate is None else us_rate
+    gustatory_rate = p["gustatory_rate"].value if gustatory_rate is None else gustatory_rate
+    return (_odour_stimuli(connectome, protocol, cs_plus, cs_minus)
+            + _us_stimuli(connectome, protocol, us, dan, us_rate, gustatory_rate))
+
+
 def _us_stimuli(connectome, protocol: Protocol, us: str, dan: str, us_rate, gustatory_rate):
     out = []
     for s in protocol.stims:
@@ -463,7 +492,7 @@ def run_protocol(name: str, connectome=None, *, n_larvae: int = 20, seed: int = 
     for k, (plus, minus, n) in enumerate(halves):
         if n == 0:
             continue
-        stim = _odour_stimuli(c, protocol, plus, minus) + _us_stimuli(c, protocol, us, dan, us_rate, gustatory_rate)
+        stim = larva_stimuli(c, protocol, plus, minus, us=us, dan=dan, us_rate=us_rate, gustatory_rate=gustatory_rate)
         parts.append(network.run(stim, duration=duration, trials=n, seed=2 * seed + k, progress=progress))
         cs_plus += [plus.name] * n
     res = Results.concat(parts) if len(parts) > 1 else parts[0]
