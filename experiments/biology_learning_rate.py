@@ -141,17 +141,23 @@ def tied_reading(rows) -> str:
             f"{int(base['heldout_n'])}.")
 
 
-def per_factor(df: pd.DataFrame) -> pd.DataFrame:
-    """Hits and scored findings per factor and half."""
-    df = pd.DataFrame(df)
+def hits_by(df, keys: list, *, sort: bool = True) -> pd.DataFrame:
+    """Hits and scored findings per half (``<half>_hits``, ``<half>_n``) for each group of ``keys`` of the rows."""
     out = []
-    for k, g in df.groupby("factor", sort=True):
-        row = {"factor": float(k)}
+    for k, g in pd.DataFrame(df).groupby(keys, sort=sort):
+        row = dict(zip(keys, k if isinstance(k, tuple) else (k,)))
         for half in biology.HALVES:
             s = g[(g["half"] == half) & g["status"].isin(["hit", "miss"])]
             row[f"{half}_hits"], row[f"{half}_n"] = int((s["status"] == "hit").sum()), len(s)
         out.append(row)
     return pd.DataFrame(out)
+
+
+def per_factor(df: pd.DataFrame) -> pd.DataFrame:
+    """Hits and scored findings per factor and half."""
+    out = hits_by(df, ["factor"])
+    out["factor"] = out["factor"].astype(float)
+    return out
 
 
 def reading(df: pd.DataFrame) -> str:

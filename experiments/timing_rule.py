@@ -67,7 +67,7 @@ import numpy as np
 import pandas as pd
 
 from . import biology
-from .biology_learning_rate import pairing_findings
+from .biology_learning_rate import hits_by, pairing_findings
 
 __all__ = ["CURVE", "GRID", "KEY", "W_MAX", "backward_reading", "choose", "curve_point", "curve_reading", "main", "options", "per_point", "reading",
            "report", "score_point", "timing_curve"]
@@ -192,15 +192,8 @@ def _point(r) -> tuple:
 
 def per_point(rows) -> pd.DataFrame:
     """Hits and scored findings per grid point and half, in grid order."""
-    df = _keyed(rows)
-    out = []
-    for (k, tau, dt), g in df.groupby(KEY, sort=False):
-        row = {"factor": float(k), "tau_d_s": float(tau), "dopamine_trace": dt}
-        for half in biology.HALVES:
-            s = g[(g["half"] == half) & g["status"].isin(["hit", "miss"])]
-            row[f"{half}_hits"], row[f"{half}_n"] = int((s["status"] == "hit").sum()), len(s)
-        out.append(row)
-    return pd.DataFrame(out)
+    out = hits_by(_keyed(rows), KEY, sort=False)
+    return out.astype({"factor": float, "tau_d_s": float})
 
 
 def choose(rows) -> dict:
