@@ -457,6 +457,23 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
     return only_a, only_b, float(p)
 
 
+def null_reading(larval: dict, null_path) -> str | None:
+    """The summary line on the shuffled-connectome control (``docs/biology_null.md``), when its JSON lies at
+    ``null_path``; it says so when that control was scored on other statuses than ``larval``'s (a stale file)."""
+    from .biology_null import REAL, reading
+
+    null_path = Path(null_path)
+    if not null_path.is_file():
+        return None
+    null = json.loads(null_path.read_text())
+    if ({r["id"]: r["status"] for r in null["brains"][REAL]["rows"]}
+            != {r["id"]: r["status"] for r in larval["table"]}):
+        return (f"* **Against shuffled connectomes:** `{null_path.name}` was scored on another model or other "
+                "findings than this report; rerun `python -m experiments.biology_null`.")
+    return f"* **Against shuffled connectomes:** {reading(null)} ([{null_path.with_suffix('.md').name}]" \
+           f"({null_path.with_suffix('.md').name}))."
+
+
 def statistics_reading(larval: dict, adult: dict) -> str:
     """The summary line that puts the held-out accuracy in statistical context (interval, baseline, adult)."""
     lt, at = pd.DataFrame(larval["table"]), pd.DataFrame(adult["table"])
@@ -719,6 +736,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          *filter(None, [seen_reading(lv, cal.get("mushroom_body")), previous_reading(lv, cal.get("mushroom_body")),
                         late_testable_reading(lv, data["findings"], cal)]),
          statistics_reading(lv, ad),
+         *filter(None, [null_reading(lv, path.with_name("biology_null.json"))]),
          *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
          f"{_pct(ad['accuracy']['calibration'])}, held-out {_pct(ad['accuracy']['heldout'])}.",

@@ -198,6 +198,9 @@ def _claims():
 
     yield "timing-dependent rule", timing_rule.reading(_json("timing_rule.json")["rows"])
     yield "timing-dependent rule, backward", timing_rule.backward_reading(_json("timing_rule.json")["curve"])
+    from experiments import biology_null
+
+    yield "shuffled connectomes", biology_null.reading(_json("biology_null.json"))
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])

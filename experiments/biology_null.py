@@ -1,0 +1,391 @@
+"""The biology benchmark on shuffled connectomes: how much of the score is the larva's wiring? ``docs/biology_null.md``.
+
+``docs/biology.md`` scores the default larval model on published larval findings, and compares it with the
+adult model and with a predictor that has no brain (each test type's commonest outcome). It does not say how
+much of what the model gets right it owes to *this* wiring diagram: a network with the same neurons, the same
+numbers of partners and synapses per neuron and the same signs, but wired at random, might get as much. This
+module scores the same model, unchanged, on degree-preserving shuffles of the connectome
+(:func:`connectomes.nullmodels.shuffle`: equal-count double-edge swaps per synapse type, which keep every
+neuron's in- and out-degree and its input and output synapse totals, and therefore its sign and cell type).
+
+The design, fixed before the shuffled brains were scored (2026-12-04, session 30)
+--------------------------------------------------------------------------------
+* Brains: the real connectome and :data:`BRAINS` shuffles (seeds 0 to 19, :data:`SWAPS` swap attempts per
+  connection, the null model's default). One shuffle (seed 0) had been scored once, in a trial run of the
+  scoring code, before this design was written down (held-out 10 of 23, calibration 8 of 21); nothing was
+  changed after it.
+* Model: the default larval model as it stands (``experiments.biology_report.default_network``: calibrated
+  parameters, literature signs), the same on every brain. It is not recalibrated on the shuffled brains:
+  its parameters were fitted on the real one (calibration half), which favours the real brain on the
+  calibration half. The held-out half is the fairer comparison.
+* Benchmark: every finding of both halves, pairing (conditioning) findings included, benchmark seed 0, its
+  trials, virtual larvae and change criterion (``experiments.biology``). The findings counted in a half are
+  those the real brain scores (hit or miss); a finding a shuffled brain cannot run counts as a miss there.
+* Statistic: the number of hits per half. p is the share of shuffled brains that score at least as many
+  hits as the real one, counted with the real brain (``(1 + #{null >= real}) / (1 + N)``; one-sided; with 20
+  brains the smallest possible p is 1/21 = 0.048).
+* Per finding: the share of shuffled brains that hit it. A hit of the real brain that at least half of the
+  shuffled brains also get is called *generic* (what the neurons' degrees, signs and the stimulus alone give);
+  one that fewer than half get, *wiring-specific*.
+
+Run: ``python -m experiments.biology_null [--out docs/biology_null.md] [--jobs 2]`` (about 90 s per brain and
+core; every brain is kept in ``<out stem>.json`` as it finishes and a rerun resumes from it). The tests rerun
+shuffled brain 0 and the real brain on a few findings and compare them with the stored rows.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import biology
+
+__all__ = ["BRAINS", "RERUN_IDS", "SWAPS", "brain_hits", "by_finding", "figure", "main", "p_value", "pairing_ratios", "reading", "report",
+           "score_brain", "summary"]
+
+#: Shuffled brains (seeds 0 .. BRAINS - 1).
+BRAINS = 20
+#: Swap attempts per connection of each synapse type (connectomes.nullmodels.shuffle's default).
+SWAPS = 10.0
+#: Findings the tests rerun on the real brain and shuffle 0 (non-pairing; chosen after the run, where the two
+#: brains differ, and one both hit).
+RERUN_IDS = ("mb-esc21-04", "mb-man23-01", "mb-mn14-02", "mb-moh23-02")
+#: The name of the unshuffled brain in the store.
+REAL = "real"
+#: A real-brain hit is "generic" when at least this share of the shuffled brains hit it too.
+GENERIC_SHARE = 0.5
+_HALF_LABEL = {"calibration": "Calibration", "heldout": "Held-out"}
+_COLUMNS = ("id", "circuit", "half", "test", "expect", "predicted", "effect_hz", "status")
+
+
+def score_brain(connectome, brain, *, seed: int = 0, ids=None) -> list[dict]:
+    """Score the default larval model on one brain: ``"real"`` or the seed of a shuffle of ``connectome``.
+
+    Returns one row per finding (``id``, ``circuit``, ``half``, ``test``, ``expect``, ``predicted``,
+    ``effect_hz``, ``status``), for every finding or only ``ids``.
+    """
+    from connectomes.nullmodels import shuffle
+
+    from .biology_report import default_network
+
+    c = connectome if brain == REAL else shuffle(connectome, seed=int(brain), swaps_per_connection=SWAPS)
+    findings = biology.load_findings()
+    if ids is not None:
+        findings = [f for f in findings if f.id in set(ids)]
+    sc = biology.score(default_network(c), findings, seed=seed)
+    rows = []
+    for r in sc.table.to_dict("records"):
+        row = {k: r[k] for k in _COLUMNS}
+        row["effect_hz"] = None if not np.isfinite(row["effect_hz"]) else float(row["effect_hz"])
+        rows.append(row)
+    return rows
+
+
+def _worker(args):  # a pool process: its own connectome
+    import connectomes
+
+    brain, seed, ids = args
+    t0 = time.perf_counter()
+    rows = score_brain(connectomes.load("winding2023"), brain, seed=seed, ids=ids)
+    return brain, rows, time.perf_counter() - t0
+
+
+def _counted(data: dict) -> dict:
+    """The findings each half counts: those the real brain scores (hit or miss)."""
+    real = data["brains"][REAL]["rows"]
+    return {h: [r["id"] for r in real if r["half"] == h and r["status"] in ("hit", "miss")] for h in biology.HALVES}
+
+
+def brain_hits(data: dict) -> pd.DataFrame:
+    """Hits per brain and half (rows: brains, the real one first; columns: the halves)."""
+    counted = _counted(data)
+    out = {}
+    for name, b in data["brains"].items():
+        status = {r["id"]: r["status"] for r in b["rows"]}
+        out[name] = {h: sum(status.get(i) == "hit" for i in ids) for h, ids in counted.items()}
+    df = pd.DataFrame.from_dict(out, orient="index")
+    order = [REAL] + sorted((k for k in df.index if k != REAL), key=int)
+    return df.loc[order]
+
+
+def p_value(real: int, null) -> float:
+    """Share of the shuffled brains scoring at least ``real`` hits, counting the real brain: (1 + k) / (1 + N)."""
+    null = np.asarray(list(null))
+    return float((1 + np.sum(null >= real)) / (1 + len(null)))
+
+
+def summary(data: dict) -> dict:
+    """Per half: findings, real hits, the shuffled brains' hits (mean, median, range) and p."""
+    hits = brain_hits(data)
+    counted = _counted(data)
+    null = hits.drop(index=REAL)
+    out = {"brains": int(len(null))}
+    for h in biology.HALVES:
+        n, k, v = len(counted[h]), int(hits.loc[REAL, h]), null[h].to_numpy()
+        out[h] = {"n": n, "real": k, "null_mean": float(v.mean()), "null_median": float(np.median(v)),
+                  "null_min": int(v.min()), "null_max": int(v.max()), "p": p_value(k, v),
+                  "null_at_least": int(np.sum(v >= k))}
+    return out
+
+
+def by_finding(data: dict) -> pd.DataFrame:
+    """One row per counted finding: the real brain's status and the share of shuffled brains that hit it."""
+    counted = _counted(data)
+    real = {r["id"]: r for r in data["brains"][REAL]["rows"]}
+    shuffled = [{r["id"]: r["status"] for r in b["rows"]} for k, b in data["brains"].items() if k != REAL]
+    rows = []
+    for h in biology.HALVES:
+        for i in counted[h]:
+            share = float(np.mean([s.get(i) == "hit" for s in shuffled]))
+            r = real[i]
+            kind = ("wiring-specific" if share < GENERIC_SHARE else "generic") if r["status"] == "hit" else (
+                "missed; most shuffled brains hit it" if share >= GENERIC_SHARE else "missed")
+            rows.append({"id": i, "half": h, "circuit": r["circuit"], "test": r["test"], "expect": r["expect"],
+                         "real": r["status"], "null_hit_share": share, "kind": kind})
+    return pd.DataFrame(rows)
+
+
+def _pct(k, n) -> str:
+    return f"{100 * k / n:.0f} %" if n else "n/a"
+
+
+def reading(data: dict) -> str:
+    """The headline sentence (the README quotes it)."""
+    s = summary(data)
+    h, c = s["heldout"], s["calibration"]
+    return (f"On {s['brains']} degree-preserving shuffles of the connectome (the same neurons, signs, degrees and "
+            f"synapse totals, wired at random), the same model scores a median {h['null_median']:g} of {h['n']} "
+            f"held-out findings (range {h['null_min']} to {h['null_max']}) against the real brain's {h['real']} "
+            f"(p = {h['p']:.3f}), and a median {c['null_median']:g} of {c['n']} calibration findings (range "
+            f"{c['null_min']} to {c['null_max']}) against {c['real']} (p = {c['p']:.3f})")
+
+
+def _kinds(table: pd.DataFrame, half: str) -> dict:
+    t = table[table["half"] == half]
+    return {k: sorted(g["id"]) for k, g in t.groupby("kind")}
+
+
+def _n(k, noun: str) -> str:
+    return f"{k:g} {noun}" + ("" if k == 1 else "s")
+
+
+def pairing_ratios(data: dict, ids) -> dict:
+    """Per pairing finding: the shuffled brains' median effect in the published direction, as a share of the real
+    brain's (negative: the median shuffled brain moves the other way)."""
+    real = {r["id"]: r for r in data["brains"][REAL]["rows"]}
+    out = {}
+    for i in ids:
+        sign = -1.0 if real[i]["expect"] == "decrease" else 1.0
+        null = [next(r["effect_hz"] for r in b["rows"] if r["id"] == i) for k, b in data["brains"].items()
+                if k != REAL]
+        null = np.array([np.nan if v is None else v for v in null], dtype=float)
+        out[i] = float(np.nanmedian(sign * null) / (sign * real[i]["effect_hz"]))
+    return out
+
+
+def _tests(t: pd.DataFrame, ids) -> str:
+    """``"3 pairing, 1 response"``: the test types of ``ids``."""
+    if not ids:
+        return "none"
+    counts = t.loc[list(ids), "test"].value_counts()
+    return ", ".join(f"{n} {test}" for test, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _findings_text(ids) -> str:
+    return ", ".join(ids) if ids else "none"
+
+
+def _write(data: dict) -> str:
+    s = summary(data)
+    hits = brain_hits(data)
+    table = by_finding(data)
+    lines = ["# The biology benchmark on shuffled connectomes", "",
+             "<!-- written by `python -m experiments.biology_null` on " + data["date"] + "; do not edit -->", "",
+             "The default larval model of [biology.md](biology.md), unchanged, scored on the real connectome and "
+             f"on {s['brains']} degree-preserving shuffles of it (`connectomes.nullmodels.shuffle`, seeds 0 to "
+             f"{s['brains'] - 1}, {SWAPS:g} swap attempts per connection: equal-count double-edge swaps per synapse "
+             "type, which keep every neuron, its sign, its numbers of partners and its input and output synapse "
+             "totals). Same findings, benchmark seed " + str(data["seed"]) + ", trials, virtual larvae and change "
+             "criterion as [biology.md](biology.md); the findings a half counts are those the real brain scores. "
+             "The design (`experiments/biology_null.py`'s docstring) was fixed before the shuffled brains were "
+             "scored.", "", f"**{reading(data)}.**", ""]
+    h, c = s["heldout"], s["calibration"]
+    lines += ["What this says:", ""]
+    held = _kinds(table, "heldout")
+    specific, lost = held.get("wiring-specific", []), held.get("missed; most shuffled brains hit it", [])
+    t = table.set_index("id")
+    smallest = f"; the smallest p that {s['brains']} brains can give" if h["null_at_least"] == 0 else ""
+    lines.append(f"* **Held-out half.** {h['null_at_least']} of {s['brains']} shuffled brains score at least the "
+                 f"real brain's {h['real']} of {h['n']} (p = {h['p']:.3f}{smallest}), "
+                 + ("so the real wiring scores better than random wiring with the same degrees, but by "
+                    if h["p"] <= 0.05 else "so the real wiring does not score significantly better than random "
+                    "wiring with the same degrees; it is ahead by ")
+                 + f"{_n(h['real'] - h['null_median'], 'finding')} over their median. It hits {len(specific)} "
+                 f"held-out findings that fewer than half of the shuffled brains hit ({_tests(t, specific)}) and "
+                 f"misses {len(lost)} that at least half of them hit ({_tests(t, lost)}; "
+                 f"{sum(t.loc[i, 'expect'] == 'no_change' for i in lost)} of them expect no change).")
+    lines.append(f"* **Calibration half.** The real brain scores {c['real']} of {c['n']} against a median of "
+                 f"{c['null_median']:g} (p = {c['p']:.3f}). The model's parameters were fitted on the real brain's "
+                 "calibration half, and not refitted on the shuffled brains, so this comparison favours the real "
+                 "brain; it is not evidence for the wiring by itself.")
+    both = table[table["kind"] == "wiring-specific"]
+    paired = sorted(both.loc[both["test"] == "pairing", "id"])
+    generic = table[table["kind"] == "generic"]
+    ratio = max(pairing_ratios(data, paired).values()) if paired else float("nan")
+    lines.append(f"* **Where the wiring counts.** Of the {len(both)} wiring-specific hits of both halves, "
+                 f"{len(paired)} are conditioning (pairing) findings: on the shuffled brains, whose Kenyon cells, "
+                 "MBINs and MBONs no longer share the real mushroom body's compartments, each of these pairings "
+                 f"moves the learned valence in the published direction by a median of at most {100 * ratio:.0f} % "
+                 f"of the real brain's effect. Of the {len(generic)} hits a shuffled brain gets as well, "
+                 f"{int(generic['test'].isin(['response', 'silencing', 'compare']).sum())} are responses to a "
+                 "stimulus, a silencing or a comparison of two readouts.")
+    for half in biology.HALVES:
+        k = _kinds(table, half)
+        lines.append(f"* **{_HALF_LABEL[half]} findings the real brain hits:** wiring-specific (fewer than half of "
+                     f"the shuffled brains hit them): {_findings_text(k.get('wiring-specific'))}; generic (at least "
+                     f"half do): {_findings_text(k.get('generic'))}. Missed by the real brain and hit by at least "
+                     f"half of the shuffled ones: {_findings_text(k.get('missed; most shuffled brains hit it'))}.")
+    lines += ["", "A limit of this control: shuffling keeps each neuron's identity, so a finding that depends only "
+              "on a neuron being driven or silenced (its own rate) or on its sign is hit on every brain; and the "
+              "shuffled brains keep the real brain's calibrated parameters, which a fitted model of a random brain "
+              "would not have.", "", "## Hits per brain", "",
+              "![hits of the shuffled brains and of the real one](figures/biology_null/hits.png)", "",
+              "| brain | " + " | ".join(f"{_HALF_LABEL[x].lower()} hits (of {s[x]['n']})" for x in biology.HALVES) + " |",
+              "| --- | " + " | ".join("---" for _ in biology.HALVES) + " |"]
+    for name, row in hits.iterrows():
+        label = "real connectome" if name == REAL else f"shuffle, seed {name}"
+        lines.append(f"| {label} | " + " | ".join(str(int(row[x])) for x in biology.HALVES) + " |")
+    lines += ["", "| half | findings | real brain | shuffled brains: mean | median | range | p |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for x in biology.HALVES:
+        v = s[x]
+        lines.append(f"| {x} | {v['n']} | {v['real']} ({_pct(v['real'], v['n'])}) | {v['null_mean']:.1f} | "
+                     f"{v['null_median']:g} | {v['null_min']} to {v['null_max']} | {v['p']:.3f} |")
+    lines += ["", "## Per circuit", "", "| half | circuit | findings | real brain hits | shuffled brains, mean hits |",
+              "| --- | --- | --- | --- | --- |"]
+    for (half, circuit), g in table.groupby(["half", "circuit"]):
+        lines.append(f"| {half} | {circuit} | {len(g)} | {int((g['real'] == 'hit').sum())} | "
+                     f"{g['null_hit_share'].sum():.1f} |")
+    lines += ["", "## Per finding", "", "| finding | half | circuit | test | expected | real brain | shuffled brains "
+              "that hit it | reading |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in table.sort_values(["half", "null_hit_share", "id"]).to_dict("records"):
+        lines.append(f"| {r['id']} | {r['half']} | {r['circuit']} | {r['test']} | {r['expect']} | {r['real']} | "
+                     f"{100 * r['null_hit_share']:.0f} % | {r['kind']} |")
+    minutes = sum(b["seconds"] for b in data["brains"].values()) / 60
+    lines += ["", f"Scored in {minutes:.0f} minutes of CPU time ({data['machine']}); connectome "
+              f"`{data['connectome_sha256'][:12]}`; larvasim {data['versions'].get('larvasim', '?')}, Brian2 "
+              f"{data['versions'].get('brian2', '?')}, numba {data['versions'].get('numba', '?')}.", ""]
+    return "\n".join(lines)
+
+
+def figure(data: dict, path) -> None:
+    """Histogram of the shuffled brains' hits per half, the real brain's as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from larvasim.util import atomic_path
+
+    hits, s = brain_hits(data), summary(data)
+    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8), sharey=True)
+    for ax, half in zip(axes, biology.HALVES):
+        v = hits.drop(index=REAL)[half].to_numpy()
+        n = s[half]["n"]
+        ax.hist(v, bins=np.arange(-0.5, n + 1.5, 1), color="tab:grey", label="shuffled brains")
+        ax.axvline(hits.loc[REAL, half], color="tab:red", lw=2, label="real connectome")
+        ax.set_xlim(-0.5, n + 0.5)
+        label = _HALF_LABEL[half].lower()
+        ax.set_xlabel(f"{label} hits (of {n})")
+        ax.set_title(f"{label} half: p = {s[half]['p']:.3f}", fontsize=9)
+    axes[0].set_ylabel("brains")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path, suffix=".tmp.png") as tmp:
+        fig.savefig(tmp, dpi=90)
+    plt.close(fig)
+
+
+def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS, seed: int = 0, ids=None,
+           jobs: int = 1, log=None) -> dict:
+    """Score the real brain and ``brains`` shuffles (resuming from ``<path stem>.json``), then write the report,
+    its figure (``figures/biology_null/hits.png`` beside ``path``) and the JSON atomically.
+
+    ``jobs`` > 1 scores brains in that many processes (each loads the connectome from the cache).
+    """
+    import platform
+
+    import connectomes
+    from larvasim.util import atomic_write_text
+    from sim.network import versions
+
+    path = Path(path)
+    store = path.with_suffix(".json")
+    wanted = None if ids is None else sorted(ids)
+    data = json.loads(store.read_text()) if store.is_file() else None
+    if data is not None and (data.get("seed") != int(seed) or data.get("ids") != wanted
+                             or data.get("swaps") != SWAPS):
+        data = None  # another design: start afresh
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    if data is None:
+        data = {"seed": int(seed), "ids": wanted, "swaps": SWAPS, "brains": {}}
+    todo = [b for b in [REAL] + [str(k) for k in range(brains)] if b not in data["brains"]]
+
+    def keep(brain, rows, seconds):
+        data["brains"][brain] = {"rows": rows, "seconds": float(seconds)}
+        data["date"] = datetime.date.today().isoformat()
+        atomic_write_text(store, json.dumps(data, indent=1) + "\n")  # a rerun resumes after this brain
+        if log:
+            log(f"brain {brain}: {seconds:.0f} s")
+
+    if jobs > 1 and len(todo) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_worker, (b, seed, ids)) for b in todo]
+            for fut in as_completed(futures):
+                keep(*fut.result())
+    else:
+        for b in todo:
+            t0 = time.perf_counter()
+            keep(b, score_brain(c, b, seed=seed, ids=ids), time.perf_counter() - t0)
+    order = [REAL] + [str(k) for k in range(brains)]
+    data["brains"] = {k: data["brains"][k] for k in order}
+    data.setdefault("date", datetime.date.today().isoformat())
+    data["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
+    data["connectome_sha256"] = str(c.provenance.get("container_sha256", ""))
+    data["versions"] = versions()
+    data["summary"] = summary(data)
+    atomic_write_text(store, json.dumps(data, indent=1) + "\n")
+    figure(data, path.parent / "figures" / "biology_null" / "hits.png")
+    atomic_write_text(path, _write(data))
+    return data
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m experiments.biology_null",
+                                 description="Score the default larval model on the real connectome and on "
+                                             "degree-preserving shuffles of it (the biology benchmark's null model).")
+    ap.add_argument("--out", default="docs/biology_null.md")
+    ap.add_argument("--brains", type=int, default=BRAINS, help=f"shuffled brains (default {BRAINS})")
+    ap.add_argument("--seed", type=int, default=0, help="benchmark seed (default 0, as docs/biology.md)")
+    ap.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
+    args = ap.parse_args(argv)
+    if args.brains < 1 or args.jobs < 1:
+        print("error: --brains and --jobs must be at least 1", file=sys.stderr)
+        return 2
+    report(args.out, brains=args.brains, seed=args.seed, jobs=args.jobs, log=lambda m: print(m, file=sys.stderr))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""experiments.biology_null: the statistics on hand-made brains, and docs/biology_null.md reproduced (real data):
+the real brain's rows are docs/biology.json's, shuffled brain 0 rerun on a few findings gives its stored rows, and
+a rerun resumes from the store."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from experiments import biology_null as bn
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "biology_null.md"
+
+
+def _rows(statuses: dict) -> list[dict]:
+    """Rows of one brain from ``{id: (half, status)}``."""
+    return [{"id": i, "circuit": "olfactory", "half": h, "test": "response", "expect": "increase",
+             "predicted": "", "effect_hz": 0.0, "status": s} for i, (h, s) in statuses.items()]
+
+
+def _data():
+    real = {"a": ("heldout", "hit"), "b": ("heldout", "hit"), "c": ("heldout", "miss"),
+            "d": ("calibration", "hit"), "u": ("heldout", "untestable")}
+    shuffled = [{"a": ("heldout", "hit"), "b": ("heldout", "miss"), "c": ("heldout", "hit"),
+                 "d": ("calibration", "miss")},
+                {"a": ("heldout", "hit"), "b": ("heldout", "miss"), "c": ("heldout", "miss"),
+                 "d": ("calibration", "untestable")},
+                {"a": ("heldout", "hit"), "b": ("heldout", "miss"), "c": ("heldout", "hit"),
+                 "d": ("calibration", "hit"), "u": ("heldout", "hit")}]
+    brains = {"real": {"rows": _rows(real), "seconds": 1.0}}
+    brains.update({str(k): {"rows": _rows(s), "seconds": 1.0} for k, s in enumerate(shuffled)})
+    return {"brains": brains}
+
+
+def test_hits_p_and_reading_of_hand_made_brains():
+    """Only the findings the real brain scores count (an untestable one does not, even where a shuffled brain
+    hits it; one a shuffled brain cannot run is its miss); p counts the real brain: (1 + k) / (1 + N)."""
+    data = _data()
+    hits = bn.brain_hits(data)
+    assert list(hits.index) == ["real", "0", "1", "2"]
+    assert hits["heldout"].tolist() == [2, 2, 1, 2] and hits["calibration"].tolist() == [1, 0, 0, 1]
+    s = bn.summary(data)
+    assert s["brains"] == 3 and s["heldout"]["n"] == 3 and s["calibration"]["n"] == 1
+    assert s["heldout"]["p"] == pytest.approx((1 + 2) / 4) and s["heldout"]["null_at_least"] == 2
+    assert s["calibration"]["p"] == pytest.approx((1 + 1) / 4)
+    assert bn.p_value(5, [1, 2, 3]) == pytest.approx(0.25) and bn.p_value(0, [0, 0]) == pytest.approx(1.0)
+    t = bn.by_finding(data).set_index("id")
+    assert t.loc["a", "kind"] == "generic" and t.loc["a", "null_hit_share"] == pytest.approx(1.0)
+    assert t.loc["b", "kind"] == "wiring-specific" and t.loc["b", "null_hit_share"] == 0.0
+    assert t.loc["c", "kind"] == "missed; most shuffled brains hit it"
+    assert "u" not in t.index
+    text = bn.reading(data)
+    assert "median 2 of 3 held-out findings (range 1 to 2) against the real brain's 2 (p = 0.750)" in text
+
+
+def test_bad_arguments_are_one_line_errors(capsys):
+    assert bn.main(["--brains", "0"]) == 2
+    assert "--brains and --jobs must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path):
+    """docs/biology_null.md is its JSON's; the real brain's statuses are docs/biology.json's (the default model);
+    shuffled brain 0 and the real brain rerun on a few findings give their stored rows; a second report with one
+    more brain scores only that brain."""
+    doc = json.loads(DOC.with_suffix(".json").read_text())
+    assert DOC.read_text().count(bn.reading(doc)) == 1
+    assert (ROOT / "docs" / "figures" / "biology_null" / "hits.png").stat().st_size > 5_000
+    assert doc["summary"] == json.loads(json.dumps(bn.summary(doc)))
+    bio = json.loads((ROOT / "docs" / "biology.json").read_text())
+    main = {r["id"]: r["status"] for r in bio["models"]["larval"]["table"]}
+    assert {r["id"]: r["status"] for r in doc["brains"]["real"]["rows"]} == main
+    stored = {b: {r["id"]: r for r in doc["brains"][b]["rows"]} for b in ("real", "0")}
+    # findings where shuffled brain 0 and the real brain differ, and one both hit (non-pairing: cheap)
+    ids = bn.RERUN_IDS
+    assert any(stored["real"][i]["status"] != stored["0"][i]["status"] for i in ids)
+    out = tmp_path / "n.md"
+    first = bn.report(out, real_connectome, brains=1, ids=ids)
+    kept = json.loads(out.with_suffix(".json").read_text())
+    kept["brains"]["0"]["rows"][0]["effect_hz"] = 123.0  # marks the stored brain: a resumed run must not rescore it
+    out.with_suffix(".json").write_text(json.dumps(kept))
+    second = bn.report(out, real_connectome, brains=2, ids=ids)
+    assert list(first["brains"]) == ["real", "0"] and list(second["brains"]) == ["real", "0", "1"]
+    assert second["brains"]["0"]["rows"][0]["effect_hz"] == 123.0
+    for b in ("real", "0"):
+        for r in first["brains"][b]["rows"]:
+            old = stored[b][r["id"]]
+            assert r["status"] == old["status"], (b, r["id"])
+            assert r["effect_hz"] == pytest.approx(old["effect_hz"], rel=1e-9, abs=1e-12), (b, r["id"])
+    assert "p = " in out.read_text()
+
+
+
+def test_the_readme_reading_of_the_control_is_the_documents():
+    """The README's words around the quoted reading (tests/test_readme.py checks the reading itself): the real brain
+    beats every shuffled brain on the held-out half, by one or two findings over their median; its wiring-specific
+    held-out hits are all conditioning findings; the shuffled brains get conditioning findings that expect no
+    change, and hardly learn (each wiring-specific pairing moves at most a fifth as far)."""
+    doc = json.loads(DOC.with_suffix(".json").read_text())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "The larva's wiring counts, but on the held-out half by little." in readme
+    s = bn.summary(doc)["heldout"]
+    assert s["null_at_least"] == 0 and 0 < s["real"] - s["null_median"] <= 2
+    t = bn.by_finding(doc)
+    held = t[t["half"] == "heldout"]
+    assert (held.loc[held["kind"] == "wiring-specific", "test"] == "pairing").all()
+    lost = held[held["kind"] == "missed; most shuffled brains hit it"]
+    assert ((lost["test"] == "pairing") & (lost["expect"] == "no_change")).any()
+    specific = t.loc[(t["kind"] == "wiring-specific") & (t["test"] == "pairing"), "id"]
+    assert max(bn.pairing_ratios(doc, specific).values()) < 0.2
+
+
+def test_biology_md_quotes_the_control_and_flags_a_stale_one(tmp_path):
+    """docs/biology.md's summary line is null_reading of the two JSONs; a control scored on other statuses is
+    called stale; without the file the line is left out."""
+    from experiments.biology_report import null_reading
+
+    larval = json.loads((ROOT / "docs" / "biology.json").read_text())["models"]["larval"]
+    line = null_reading(larval, DOC.with_suffix(".json"))
+    assert line.startswith("* **Against shuffled connectomes:** ") and bn.reading(
+        json.loads(DOC.with_suffix(".json").read_text())) in line
+    assert line in (ROOT / "docs" / "biology.md").read_text()
+    assert null_reading(larval, tmp_path / "absent.json") is None
+    stale = json.loads(DOC.with_suffix(".json").read_text())
+    row = next(r for r in stale["brains"]["real"]["rows"] if r["status"] == "hit")
+    row["status"] = "miss"
+    (tmp_path / "biology_null.json").write_text(json.dumps(stale))
+    assert "was scored on another model or other findings" in null_reading(larval, tmp_path / "biology_null.json")
