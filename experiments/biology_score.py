@@ -219,6 +219,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="only findings whose id matches (shell wildcards, comma-separated or repeated)")
     ap.add_argument("--seed", type=int, default=0, help="benchmark seed (default 0, as docs/biology.md)")
     ap.add_argument("--no-pairing", action="store_true", help="skip the pairing (conditioning) findings")
+    ap.add_argument("--shuffle", type=int, metavar="SEED",
+                    help="score on a degree-preserving shuffle of the connectome with this seed "
+                         "(connectomes.nullmodels.shuffle, the benchmark's null model: docs/biology_null.md)")
     ap.add_argument("--compare", metavar="OTHER.csv", help="a table of another model: compare finding by finding")
     ap.add_argument("--data-dir", help="folder holding the data (default: $LARVASIM_DATA, then the cache)")
     ap.add_argument("--no-verify", action="store_true", help="skip the published-checksum check")
@@ -267,11 +270,18 @@ def main(argv=None) -> int:
             cfg[key] = getattr(args, key)
     if args.synapse_types:
         cfg["synapse_types"] = [t.strip() for t in args.synapse_types.split(",") if t.strip()]
+    if args.shuffle is not None and args.shuffle < 0:
+        raise ValueError(f"--shuffle {args.shuffle}: a shuffle's seed must be 0 or more")
     c = connectomes.load("winding2023", data_dir=args.data_dir, verify=not args.no_verify)
+    if args.shuffle is not None:
+        from connectomes.nullmodels import shuffle
+
+        c = shuffle(c, seed=args.shuffle)
     net = network_from_config(c, cfg)
     d = net.describe()
+    brain = "" if args.shuffle is None else f"; connectome shuffled (degree-preserving, seed {args.shuffle})"
     print(f"model: {d['model']['model']}, signs: {d['signs'].get('policy')}, synapses: "
-          f"{'+'.join(d['synapse_types'])}, device: {d['device']}; seed {args.seed}")
+          f"{'+'.join(d['synapse_types'])}, device: {d['device']}; seed {args.seed}{brain}")
     sc = score_model(net, chosen, seed=args.seed, pairing=not args.no_pairing,
                      learning_options=learning or None)
     sc.metadata["learning_options"] = {k: v if isinstance(v, float) else str(v) for k, v in learning.items()}

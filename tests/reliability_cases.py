@@ -588,6 +588,8 @@ CASES: list[Case] = [
       and set(_csv_column(ctx.tmp / "t.csv", "status")) == {"untestable"}),
     c("V09", "benchmark", "--table in a folder that cannot be written", BENCH[:3] + ["{ro}/t.csv"] + BENCH[4:],
       names="cannot write", needs="ro"),
+    c("V10", "benchmark", "--shuffle with a negative seed", BENCH + ["--shuffle", "-1"], names="--shuffle -1",
+      outputs=BENCH_OUT),
 
     # ---- behaviour --------------------------------------------------------------------------------------
     c("B01", "behaviour", "an unknown assay", ["behave", "swim"], names="swim"),

@@ -159,3 +159,28 @@ def test_summary_and_comparison_count_hits_per_half():
     assert "calibration: 1 vs 2 of 2 right; 0 right only with A, 1 only with B" in cmp
     assert "all: 3 vs 2 of 4 right; 2 right only with A, 1 only with B (exact McNemar p = 1)" in cmp
     assert "no finding was scored in both" in biology_score.compare_reading(a, b.assign(status="untestable"))
+
+
+@pytest.mark.realdata
+def test_a_shuffled_connectome_scores_as_the_null_control(real_data_dir, tmp_path, capsys):
+    """--shuffle 0 scores on shuffle 0 of docs/biology_null.md: the same verdicts and effects finding for finding,
+    and the metadata names the null model and its seed; a negative seed is a one-line error."""
+    from experiments.biology_null import RERUN_IDS
+
+    null = json.loads((ROOT / "docs" / "biology_null.json").read_text())
+    stored = {r["id"]: r for r in null["brains"]["0"]["rows"]}
+    out = tmp_path / "shuffled.csv"
+    assert cli_main(["validate", "--biology", "--data-dir", str(real_data_dir), "--ids", ",".join(RERUN_IDS),
+                     "--table", str(out), "--shuffle", "0"]) == 0
+    assert "connectome shuffled (degree-preserving, seed 0)" in capsys.readouterr().out
+    t = pd.read_csv(out).set_index("id")
+    assert sorted(t.index) == sorted(RERUN_IDS)
+    for fid, row in t.iterrows():
+        assert row["status"] == stored[fid]["status"], fid
+        assert row["effect_hz"] == pytest.approx(stored[fid]["effect_hz"], abs=1e-9), fid
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["network"]["connectome"]["null_model"]["seed"] == 0
+    assert "--shuffle" in meta["command"]
+    assert cli_main(["validate", "--biology", "--table", str(tmp_path / "x.csv"), "--shuffle", "-1"]) != 0
+    err = capsys.readouterr().err
+    assert "--shuffle -1" in err and "Traceback" not in err
