@@ -1,4 +1,6 @@
-"""The biology benchmark on shuffled connectomes: how much of the score is the larva's wiring? ``docs/biology_null.md``.
+"""The biology benchmark against null models: how much of the score is the larva's wiring, and its signs?
+
+Writes ``docs/biology_null.md``.
 
 ``docs/biology.md`` scores the default larval model on published larval findings, and compares it with the
 adult model and with a predictor that has no brain (each test type's commonest outcome). It does not say how
@@ -6,7 +8,8 @@ much of what the model gets right it owes to *this* wiring diagram: a network wi
 numbers of partners and synapses per neuron and the same signs, but wired at random, might get as much. This
 module scores the same model, unchanged, on degree-preserving shuffles of the connectome
 (:func:`connectomes.nullmodels.shuffle`: equal-count double-edge swaps per synapse type, which keep every
-neuron's in- and out-degree and its input and output synapse totals, and therefore its sign and cell type).
+neuron's in- and out-degree and its input and output synapse totals, and therefore its sign and cell type), and
+on the real wiring with the sourced signs permuted (:func:`permuted_signs`, the second null below).
 
 The design, fixed before the shuffled brains were scored (2026-12-04, session 30)
 --------------------------------------------------------------------------------
@@ -28,9 +31,19 @@ The design, fixed before the shuffled brains were scored (2026-12-04, session 30
   shuffled brains also get is called *generic* (what the neurons' degrees, signs and the stimulus alone give);
   one that fewer than half get, *wiring-specific*.
 
-Run: ``python -m experiments.biology_null [--out docs/biology_null.md] [--jobs 2]`` (about 90 s per brain and
-core; every brain is kept in ``<out stem>.json`` as it finishes and a rerun resumes from it). The tests rerun
-shuffled brain 0 and the real brain on a few findings and compare them with the stored rows.
+The sign null (declared on 2026-12-04 after the shuffled brains had been scored, before any sign draw was)
+---------------------------------------------------------------------------------------------------------
+* Brains: the real wiring with :data:`BRAINS` draws of permuted signs (:func:`permuted_signs`, seeds 0 to 19):
+  the default model's sourced inhibitory neurons (GABA and glutamate in ``models/data/transmitters.csv``)
+  become excitatory and as many neurons drawn at random become inhibitory. Modulatory neurons (no fast sign)
+  and the Kenyon cells keep their signs: the learning rule needs excitatory KC -> MBON synapses. (The first
+  launch drew among the KCs too and stopped at draw 0, in its first conditioning run, before any finding was
+  scored; the KCs were then excluded.)
+* Everything else as for the shuffled brains: model, findings, benchmark seed, statistic, per-finding shares.
+
+Run: ``python -m experiments.biology_null [--out docs/biology_null.md] [--jobs 2]`` (41 brains, about 90 s each
+on one core; every brain is kept in ``<out stem>.json`` as it finishes and a rerun resumes from it). The tests
+rerun the real brain, shuffle 0 and sign draw 0 on a few findings and compare them with the stored rows.
 """
 from __future__ import annotations
 
@@ -46,8 +59,9 @@ import pandas as pd
 
 from . import biology
 
-__all__ = ["BRAINS", "RERUN_IDS", "SWAPS", "brain_hits", "by_finding", "figure", "main", "p_value", "pairing_ratios", "reading", "report",
-           "score_brain", "summary"]
+__all__ = ["BRAINS", "RERUN_IDS", "SIGNS_PREFIX", "SWAPS", "brain_hits", "by_finding", "family", "figure", "main",
+           "p_value", "pairing_ratios", "permuted_signs", "reading", "report", "score_brain", "signs_reading",
+           "summary"]
 
 #: Shuffled brains (seeds 0 .. BRAINS - 1).
 BRAINS = 20
@@ -56,6 +70,8 @@ SWAPS = 10.0
 #: Findings the tests rerun on the real brain and shuffle 0 (non-pairing; chosen after the run, where the two
 #: brains differ, and one both hit).
 RERUN_IDS = ("mb-esc21-04", "mb-man23-01", "mb-mn14-02", "mb-moh23-02")
+#: Brains of the sign null are stored as "signs-<seed>".
+SIGNS_PREFIX = "signs-"
 #: The name of the unshuffled brain in the store.
 REAL = "real"
 #: A real-brain hit is "generic" when at least this share of the shuffled brains hit it too.
@@ -64,27 +80,67 @@ _HALF_LABEL = {"calibration": "Calibration", "heldout": "Held-out"}
 _COLUMNS = ("id", "circuit", "half", "test", "expect", "predicted", "effect_hz", "status")
 
 
+def permuted_signs(signs, seed: int, keep=None) -> np.ndarray:
+    """The sign null: as many inhibitory neurons as ``signs`` has among the neurons it may move, drawn at random
+    (``numpy.random.default_rng(seed)``) among those with a fast sign; every other such neuron excitatory.
+    Modulatory neurons (0) and the neurons of the boolean mask ``keep`` keep their sign."""
+    signs = np.asarray(signs, dtype=float)
+    movable = (signs != 0) if keep is None else (signs != 0) & ~np.asarray(keep, dtype=bool)
+    out = signs.copy()
+    out[movable] = 1.0
+    pick = np.random.default_rng(int(seed)).choice(np.flatnonzero(movable), size=int(np.sum(signs[movable] < 0)),
+                                                   replace=False)
+    out[pick] = -1.0
+    return out
+
+
+def family(brain: str) -> str | None:
+    """``"wiring"`` (a shuffle's seed), ``"signs"`` (``"signs-<seed>"``) or None (the real brain)."""
+    return None if brain == REAL else ("signs" if str(brain).startswith(SIGNS_PREFIX) else "wiring")
+
+
 def score_brain(connectome, brain, *, seed: int = 0, ids=None) -> list[dict]:
-    """Score the default larval model on one brain: ``"real"`` or the seed of a shuffle of ``connectome``.
+    """Score the default larval model on one brain: ``"real"``, the seed of a shuffle of ``connectome``
+    (``"3"``) or the real wiring with permuted signs (``"signs-3"``, :func:`permuted_signs`).
 
     Returns one row per finding (``id``, ``circuit``, ``half``, ``test``, ``expect``, ``predicted``,
     ``effect_hz``, ``status``), for every finding or only ``ids``.
     """
+    import sim
     from connectomes.nullmodels import shuffle
 
     from .biology_report import default_network
 
-    c = connectome if brain == REAL else shuffle(connectome, seed=int(brain), swaps_per_connection=SWAPS)
+    kind = family(brain)
+    c = shuffle(connectome, seed=int(brain), swaps_per_connection=SWAPS) if kind == "wiring" else connectome
+    net = default_network(c)
+    if kind == "signs":
+        kcs = c.neurons["celltype"].to_numpy() == "KC"  # the learning rule needs excitatory KC -> MBON synapses
+        net = sim.Network(c, signs=permuted_signs(net.signs, int(str(brain)[len(SIGNS_PREFIX):]), keep=kcs),
+                          device=net.device)
     findings = biology.load_findings()
     if ids is not None:
         findings = [f for f in findings if f.id in set(ids)]
-    sc = biology.score(default_network(c), findings, seed=seed)
+    sc = biology.score(net, findings, seed=seed)
     rows = []
     for r in sc.table.to_dict("records"):
         row = {k: r[k] for k in _COLUMNS}
         row["effect_hz"] = None if not np.isfinite(row["effect_hz"]) else float(row["effect_hz"])
         rows.append(row)
     return rows
+
+
+def _stored(brain: str, rows: list[dict]) -> list[dict]:
+    """The rows kept in the store: every column for the real brain, id, status and effect for a null brain (the
+    finding's other columns are the real brain's)."""
+    return rows if brain == REAL else [{k: r[k] for k in ("id", "status", "effect_hz")} for r in rows]
+
+
+def _dumps(data: dict) -> str:
+    """The store as JSON: one line per brain (a megabyte indented)."""
+    head = {k: v for k, v in data.items() if k != "brains"}
+    brains = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in data["brains"].items())
+    return json.dumps(head, indent=1)[:-2] + (',\n "brains": {\n' + brains + "\n }\n}\n")
 
 
 def _worker(args):  # a pool process: its own connectome
@@ -110,8 +166,19 @@ def brain_hits(data: dict) -> pd.DataFrame:
         status = {r["id"]: r["status"] for r in b["rows"]}
         out[name] = {h: sum(status.get(i) == "hit" for i in ids) for h, ids in counted.items()}
     df = pd.DataFrame.from_dict(out, orient="index")
-    order = [REAL] + sorted((k for k in df.index if k != REAL), key=int)
-    return df.loc[order]
+    return df.loc[_order(df.index)]
+
+
+def _order(keys) -> list[str]:
+    """The real brain, the shuffles by seed, then the sign permutations by seed."""
+    keys = list(keys)
+    wiring = sorted((k for k in keys if family(k) == "wiring"), key=int)
+    signs = sorted((k for k in keys if family(k) == "signs"), key=lambda k: int(k[len(SIGNS_PREFIX):]))
+    return [k for k in keys if k == REAL] + wiring + signs
+
+
+def _null_keys(data: dict, kind: str) -> list[str]:
+    return [k for k in _order(data["brains"]) if family(k) == kind]
 
 
 def p_value(real: int, null) -> float:
@@ -120,12 +187,15 @@ def p_value(real: int, null) -> float:
     return float((1 + np.sum(null >= real)) / (1 + len(null)))
 
 
-def summary(data: dict) -> dict:
-    """Per half: findings, real hits, the shuffled brains' hits (mean, median, range) and p."""
+def summary(data: dict, kind: str = "wiring") -> dict:
+    """Per half: findings, real hits, the null brains' hits (mean, median, range) and p; ``kind`` is the null
+    (``"wiring"``: shuffled connectomes; ``"signs"``: permuted signs)."""
     hits = brain_hits(data)
     counted = _counted(data)
-    null = hits.drop(index=REAL)
+    null = hits.loc[_null_keys(data, kind)]
     out = {"brains": int(len(null))}
+    if null.empty:
+        return out
     for h in biology.HALVES:
         n, k, v = len(counted[h]), int(hits.loc[REAL, h]), null[h].to_numpy()
         out[h] = {"n": n, "real": k, "null_mean": float(v.mean()), "null_median": float(np.median(v)),
@@ -134,11 +204,12 @@ def summary(data: dict) -> dict:
     return out
 
 
-def by_finding(data: dict) -> pd.DataFrame:
-    """One row per counted finding: the real brain's status and the share of shuffled brains that hit it."""
+def by_finding(data: dict, kind: str = "wiring") -> pd.DataFrame:
+    """One row per counted finding: the real brain's status and the share of the null brains (``kind``) that hit
+    it."""
     counted = _counted(data)
     real = {r["id"]: r for r in data["brains"][REAL]["rows"]}
-    shuffled = [{r["id"]: r["status"] for r in b["rows"]} for k, b in data["brains"].items() if k != REAL]
+    shuffled = [{r["id"]: r["status"] for r in data["brains"][k]["rows"]} for k in _null_keys(data, kind)]
     rows = []
     for h in biology.HALVES:
         for i in counted[h]:
@@ -166,6 +237,18 @@ def reading(data: dict) -> str:
             f"{c['null_min']} to {c['null_max']}) against {c['real']} (p = {c['p']:.3f})")
 
 
+def signs_reading(data: dict) -> str:
+    """The sign null's headline sentence."""
+    s = summary(data, "signs")
+    h, c = s["heldout"], s["calibration"]
+    n_inh = data.get("n_inhibitory", "the")
+    return (f"With the real wiring but its {n_inh} inhibitory neurons' sign moved to as many neurons drawn at random "
+            f"({s['brains']} draws), the same model scores a median {h['null_median']:g} of {h['n']} held-out "
+            f"findings (range {h['null_min']} to {h['null_max']}) against the sourced signs' {h['real']} "
+            f"(p = {h['p']:.3f}), and a median {c['null_median']:g} of {c['n']} calibration findings (range "
+            f"{c['null_min']} to {c['null_max']}) against {c['real']} (p = {c['p']:.3f})")
+
+
 def _kinds(table: pd.DataFrame, half: str) -> dict:
     t = table[table["half"] == half]
     return {k: sorted(g["id"]) for k, g in t.groupby("kind")}
@@ -175,15 +258,15 @@ def _n(k, noun: str) -> str:
     return f"{k:g} {noun}" + ("" if k == 1 else "s")
 
 
-def pairing_ratios(data: dict, ids) -> dict:
+def pairing_ratios(data: dict, ids, kind: str = "wiring") -> dict:
     """Per pairing finding: the shuffled brains' median effect in the published direction, as a share of the real
     brain's (negative: the median shuffled brain moves the other way)."""
     real = {r["id"]: r for r in data["brains"][REAL]["rows"]}
     out = {}
     for i in ids:
         sign = -1.0 if real[i]["expect"] == "decrease" else 1.0
-        null = [next(r["effect_hz"] for r in b["rows"] if r["id"] == i) for k, b in data["brains"].items()
-                if k != REAL]
+        null = [next(r["effect_hz"] for r in data["brains"][k]["rows"] if r["id"] == i)
+                for k in _null_keys(data, kind)]
         null = np.array([np.nan if v is None else v for v in null], dtype=float)
         out[i] = float(np.nanmedian(sign * null) / (sign * real[i]["effect_hz"]))
     return out
@@ -201,11 +284,38 @@ def _findings_text(ids) -> str:
     return ", ".join(ids) if ids else "none"
 
 
+def _signs_section(data: dict, table: pd.DataFrame) -> list[str]:
+    """The sign null's section of the report."""
+    s = summary(data, "signs")
+    h = s["heldout"]
+    changed = table[table["kind"].isin(["wiring-specific", "missed; most shuffled brains hit it"])]
+    lines = ["", "## Signs permuted", "",
+             "The second null keeps the real wiring and moves the signs: the default model's sourced inhibitory "
+             f"neurons ({data.get('n_inhibitory', '?')} of them; `models/data/transmitters.csv`) become excitatory, "
+             "and as many neurons drawn at random among those with a fast synapse (modulatory neurons stay "
+             "modulatory, and the Kenyon cells excitatory: the learning rule needs excitatory KC -> MBON "
+             "synapses) become inhibitory (`experiments.biology_null.permuted_signs`, seeds 0 to "
+             f"{s['brains'] - 1}). Everything else is the default model.", "", f"**{signs_reading(data)}.**", ""]
+    smallest = f"; the smallest p that {s['brains']} draws can give" if h["null_at_least"] == 0 else ""
+    lines.append(f"{h['null_at_least']} of {s['brains']} draws score at least the sourced signs' {h['real']} held-out "
+                 f"hits (p = {h['p']:.3f}{smallest}). Findings whose verdict depends on the sourced signs (the real "
+                 "model hits them and fewer than half of the draws do, or the reverse): "
+                 + (", ".join(f"{i} ({r['half']}, {r['real']}; {100 * r['null_hit_share']:.0f} % of draws hit it)"
+                              for i, r in changed.sort_values(["half", "null_hit_share"]).iterrows()) or "none") + ".")
+    paired = sorted(changed.index[(changed["test"] == "pairing") & (changed["real"] == "hit")])
+    if paired:
+        ratio = max(pairing_ratios(data, paired, "signs").values())
+        lines.append(f"Of these, {len(paired)} are conditioning findings the sourced signs hit: on the draws, each of "
+                     "these pairings moves the learned valence in the published direction by a median of at most "
+                     f"{100 * ratio:.0f} % of the sourced signs' effect.")
+    return lines
+
+
 def _write(data: dict) -> str:
     s = summary(data)
     hits = brain_hits(data)
     table = by_finding(data)
-    lines = ["# The biology benchmark on shuffled connectomes", "",
+    lines = ["# The biology benchmark against null models: shuffled wiring, permuted signs", "",
              "<!-- written by `python -m experiments.biology_null` on " + data["date"] + "; do not edit -->", "",
              "The default larval model of [biology.md](biology.md), unchanged, scored on the real connectome and "
              f"on {s['brains']} degree-preserving shuffles of it (`connectomes.nullmodels.shuffle`, seeds 0 to "
@@ -214,7 +324,8 @@ def _write(data: dict) -> str:
              "totals). Same findings, benchmark seed " + str(data["seed"]) + ", trials, virtual larvae and change "
              "criterion as [biology.md](biology.md); the findings a half counts are those the real brain scores. "
              "The design (`experiments/biology_null.py`'s docstring) was fixed before the shuffled brains were "
-             "scored.", "", f"**{reading(data)}.**", ""]
+             "scored. A second null, the real wiring with permuted signs, follows below (\"Signs permuted\").", "",
+             f"**{reading(data)}.**", ""]
     h, c = s["heldout"], s["calibration"]
     lines += ["What this says:", ""]
     held = _kinds(table, "heldout")
@@ -255,28 +366,41 @@ def _write(data: dict) -> str:
               "on a neuron being driven or silenced (its own rate) or on its sign is hit on every brain; and the "
               "shuffled brains keep the real brain's calibrated parameters, which a fitted model of a random brain "
               "would not have.", "", "## Hits per brain", "",
-              "![hits of the shuffled brains and of the real one](figures/biology_null/hits.png)", "",
-              "| brain | " + " | ".join(f"{_HALF_LABEL[x].lower()} hits (of {s[x]['n']})" for x in biology.HALVES) + " |",
+              "![hits of the null brains and of the default model](figures/biology_null/hits.png)", "",
+              "| brain | " + " | ".join(f"{_HALF_LABEL[x].lower()} hits (of {s[x]['n']})" for x in biology.HALVES)
+              + " |",
               "| --- | " + " | ".join("---" for _ in biology.HALVES) + " |"]
     for name, row in hits.iterrows():
-        label = "real connectome" if name == REAL else f"shuffle, seed {name}"
+        label = {None: "real connectome", "wiring": f"shuffle, seed {name}",
+                 "signs": f"signs permuted, seed {str(name)[len(SIGNS_PREFIX):]}"}[family(name)]
         lines.append(f"| {label} | " + " | ".join(str(int(row[x])) for x in biology.HALVES) + " |")
-    lines += ["", "| half | findings | real brain | shuffled brains: mean | median | range | p |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for x in biology.HALVES:
-        v = s[x]
-        lines.append(f"| {x} | {v['n']} | {v['real']} ({_pct(v['real'], v['n'])}) | {v['null_mean']:.1f} | "
-                     f"{v['null_median']:g} | {v['null_min']} to {v['null_max']} | {v['p']:.3f} |")
-    lines += ["", "## Per circuit", "", "| half | circuit | findings | real brain hits | shuffled brains, mean hits |",
-              "| --- | --- | --- | --- | --- |"]
+    kinds = [k for k in ("wiring", "signs") if _null_keys(data, k)]
+    names = {"wiring": "shuffled brains", "signs": "signs permuted"}
+    lines += ["", "| null | half | findings | real brain | null brains: mean | median | range | p |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for kind in kinds:
+        sk = summary(data, kind)
+        for x in biology.HALVES:
+            v = sk[x]
+            lines.append(f"| {names[kind]} | {x} | {v['n']} | {v['real']} ({_pct(v['real'], v['n'])}) | "
+                         f"{v['null_mean']:.1f} | {v['null_median']:g} | {v['null_min']} to {v['null_max']} | "
+                         f"{v['p']:.3f} |")
+    tables = {kind: by_finding(data, kind).set_index("id") for kind in kinds}
+    if "signs" in kinds:
+        lines += _signs_section(data, tables["signs"])
+    lines += ["", "## Per circuit", "", "| half | circuit | findings | real brain hits | "
+              + " | ".join(f"{names[k]}, mean hits" for k in kinds) + " |",
+              "| --- | --- | --- | --- | " + " | ".join("---" for _ in kinds) + " |"]
     for (half, circuit), g in table.groupby(["half", "circuit"]):
         lines.append(f"| {half} | {circuit} | {len(g)} | {int((g['real'] == 'hit').sum())} | "
-                     f"{g['null_hit_share'].sum():.1f} |")
-    lines += ["", "## Per finding", "", "| finding | half | circuit | test | expected | real brain | shuffled brains "
-              "that hit it | reading |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+                     + " | ".join(f"{tables[k].loc[g['id'], 'null_hit_share'].sum():.1f}" for k in kinds) + " |")
+    lines += ["", "## Per finding", "", "| finding | half | circuit | test | expected | real brain | "
+              + " | ".join(f"{names[k]} that hit it" for k in kinds) + " | reading (shuffled brains) |",
+              "| --- | --- | --- | --- | --- | --- | " + " | ".join("---" for _ in kinds) + " | --- |"]
     for r in table.sort_values(["half", "null_hit_share", "id"]).to_dict("records"):
         lines.append(f"| {r['id']} | {r['half']} | {r['circuit']} | {r['test']} | {r['expect']} | {r['real']} | "
-                     f"{100 * r['null_hit_share']:.0f} % | {r['kind']} |")
+                     + " | ".join(f"{100 * tables[k].loc[r['id'], 'null_hit_share']:.0f} %" for k in kinds)
+                     + f" | {r['kind']} |")
     minutes = sum(b["seconds"] for b in data["brains"].values()) / 60
     lines += ["", f"Scored in {minutes:.0f} minutes of CPU time ({data['machine']}); connectome "
               f"`{data['connectome_sha256'][:12]}`; larvasim {data['versions'].get('larvasim', '?')}, Brian2 "
@@ -293,19 +417,23 @@ def figure(data: dict, path) -> None:
 
     from larvasim.util import atomic_path
 
-    hits, s = brain_hits(data), summary(data)
-    fig, axes = plt.subplots(1, 2, figsize=(7, 2.8), sharey=True)
-    for ax, half in zip(axes, biology.HALVES):
-        v = hits.drop(index=REAL)[half].to_numpy()
-        n = s[half]["n"]
-        ax.hist(v, bins=np.arange(-0.5, n + 1.5, 1), color="tab:grey", label="shuffled brains")
-        ax.axvline(hits.loc[REAL, half], color="tab:red", lw=2, label="real connectome")
-        ax.set_xlim(-0.5, n + 0.5)
-        label = _HALF_LABEL[half].lower()
-        ax.set_xlabel(f"{label} hits (of {n})")
-        ax.set_title(f"{label} half: p = {s[half]['p']:.3f}", fontsize=9)
-    axes[0].set_ylabel("brains")
-    axes[0].legend(fontsize=7, loc="upper left")
+    hits = brain_hits(data)
+    kinds = [k for k in ("wiring", "signs") if _null_keys(data, k)]
+    titles = {"wiring": "shuffled connectomes", "signs": "signs permuted"}
+    fig, axes = plt.subplots(len(kinds), 2, figsize=(7, 2.6 * len(kinds)), sharey=True, squeeze=False)
+    for row, kind in zip(axes, kinds):
+        s = summary(data, kind)
+        for ax, half in zip(row, biology.HALVES):
+            v = hits.loc[_null_keys(data, kind), half].to_numpy()
+            n = s[half]["n"]
+            ax.hist(v, bins=np.arange(-0.5, n + 1.5, 1), color="tab:grey", label=titles[kind])
+            ax.axvline(hits.loc[REAL, half], color="tab:red", lw=2, label="default model")
+            ax.set_xlim(-0.5, n + 0.5)
+            label = _HALF_LABEL[half].lower()
+            ax.set_xlabel(f"{label} hits (of {n})")
+            ax.set_title(f"{titles[kind]}, {label} half: p = {s[half]['p']:.3f}", fontsize=9)
+        row[0].set_ylabel("brains")
+        row[0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -314,9 +442,10 @@ def figure(data: dict, path) -> None:
     plt.close(fig)
 
 
-def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS, seed: int = 0, ids=None,
-           jobs: int = 1, log=None) -> dict:
-    """Score the real brain and ``brains`` shuffles (resuming from ``<path stem>.json``), then write the report,
+def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS, signs: int = BRAINS, seed: int = 0,
+           ids=None, jobs: int = 1, log=None) -> dict:
+    """Score the real brain, ``brains`` shuffles and ``signs`` sign permutations (resuming from
+    ``<path stem>.json``), then write the report,
     its figure (``figures/biology_null/hits.png`` beside ``path``) and the JSON atomically.
 
     ``jobs`` > 1 scores brains in that many processes (each loads the connectome from the cache).
@@ -337,12 +466,13 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
     c = connectome if connectome is not None else connectomes.load("winding2023")
     if data is None:
         data = {"seed": int(seed), "ids": wanted, "swaps": SWAPS, "brains": {}}
-    todo = [b for b in [REAL] + [str(k) for k in range(brains)] if b not in data["brains"]]
+    order = [REAL] + [str(k) for k in range(brains)] + [f"{SIGNS_PREFIX}{k}" for k in range(signs)]
+    todo = [b for b in order if b not in data["brains"]]
 
     def keep(brain, rows, seconds):
-        data["brains"][brain] = {"rows": rows, "seconds": float(seconds)}
+        data["brains"][brain] = {"rows": _stored(brain, rows), "seconds": float(seconds)}
         data["date"] = datetime.date.today().isoformat()
-        atomic_write_text(store, json.dumps(data, indent=1) + "\n")  # a rerun resumes after this brain
+        atomic_write_text(store, _dumps(data))  # a rerun resumes after this brain
         if log:
             log(f"brain {brain}: {seconds:.0f} s")
 
@@ -358,14 +488,18 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
         for b in todo:
             t0 = time.perf_counter()
             keep(b, score_brain(c, b, seed=seed, ids=ids), time.perf_counter() - t0)
-    order = [REAL] + [str(k) for k in range(brains)]
     data["brains"] = {k: data["brains"][k] for k in order}
     data.setdefault("date", datetime.date.today().isoformat())
     data["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
     data["connectome_sha256"] = str(c.provenance.get("container_sha256", ""))
     data["versions"] = versions()
+    from .biology_report import default_network
+
+    data["n_inhibitory"] = int(np.sum(default_network(c).signs < 0))
     data["summary"] = summary(data)
-    atomic_write_text(store, json.dumps(data, indent=1) + "\n")
+    if signs:
+        data["summary_signs"] = summary(data, "signs")
+    atomic_write_text(store, _dumps(data))
     figure(data, path.parent / "figures" / "biology_null" / "hits.png")
     atomic_write_text(path, _write(data))
     return data
@@ -377,13 +511,15 @@ def main(argv=None) -> int:
                                              "degree-preserving shuffles of it (the biology benchmark's null model).")
     ap.add_argument("--out", default="docs/biology_null.md")
     ap.add_argument("--brains", type=int, default=BRAINS, help=f"shuffled brains (default {BRAINS})")
+    ap.add_argument("--signs", type=int, default=BRAINS, help=f"sign permutations (default {BRAINS}; 0: none)")
     ap.add_argument("--seed", type=int, default=0, help="benchmark seed (default 0, as docs/biology.md)")
     ap.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     args = ap.parse_args(argv)
-    if args.brains < 1 or args.jobs < 1:
-        print("error: --brains and --jobs must be at least 1", file=sys.stderr)
+    if args.brains < 1 or args.jobs < 1 or args.signs < 0:
+        print("error: --brains and --jobs must be at least 1, --signs at least 0", file=sys.stderr)
         return 2
-    report(args.out, brains=args.brains, seed=args.seed, jobs=args.jobs, log=lambda m: print(m, file=sys.stderr))
+    report(args.out, brains=args.brains, signs=args.signs, seed=args.seed, jobs=args.jobs,
+           log=lambda m: print(m, file=sys.stderr))
     return 0
 
 

@@ -460,7 +460,7 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
 def null_reading(larval: dict, null_path) -> str | None:
     """The summary line on the shuffled-connectome control (``docs/biology_null.md``), when its JSON lies at
     ``null_path``; it says so when that control was scored on other statuses than ``larval``'s (a stale file)."""
-    from .biology_null import REAL, reading
+    from .biology_null import REAL, reading, signs_reading, summary
 
     null_path = Path(null_path)
     if not null_path.is_file():
@@ -468,10 +468,11 @@ def null_reading(larval: dict, null_path) -> str | None:
     null = json.loads(null_path.read_text())
     if ({r["id"]: r["status"] for r in null["brains"][REAL]["rows"]}
             != {r["id"]: r["status"] for r in larval["table"]}):
-        return (f"* **Against shuffled connectomes:** `{null_path.name}` was scored on another model or other "
+        return (f"* **Against null models:** `{null_path.name}` was scored on another model or other "
                 "findings than this report; rerun `python -m experiments.biology_null`.")
-    return f"* **Against shuffled connectomes:** {reading(null)} ([{null_path.with_suffix('.md').name}]" \
-           f"({null_path.with_suffix('.md').name}))."
+    signs = f" {signs_reading(null)}." if summary(null, "signs")["brains"] else ""
+    name = null_path.with_suffix(".md").name
+    return f"* **Against null models:** {reading(null)}.{signs} ([{name}]({name}))"
 
 
 def statistics_reading(larval: dict, adult: dict) -> str:

@@ -55,9 +55,41 @@ def test_hits_p_and_reading_of_hand_made_brains():
     assert "median 2 of 3 held-out findings (range 1 to 2) against the real brain's 2 (p = 0.750)" in text
 
 
+def test_permuted_signs_keep_the_number_of_inhibitory_neurons_and_the_modulatory_ones():
+    import numpy as np
+
+    signs = np.array([1, -1, 0, 1, 1, -1, 1, 0, 1, 1], dtype=float)
+    a, b, a2 = bn.permuted_signs(signs, 0), bn.permuted_signs(signs, 1), bn.permuted_signs(signs, 0)
+    for p in (a, b):
+        assert (p == -1).sum() == 2 and (p == 0).sum() == 2 and set(np.unique(p)) == {-1.0, 0.0, 1.0}
+        assert (p[signs == 0] == 0).all()
+    assert (a == a2).all()
+    draws = {tuple(bn.permuted_signs(signs, k)) for k in range(20)}
+    assert len(draws) > 5  # different seeds, different draws
+    keep = np.zeros(10, dtype=bool)
+    keep[[0, 3, 4]] = True  # e.g. the Kenyon cells: never drawn, sign kept
+    for k in range(20):
+        p = bn.permuted_signs(signs, k, keep=keep)
+        assert (p[keep] == signs[keep]).all() and (p == -1).sum() == 2 and (p[signs == 0] == 0).all()
+
+
+def test_the_two_nulls_are_summarised_apart():
+    data = _data()
+    data["brains"]["signs-0"] = {"rows": _rows({"a": ("heldout", "miss"), "b": ("heldout", "miss"),
+                                                "c": ("heldout", "miss"), "d": ("calibration", "hit")}),
+                                 "seconds": 1.0}
+    assert [bn.family(k) for k in ("real", "3", "signs-3")] == [None, "wiring", "signs"]
+    assert list(bn.brain_hits(data).index) == ["real", "0", "1", "2", "signs-0"]
+    assert bn.summary(data)["brains"] == 3 and bn.summary(data)["heldout"]["p"] == pytest.approx(3 / 4)
+    s = bn.summary(data, "signs")
+    assert s["brains"] == 1 and s["heldout"]["null_max"] == 0 and s["heldout"]["p"] == pytest.approx(1 / 2)
+    assert bn.by_finding(data, "signs").set_index("id").loc["b", "kind"] == "wiring-specific"
+    assert "median 0 of 3 held-out findings (range 0 to 0) against the sourced signs' 2" in bn.signs_reading(data)
+
+
 def test_bad_arguments_are_one_line_errors(capsys):
     assert bn.main(["--brains", "0"]) == 2
-    assert "--brains and --jobs must be at least 1" in capsys.readouterr().err
+    assert "--brains and --jobs must be at least 1, --signs at least 0" in capsys.readouterr().err
 
 
 @pytest.mark.realdata
@@ -72,19 +104,20 @@ def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path)
     bio = json.loads((ROOT / "docs" / "biology.json").read_text())
     main = {r["id"]: r["status"] for r in bio["models"]["larval"]["table"]}
     assert {r["id"]: r["status"] for r in doc["brains"]["real"]["rows"]} == main
-    stored = {b: {r["id"]: r for r in doc["brains"][b]["rows"]} for b in ("real", "0")}
+    stored = {b: {r["id"]: r for r in doc["brains"][b]["rows"]} for b in ("real", "0", "signs-0")}
     # findings where shuffled brain 0 and the real brain differ, and one both hit (non-pairing: cheap)
     ids = bn.RERUN_IDS
     assert any(stored["real"][i]["status"] != stored["0"][i]["status"] for i in ids)
     out = tmp_path / "n.md"
-    first = bn.report(out, real_connectome, brains=1, ids=ids)
+    first = bn.report(out, real_connectome, brains=1, signs=1, ids=ids)
     kept = json.loads(out.with_suffix(".json").read_text())
     kept["brains"]["0"]["rows"][0]["effect_hz"] = 123.0  # marks the stored brain: a resumed run must not rescore it
     out.with_suffix(".json").write_text(json.dumps(kept))
-    second = bn.report(out, real_connectome, brains=2, ids=ids)
-    assert list(first["brains"]) == ["real", "0"] and list(second["brains"]) == ["real", "0", "1"]
+    second = bn.report(out, real_connectome, brains=2, signs=1, ids=ids)
+    assert list(first["brains"]) == ["real", "0", "signs-0"]
+    assert list(second["brains"]) == ["real", "0", "1", "signs-0"]
     assert second["brains"]["0"]["rows"][0]["effect_hz"] == 123.0
-    for b in ("real", "0"):
+    for b in ("real", "0", "signs-0"):
         for r in first["brains"][b]["rows"]:
             old = stored[b][r["id"]]
             assert r["status"] == old["status"], (b, r["id"])
@@ -110,6 +143,13 @@ def test_the_readme_reading_of_the_control_is_the_documents():
     assert ((lost["test"] == "pairing") & (lost["expect"] == "no_change")).any()
     specific = t.loc[(t["kind"] == "wiring-specific") & (t["test"] == "pairing"), "id"]
     assert max(bn.pairing_ratios(doc, specific).values()) < 0.2
+    # "The sourced signs count more ...; with the signs moved, a pairing barely moves the learned valence any more."
+    assert "The sourced signs count more." in readme
+    signs = bn.summary(doc, "signs")["heldout"]
+    assert signs["null_max"] < bn.summary(doc)["heldout"]["null_min"] and signs["null_at_least"] == 0
+    ts = bn.by_finding(doc, "signs")
+    lost = ts.loc[(ts["kind"] == "wiring-specific") & (ts["test"] == "pairing"), "id"]
+    assert len(lost) >= 5 and max(bn.pairing_ratios(doc, lost, "signs").values()) < 0.2
 
 
 def test_biology_md_quotes_the_control_and_flags_a_stale_one(tmp_path):
@@ -119,7 +159,7 @@ def test_biology_md_quotes_the_control_and_flags_a_stale_one(tmp_path):
 
     larval = json.loads((ROOT / "docs" / "biology.json").read_text())["models"]["larval"]
     line = null_reading(larval, DOC.with_suffix(".json"))
-    assert line.startswith("* **Against shuffled connectomes:** ") and bn.reading(
+    assert line.startswith("* **Against null models:** ") and bn.reading(
         json.loads(DOC.with_suffix(".json").read_text())) in line
     assert line in (ROOT / "docs" / "biology.md").read_text()
     assert null_reading(larval, tmp_path / "absent.json") is None
@@ -128,3 +168,23 @@ def test_biology_md_quotes_the_control_and_flags_a_stale_one(tmp_path):
     row["status"] = "miss"
     (tmp_path / "biology_null.json").write_text(json.dumps(stale))
     assert "was scored on another model or other findings" in null_reading(larval, tmp_path / "biology_null.json")
+
+
+@pytest.mark.realdata
+def test_the_sign_null_changes_only_the_signs(real_connectome):
+    """The sign null's network is the default model given a signs array: with the literature signs themselves as
+    that array it scores exactly as the default model (docs/biology_null.json's real rows)."""
+    import sim
+    from experiments import biology
+    from experiments.biology_report import default_network
+
+    doc = json.loads(DOC.with_suffix(".json").read_text())
+    base = default_network(real_connectome)
+    assert doc["n_inhibitory"] == int((base.signs < 0).sum())
+    same = sim.Network(real_connectome, signs=base.signs.copy(), device=base.device)
+    fs = [f for f in biology.load_findings() if f.id in bn.RERUN_IDS]
+    table = biology.score(same, fs).table.set_index("id")
+    real = {r["id"]: r for r in doc["brains"]["real"]["rows"]}
+    for fid in bn.RERUN_IDS:
+        assert table.loc[fid, "status"] == real[fid]["status"], fid
+        assert table.loc[fid, "effect_hz"] == pytest.approx(real[fid]["effect_hz"], rel=1e-9, abs=1e-12), fid
