@@ -59,9 +59,9 @@ import pandas as pd
 
 from . import biology
 
-__all__ = ["BRAINS", "RERUN_IDS", "SIGNS_PREFIX", "SWAPS", "brain_hits", "by_finding", "family", "figure", "main",
-           "p_value", "pairing_ratios", "permuted_signs", "reading", "report", "score_brain", "signs_reading",
-           "summary"]
+__all__ = ["BRAINS", "KC_ODOUR", "RERUN_IDS", "SIGNS_PREFIX", "SWAPS", "brain_hits", "by_finding", "family", "figure",
+           "kc_code", "kc_reading", "main", "p_value", "pairing_ratios", "permuted_signs", "reading", "report",
+           "score_brain", "signs_reading", "summary"]
 
 #: Shuffled brains (seeds 0 .. BRAINS - 1).
 BRAINS = 20
@@ -128,6 +128,36 @@ def score_brain(connectome, brain, *, seed: int = 0, ids=None) -> list[dict]:
         row["effect_hz"] = None if not np.isfinite(row["effect_hz"]) else float(row["effect_hz"])
         rows.append(row)
     return rows
+
+
+#: The odour whose Kenyon-cell code the report gives for the default model and each sign draw.
+KC_ODOUR = "pentyl acetate"
+
+
+def kc_code(connectome, draws) -> dict:
+    """Kenyon cells that :data:`KC_ODOUR` drives (``experiments.odour_coding.coding``: its measured receptor
+    responses, 8 trials, a KC responds above 2 Hz) with the sourced signs (``"default"``) and with each sign
+    draw in ``draws`` (seeds of :func:`permuted_signs`)."""
+    import sim
+
+    from .biology_report import default_network
+    from .odour_coding import coding
+
+    base = default_network(connectome)
+    kcs = connectome.neurons["celltype"].to_numpy() == "KC"
+    out = {"odour": KC_ODOUR, "n_kcs": int(kcs.sum()),
+           "default": coding(connectome, [KC_ODOUR], network=base)["odours"][0]["kcs"], "draws": {}}
+    for k in draws:
+        net = sim.Network(connectome, signs=permuted_signs(base.signs, int(k), keep=kcs), device=base.device)
+        out["draws"][str(k)] = coding(connectome, [KC_ODOUR], network=net)["odours"][0]["kcs"]
+    return out
+
+
+def kc_reading(data: dict) -> str:
+    """The sign null's Kenyon-cell code in a phrase (the README quotes it)."""
+    kc = data["kc_code"]
+    return (f"one odour then drives a median of {np.median(list(kc['draws'].values())):g} of the {kc['n_kcs']} "
+            f"Kenyon cells instead of {kc['default']}")
 
 
 def _stored(brain: str, rows: list[dict]) -> list[dict]:
@@ -308,6 +338,15 @@ def _signs_section(data: dict, table: pd.DataFrame) -> list[str]:
         lines.append(f"Of these, {len(paired)} are conditioning findings the sourced signs hit: on the draws, each of "
                      "these pairings moves the learned valence in the published direction by a median of at most "
                      f"{100 * ratio:.0f} % of the sourced signs' effect.")
+    kc = data.get("kc_code")
+    if kc:
+        v = np.array(list(kc["draws"].values()))
+        lines.append("Why, in part: with the signs moved the Kenyon-cell code spreads to nearly every Kenyon cell. "
+                     f"One odour "
+                     f"({kc['odour']}, its measured receptor responses, as in [odours.md](odours.md)) drives "
+                     f"{kc['default']} of the {kc['n_kcs']} Kenyon cells with the sourced signs and a median of "
+                     f"{np.median(v):g} (range {v.min()} to {v.max()}) with the signs moved: two odours then drive "
+                     "nearly the same Kenyon cells, and a pairing can hardly be odour-specific.")
     return lines
 
 
@@ -496,6 +535,12 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
     from .biology_report import default_network
 
     data["n_inhibitory"] = int(np.sum(default_network(c).signs < 0))
+    draws = [str(k) for k in range(signs)]
+    if signs and list((data.get("kc_code") or {}).get("draws", {})) != draws:
+        t0 = time.perf_counter()
+        data["kc_code"] = kc_code(c, range(signs))
+        if log:
+            log(f"Kenyon-cell codes: {time.perf_counter() - t0:.0f} s")
     data["summary"] = summary(data)
     if signs:
         data["summary_signs"] = summary(data, "signs")

@@ -36,7 +36,7 @@ SCALES = (1.0, 0.5, 0.25)
 
 
 def coding(connectome, odours=None, *, scale: float = 1.0, seed: int = 0, trials: int = 8,
-           threshold_hz: float = 2.0, spontaneous: bool = False) -> dict:
+           threshold_hz: float = 2.0, spontaneous: bool = False, network=None) -> dict:
     """Drive the default model with each odour alone; which receptors, PNs and KCs respond.
 
     Parameters
@@ -55,6 +55,8 @@ def coding(connectome, odours=None, *, scale: float = 1.0, seed: int = 0, trials
         and each odour add its response to it (``known_odour(..., spontaneous=True)``). A neuron then responds
         when its mean rate during the odour exceeds its rate in a run with the spontaneous firing alone (same
         seed) by ``threshold_hz``; ``rest`` gives that run's rates.
+    network : sim.Network, optional
+        The network to drive (default: the default larval model on ``connectome``).
 
     Returns
     -------
@@ -70,7 +72,7 @@ def coding(connectome, odours=None, *, scale: float = 1.0, seed: int = 0, trials
     from .biology_report import default_network
     from .odours import known_odour, known_odours, odour_drives, spontaneous_activity
 
-    net = default_network(connectome)
+    net = default_network(connectome) if network is None else network
     kc = connectome.select(celltype=KC_CELLTYPE).indices
     pn = connectome.select(celltype="PN").indices
     window, duration = (200 * ms, 1200 * ms), 1.4 * second
