@@ -81,9 +81,23 @@ _COLUMNS = ("id", "circuit", "half", "test", "expect", "predicted", "effect_hz",
 
 
 def permuted_signs(signs, seed: int, keep=None) -> np.ndarray:
-    """The sign null: as many inhibitory neurons as ``signs`` has among the neurons it may move, drawn at random
-    (``numpy.random.default_rng(seed)``) among those with a fast sign; every other such neuron excitatory.
-    Modulatory neurons (0) and the neurons of the boolean mask ``keep`` keep their sign."""
+    """The sign null: the inhibitory neurons of ``signs`` moved to neurons drawn at random.
+
+    Parameters
+    ----------
+    signs : array of float
+        One sign per neuron: +1, -1, or 0 for a modulatory neuron (``sim.Network.signs``).
+    seed : int
+        Seed of the draw (``numpy.random.default_rng``).
+    keep : array of bool, optional
+        Neurons that keep their sign and are never drawn (the sign null keeps the Kenyon cells).
+
+    Returns
+    -------
+    numpy.ndarray
+        As many -1 among the movable neurons (fast sign, not kept) as ``signs`` has there, drawn at random;
+        every other movable neuron +1; modulatory and kept neurons as in ``signs``.
+    """
     signs = np.asarray(signs, dtype=float)
     movable = (signs != 0) if keep is None else (signs != 0) & ~np.asarray(keep, dtype=bool)
     out = signs.copy()
@@ -100,11 +114,25 @@ def family(brain: str) -> str | None:
 
 
 def score_brain(connectome, brain, *, seed: int = 0, ids=None) -> list[dict]:
-    """Score the default larval model on one brain: ``"real"``, the seed of a shuffle of ``connectome``
-    (``"3"``) or the real wiring with permuted signs (``"signs-3"``, :func:`permuted_signs`).
+    """Score the default larval model on one brain.
 
-    Returns one row per finding (``id``, ``circuit``, ``half``, ``test``, ``expect``, ``predicted``,
-    ``effect_hz``, ``status``), for every finding or only ``ids``.
+    Parameters
+    ----------
+    connectome : connectomes.Connectome
+        The real connectome.
+    brain : str
+        ``"real"``, the seed of a shuffle of ``connectome`` (``"3"``) or the real wiring with permuted signs
+        (``"signs-3"``, :func:`permuted_signs`, the Kenyon cells kept).
+    seed : int
+        Benchmark seed.
+    ids : sequence of str, optional
+        Only these findings; default all.
+
+    Returns
+    -------
+    list of dict
+        One row per finding: ``id``, ``circuit``, ``half``, ``test``, ``expect``, ``predicted``, ``effect_hz``
+        (None where there is none), ``status``.
     """
     import sim
     from connectomes.nullmodels import shuffle
@@ -483,11 +511,32 @@ def figure(data: dict, path) -> None:
 
 def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS, signs: int = BRAINS, seed: int = 0,
            ids=None, jobs: int = 1, log=None) -> dict:
-    """Score the real brain, ``brains`` shuffles and ``signs`` sign permutations (resuming from
-    ``<path stem>.json``), then write the report,
-    its figure (``figures/biology_null/hits.png`` beside ``path``) and the JSON atomically.
+    """Score the default model on the real brain and on both nulls, then write the report.
 
-    ``jobs`` > 1 scores brains in that many processes (each loads the connectome from the cache).
+    Parameters
+    ----------
+    path : str or Path
+        The report (markdown). Its JSON store is ``<path stem>.json``: every brain is written there as it
+        finishes, and a rerun with the same ``seed``, ``ids`` and swaps resumes from it. The figure goes to
+        ``figures/biology_null/hits.png`` beside ``path``. All three are written atomically.
+    connectome : connectomes.Connectome, optional
+        Default: ``connectomes.load("winding2023")``.
+    brains, signs : int
+        Shuffled connectomes (seeds 0 .. brains - 1) and sign draws (seeds 0 .. signs - 1; 0: no sign null).
+    seed : int
+        Benchmark seed (input noise and virtual larvae; docs/biology.md uses 0).
+    ids : sequence of str, optional
+        Only these findings (the tests use a few); default all.
+    jobs : int
+        Processes that score brains at once (each loads the connectome from the cache).
+    log : callable, optional
+        Called with one line per brain scored.
+
+    Returns
+    -------
+    dict
+        The store: ``brains`` (rows per brain), ``summary`` and ``summary_signs`` (:func:`summary`), ``kc_code``
+        (:func:`kc_code`), ``n_inhibitory``, the machine, connectome checksum and versions.
     """
     import platform
 
