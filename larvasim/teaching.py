@@ -313,6 +313,12 @@ def _(answer, *, pop):
     return _close(answer, d, atol=1e-3), "mean over seeds of (real - shuffled) population index, seed by seed"
 
 
+@_register("06.benchmark_null")
+def _(answer, *, real, shuffled):
+    exp = {"real": int((real["status"] == "hit").sum()), "shuffled": int((shuffled["status"] == "hit").sum())}
+    return dict(answer) == exp, "a dict brain -> number of rows with status 'hit' (real and shuffled tables)"
+
+
 @_register("06.synergy")
 def _(answer, *, outputs):
     frac = float((outputs["supra_additivity_hz"] > 0).mean())
