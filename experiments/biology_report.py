@@ -475,6 +475,24 @@ def null_reading(larval: dict, null_path) -> str | None:
     return f"* **Against null models:** {reading(null)}.{signs} ([{name}]({name}))"
 
 
+def null_shares(larval: dict, null_path) -> dict | None:
+    """Per null (``"wiring"``, ``"signs"``): its number of brains (``n``) and the share of them that hit each finding
+    the report scores (``share``), from the JSON at ``null_path``; None when it is absent or was scored on other
+    statuses than ``larval``'s."""
+    from .biology_null import REAL, by_finding, summary
+
+    null_path = Path(null_path)
+    if not null_path.is_file():
+        return None
+    null = json.loads(null_path.read_text())
+    if ({r["id"]: r["status"] for r in null["brains"][REAL]["rows"]}
+            != {r["id"]: r["status"] for r in larval["table"]}):
+        return None
+    return {kind: {"n": summary(null, kind)["brains"],
+                   "share": by_finding(null, kind).set_index("id")["null_hit_share"].to_dict()}
+            for kind in ("wiring", "signs") if summary(null, kind)["brains"]}
+
+
 def statistics_reading(larval: dict, adult: dict) -> str:
     """The summary line that puts the held-out accuracy in statistical context (interval, baseline, adult)."""
     lt, at = pd.DataFrame(larval["table"]), pd.DataFrame(adult["table"])
@@ -857,8 +875,15 @@ def _write(data: dict, path: Path, figures: dict) -> str:
                                                for i in show["id"]])
     ad_t = pd.DataFrame(ad["table"]).set_index("id")
     show["adult model"] = [ad_t.loc[i, "status"] for i in show["id"]]
+    shares = null_shares(lv, path.with_name("biology_null.json"))
+    labels = {"wiring": "shuffled brains hitting it", "signs": "permuted signs hitting it"}
+    for kind, v in (shares or {}).items():
+        show[labels[kind]] = [f"{100 * v['share'][i]:.0f} %" if i in v["share"] else "" for i in show["id"]]
+    null_note = (" The last columns: the share of the null brains of [biology_null.md](biology_null.md) ("
+                 + ", ".join(f"{v['n']} {dict(wiring='shuffled connectomes', signs='draws of permuted signs')[k]}"
+                             for k, v in shares.items()) + ") that hit the finding too.") if shares else ""
     L += ["## Every testable finding", "", "Effect: the paired mean difference (Hz; valence-index units for "
-          "learned valence). Predictions that are `skipped` were not run.", "",
+          "learned valence). Predictions that are `skipped` were not run." + null_note, "",
           _md_table(show[show["status"].isin(("hit", "miss"))]), ""]
     unt = t[t["status"] == "untestable"][["id", "reason"]]
     unt.insert(1, "paper", [fd[i]["paper"] for i in unt["id"]])

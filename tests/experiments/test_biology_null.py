@@ -168,6 +168,18 @@ def test_biology_md_quotes_the_control_and_flags_a_stale_one(tmp_path):
     row["status"] = "miss"
     (tmp_path / "biology_null.json").write_text(json.dumps(stale))
     assert "was scored on another model or other findings" in null_reading(larval, tmp_path / "biology_null.json")
+    # the per-finding table's null columns: each finding's share, from the same JSON; none from a stale one
+    from experiments.biology_report import null_shares
+
+    assert null_shares(larval, tmp_path / "biology_null.json") is None
+    shares = null_shares(larval, DOC.with_suffix(".json"))
+    doc = json.loads(DOC.with_suffix(".json").read_text())
+    assert shares["wiring"]["share"] == bn.by_finding(doc).set_index("id")["null_hit_share"].to_dict()
+    text = (ROOT / "docs" / "biology.md").read_text()
+    assert "| shuffled brains hitting it | permuted signs hitting it |" in text
+    row = next(ln for ln in text.splitlines() if ln.startswith("| learn-web25-02 |"))
+    assert row.rstrip(" |").endswith(f"{100 * shares['wiring']['share']['learn-web25-02']:.0f} % | "
+                                     f"{100 * shares['signs']['share']['learn-web25-02']:.0f} %")
 
 
 @pytest.mark.realdata
