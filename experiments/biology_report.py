@@ -457,36 +457,43 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
     return only_a, only_b, float(p)
 
 
-def null_reading(larval: dict, null_path) -> str | None:
-    """The summary line on the shuffled-connectome control (``docs/biology_null.md``), when its JSON lies at
-    ``null_path``; it says so when that control was scored on other statuses than ``larval``'s (a stale file)."""
-    from .biology_null import REAL, reading, signs_reading, summary
+def _null_file(larval: dict, null_path) -> tuple[dict | None, bool]:
+    """The null-model store at ``null_path`` (``docs/biology_null.json``) and whether it is stale: scored on other
+    statuses of the real brain than ``larval``'s. ``(None, False)`` when there is no such file."""
+    from .biology_null import REAL
 
     null_path = Path(null_path)
     if not null_path.is_file():
-        return None
+        return None, False
     null = json.loads(null_path.read_text())
-    if ({r["id"]: r["status"] for r in null["brains"][REAL]["rows"]}
-            != {r["id"]: r["status"] for r in larval["table"]}):
-        return (f"* **Against null models:** `{null_path.name}` was scored on another model or other "
+    stale = ({r["id"]: r["status"] for r in null["brains"][REAL]["rows"]}
+             != {r["id"]: r["status"] for r in larval["table"]})
+    return null, stale
+
+
+def null_reading(larval: dict, null_path) -> str | None:
+    """The summary line on the null models (``docs/biology_null.md``), when their JSON lies at ``null_path``; it
+    says so when that file was scored on other statuses than ``larval``'s (a stale file)."""
+    from .biology_null import reading, signs_reading, summary
+
+    null, stale = _null_file(larval, null_path)
+    if null is None:
+        return None
+    if stale:
+        return (f"* **Against null models:** `{Path(null_path).name}` was scored on another model or other "
                 "findings than this report; rerun `python -m experiments.biology_null`.")
     signs = f" {signs_reading(null)}." if summary(null, "signs")["brains"] else ""
-    name = null_path.with_suffix(".md").name
+    name = Path(null_path).with_suffix(".md").name
     return f"* **Against null models:** {reading(null)}.{signs} ([{name}]({name}))"
 
 
 def null_shares(larval: dict, null_path) -> dict | None:
     """Per null (``"wiring"``, ``"signs"``): its number of brains (``n``) and the share of them that hit each finding
-    the report scores (``share``), from the JSON at ``null_path``; None when it is absent or was scored on other
-    statuses than ``larval``'s."""
-    from .biology_null import REAL, by_finding, summary
+    the report scores (``share``), from the JSON at ``null_path``; None when it is absent or stale."""
+    from .biology_null import by_finding, summary
 
-    null_path = Path(null_path)
-    if not null_path.is_file():
-        return None
-    null = json.loads(null_path.read_text())
-    if ({r["id"]: r["status"] for r in null["brains"][REAL]["rows"]}
-            != {r["id"]: r["status"] for r in larval["table"]}):
+    null, stale = _null_file(larval, null_path)
+    if null is None or stale:
         return None
     return {kind: {"n": summary(null, kind)["brains"],
                    "share": by_finding(null, kind).set_index("id")["null_hit_share"].to_dict()}
