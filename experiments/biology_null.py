@@ -61,7 +61,7 @@ from . import biology
 
 __all__ = ["BRAINS", "KC_ODOUR", "RERUN_IDS", "SIGNS_PREFIX", "SWAPS", "brain_hits", "by_finding", "family", "figure",
            "kc_code", "kc_reading", "main", "p_value", "pairing_ratios", "permuted_signs", "reading", "report",
-           "score_brain", "signs_reading", "summary"]
+           "score_brain", "sign_null_network", "signs_reading", "summary"]
 
 #: Shuffled brains (seeds 0 .. BRAINS - 1).
 BRAINS = 20
@@ -108,6 +108,18 @@ def permuted_signs(signs, seed: int, keep=None) -> np.ndarray:
     return out
 
 
+def sign_null_network(network, seed: int):
+    """``network`` with its signs permuted (:func:`permuted_signs`, draw ``seed``), the Kenyon cells kept: the
+    learning rule needs excitatory KC -> MBON synapses."""
+    import sim
+    from connectomes.winding2023 import KC_CELLTYPE
+
+    c = network.connectome
+    kcs = np.zeros(c.n_neurons, dtype=bool)
+    kcs[c.select(celltype=KC_CELLTYPE).indices] = True
+    return sim.Network(c, signs=permuted_signs(network.signs, seed, keep=kcs), device=network.device)
+
+
 def family(brain: str) -> str | None:
     """``"wiring"`` (a shuffle's seed), ``"signs"`` (``"signs-<seed>"``) or None (the real brain)."""
     return None if brain == REAL else ("signs" if str(brain).startswith(SIGNS_PREFIX) else "wiring")
@@ -134,7 +146,6 @@ def score_brain(connectome, brain, *, seed: int = 0, ids=None) -> list[dict]:
         One row per finding: ``id``, ``circuit``, ``half``, ``test``, ``expect``, ``predicted``, ``effect_hz``
         (None where there is none), ``status``.
     """
-    import sim
     from connectomes.nullmodels import shuffle
 
     from .biology_report import default_network
@@ -143,9 +154,7 @@ def score_brain(connectome, brain, *, seed: int = 0, ids=None) -> list[dict]:
     c = shuffle(connectome, seed=int(brain), swaps_per_connection=SWAPS) if kind == "wiring" else connectome
     net = default_network(c)
     if kind == "signs":
-        kcs = c.neurons["celltype"].to_numpy() == "KC"  # the learning rule needs excitatory KC -> MBON synapses
-        net = sim.Network(c, signs=permuted_signs(net.signs, int(str(brain)[len(SIGNS_PREFIX):]), keep=kcs),
-                          device=net.device)
+        net = sign_null_network(net, int(str(brain)[len(SIGNS_PREFIX):]))
     findings = biology.load_findings()
     if ids is not None:
         findings = [f for f in findings if f.id in set(ids)]
@@ -166,17 +175,16 @@ def kc_code(connectome, draws) -> dict:
     """Kenyon cells that :data:`KC_ODOUR` drives (``experiments.odour_coding.coding``: its measured receptor
     responses, 8 trials, a KC responds above 2 Hz) with the sourced signs (``"default"``) and with each sign
     draw in ``draws`` (seeds of :func:`permuted_signs`)."""
-    import sim
+    from connectomes.winding2023 import KC_CELLTYPE
 
     from .biology_report import default_network
     from .odour_coding import coding
 
     base = default_network(connectome)
-    kcs = connectome.neurons["celltype"].to_numpy() == "KC"
-    out = {"odour": KC_ODOUR, "n_kcs": int(kcs.sum()),
+    out = {"odour": KC_ODOUR, "n_kcs": int(len(connectome.select(celltype=KC_CELLTYPE).indices)),
            "default": coding(connectome, [KC_ODOUR], network=base)["odours"][0]["kcs"], "draws": {}}
     for k in draws:
-        net = sim.Network(connectome, signs=permuted_signs(base.signs, int(k), keep=kcs), device=base.device)
+        net = sign_null_network(base, int(k))
         out["draws"][str(k)] = coding(connectome, [KC_ODOUR], network=net)["odours"][0]["kcs"]
     return out
 
