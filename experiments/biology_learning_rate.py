@@ -321,8 +321,10 @@ def measured_pair_reading(rows: list, spec: list) -> str:
             "Kenyon-cell codes overlap more than the drawn pair's ([odours.md](odours.md)).")
 
 
-def odour_drive(connectome, *, seed: int = 0, trials: int = 8, threshold_hz: float = 2.0) -> dict:
+def odour_drive(connectome, *, seed: int = 0, trials: int = 8, threshold_hz: float = 2.0, network=None) -> dict:
     """What one odour of the learning experiments' pair does by itself, with the default model (no US).
+
+    ``network``: another network on ``connectome`` to drive instead of the default model's.
 
     Returns the Kenyon cells responding to each odour (mean rate over ``trials`` above ``threshold_hz`` during
     the odour), the share of one odour's responders that respond to the other too, and the MBINs (DANs, OANs,
@@ -336,7 +338,7 @@ def odour_drive(connectome, *, seed: int = 0, trials: int = 8, threshold_hz: flo
 
     from connectomes.winding2023 import KC_CELLTYPE, MBIN_CELLTYPE
 
-    net = default_network(connectome)
+    net = default_network(connectome) if network is None else network
     a, b = odour_pair(connectome, 8, 3, rate=EXPERIMENT_PARAMETERS["odour_rate"].value, seed=seed)
     kc = connectome.select(celltype=KC_CELLTYPE).indices
     mbin = connectome.select(celltype=MBIN_CELLTYPE).indices

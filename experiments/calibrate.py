@@ -84,7 +84,8 @@ import numpy as np
 
 __all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
            "J3_SEEN_HELDOUT",
-           "calibrate", "calibrate_mushroom_body", "evaluate", "learning_must_show", "learning_term", "objective", "main"]
+           "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
+           "objective", "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
@@ -254,6 +255,8 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
                              inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"], mbin_gain=params["mbin_gain"],
                              adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
+    if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness), not searched by this script
+        model = model.with_kc_gain(params["kc_gain"], "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)")
     net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba",
                       **({"table": sign_table} if sign_table is not None else {}))
     t0 = time.perf_counter()
@@ -268,6 +271,32 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     if must_show:
         rec["learning_must_show"] = learning_must_show(net, params["eta"], seed=seed)
     rec["seconds"] = time.perf_counter() - t0
+    return rec
+
+
+def evaluate_seeds(connectome, values: dict, seeds, *, findings, split, cascades, synapse_types=ALL_TYPES,
+                   sign_table=None, must_show: bool = False) -> dict:
+    """One point scored as stage 2 scores it: :func:`evaluate` at each benchmark seed of ``seeds`` (the sanity
+    terms once, at the first), the accuracy averaged over the seeds; ``J`` is J2, or J3 with ``must_show``
+    (then ``J2`` is kept too, and ``learning_must_show_by_seed``)."""
+    seeds = [int(s) for s in seeds]
+    recs = []
+    for s in seeds:
+        recs.append(evaluate(connectome, values, findings=findings, split=split, cascades=cascades, seed=s,
+                             synapse_types=synapse_types, sign_table=sign_table,
+                             sanity_summary=recs[0]["sanity"] if recs else None, must_show=must_show))
+    rec = recs[0]
+    accs = [r["accuracy"] for r in recs]
+    rec["accuracy_by_seed"] = {str(s): a for s, a in zip(seeds, accs)}
+    rec["hits_by_seed"] = {str(s): r["hits"] for s, r in zip(seeds, recs)}
+    rec["accuracy"] = float(np.nanmean(accs)) if np.isfinite(accs).any() else float("nan")
+    rec["seconds"] = float(sum(r["seconds"] for r in recs))
+    rec["J"] = objective(rec["accuracy"], rec["sanity"])
+    if must_show:
+        rec["learning_must_show_by_seed"] = {str(s): r["learning_must_show"] for s, r in zip(seeds, recs)}
+        rec["J2"] = rec["J"]
+        rec["J"] = rec["J2"] + learning_term({k: {d: v["met"] for d, v in m.items()}
+                                              for k, m in rec["learning_must_show_by_seed"].items()})
     return rec
 
 
@@ -473,24 +502,8 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     seed_list = [int(seed) + i for i in range(int(seeds))]
 
     def point(values):
-        recs = []
-        for s in seed_list:
-            recs.append(evaluate(c, {**fixed, **values}, findings=findings, split=split, cascades=cascades, seed=s,
-                                 synapse_types=types, sign_table=sign_table,
-                                 sanity_summary=recs[0]["sanity"] if recs else None, must_show=j3))
-        rec = recs[0]
-        accs = [r["accuracy"] for r in recs]
-        rec["accuracy_by_seed"] = {str(s): a for s, a in zip(seed_list, accs)}
-        rec["hits_by_seed"] = {str(s): r["hits"] for s, r in zip(seed_list, recs)}
-        rec["accuracy"] = float(np.nanmean(accs)) if np.isfinite(accs).any() else float("nan")
-        rec["seconds"] = float(sum(r["seconds"] for r in recs))
-        rec["J"] = objective(rec["accuracy"], rec["sanity"])
-        if j3:
-            rec["learning_must_show_by_seed"] = {str(s): r["learning_must_show"] for s, r in zip(seed_list, recs)}
-            rec["J2"] = rec["J"]
-            rec["J"] = rec["J2"] + learning_term({k: {d: v["met"] for d, v in m.items()}
-                                                  for k, m in rec["learning_must_show_by_seed"].items()})
-        return rec
+        return evaluate_seeds(c, {**fixed, **values}, seed_list, findings=findings, split=split, cascades=cascades,
+                              synapse_types=types, sign_table=sign_table, must_show=j3)
 
     larvae = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value)
     # a store's points are keyed by every setting that changes their result (one seed: the keys of before)

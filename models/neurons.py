@@ -93,7 +93,8 @@ def _as_labels(cell_classes: Sequence[Any] | np.ndarray | None, n: int | None) -
 PHYSICAL_RANGES = {
     "tau_m": "> 0", "tau_syn": "> 0", "tau_e": "> 0", "tau_i": "> 0", "tau_a": "> 0", "dt": "> 0",
     "t_ref": ">= 0", "delay": ">= 0", "w_syn": ">= 0", "w_syn_e": ">= 0", "w_syn_i": ">= 0",
-    "mbon_gain": ">= 0", "mbin_gain": ">= 0", "inh_scale": ">= 0", "n_ref": "> 0", "drive_weight": ">= 0", "poisson_rate": ">= 0",
+    "mbon_gain": ">= 0", "mbin_gain": ">= 0", "kc_gain": ">= 0", "inh_scale": ">= 0", "n_ref": "> 0",
+    "drive_weight": ">= 0", "poisson_rate": ">= 0",
     "poisson_weight_factor": ">= 0", "adapt_increment": ">= 0", "tau_adapt": "> 0",
 }
 
@@ -712,8 +713,18 @@ class LarvalLIF(CurrentLIF):
 
         ``drive_weight`` follows the overridden threshold, adaptation and
         refractory parameters (:func:`_spike_drive`) unless it is overridden
-        itself or was overridden before.
+        itself or was overridden before. ``kc_gain``, which the default model
+        does not have, is added as by :meth:`with_kc_gain` (source: user override).
         """
+        if "kc_gain" in overrides and "kc_gain" not in self._parameters:
+            overrides = dict(overrides)
+            gain = overrides.pop("kc_gain")
+            try:
+                gain = float(gain)
+            except (TypeError, ValueError):
+                raise ValueError(f"kc_gain = {gain!r}: must be a plain number >= 0") from None
+            return self.with_kc_gain(gain, "user override (candidate structure; docs/kc_sparseness.md)"
+                                     ).with_overrides(**overrides)
         params = self._parameters.override(**overrides)
         if "drive_weight" not in overrides and params["drive_weight"].source == _SPIKE_DRIVE_SOURCE:
             drive = _spike_drive(params)
@@ -747,7 +758,33 @@ class LarvalLIF(CurrentLIF):
             scale = np.where(ct == MBON_CELLTYPE, scale * float(p["mbon_gain"].value), scale)
             if "mbin_gain" in p:
                 scale = np.where(ct == "MBIN", scale * float(p["mbin_gain"].value), scale)
+            if "kc_gain" in p:  # only in models made by with_kc_gain: not a parameter of the default model
+                from connectomes.winding2023 import KC_CELLTYPE
+
+                scale = np.where(ct == KC_CELLTYPE, scale * float(p["kc_gain"].value), scale)
         return scale
+
+    def with_kc_gain(self, gain: float, source: str) -> LarvalLIF:
+        """Return a copy whose Kenyon cells take every input weight times ``gain`` (parameter ``kc_gain``).
+
+        The default model has no such parameter (all its Kenyon cells' weights are those of every other
+        neuron); ``kc_gain`` is a candidate structure (:mod:`experiments.kc_sparseness`), added with its
+        ``source``. Below 1 it makes a Kenyon cell need more coincident projection-neuron input, so fewer
+        Kenyon cells respond to an odour.
+
+        Parameters
+        ----------
+        gain : float
+            Factor (>= 0) on the input weights of every Kenyon cell.
+        source : str
+            Where the value comes from (recorded with the parameter).
+        """
+        if not np.isfinite(gain) or gain < 0:
+            raise ValueError(f"kc_gain = {gain}: must be a finite number >= 0")
+        kept = [self._parameters[n] for n in self._parameters if n != "kc_gain"]
+        extra = Parameter("kc_gain", float(gain), "1", source,
+                          "extra factor on every input weight of a Kenyon cell (KC)")
+        return LarvalLIF(ParameterSet(kept + [extra], name=self._parameters.name), method=self._method)
 
 
 # ---------------------------------------------------------------------------

@@ -590,6 +590,8 @@ CASES: list[Case] = [
       names="cannot write", needs="ro"),
     c("V10", "benchmark", "--shuffle with a negative seed", BENCH + ["--shuffle", "-1"], names="--shuffle -1",
       outputs=BENCH_OUT),
+    c("V11", "benchmark", "--set kc_gain (a candidate structure) below 0", BENCH + ["--set", "kc_gain=-0.5"],
+      names="kc_gain", outputs=BENCH_OUT),
 
     # ---- behaviour --------------------------------------------------------------------------------------
     c("B01", "behaviour", "an unknown assay", ["behave", "swim"], names="swim"),

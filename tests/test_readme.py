@@ -203,6 +203,9 @@ def _claims():
     yield "shuffled connectomes", biology_null.reading(_json("biology_null.json"))
     yield "permuted signs", biology_null.signs_reading(_json("biology_null.json"))
     yield "permuted signs, KC code", biology_null.kc_reading(_json("biology_null.json"))
+    from experiments import kc_sparseness
+
+    yield "sparser Kenyon-cell code", kc_sparseness.reading(_json("kc_sparseness.json"))
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])
