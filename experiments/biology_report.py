@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["GOALS", "adult_network", "by_round", "default_network", "main", "report", "round_summary",
-           "run_benchmark"]
+__all__ = ["GOALS", "adult_network", "by_round", "candidates_section", "default_network", "main", "report",
+           "round_summary", "run_benchmark"]
 
 #: The must-show goals of the larval model (issue: "A larval model that predicts real larval experiments").
 GOALS = {"heldout_accuracy": 0.80, "modalities_reaching": 12, "rho": 0.5, "all_frac_hot": 0.05}
@@ -457,6 +457,39 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
     return only_a, only_b, float(p)
 
 
+def candidates_section(folder) -> list[str]:
+    """The report's lines on the candidate structures scored after the calibration, from their documents' JSON in
+    ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``; a missing one is left out, one scored on
+    another default model is called stale). Empty when there is none."""
+    folder = Path(folder)
+    items = []
+    timing = folder / "timing_rule.json"
+    if timing.is_file():
+        from .timing_rule import reading as timing_reading
+
+        items.append("* **A timing-dependent dopamine rule** ([timing_rule.md](timing_rule.md); "
+                     f"`python -m experiments.timing_rule`): {timing_reading(json.loads(timing.read_text())['rows'])} "
+                     "The default keeps the depression-only rule: adopting the variant would mean recalibrating "
+                     "stage 2 (its learning rate was fitted with that rule), and the variant leaves the held-out "
+                     "score where it was (a reason that looks at the held-out half; the README says so too).")
+    kc = folder / "kc_sparseness.json"
+    if kc.is_file():
+        from .kc_sparseness import base_values
+        from .kc_sparseness import reading as kc_reading
+
+        data = json.loads(kc.read_text())
+        text = (kc_reading(data) if data.get("base") == base_values()[0] else
+                "`kc_sparseness.json` was scored on another default model; rerun `python -m experiments.kc_sparseness`.")
+        items.append("* **A sparser Kenyon-cell code** ([kc_sparseness.md](kc_sparseness.md); "
+                     f"`python -m experiments.kc_sparseness`): {text}")
+    if not items:
+        return []
+    return (["### Candidate structures scored after the calibration", "",
+             "Each was scored on the calibration half against the default model, after the calibration; what the "
+             "default took from it is said with each.", ""]
+            + items + [""])
+
+
 def _null_file(larval: dict, null_path) -> tuple[dict | None, bool]:
     """The null-model store at ``null_path`` (``docs/biology_null.json``) and whether it is stale: scored on other
     statuses of the real brain than ``larval``'s. ``(None, False)`` when there is no such file."""
@@ -860,7 +893,9 @@ def _write(data: dict, path: Path, figures: dict) -> str:
             L += [stage2_flatness(mb) + " What the choice among the equally good points does to the pairing "
                   "findings: [docs/biology_learning_rate.md](biology_learning_rate.md#equally-good-calibration-points).",
                   ""]
+    L += candidates_section(path.parent)
     model = mdl.get_model("larval_lif")
+
     def shown(d):  # the value in the parameter's own unit (Brian2 would print 440 mV as 0.44 V)
         return f"{d['value']:.6g}" + ("" if d["unit"] == "1" else f" {d['unit']}")
 

@@ -129,3 +129,42 @@ def test_the_report_is_reproduced(real_connectome):
     assert coding(real_connectome, [KC_ODOUR], network=net)["odours"][0]["kcs"] == stored["kc_odour"]
     pair = odour_drive(real_connectome, network=net)
     assert {k: pair[k] for k in stored["pair"]} == pytest.approx(stored["pair"])
+
+
+def test_biology_md_lists_the_candidate_structures(tmp_path):
+    """docs/biology.md's section on the candidates scored after the calibration is candidates_section of their
+    JSONs; a KC file scored on another default model is called stale; without the files there is no section."""
+    from experiments.biology_report import candidates_section
+
+    lines = candidates_section(ROOT / "docs")
+    text = (ROOT / "docs" / "biology.md").read_text()
+    assert lines[0] == "### Candidate structures scored after the calibration"
+    assert "\n".join(lines) in text
+    assert ks.reading(json.loads(DOC.with_suffix(".json").read_text())) in "\n".join(lines)
+    assert candidates_section(tmp_path) == []
+    stale = json.loads(DOC.with_suffix(".json").read_text())
+    stale["base"]["eta"] *= 2
+    (tmp_path / "kc_sparseness.json").write_text(json.dumps(stale))
+    assert "was scored on another default model" in "\n".join(candidates_section(tmp_path))
+
+
+@pytest.mark.realdata
+def test_a_rerun_resumes_from_the_store(real_connectome, tmp_path, monkeypatch):
+    """A report whose store holds every point scores none again (score_point is not called) and writes the same
+    reading; a store made for another design starts afresh (then every point would be scored)."""
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    out = tmp_path / "kc.md"
+    out.with_suffix(".json").write_text(json.dumps(data))
+
+    def fail(*a, **k):
+        raise AssertionError("a stored point was scored again")
+
+    monkeypatch.setattr(ks, "score_point", fail)
+    again = ks.report(out, real_connectome, heldout=True)
+    assert ks.reading(again) == ks.reading(data) and again["heldout"] == data["heldout"]
+    assert out.read_text().count(ks.reading(data)) == 1
+    assert (tmp_path / "figures" / "kc_sparseness" / "grid.png").is_file()
+    other = dict(data, design={**data["design"], "seeds": [7]})
+    out.with_suffix(".json").write_text(json.dumps(other))
+    with pytest.raises(AssertionError, match="scored again"):
+        ks.report(out, real_connectome, heldout=False)
