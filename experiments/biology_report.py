@@ -520,6 +520,22 @@ def null_reading(larval: dict, null_path) -> str | None:
     return f"* **Against null models:** {reading(null)}.{signs} ([{name}]({name}))"
 
 
+def lesions_reading(larval: dict, path) -> str | None:
+    """The summary line on the sign lesions (``docs/sign_lesions.md``), when their JSON lies at ``path``; it says so
+    when the lesions were compared with another intact model than ``larval`` (a stale file)."""
+    from .sign_lesions import reading
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    if data.get("intact") != {r["id"]: r["status"] for r in larval["table"]}:
+        return (f"* **Which inhibitory neurons:** `{path.name}` was compared with another model or other findings "
+                "than this report; rerun `python -m experiments.sign_lesions`.")
+    name = path.with_suffix(".md").name
+    return f"* **Which inhibitory neurons:** {reading(data, {'models': {'larval': larval}})}. ([{name}]({name}))"
+
+
 def null_shares(larval: dict, null_path) -> dict | None:
     """Per null (``"wiring"``, ``"signs"``): its number of brains (``n``) and the share of them that hit each finding
     the report scores (``share``), from the JSON at ``null_path``; None when it is absent or stale."""
@@ -795,7 +811,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          *filter(None, [seen_reading(lv, cal.get("mushroom_body")), previous_reading(lv, cal.get("mushroom_body")),
                         late_testable_reading(lv, data["findings"], cal)]),
          statistics_reading(lv, ad),
-         *filter(None, [null_reading(lv, path.with_name("biology_null.json"))]),
+         *filter(None, [null_reading(lv, path.with_name("biology_null.json")),
+                        lesions_reading(lv, path.with_name("sign_lesions.json"))]),
          *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
          f"{_pct(ad['accuracy']['calibration'])}, held-out {_pct(ad['accuracy']['heldout'])}.",

@@ -206,6 +206,9 @@ def _claims():
     from experiments import kc_sparseness
 
     yield "sparser Kenyon-cell code", kc_sparseness.reading(_json("kc_sparseness.json"))
+    from experiments import sign_lesions
+
+    yield "sign lesions", sign_lesions.reading(_json("sign_lesions.json"), bio)
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])
