@@ -546,11 +546,10 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
         The store: ``brains`` (rows per brain), ``summary`` and ``summary_signs`` (:func:`summary`), ``kc_code``
         (:func:`kc_code`), ``n_inhibitory``, the machine, connectome checksum and versions.
     """
-    import platform
-
     import connectomes
     from larvasim.util import atomic_write_text
-    from sim.network import versions
+
+    from .runs import provenance, run_each
 
     path = Path(path)
     store = path.with_suffix(".json")
@@ -572,23 +571,14 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
         if log:
             log(f"brain {brain}: {seconds:.0f} s")
 
-    if jobs > 1 and len(todo) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    def local(item):  # in this process, on the given connectome
+        t0 = time.perf_counter()
+        return item[0], score_brain(c, item[0], seed=seed, ids=ids), time.perf_counter() - t0
 
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_worker, (b, seed, ids)) for b in todo]
-            for fut in as_completed(futures):
-                keep(*fut.result())
-    else:
-        for b in todo:
-            t0 = time.perf_counter()
-            keep(b, score_brain(c, b, seed=seed, ids=ids), time.perf_counter() - t0)
+    run_each([(b, seed, ids) for b in todo], keep, worker=_worker, local=local, jobs=jobs)
     data["brains"] = {k: data["brains"][k] for k in order}
     data.setdefault("date", datetime.date.today().isoformat())
-    data["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
-    data["connectome_sha256"] = str(c.provenance.get("container_sha256", ""))
-    data["versions"] = versions()
+    data.update(provenance(c))
     from .biology_report import default_network
 
     data["n_inhibitory"] = int(np.sum(default_network(c).signs < 0))

@@ -310,13 +310,11 @@ def report(path="docs/kc_sparseness.md", connectome=None, *, jobs: int = 1, held
     dict
         The store.
     """
-    import platform
-
     import connectomes
     from larvasim.util import atomic_write_text
-    from sim.network import versions
 
     from . import biology, sanity
+    from .runs import provenance, run_each
 
     path = Path(path)
     store = path.with_suffix(".json")
@@ -335,17 +333,14 @@ def report(path="docs/kc_sparseness.md", connectome=None, *, jobs: int = 1, held
         if log:
             log(f"{key}: J3 {rec['J']:.3f}, {rec['seconds']:.0f} s")
 
-    if jobs > 1 and len(todo) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    cascades = {}
 
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for fut in as_completed([pool.submit(_worker, t) for t in todo]):
-                keep(*fut.result())
-    elif todo:
-        cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
-        for g, f in todo:
-            keep(point_key(g, f), score_point(c, g, f, cascades=cascades))
+    def local(point):  # in this process: the given connectome, its cascades computed once
+        if not cascades:
+            cascades["hits"] = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
+        return point_key(*point), score_point(c, *point, cascades=cascades["hits"])
+
+    run_each(todo, keep, worker=_worker, local=local, jobs=jobs)
     data["points"] = {point_key(g, f): data["points"][point_key(g, f)] for g, f in grid}
     findings = biology.load_findings()
     split = biology.load_split(findings=findings)
@@ -360,9 +355,7 @@ def report(path="docs/kc_sparseness.md", connectome=None, *, jobs: int = 1, held
         if log:
             log(f"held-out: default {d['hits']}, {best} {data['heldout']['best_sparse']['hits']}")
     data.setdefault("date", datetime.date.today().isoformat())
-    data["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
-    data["connectome_sha256"] = str(c.provenance.get("container_sha256", ""))
-    data["versions"] = versions()
+    data.update(provenance(c))
     atomic_write_text(store, json.dumps(data, indent=1, default=float) + "\n")
     figure(data, path.parent / "figures" / "kc_sparseness" / "grid.png")
     atomic_write_text(path, _write(data))

@@ -203,12 +203,11 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
     dict
         The store.
     """
-    import platform
-
     import connectomes
     from larvasim.util import atomic_write_text
 
     from .biology_report import default_network
+    from .runs import provenance, run_each
 
     path = Path(path)
     store = path.with_suffix(".json")
@@ -227,17 +226,11 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
         if log:
             log(f"{lesion}: {seconds:.0f} s")
 
-    if jobs > 1 and len(todo) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    def local(item):  # in this process, on the given connectome
+        t0 = time.perf_counter()
+        return item[0], score_lesion(c, item[0], seed=seed, ids=wanted), time.perf_counter() - t0
 
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for fut in as_completed([pool.submit(_worker, (x, seed, wanted)) for x in todo]):
-                keep(*fut.result())
-    else:
-        for x in todo:
-            t0 = time.perf_counter()
-            keep(x, score_lesion(c, x, seed=seed, ids=wanted), time.perf_counter() - t0)
+    run_each([(x, seed, wanted) for x in todo], keep, worker=_worker, local=local, jobs=jobs)
     data["lesions"] = {x: data["lesions"][x] for x in LESIONS}
     W = c.weights(default_network(c).synapse_types)
     out_syn = np.asarray(W.sum(axis=1)).ravel()
@@ -246,8 +239,7 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
     data["neurons"] = {x: len(members[x]) for x in LESIONS}
     data["synapse_share"] = {x: float(out_syn[members[x]].sum() / total) for x in LESIONS}
     data.setdefault("date", datetime.date.today().isoformat())
-    data["machine"] = f"{platform.machine()}, {__import__('os').cpu_count()} cores"
-    data["connectome_sha256"] = str(c.provenance.get("container_sha256", ""))
+    data.update(provenance(c))
     bio = json.loads((path.parent / "biology.json").read_text()) if (path.parent / "biology.json").is_file() else None
     if bio is not None:
         # the intact model the lesions are compared with (docs/biology.md's reading checks it is still the default)
