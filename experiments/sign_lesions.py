@@ -31,7 +31,8 @@ import numpy as np
 
 from . import biology
 
-__all__ = ["GROUPS", "LESIONS", "group_of", "lesioned_signs", "main", "reading", "report", "score_lesion"]
+__all__ = ["GROUPS", "LESIONS", "changes", "group_of", "kc_code", "kc_reading", "lesioned_signs", "main", "reading", "report",
+           "score_lesion"]
 
 #: Lesion groups: name -> prefixes of the transmitter-table patterns whose inhibitory neurons it holds.
 GROUPS = {
@@ -107,6 +108,25 @@ def score_lesion(connectome, lesion: str, *, seed: int = 0, ids=None) -> list[di
             for r in table.to_dict("records")]
 
 
+def kc_code(connectome, lesion: str) -> int:
+    """Kenyon cells that pentyl acetate drives (:data:`experiments.biology_null.KC_ODOUR` at its measured receptor
+    responses, ``experiments.odour_coding.coding``) with one lesion, or intact (``lesion = "none"``)."""
+    import sim
+
+    from .biology_null import KC_ODOUR
+    from .biology_report import default_network
+    from .odour_coding import coding
+
+    base = default_network(connectome)
+    if lesion == "none":
+        net = base
+    else:
+        groups = group_of(connectome)
+        idx = sorted(i for g in groups.values() for i in g) if lesion == "all" else groups[lesion]
+        net = sim.Network(connectome, signs=lesioned_signs(base.signs, idx), device=base.device)
+    return int(coding(connectome, [KC_ODOUR], network=net)["odours"][0]["kcs"])
+
+
 def _worker(args):  # a pool process: its own connectome
     import connectomes
 
@@ -153,6 +173,15 @@ def reading(data: dict, bio: dict) -> str:
             f"(lost: {', '.join(h[worst]['lost'] + c[worst]['lost']) or 'none'})")
 
 
+def kc_reading(data: dict) -> str:
+    """The Kenyon-cell codes of the two lesions that broaden them most, in one sentence (the README quotes it)."""
+    k = data["kc_code"]
+    top = sorted(GROUPS, key=lambda g: -k[g])[:2]
+    pos = lambda g: g + ("'" if g.endswith("s") else "'s")  # noqa: E731
+    return (f"pentyl acetate drives {k[top[0]]} of the 144 Kenyon cells without the {pos(top[0])} inhibition and "
+            f"{k[top[1]]} without the {pos(top[1])}, against {k['none']} intact")
+
+
 def _write(data: dict, bio: dict) -> str:
     ch = changes(data, bio)
     lines = ["# Which sourced inhibitory neurons carry the biology benchmark", "",
@@ -161,16 +190,18 @@ def _write(data: dict, bio: dict) -> str:
              "model's sourced inhibitory neurons excitatory (the sign of a neuron without a source); nothing else "
              "changes. Every finding, both halves, benchmark seed 0, compared with the intact model of "
              "[biology.md](biology.md). An analysis after scoring; no parameter is chosen on it.", "",
-             f"**{reading(data, bio)}.**", "",
+             f"**{reading(data, bio)}.** The Kenyon-cell code of one odour: {kc_reading(data)}.", "",
              "| lesion | neurons | their share of inhibitory synapses | held-out hits | calibration hits | hits lost | "
-             "hits gained |", "| --- | --- | --- | --- | --- | --- | --- |"]
+             f"hits gained | KCs to pentyl acetate (intact {data['kc_code']['none']}) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for lesion in LESIONS:
         h, c = ch[lesion]["heldout"], ch[lesion]["calibration"]
         lost = h["lost"] + c["lost"]
         gained = h["gained"] + c["gained"]
         lines.append(f"| {lesion} | {data['neurons'][lesion]} | {100 * data['synapse_share'][lesion]:.0f} % | "
                      f"{h['hits']} of {h['n']} ({h['hits'] - h['intact']:+d}) | {c['hits']} of {c['n']} "
-                     f"({c['hits'] - c['intact']:+d}) | {', '.join(lost) or 'none'} | {', '.join(gained) or 'none'} |")
+                     f"({c['hits'] - c['intact']:+d}) | {', '.join(lost) or 'none'} | {', '.join(gained) or 'none'} | "
+                     f"{data['kc_code'][lesion]} |")
     lines += ["", "Groups (neurons named by the transmitter table's rows, `models/data/transmitters.csv`): "
               + "; ".join(f"{g}: {', '.join(p.strip('*') for p in GROUPS[g])}" for g in GROUPS) + ".", "",
               "A lesion changes a sign, not a synapse: the neurons keep their wiring and their synapse weights' "
@@ -232,6 +263,8 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
 
     run_each([(x, seed, wanted) for x in todo], keep, worker=_worker, local=local, jobs=jobs)
     data["lesions"] = {x: data["lesions"][x] for x in LESIONS}
+    if sorted(data.get("kc_code") or {}) != sorted(("none",) + LESIONS):
+        data["kc_code"] = {x: kc_code(c, x) for x in ("none",) + LESIONS}
     W = c.weights(default_network(c).synapse_types)
     out_syn = np.asarray(W.sum(axis=1)).ravel()
     members = {**groups, "all": sorted(i for g in groups.values() for i in g)}

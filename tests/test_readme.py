@@ -209,6 +209,7 @@ def _claims():
     from experiments import sign_lesions
 
     yield "sign lesions", sign_lesions.reading(_json("sign_lesions.json"), bio)
+    yield "sign lesions, KC code", sign_lesions.kc_reading(_json("sign_lesions.json"))
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])

@@ -68,6 +68,11 @@ def test_the_report_is_reproduced(real_connectome):
     assert data["groups"] == {g: v for g, v in sl.group_of(real_connectome).items()}
     assert list(data["lesions"]) == list(sl.LESIONS)
     intact = {r["id"]: r["status"] for r in bio["models"]["larval"]["table"]}
+    assert sl.kc_reading(data) in DOC.read_text()
+    assert sl.kc_code(real_connectome, "APL") == data["kc_code"]["APL"]
+    null = json.loads((ROOT / "docs" / "biology_null.json").read_text())
+    assert data["kc_code"]["none"] == null["kc_code"]["default"]  # the same odour, model and seed
+    assert data["kc_code"]["none"] < min(data["kc_code"][g] for g in ("APL", "antennal-lobe LNs"))
     for lesion in ("all", "APL"):
         stored = {r["id"]: r for r in data["lesions"][lesion]["rows"]}
         from experiments import biology
