@@ -253,8 +253,8 @@ def _write(data: dict) -> str:
     lines += ["## What this does not test", "",
               "Only one way to a sparser code is tried: a smaller input gain of every KC. The sourced APL -> KC "
               "inhibition, made sixteen times stronger in a trial before the design, sparsened the code from 70 "
-              "to 41 of 144 KCs (4 trials; larger factors were not tried), and the model's APL is a spiking neuron with the same adaptation as every other neuron "
-              "(the adult APL is a non-spiking interneuron whose activity and inhibition stay local: Amin et al. "
+              "to 41 of 144 KCs (4 trials; larger factors were not tried), and the model's APL is a spiking "
+              "neuron with the same adaptation as every other neuron (the adult APL is a non-spiking interneuron whose activity and inhibition stay local: Amin et al. "
               "2020, eLife 9:e56954, doi:10.7554/eLife.56954, abstract read). A sparser code might also change which "
               "learning rate and MBIN gain are best; stage 2 was not rerun on it. The larval KC code's "
               "sparseness is unmeasured, so no point is preferred for its sparseness.", "",

@@ -31,8 +31,8 @@ import numpy as np
 
 from . import biology
 
-__all__ = ["GROUPS", "LESIONS", "changes", "group_of", "kc_code", "kc_reading", "lesioned_signs", "main", "reading", "report",
-           "score_lesion"]
+__all__ = ["GROUPS", "LESIONS", "changes", "group_of", "kc_code", "kc_reading", "lesioned_signs", "main", "reading",
+           "report", "score_lesion"]
 
 #: Lesion groups: name -> prefixes of the transmitter-table patterns whose inhibitory neurons it holds.
 GROUPS = {

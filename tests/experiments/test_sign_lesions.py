@@ -97,7 +97,8 @@ def test_the_readme_words_around_the_reading_are_the_documents():
     assert "every conditioning hit that expects a memory is lost" in readme
     f = {x.id: x for x in biology.load_findings()}
     intact = {r["id"]: r["status"] for r in bio["models"]["larval"]["table"]}
-    memory_hits = {i for i, s in intact.items() if s == "hit" and f[i].test == "pairing" and f[i].expect != "no_change"}
+    memory_hits = {i for i, s in intact.items()
+                   if s == "hit" and f[i].test == "pairing" and f[i].expect != "no_change"}
     ch = sl.changes(data, bio)["antennal-lobe LNs"]
     assert memory_hits and memory_hits <= set(ch["heldout"]["lost"] + ch["calibration"]["lost"])
     assert "The one lesion that raises the held-out score (the MB feedback neurons, by learn-web25-05" in readme
