@@ -31,8 +31,8 @@ import numpy as np
 
 from . import biology
 
-__all__ = ["GROUPS", "LESIONS", "changes", "group_of", "kc_code", "kc_reading", "lesioned_signs", "main", "reading",
-           "report", "score_lesion"]
+__all__ = ["GROUPS", "LESIONS", "changes", "group_of", "kc_code", "kc_reading", "lesion_network", "lesioned_signs",
+           "main", "reading", "report", "score_lesion"]
 
 #: Lesion groups: name -> prefixes of the transmitter-table patterns whose inhibitory neurons it holds.
 GROUPS = {
@@ -87,18 +87,27 @@ def lesioned_signs(signs, indices) -> np.ndarray:
     return out
 
 
-def score_lesion(connectome, lesion: str, *, seed: int = 0, ids=None) -> list[dict]:
-    """Score the default model with one lesion (a name of :data:`LESIONS`) on every finding (or ``ids``)."""
+def lesion_network(connectome, lesion: str):
+    """The default model's network with one lesion (a name of :data:`LESIONS`), or intact (``"none"``)."""
     import sim
 
     from .biology_report import default_network
 
-    if lesion not in LESIONS:
+    if lesion not in LESIONS + ("none",):
         raise ValueError(f"unknown lesion {lesion!r}: choose one of {', '.join(LESIONS)}")
     base = default_network(connectome)
+    if lesion == "none":
+        return base
     groups = group_of(connectome)
     idx = sorted(i for g in groups.values() for i in g) if lesion == "all" else groups[lesion]
-    net = sim.Network(connectome, signs=lesioned_signs(base.signs, idx), device=base.device)
+    return sim.Network(connectome, signs=lesioned_signs(base.signs, idx), device=base.device)
+
+
+def score_lesion(connectome, lesion: str, *, seed: int = 0, ids=None) -> list[dict]:
+    """Score the default model with one lesion (a name of :data:`LESIONS`) on every finding (or ``ids``)."""
+    if lesion not in LESIONS:
+        raise ValueError(f"unknown lesion {lesion!r}: choose one of {', '.join(LESIONS)}")
+    net = lesion_network(connectome, lesion)
     findings = biology.load_findings()
     if ids is not None:
         findings = [f for f in findings if f.id in set(ids)]
@@ -111,19 +120,10 @@ def score_lesion(connectome, lesion: str, *, seed: int = 0, ids=None) -> list[di
 def kc_code(connectome, lesion: str) -> int:
     """Kenyon cells that pentyl acetate drives (:data:`experiments.biology_null.KC_ODOUR` at its measured receptor
     responses, ``experiments.odour_coding.coding``) with one lesion, or intact (``lesion = "none"``)."""
-    import sim
-
     from .biology_null import KC_ODOUR
-    from .biology_report import default_network
     from .odour_coding import coding
 
-    base = default_network(connectome)
-    if lesion == "none":
-        net = base
-    else:
-        groups = group_of(connectome)
-        idx = sorted(i for g in groups.values() for i in g) if lesion == "all" else groups[lesion]
-        net = sim.Network(connectome, signs=lesioned_signs(base.signs, idx), device=base.device)
+    net = lesion_network(connectome, lesion)
     return int(coding(connectome, [KC_ODOUR], network=net)["odours"][0]["kcs"])
 
 
