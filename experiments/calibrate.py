@@ -82,7 +82,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
+__all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
            "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
            "objective", "main"]
@@ -107,7 +107,7 @@ FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "mbin_gain":
          "tau_adapt": 100.0}
 #: Unit of every parameter (values are stored as plain numbers in these units).
 UNITS = {name: spec[3] for space, _ in STRUCTURES.values() for name, spec in space.items()}
-UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1"})
+UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1", "kc_gain": "1"})
 #: Points per stage (Sobol: powers of two) by number of searched parameters.
 POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
@@ -117,6 +117,12 @@ OBJECTIVE_NAME = "objective J of experiments/calibrate.py on the calibration hal
 POLL_S = 10.0
 #: Stage 2: parameters searched with the stage-1 structure fixed (name -> (low, high, log scale, unit)).
 MB_SPACE = {"mbon_gain": (0.5, 8.0, True, "1"), "mbin_gain": (0.05, 1.0, True, "1"), "eta": (0.0005, 0.05, True, "1")}
+#: Stage 2 with the Kenyon cells' input gain searched too (``--mb-space kc``): the candidate "sparser KC code" of
+#: :mod:`experiments.kc_sparseness`, refitted with the other stage-2 parameters (its lower bound: the grid's
+#: sparsest point, 17 of 144 KCs to pentyl acetate).
+MB_SPACE_KC = {**MB_SPACE, "kc_gain": (0.35, 1.0, True, "1")}
+#: Stage-2 search spaces by name.
+MB_SPACES = {"default": MB_SPACE, "kc": MB_SPACE_KC}
 #: Best stage-2 points kept in the record (how flat the objective is near its best).
 TOP = 5
 #: Stage-2 points (Sobol, then the refinement box).
@@ -255,7 +261,7 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
                              inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"], mbin_gain=params["mbin_gain"],
                              adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
-    if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness), not searched by this script
+    if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness; stage 2 with --mb-space kc)
         model = model.with_kc_gain(params["kc_gain"], "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)")
     net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba",
                       **({"table": sign_table} if sign_table is not None else {}))
@@ -451,7 +457,7 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
 
 def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None, findings=None, split=None,
                             points=MB_POINTS, progress: bool = True, shard=(0, 1), sign_table=None,
-                            seeds: int = MB_SEEDS, mb_objective: str = "J2") -> dict:
+                            seeds: int = MB_SEEDS, mb_objective: str = "J2", space: dict | None = None) -> dict:
     """Stage 2: search ``mbon_gain``, ``mbin_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
 
     Parameters
@@ -476,6 +482,9 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         J2 (default, the default model's): ``J`` with the pairing findings. J3: J2 +
         :func:`learning_term`, the issue's learning must-show at each benchmark seed (see
         :data:`MB_OBJECTIVES` for when it was defined and what it leaves seen). The stored keys carry it.
+    space : dict, optional
+        The searched parameters (default :data:`MB_SPACE`); :data:`MB_SPACE_KC` adds the Kenyon cells' input
+        gain. It must hold every parameter of :data:`MB_SPACE`.
 
     Returns
     -------
@@ -491,7 +500,10 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     split = biology.load_split(findings=findings) if split is None else split
     _check_store(Path(store), c, findings, split, sign_table)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
-    fixed = {k: float(v["value"]) for k, v in base["parameters"].items() if k not in MB_SPACE}
+    space = MB_SPACE if space is None else dict(space)
+    if set(MB_SPACE) - set(space):
+        raise ValueError(f"stage-2 space {sorted(space)}: it must search {', '.join(MB_SPACE)}")
+    fixed = {k: float(v["value"]) for k, v in base["parameters"].items() if k not in space}
     types = tuple(base.get("synapse_types") or ALL_TYPES)
 
     if int(seeds) < 1:
@@ -509,7 +521,7 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     # a store's points are keyed by every setting that changes their result (one seed: the keys of before)
     extra = {"pairing_larvae": larvae, **({"benchmark_seeds": len(seed_list)} if len(seed_list) > 1 else {}),
              **({"objective_j3": 1} if j3 else {})}
-    done = _search(store, "mushroom_body", MB_SPACE, points, seed, point, progress, key_extra=extra, shard=shard)
+    done = _search(store, "mushroom_body", space, points, seed, point, progress, key_extra=extra, shard=shard)
     best = max(done, key=lambda r: r["J"])
     name, text = _mb_objective(len(seed_list))[1], _mb_objective(len(seed_list))[0]
     if j3:
@@ -522,11 +534,11 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
         **({"objective_defined": MB_OBJECTIVES_NOTE, "seen_heldout": list(J3_SEEN_HELDOUT)} if j3 else {}),
         "seed": int(seed), "seeds": seed_list,
         "accuracy_by_seed": best.get("accuracy_by_seed", {str(seed): best["accuracy"]}),
-        "parameters": {k: {"value": float(best["values"][k]), "unit": MB_SPACE[k][3]} for k in MB_SPACE},
+        "parameters": {k: {"value": float(best["values"][k]), "unit": space[k][3]} for k in space},
         "fixed": fixed, "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
         "hits": best["hits"], "n_evaluations": len(done), "pairing_larvae": larvae,
         # the best points, to show how flat the objective is near its maximum
-        "top": [{"values": {k: float(r["values"][k]) for k in MB_SPACE}, "J": r["J"], "accuracy": r["accuracy"],
+        "top": [{"values": {k: float(r["values"][k]) for k in space}, "J": r["J"], "accuracy": r["accuracy"],
                  "accuracy_by_seed": r.get("accuracy_by_seed", {str(seed): r["accuracy"]}),
                  **({"J2": r["J2"], "learning_must_show_by_seed": r["learning_must_show_by_seed"]} if j3 else {})}
                 for r in sorted(done, key=lambda r: -r["J"])[:TOP]],
@@ -555,6 +567,9 @@ def main(argv=None) -> int:
     ap.add_argument("--mb-objective", choices=MB_OBJECTIVES, default="J2",
                     help="stage 2's objective: J2 (default; the default model's) or J3 (J2 plus the issue's "
                          "learning must-show; see experiments.calibrate.MB_OBJECTIVES)")
+    ap.add_argument("--mb-space", choices=list(MB_SPACES), default="default",
+                    help="stage 2's searched parameters: default (mbon_gain, mbin_gain, eta) or kc (also the Kenyon "
+                         "cells' input gain, the candidate of experiments.kc_sparseness; --write refuses it)")
     ap.add_argument("--transmitters", metavar="CSV",
                     help="calibrate with this transmitter table instead of the packaged one (e.g. candidate rows "
                          "that change signs); the store resumes with the packaged table once it holds the same "
@@ -565,6 +580,9 @@ def main(argv=None) -> int:
     if args.transmitters and args.write:
         ap.error("--write records the default model, whose signs come from the packaged transmitter table: "
                  "put the rows of --transmitters into models/data/transmitters.csv first, then resume without it")
+    if args.mb_space != "default" and args.write:
+        ap.error("--mb-space kc is a candidate (experiments.kc_sparseness reports it); the default model does not "
+                 "read kc_gain from models/data/larval_calibration.json, so --write refuses it")
     try:
         shard = tuple(int(x) for x in args.shard.split("/"))
         if len(shard) != 2 or not 0 <= shard[0] < shard[1]:
@@ -588,7 +606,8 @@ def main(argv=None) -> int:
             shipped = (larval_calibration().get("mushroom_body") or {})
             rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard,
                                                            sign_table=args.transmitters,
-                                                           mb_objective=args.mb_objective)
+                                                           mb_objective=args.mb_objective,
+                                                           space=MB_SPACES[args.mb_space])
             if shipped.get("parameters"):  # what this search replaces (the report says whether it moved)
                 rec["mushroom_body"]["previous"] = {
                     "parameters": shipped["parameters"], "objective": shipped.get("objective"),

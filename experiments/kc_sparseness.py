@@ -37,6 +37,24 @@ The design, fixed before the grid was scored (2026-12-04, session 31)
   scored on the calibration half at seed 1 only, without the sanity terms (:data:`PILOT`): none hit more
   calibration findings than the default (13, 13, 13, 11, 10, 10 of 21 against 14).
 
+Stage 2 refitted with ``kc_gain`` (designed 2026-12-04, session 32, before any of its points was scored)
+------------------------------------------------------------------------------------------------------------
+The grid above keeps the default's ``mbin_gain`` and ``eta``; a sparser code might need others. The fair test is
+stage 2 of :mod:`experiments.calibrate` run again with ``kc_gain`` in its search space
+(:data:`experiments.calibrate.MB_SPACE_KC`: ``kc_gain`` from 0.35 to 1, log scale, beside ``mbon_gain``,
+``mbin_gain`` and ``eta`` in their ranges), with everything else as the default model's stage 2: objective J3,
+calibration seed 1, benchmark seeds 1, 2, 3, 16 Sobol points and 8 in the box around the best, the stage-1 record
+fixed. Run as ``python -m experiments.calibrate --stage mushroom_body --mb-objective J3 --mb-space kc --store
+STORE [--shard K/2]``; :func:`refit_record` reads the finished store.
+
+* Control, scored in the same way after the search: the refit's best point with ``kc_gain`` set to 1 (does the
+  gain matter, or only the other three parameters moved?). The default model is the grid's point (1, 1), scored
+  with the same findings and seeds.
+* Decision: the sparse code becomes a candidate for the default model only if the refit's best point has
+  ``kc_gain`` < 1 and its J3 exceeds both the default's and the control's. Adopting it would then be its own
+  change (the default model's documents regenerated, the held-out half reported); nothing is adopted here.
+* After the decision, for information only: the held-out half at benchmark seed 0 for the refit's best point.
+
 Run: ``python -m experiments.kc_sparseness [--jobs 2]`` (12 points, about 2.5 minutes each on one core; every
 point is kept in the store as it finishes and a rerun resumes from it).
 """
