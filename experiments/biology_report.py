@@ -474,11 +474,12 @@ def candidates_section(folder) -> list[str]:
                      "score where it was (a reason that looks at the held-out half; the README says so too).")
     kc = folder / "kc_sparseness.json"
     if kc.is_file():
-        from .kc_sparseness import base_values
+        from .kc_sparseness import base_values, refit_reading
         from .kc_sparseness import reading as kc_reading
 
         data = json.loads(kc.read_text())
-        text = (kc_reading(data) if data.get("base") == base_values()[0] else
+        text = (" ".join(t for t in (kc_reading(data), refit_reading(data)) if t)
+                if data.get("base") == base_values()[0] else
                 "`kc_sparseness.json` was scored on another default model; rerun `python -m experiments.kc_sparseness`.")
         items.append("* **A sparser Kenyon-cell code** ([kc_sparseness.md](kc_sparseness.md); "
                      f"`python -m experiments.kc_sparseness`): {text}")

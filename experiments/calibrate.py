@@ -85,7 +85,7 @@ import numpy as np
 __all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
            "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
-           "objective", "main"]
+           "objective", "refit_mushroom_body", "rule_options", "RULE_KEYS", "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
@@ -171,9 +171,11 @@ def learning_term(met_by_seed: dict) -> float:
     return LEARNING_WEIGHT * float(np.mean(shares))
 
 
-def learning_must_show(network, eta: float, *, seed: int, n_larvae: int | None = None) -> dict:
+def learning_must_show(network, eta: float, *, seed: int, n_larvae: int | None = None, rule: dict | None = None
+                       ) -> dict:
     """Run the :data:`LEARNING_MUST_SHOW` pairings (``paired`` protocol, the learning experiments' drawn odours)
     on ``network``'s model with learning rate ``eta``; per US the learned valence change and whether it is met.
+    ``rule``: a variant of the plasticity rule (:func:`rule_options`), default the depression-only rule.
 
     Returns ``{US: {"mean": mean ΔLVI, "wilcoxon_p": p, "met": bool}}``.
     """
@@ -182,7 +184,7 @@ def learning_must_show(network, eta: float, *, seed: int, n_larvae: int | None =
     n = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value) if n_larvae is None else int(n_larvae)
     lnet = learning.make_network(network.connectome, learning.make_protocol("paired"), model=network.model,
                                  signs=network.sign_spec, synapse_types=network.synapse_types, device=network.device,
-                                 eta=eta)
+                                 **rule_options(eta, rule))
     out = {}
     for dan, sign in LEARNING_MUST_SHOW:
         run = learning.run_protocol("paired", network.connectome, n_larvae=n, seed=seed, dan=dan, network=lnet,
@@ -191,6 +193,26 @@ def learning_must_show(network, eta: float, *, seed: int, n_larvae: int | None =
         out[dan] = {"mean": st["mean"], "wilcoxon_p": st["wilcoxon_p"],
                     "met": bool(st["wilcoxon_p"] < 0.05 and sign * st["mean"] > 0)}
     return out
+
+
+#: The constants of a plasticity-rule variant that stage 2 can be run with (``rule`` of :func:`evaluate`): the
+#: timing-dependent rule of :mod:`experiments.timing_rule`, potentiation ``eta_b`` as a multiple of the point's
+#: ``eta``, the dopamine trace's time constant, the weights' ceiling, and the trace added (1) or set (0).
+RULE_KEYS = ("rule_eta_b_factor", "rule_tau_d_s", "rule_w_max", "rule_trace_add")
+
+
+def rule_options(eta: float, rule: dict | None = None) -> dict:
+    """The plasticity constants (``learning_options`` of :func:`experiments.biology.score`) of learning rate ``eta``
+    and a rule variant ``rule`` (the :data:`RULE_KEYS`; None: the default, depression-only rule)."""
+    if not rule:
+        return {"eta": float(eta)}
+    from brian2 import second
+
+    if set(rule) != set(RULE_KEYS):
+        raise ValueError(f"plasticity rule {sorted(rule)}: expected the constants {', '.join(RULE_KEYS)}")
+    return {"eta": float(eta), "eta_b": float(rule["rule_eta_b_factor"]) * float(eta),
+            "tau_d": float(rule["rule_tau_d_s"]) * second, "w_max": float(rule["rule_w_max"]),
+            "dopamine_trace": "add" if rule["rule_trace_add"] else "set"}
 
 
 def objective(accuracy: float, summary: dict) -> float:
@@ -245,11 +267,12 @@ def _check_store(store: Path, connectome, findings, split, sign_table=None) -> N
 
 def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
              synapse_types=ALL_TYPES, sign_table=None, sanity_summary: dict | None = None,
-             must_show: bool = False) -> dict:
+             must_show: bool = False, rule: dict | None = None) -> dict:
     """Score one parameter point: calibration accuracy, sanity summary and ``J`` (``sign_table``: the
     transmitter table of the literature signs, default the packaged one; ``sanity_summary``: that of an
     earlier evaluation of the same point, which is then not rerun; ``must_show``: also run the learning
-    must-show pairings, :func:`learning_must_show`, stored as ``learning_must_show``)."""
+    must-show pairings, :func:`learning_must_show`, stored as ``learning_must_show``; ``rule``: a plasticity-rule
+    variant, :func:`rule_options`)."""
     from brian2 import ms, mV
 
     import models
@@ -267,7 +290,7 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
                       **({"table": sign_table} if sign_table is not None else {}))
     t0 = time.perf_counter()
     # stage 2 (eta among the values) scores the pairing findings too, with that learning rate
-    learning = {"eta": params["eta"]} if "eta" in params else None
+    learning = rule_options(params["eta"], rule) if "eta" in params else None
     sc = biology.score(net, findings, halves=("calibration",), seed=seed, split=split, pairing=learning is not None,
                        learning_options=learning)
     summary = sanity_summary if sanity_summary is not None else sanity.sanity(net, seed=seed, cascades=cascades).summary
@@ -275,13 +298,13 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     rec = {"values": params, "synapse_types": list(synapse_types), "accuracy": acc, "sanity": summary,
            "J": objective(acc, summary), "hits": sc.table.loc[sc.table["status"] == "hit", "id"].tolist()}
     if must_show:
-        rec["learning_must_show"] = learning_must_show(net, params["eta"], seed=seed)
+        rec["learning_must_show"] = learning_must_show(net, params["eta"], seed=seed, rule=rule)
     rec["seconds"] = time.perf_counter() - t0
     return rec
 
 
 def evaluate_seeds(connectome, values: dict, seeds, *, findings, split, cascades, synapse_types=ALL_TYPES,
-                   sign_table=None, must_show: bool = False) -> dict:
+                   sign_table=None, must_show: bool = False, rule: dict | None = None) -> dict:
     """One point scored as stage 2 scores it: :func:`evaluate` at each benchmark seed of ``seeds`` (the sanity
     terms once, at the first), the accuracy averaged over the seeds; ``J`` is J2, or J3 with ``must_show``
     (then ``J2`` is kept too, and ``learning_must_show_by_seed``)."""
@@ -290,7 +313,8 @@ def evaluate_seeds(connectome, values: dict, seeds, *, findings, split, cascades
     for s in seeds:
         recs.append(evaluate(connectome, values, findings=findings, split=split, cascades=cascades, seed=s,
                              synapse_types=synapse_types, sign_table=sign_table,
-                             sanity_summary=recs[0]["sanity"] if recs else None, must_show=must_show))
+                             sanity_summary=recs[0]["sanity"] if recs else None, must_show=must_show,
+                             rule=rule))
     rec = recs[0]
     accs = [r["accuracy"] for r in recs]
     rec["accuracy_by_seed"] = {str(s): a for s, a in zip(seeds, accs)}
@@ -457,7 +481,8 @@ def _search(store, prefix: str, space: dict, points, seed: int, evaluate_point, 
 
 def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None, findings=None, split=None,
                             points=MB_POINTS, progress: bool = True, shard=(0, 1), sign_table=None,
-                            seeds: int = MB_SEEDS, mb_objective: str = "J2", space: dict | None = None) -> dict:
+                            seeds: int = MB_SEEDS, mb_objective: str = "J2", space: dict | None = None,
+                            rule: dict | None = None) -> dict:
     """Stage 2: search ``mbon_gain``, ``mbin_gain`` and ``eta`` (:data:`MB_SPACE`) on top of a stage-1 record.
 
     Parameters
@@ -485,6 +510,9 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     space : dict, optional
         The searched parameters (default :data:`MB_SPACE`); :data:`MB_SPACE_KC` adds the Kenyon cells' input
         gain. It must hold every parameter of :data:`MB_SPACE`.
+    rule : dict, optional
+        A plasticity-rule variant (:func:`rule_options`) every point is scored with; it enters the stored keys
+        and the record.
 
     Returns
     -------
@@ -495,14 +523,16 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
 
     from . import biology, sanity
 
+    space = MB_SPACE if space is None else dict(space)
+    if set(MB_SPACE) - set(space):
+        raise ValueError(f"stage-2 space {sorted(space)}: it must search {', '.join(MB_SPACE)}")
+    rule = {k: float(v) for k, v in rule.items()} if rule else None
+    rule_options(1.0, rule)  # a bad rule: an error before any work
     c = connectome if connectome is not None else connectomes.load("winding2023")
     findings = biology.load_findings() if findings is None else findings
     split = biology.load_split(findings=findings) if split is None else split
     _check_store(Path(store), c, findings, split, sign_table)
     cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
-    space = MB_SPACE if space is None else dict(space)
-    if set(MB_SPACE) - set(space):
-        raise ValueError(f"stage-2 space {sorted(space)}: it must search {', '.join(MB_SPACE)}")
     fixed = {k: float(v["value"]) for k, v in base["parameters"].items() if k not in space}
     types = tuple(base.get("synapse_types") or ALL_TYPES)
 
@@ -515,12 +545,12 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
 
     def point(values):
         return evaluate_seeds(c, {**fixed, **values}, seed_list, findings=findings, split=split, cascades=cascades,
-                              synapse_types=types, sign_table=sign_table, must_show=j3)
+                              synapse_types=types, sign_table=sign_table, must_show=j3, rule=rule)
 
     larvae = int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value)
     # a store's points are keyed by every setting that changes their result (one seed: the keys of before)
     extra = {"pairing_larvae": larvae, **({"benchmark_seeds": len(seed_list)} if len(seed_list) > 1 else {}),
-             **({"objective_j3": 1} if j3 else {})}
+             **({"objective_j3": 1} if j3 else {}), **(rule or {})}
     done = _search(store, "mushroom_body", space, points, seed, point, progress, key_extra=extra, shard=shard)
     best = max(done, key=lambda r: r["J"])
     name, text = _mb_objective(len(seed_list))[1], _mb_objective(len(seed_list))[0]
@@ -532,7 +562,7 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
     return {
         "objective_name": name, "objective": text,
         **({"objective_defined": MB_OBJECTIVES_NOTE, "seen_heldout": list(J3_SEEN_HELDOUT)} if j3 else {}),
-        "seed": int(seed), "seeds": seed_list,
+        "seed": int(seed), "seeds": seed_list, **({"rule": rule} if rule else {}),
         "accuracy_by_seed": best.get("accuracy_by_seed", {str(seed): best["accuracy"]}),
         "parameters": {k: {"value": float(best["values"][k]), "unit": space[k][3]} for k in space},
         "fixed": fixed, "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
@@ -546,6 +576,53 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
                                                   and split.get(f.paper) == "calibration")),
         "date": datetime.date.today().isoformat(),
     }
+
+
+def _stage1() -> dict:
+    """The shipped stage-1 record (what stage 2 keeps fixed)."""
+    from models.neurons import larval_calibration
+
+    return {k: v for k, v in larval_calibration().items() if k != "mushroom_body"}
+
+
+def _refit_shard(args):  # a pool process (or this one): one shard of a stage-2 refit
+    import connectomes
+
+    store, k, n, space, rule, connectome = args
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    return "record", calibrate_mushroom_body(store, _stage1(), seed=1, connectome=c, shard=(k, n), progress=False,
+                                             mb_objective="J3", space=space, rule=rule)
+
+
+def refit_mushroom_body(store, connectome=None, *, space=None, rule: dict | None = None, jobs: int = 1) -> dict:
+    """Stage 2 run again as the default model's was (objective J3, seed 1, :data:`MB_SEEDS` benchmark seeds,
+    :data:`MB_POINTS`, the shipped stage-1 record fixed) with another search ``space`` or plasticity ``rule``:
+    the test of a candidate structure that stage 2's parameters might have to follow.
+
+    Runs, resumes or only reads ``store`` (``jobs`` shards at once, spawned processes) and returns the stage-2
+    record plus ``points``: every evaluation of the search (stage, searched values, J3, J2, accuracy, calibration
+    hits and learning must-show per seed, sanity), best first within each stage.
+    """
+    from .runs import run_each
+
+    space = MB_SPACE if space is None else dict(space)
+    out = {}
+    items = [(str(store), k, jobs, space, rule, None) for k in range(jobs)]
+    run_each(items, lambda key, rec: out.setdefault(key, rec), worker=_refit_shard,
+             local=lambda it: _refit_shard((*it[:5], connectome)), jobs=jobs)
+    rec = out["record"]
+    rule = rec.get("rule") or {}
+    points = []
+    for f in sorted((Path(store) / "evaluations").glob("mushroom_body-*.json")):
+        r = json.loads(f.read_text())
+        if (r.get("objective_j3") != 1 or set(space) - set(r["values"])
+                or any(r.get(k) != v for k, v in rule.items()) or (not rule and any(k in r for k in RULE_KEYS))):
+            continue
+        points.append({"key": r["key"], "stage": r["stage"], "J": r["J"], "J2": r["J2"], "accuracy": r["accuracy"],
+                       "values": {k: float(r["values"][k]) for k in space}, "hits_by_seed": r["hits_by_seed"],
+                       "sanity": r["sanity"], "learning_must_show_by_seed": r["learning_must_show_by_seed"]})
+    rec["points"] = sorted(points, key=lambda p: (p["stage"], -p["J"]))
+    return rec
 
 
 def main(argv=None) -> int:

@@ -48,6 +48,27 @@ unpaired, with the default rule and with the chosen variant, and reports the lea
 and MBON-i1's effect at each: the form in which such timing experiments are published (adult fly: Aso &
 Rubin 2016, eLife 5:e16135, Fig. 1F).
 
+Stage 2 refitted with the chosen variant (designed 2026-12-05, session 32, before any of its points was scored)
+----------------------------------------------------------------------------------------------------------------
+The fit above changes the rule and keeps the default's stage-2 parameters (``mbon_gain``, ``mbin_gain``, ``eta``),
+which were fitted with the depression-only rule. Whether the variant should become the default is decided on stage
+2's own objective (J3 of :mod:`experiments.calibrate`: the whole calibration half with its pairing findings, the
+sanity terms and the learning must-show, benchmark seeds 1, 2, 3), in three steps:
+
+* ``as_is``: the default's stage-2 point scored with the chosen variant (``eta_b`` the chosen multiple of the
+  point's ``eta``, its ``tau_d`` and trace, ``w_max`` = :data:`W_MAX`).
+* ``refit``: stage 2 run again with that rule (:func:`experiments.calibrate.refit_mushroom_body`, the default
+  model's search: 16 Sobol points and 8 in the box around the best, seed 1, the stage-1 record fixed).
+* ``control``: the refit's best point scored with the default rule (does the rule matter there?).
+
+The default model's own J3 is the point (1, 1) of ``docs/kc_sparseness.json``, scored in the same way with the
+same findings. Decision: the variant becomes a candidate for the default only if the better of ``as_is`` and the
+refit's best exceeds both the default's J3 and, for the refit's best, its control's. Adopting it is then its own
+change (every default-model document regenerated); nothing is adopted here. After the decision, for information:
+the held-out half at benchmark seed 0 for the better point, with the variant.
+
+Run: ``python -m experiments.timing_rule --refit-store DIR [--jobs 2]`` (about 26 points of 4 minutes on one core).
+
 Run: ``python -m experiments.timing_rule [--out docs/timing_rule.md]`` (about 20 minutes of scoring and 1.5 for
 the timing curve on 2 cores; every scored point is kept in ``<out stem>.json`` as it finishes, and a rerun
 resumes from it; the curve is kept when its point is unchanged, ``--rerun-curve`` reruns it). The tests rerun one
@@ -70,7 +91,7 @@ from . import biology
 from .biology_learning_rate import hits_by, pairing_findings
 
 __all__ = ["CURVE", "GRID", "KEY", "W_MAX", "backward_reading", "choose", "curve_point", "curve_reading", "main", "options", "per_point", "reading",
-           "report", "score_point", "timing_curve"]
+           "report", "rule_of", "score_point", "stage2", "stage2_reading", "timing_curve"]
 
 #: (eta_b as a multiple of the calibrated eta, tau_d in seconds, dopamine trace); the first point is the default
 #: model; round 1 sets the dopamine trace, round 2 adds to it.
@@ -295,6 +316,159 @@ def _curve_rows(curve: list[dict]) -> list[str]:
     return out
 
 
+def rule_of(chosen: dict) -> dict:
+    """The chosen variant as the plasticity rule of stage 2 (:func:`experiments.calibrate.rule_options`)."""
+    return {"rule_eta_b_factor": float(chosen["factor"]), "rule_tau_d_s": float(chosen["tau_d_s"]),
+            "rule_w_max": float(W_MAX), "rule_trace_add": 1.0 if chosen["dopamine_trace"] == "add" else 0.0}
+
+
+def _stage2_score(args):  # a pool process (or this one): one point scored as stage 2 scores its points
+    import connectomes
+
+    name, values, rule, types, connectome = args
+    from . import calibrate, sanity
+
+    c = connectome if connectome is not None else connectomes.load("winding2023")
+    findings = biology.load_findings()
+    split = biology.load_split(findings=findings)
+    cascades = sanity.cascade_hits(c, [m for m in c.modalities if m != "unknown"])
+    return name, calibrate.evaluate_seeds(c, values, [1, 2, 3], findings=findings, split=split, cascades=cascades,
+                                          synapse_types=types, must_show=True, rule=rule)
+
+
+def _default_j3() -> dict:
+    """The default model scored as stage 2 scores its points: the point (1, 1) of docs/kc_sparseness.json (the
+    same findings, seeds and objective); an error if that file was scored on another default model."""
+    from .kc_sparseness import base_values, point_key
+
+    kc = Path(__file__).resolve().parents[1] / "docs" / "kc_sparseness.json"
+    data = json.loads(kc.read_text()) if kc.is_file() else {}
+    if data.get("base") != base_values()[0]:
+        raise ValueError(f"{kc}: missing or scored on another default model; rerun python -m experiments.kc_sparseness")
+    return data["points"][point_key(1.0, 1.0)]
+
+
+def stage2(data: dict, store, connectome, *, jobs: int = 1, heldout: bool = True, log=None) -> dict:
+    """The chosen variant on stage 2's objective (module docstring): ``as_is``, the ``refit`` (run, resumed or read
+    on ``store``), its ``control``, the decision and, after it, the held-out half of the better point. What is
+    already in ``data["stage2"]`` for the same rule and best point is kept."""
+    from . import calibrate
+    from .kc_sparseness import base_values
+    from .runs import run_each
+
+    chosen = choose(data["rows"])
+    if chosen["factor"] <= 0:
+        raise ValueError("the fit kept the default rule: there is no variant to refit stage 2 with")
+    rule = rule_of(chosen)
+    base, types = base_values()
+    rec = calibrate.refit_mushroom_body(store, connectome, rule=rule, jobs=jobs)
+    best = rec["top"][0]["values"]
+    was = data.get("stage2") or {}
+    keep = was if was.get("rule") == rule and was.get("best") == best else {}
+    out = {"rule": rule, "best": best, "record": {k: v for k, v in rec.items() if k != "points"},
+           "points": rec["points"], "default": {k: _default_j3()[k] for k in ("J", "J2", "hits_by_seed",
+                                                                              "learning_must_show_by_seed")}}
+    todo = [(n, v, r, list(types), None) for n, v, r in
+            (("as_is", base, rule), ("control", {**calibrate.FIXED, **rec["fixed"], **best}, None)) if n not in keep]
+    got = {n: keep[n] for n in ("as_is", "control") if n in keep}
+    run_each(todo, lambda n, r: got.__setitem__(n, r), worker=_stage2_score,
+             local=lambda it: _stage2_score((*it[:4], connectome)), jobs=jobs)
+    out.update(got)
+    if log:
+        log(f"stage 2 with the variant: as is J3 {got['as_is']['J']:.3f}, refit {rec['J']:.3f}, "
+            f"control {got['control']['J']:.3f}, default {out['default']['J']:.3f}")
+    d = out["default"]["J"]
+    out["better"] = "as_is" if got["as_is"]["J"] >= rec["J"] else "refit"
+    out["adopt"] = bool(got["as_is"]["J"] > d if out["better"] == "as_is"
+                        else rec["J"] > d and rec["J"] > got["control"]["J"])
+    if heldout:
+        if keep.get("heldout") and keep.get("heldout_point") == out["better"]:
+            out["heldout"] = keep["heldout"]
+        else:
+            values = base if out["better"] == "as_is" else {**calibrate.FIXED, **rec["fixed"], **best}
+            out["heldout"] = _heldout(connectome, values, types, rule)
+        out["heldout_point"] = out["better"]
+    return out
+
+
+def _heldout(connectome, values: dict, types, rule) -> dict:
+    """The held-out half at benchmark seed 0 (as docs/biology.md) for a model of these values and this rule."""
+    import models
+    import sim
+    from brian2 import mV, ms
+
+    from .calibrate import rule_options
+
+    m = models.get_model("larval_lif", w_syn=values["w_syn"] * mV, input_exponent=values["input_exponent"],
+                         inh_scale=values["inh_scale"], mbon_gain=values["mbon_gain"], mbin_gain=values["mbin_gain"],
+                         adapt_increment=values["adapt_increment"] * mV, tau_adapt=values["tau_adapt"] * ms)
+    net = sim.Network(connectome, model=m, synapse_types=tuple(types), device="numba")
+    sc = biology.score(net, biology.load_findings(), halves=("heldout",), seed=0, pairing=True,
+                       learning_options=rule_options(values["eta"], rule))
+    t = sc.table[sc.table["status"].isin(("hit", "miss"))]
+    return {"hits": int((t["status"] == "hit").sum()), "n": int(len(t)),
+            "hit_ids": t.loc[t["status"] == "hit", "id"].tolist()}
+
+
+def _mean_hits(hits_by_seed: dict) -> float:
+    return float(np.mean([len(h) for h in hits_by_seed.values()]))
+
+
+def stage2_reading(data: dict) -> str:
+    """The variant on stage 2's objective in one paragraph (the report and the README quote it); '' before it ran."""
+    s2 = data.get("stage2")
+    if not s2:
+        return ""
+    rec, b, d = s2["record"], s2["best"], s2["default"]
+    a, ctl = s2["as_is"], s2["control"]
+    best_pt = next(p for p in s2["points"] if p["values"] == b)
+    text = (f"On stage 2's own objective (J3, benchmark seeds 1, 2, 3) the chosen timing-dependent variant scores "
+            f"{a['J']:.3f} at the default's stage-2 point ({_mean_hits(a['hits_by_seed']):.1f} calibration findings, "
+            f"mean over seeds) against the default rule's {d['J']:.3f} ({_mean_hits(d['hits_by_seed']):.1f}); stage 2 "
+            f"refitted with the variant ({rec['n_evaluations']} points) reaches {rec['J']:.3f} "
+            f"({_mean_hits(best_pt['hits_by_seed']):.1f}; mbon_gain {b['mbon_gain']:.3g}, mbin_gain "
+            f"{b['mbin_gain']:.3g}, eta {b['eta']:.3g}), and that point with the default rule {ctl['J']:.3f}. ")
+    if s2["adopt"]:
+        text += ("By the decision fixed before the refit, the variant is a candidate for the default model; it is "
+                 "not adopted here (that needs every default-model document regenerated).")
+    else:
+        text += "By the decision fixed before the refit the default keeps the depression-only rule."
+    h = s2.get("heldout")
+    if h:
+        where = "the default's point" if s2["heldout_point"] == "as_is" else "the refit's best point"
+        text += (f" For information, after the decision: with the variant at {where} the model hits {h['hits']} of "
+                 f"{h['n']} held-out findings (benchmark seed 0).")
+    return text
+
+
+def _stage2_lines(data: dict) -> list[str]:
+    s2 = data.get("stage2")
+    if not s2:
+        return []
+    r = s2["rule"]
+    lines = ["", "## The variant on stage 2's objective", "",
+             f"Design (fixed before any of these points was scored): the module docstring. Rule: eta_b = "
+             f"{r['rule_eta_b_factor']:g} x eta, tau_d = {r['rule_tau_d_s']:g} s, w_max = {r['rule_w_max']:g}, "
+             f"dopamine trace {'added' if r['rule_trace_add'] else 'set'}.", "",
+             f"**{stage2_reading(data)}**", "",
+             "| point | mbon_gain | mbin_gain | eta | calibration hits (mean over seeds) | seeds meeting the DAN-i1, DAN-g1 "
+             "must-show | J2 | J3 |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+
+    def met(p):
+        ms = p["learning_must_show_by_seed"]
+        return ", ".join(str(sum(m[u]["met"] for m in ms.values())) for u in ("DAN-i1", "DAN-g1"))
+
+    rows = [("default model, default rule", s2["default"], None), ("default's point, variant", s2["as_is"], None),
+            ("refit's best point, default rule", s2["control"], s2["best"])]
+    rows += [(f"refit stage {p['stage']}", p, p["values"]) for p in sorted(s2["points"], key=lambda p: -p["J"])]
+    for name, p, v in rows:
+        v = v or p.get("values") or {}
+        vals = " | ".join(f"{v[k]:.3g}" if k in v else "default" for k in ("mbon_gain", "mbin_gain", "eta"))
+        lines.append(f"| {name} | {vals} | {_mean_hits(p['hits_by_seed']):.2f} | {met(p)} | {p['J2']:.3f} | "
+                     f"{p['J']:.3f} |")
+    return lines
+
+
 def _write(data: dict) -> str:
     rows = data["rows"]
     pp = per_point(rows)
@@ -371,6 +545,7 @@ def _write(data: dict) -> str:
               "(Gkanias et al. 2022), 10 s a behavioural time scale, and the ratio eta_b / eta decides whether "
               "paired training stays appetitive (at eta_b = eta with an added trace the paired findings are lost: "
               "the table above)."]
+    lines += _stage2_lines(data)
     lines += ["", "The default model (`docs/biology.md`) keeps the depression-only rule: this variant is an option "
               "(`DopaminePlasticity(eta_b=..., tau_d=..., w_max=..., dopamine_trace=...)`, `larvasim run backward --option eta_b=... "
               "--option tau_d=1s --option w_max=2`, `larvasim validate --biology --learning eta_b=...`), and making it "
@@ -380,10 +555,12 @@ def _write(data: dict) -> str:
 
 
 def report(path="docs/timing_rule.md", connectome=None, *, grid=GRID, seed: int = 0, ids=None, curve: bool = True,
-           rerun_curve: bool = False, log=None) -> dict:
+           rerun_curve: bool = False, log=None, refit_store=None, jobs: int = 1, heldout: bool = True) -> dict:
     """Score the grid (resuming from ``<path stem>.json``), run the timing curve (``curve``; its figure goes to
     ``figures/timing_rule/curve.png`` beside ``path``; kept from the store when it was run at the same point,
-    unless ``rerun_curve``), write the report and the JSON atomically."""
+    unless ``rerun_curve``), write the report and the JSON atomically. ``refit_store``: also put the variant on
+    stage 2's objective (:func:`stage2`, ``jobs`` processes; ``heldout``: its held-out half after the decision);
+    without it the result stored before is kept."""
     import platform
 
     import connectomes
@@ -436,7 +613,9 @@ def report(path="docs/timing_rule.md", connectome=None, *, grid=GRID, seed: int 
         curve_figure(data["curve"], path.parent / "figures" / "timing_rule" / "curve.png")
         if log:
             log(f"timing curve: {time.perf_counter() - t0:.0f} s")
-    atomic_write_text(store, json.dumps(data, indent=1) + "\n")
+    if refit_store is not None:
+        data["stage2"] = stage2(data, refit_store, c, jobs=jobs, heldout=heldout, log=log)
+    atomic_write_text(store, json.dumps(data, indent=1, default=float) + "\n")
     atomic_write_text(path, _write(data))
     return data
 
@@ -448,8 +627,21 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="docs/timing_rule.md")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rerun-curve", action="store_true", help="rerun the timing curve even if the store has it")
+    ap.add_argument("--refit-store", metavar="DIR",
+                    help="also score the chosen variant on stage 2's objective, refitting stage 2 with it on this store "
+                         "(run, resumed or read; about 26 points of 4 minutes on one core)")
+    ap.add_argument("--jobs", type=int, default=1, help="processes for --refit-store (default 1)")
+    ap.add_argument("--no-heldout", action="store_true", help="with --refit-store: skip the held-out half")
     args = ap.parse_args(argv)
-    report(args.out, seed=args.seed, rerun_curve=args.rerun_curve, log=lambda m: print(m, file=sys.stderr))
+    if args.jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        report(args.out, seed=args.seed, rerun_curve=args.rerun_curve, log=lambda m: print(m, file=sys.stderr),
+               refit_store=args.refit_store, jobs=args.jobs, heldout=not args.no_heldout)
+    except ValueError as e:  # a stale kc_sparseness.json, a store made for other inputs
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -206,6 +206,7 @@ def _claims():
     from experiments import kc_sparseness
 
     yield "sparser Kenyon-cell code", kc_sparseness.reading(_json("kc_sparseness.json"))
+    yield "sparser Kenyon-cell code, stage 2 refitted", kc_sparseness.refit_reading(_json("kc_sparseness.json"))
     from experiments import sign_lesions
 
     yield "sign lesions", sign_lesions.reading(_json("sign_lesions.json"), bio)

@@ -423,6 +423,37 @@ def test_mushroom_body_stage_resumes_and_records_its_parameters(toyc, tmp_path):
         * [1, 0.25, 1])
 
 
+def test_stage_two_can_search_the_kenyon_cells_input_gain(toyc, tmp_path, capsys):
+    """--mb-space kc: kc_gain is searched in its range beside the three stage-2 parameters and recorded; every
+    evaluation's model has that KC gain (the points' KC input weights differ); a space that leaves out a stage-2
+    parameter is an error; the command line refuses to write such a record as the default model."""
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: "calibration" for f in fs}
+    store = tmp_path / "cal"
+    kw = dict(connectome=toyc, findings=fs, split=split, progress=False)
+    base = calibrate.calibrate(store, structures=("global",), points=(2, 1), **kw)
+    mb = calibrate.calibrate_mushroom_body(store, base, points=(2, 2), seeds=1, space=calibrate.MB_SPACE_KC, **kw)
+    assert set(mb["parameters"]) == {"mbon_gain", "mbin_gain", "eta", "kc_gain"}
+    lo, hi = calibrate.MB_SPACE_KC["kc_gain"][:2]
+    recs = [json.loads(f.read_text()) for f in sorted((store / "evaluations").glob("mushroom_body-*.json"))]
+    gains = [r["values"]["kc_gain"] for r in recs]
+    assert len(recs) == 4 and all(lo <= g <= hi for g in gains) and len(set(gains)) == 4
+    best = max(r["J"] for r in recs)
+    assert mb["J"] == best and mb["parameters"]["kc_gain"]["value"] in [r["values"]["kc_gain"] for r in recs
+                                                                        if r["J"] == best]
+    assert all("kc_gain" in t["values"] for t in mb["top"])
+    # the searched gain reaches the model that scores the point
+    kc = toyc.select(celltype="KC").indices
+    scales = [sim.Network(toyc, model=models.LarvalLIF().with_kc_gain(g, "t"), device="numba").input_scale[kc]
+              for g in gains[:2]]
+    assert scales[0] / scales[1] == pytest.approx(np.full(len(kc), gains[0] / gains[1]))
+    with pytest.raises(ValueError, match="it must search mbon_gain"):
+        calibrate.calibrate_mushroom_body(store, base, space={"kc_gain": (0.3, 1.0, True, "1")}, **kw)
+    with pytest.raises(SystemExit):
+        calibrate.main(["--stage", "mushroom_body", "--mb-space", "kc", "--write", "--store", str(store)])
+    assert "--write refuses it" in capsys.readouterr().err
+
+
 def test_stage_two_with_the_learning_must_show(toyc, tmp_path, monkeypatch):
     """J3 = J2 + 0.5 x the share of the learning must-show pairings met (per seed, averaged); its evaluations are
     stored under their own keys, beside J2's."""

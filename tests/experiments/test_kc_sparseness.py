@@ -89,6 +89,40 @@ def test_the_reading_follows_the_grid():
     assert some.startswith("A sparser Kenyon-cell code improves") and "1 of 9 sparse points beat the default" in some
 
 
+def _refit(kc_gain, J, control_J, hits=14):
+    best = {"mbon_gain": 1.2, "mbin_gain": 0.3, "eta": 0.01, "kc_gain": kc_gain}
+    met = {"DAN-i1": {"met": True}, "DAN-g1": {"met": True}}
+    pt = {"values": best, "J": J, "J2": J - 0.5, "stage": 1, "hits_by_seed": {"1": ["x"] * hits, "2": ["x"] * hits},
+          "learning_must_show_by_seed": {"1": met, "2": met}}
+    data = _grid(1.9)
+    d = data["points"][ks.point_key(1.0, 1.0)]
+    adopt = bool(kc_gain < 1 and J > d["J"] and J > control_J)
+    data["refit"] = {"record": {"n_evaluations": 24, "J": J, "seeds": [1, 2], "top": [{"values": best, "J": J}]},
+                     "best": best, "points": [pt], "adopt": adopt,
+                     "control": {"J": control_J, "hits_by_seed": {"1": ["x"] * 13, "2": ["x"] * 13},
+                                 "learning_must_show_by_seed": {"1": met, "2": met}},
+                     "code": {"kc_odour": 40, "kcs": 144, "kc_a": 40, "kc_b": 35, "kc_shared": 20},
+                     "heldout": {"hits": 11, "n": 23}}
+    return data
+
+
+def test_the_refit_reading_follows_its_decision():
+    """The refit's reading gives its best point against the default and the control and says why the default
+    stays: its kc_gain is 1, it does not beat the default, or the control does as well; only a sparse point above
+    both is called a candidate. Its table lists every point; no refit, no reading."""
+    assert ks.refit_reading(_grid(1.9)) == "" and ks._refit_lines(_grid(1.9)) == []
+    won = ks.refit_reading(_refit(0.6, 2.2, 2.0))
+    assert "best point at kc_gain 0.60" in won and "J3 = 2.200 (14.0 of 21 calibration findings)" in won
+    assert "against the default's 2.000 and 2.000 for the same point with kc_gain 1 (13.0 of 21)" in won
+    assert "the sparser code is a candidate for the default model" in won and "11 of 23 held-out" in won
+    assert "the gain is not what helps" in ks.refit_reading(_refit(0.6, 2.2, 2.3))
+    assert "it does not beat the default" in ks.refit_reading(_refit(0.6, 1.95, 1.9))
+    assert "its kc_gain is 1" in ks.refit_reading(_refit(1.0, 2.2, 2.2))
+    lines = ks._refit_lines(_refit(0.6, 2.2, 2.0))
+    assert lines[0] == "## Stage 2 refitted with kc_gain" and "| 1 | 0.600 | 1.2 | 0.3 | 0.01 | 14.00 of 21 |" in \
+        "\n".join(lines)
+
+
 def test_bad_arguments_are_one_line_errors(capsys):
     assert ks.main(["--jobs", "0"]) == 2
     assert "--jobs must be at least 1" in capsys.readouterr().err
@@ -140,7 +174,8 @@ def test_biology_md_lists_the_candidate_structures(tmp_path):
     text = (ROOT / "docs" / "biology.md").read_text()
     assert lines[0] == "### Candidate structures scored after the calibration"
     assert "\n".join(lines) in text
-    assert ks.reading(json.loads(DOC.with_suffix(".json").read_text())) in "\n".join(lines)
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    assert ks.reading(data) in "\n".join(lines) and ks.refit_reading(data) in "\n".join(lines)
     assert candidates_section(tmp_path) == []
     stale = json.loads(DOC.with_suffix(".json").read_text())
     stale["base"]["eta"] *= 2
@@ -162,9 +197,48 @@ def test_a_rerun_resumes_from_the_store(real_connectome, tmp_path, monkeypatch):
     monkeypatch.setattr(ks, "score_point", fail)
     again = ks.report(out, real_connectome, heldout=True)
     assert ks.reading(again) == ks.reading(data) and again["heldout"] == data["heldout"]
+    assert again.get("refit") == data.get("refit")  # kept without its store
     assert out.read_text().count(ks.reading(data)) == 1
     assert (tmp_path / "figures" / "kc_sparseness" / "grid.png").is_file()
     other = dict(data, design={**data["design"], "seeds": [7]})
     out.with_suffix(".json").write_text(json.dumps(other))
     with pytest.raises(AssertionError, match="scored again"):
         ks.report(out, real_connectome, heldout=False)
+
+
+@pytest.mark.realdata
+def test_the_refit_is_reproduced(real_connectome):
+    """The refit's section of docs/kc_sparseness.md is its JSON's. Its search is the designed one (the points of
+    stage 2, kc_gain and the other three in MB_SPACE_KC, the shipped stage-1 record fixed, objective J3 at the
+    stage-2 seeds); its best point is the best of its points; the decision follows the rule fixed before the search.
+    The best point's KC code and its calibration hits at the first seed are rerun and equal the stored ones."""
+    from experiments import biology, calibrate
+    from experiments.biology_null import KC_ODOUR
+    from experiments.odour_coding import coding
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    r = data["refit"]
+    assert DOC.read_text().count(ks.refit_reading(data)) == 1
+    rec = r["record"]
+    assert rec["n_evaluations"] == len(r["points"]) == sum(calibrate.MB_POINTS)
+    assert rec["seeds"] == [ks.REFIT_SEED + i for i in range(calibrate.MB_SEEDS)]
+    assert rec["objective_name"].startswith("objective J3")
+    assert rec["fixed"] == {k: float(v["value"]) for k, v in ks._stage1()["parameters"].items()
+                            if k not in calibrate.MB_SPACE_KC}
+    for p in r["points"]:
+        for k, (lo, hi, _, _) in calibrate.MB_SPACE_KC.items():
+            assert lo <= p["values"][k] <= hi
+    best = max(r["points"], key=lambda p: p["J"])
+    assert best["values"] == r["best"] and best["J"] == pytest.approx(rec["J"])
+    d = data["points"][ks.point_key(1.0, 1.0)]
+    assert r["adopt"] == bool(r["best"]["kc_gain"] < 1 and rec["J"] > d["J"] and rec["J"] > r["control"]["J"])
+
+    _, types = ks.base_values()
+    values = {**calibrate.FIXED, **rec["fixed"], **r["best"]}
+    net = ks._network(real_connectome, values, types)
+    assert coding(real_connectome, [KC_ODOUR], network=net)["odours"][0]["kcs"] == r["code"]["kc_odour"]
+    findings = biology.load_findings()
+    split = biology.load_split(findings=findings)
+    again = calibrate.evaluate(real_connectome, values, findings=findings, split=split, cascades=None,
+                               seed=rec["seeds"][0], synapse_types=types, sanity_summary=best["sanity"])
+    assert sorted(again["hits"]) == sorted(best["hits_by_seed"][str(rec["seeds"][0])])
