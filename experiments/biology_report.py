@@ -466,12 +466,16 @@ def candidates_section(folder) -> list[str]:
     timing = folder / "timing_rule.json"
     if timing.is_file():
         from .timing_rule import reading as timing_reading
+        from .timing_rule import stage2_reading
 
+        tdata = json.loads(timing.read_text())
+        s2 = stage2_reading(tdata)
         items.append("* **A timing-dependent dopamine rule** ([timing_rule.md](timing_rule.md); "
-                     f"`python -m experiments.timing_rule`): {timing_reading(json.loads(timing.read_text())['rows'])} "
-                     "The default keeps the depression-only rule: adopting the variant would mean recalibrating "
-                     "stage 2 (its learning rate was fitted with that rule), and the variant leaves the held-out "
-                     "score where it was (a reason that looks at the held-out half; the README says so too).")
+                     f"`python -m experiments.timing_rule`): {timing_reading(tdata['rows'])} "
+                     + (s2 if s2 else
+                        "The default keeps the depression-only rule: adopting the variant would mean recalibrating "
+                        "stage 2 (its learning rate was fitted with that rule), and the variant leaves the held-out "
+                        "score where it was (a reason that looks at the held-out half; the README says so too)."))
     kc = folder / "kc_sparseness.json"
     if kc.is_file():
         from .kc_sparseness import base_values, refit_reading

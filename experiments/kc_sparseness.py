@@ -292,9 +292,10 @@ def _refit_lines(data: dict) -> list[str]:
         return []
     n = _n_calibration(data)
     lines = ["## Stage 2 refitted with kc_gain", "",
-             "The design (fixed before any point was scored): the module docstring. The search's points, best "
-             "first (each scored at benchmark seeds " + ", ".join(map(str, r["record"]["seeds"])) + "):", "",
+             "The design (fixed before any point was scored): the module docstring.", "",
              f"**{refit_reading(data)}**", "",
+             "The search's points, best first (each scored at benchmark seeds "
+             + ", ".join(map(str, r["record"]["seeds"])) + "):", "",
              "| stage | kc_gain | mbon_gain | mbin_gain | eta | calibration hits (mean over seeds) | "
              "learning must-show met | J2 | J3 |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for p in sorted(r["points"], key=lambda p: -p["J"]):
@@ -404,8 +405,9 @@ def _write(data: dict) -> str:
               "to 41 of 144 KCs (4 trials; larger factors were not tried), and the model's APL is a spiking "
               "neuron with the same adaptation as every other neuron (the adult APL is a non-spiking interneuron whose activity and inhibition stay local: Amin et al. "
               "2020, eLife 9:e56954, doi:10.7554/eLife.56954, abstract read). A sparser code might also change which "
-              "learning rate and MBIN gain are best; " + ("stage 2 refitted with kc_gain (above) tests that. "
-              if data.get("refit") else "stage 2 was not rerun on it. ") + "The larval KC code's "
+              "learning rate and MBIN gain are best; " + ("stage 2 refitted with kc_gain (above) tests that, with stage "
+              "2's budget of points spread over four parameters instead of three, a coarser search than the one that "
+              "chose the default. " if data.get("refit") else "stage 2 was not rerun on it. ") + "The larval KC code's "
               "sparseness is unmeasured, so no point is preferred for its sparseness.", "",
               f"Machine: {data['machine']}; {data['versions'].get('python', '')}; connectome sha256 "
               f"{data['connectome_sha256'][:12]}.", ""]

@@ -548,8 +548,10 @@ def _write(data: dict) -> str:
     lines += _stage2_lines(data)
     lines += ["", "The default model (`docs/biology.md`) keeps the depression-only rule: this variant is an option "
               "(`DopaminePlasticity(eta_b=..., tau_d=..., w_max=..., dopamine_trace=...)`, `larvasim run backward --option eta_b=... "
-              "--option tau_d=1s --option w_max=2`, `larvasim validate --biology --learning eta_b=...`), and making it "
-              "the default would mean recalibrating the mushroom body stage (`experiments/calibrate.py`) with it.",
+              "--option tau_d=1s --option w_max=2`, `larvasim validate --biology --learning eta_b=...`)" + (
+                  "; its test as the default, on stage 2's objective with stage 2 refitted, is the section above."
+                  if data.get("stage2") else ", and making it the default would mean recalibrating the mushroom body "
+                  "stage (`experiments/calibrate.py`) with it."),
               "", f"Scored in {data['scan_wall_time_s'] / 60:.0f} minutes ({data['machine']}).", ""]
     return "\n".join(lines)
 
