@@ -85,7 +85,7 @@ import numpy as np
 __all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
            "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
-           "objective", "refit_mushroom_body", "rule_options", "RULE_KEYS", "main"]
+           "objective", "mean_hits", "refit_mushroom_body", "rule_options", "RULE_KEYS", "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
@@ -576,6 +576,11 @@ def calibrate_mushroom_body(store, base: dict, *, seed: int = 1, connectome=None
                                                   and split.get(f.paper) == "calibration")),
         "date": datetime.date.today().isoformat(),
     }
+
+
+def mean_hits(hits_by_seed: dict) -> float:
+    """A stage-2 point's calibration hits, mean over its benchmark seeds (``hits_by_seed``: seed -> finding ids)."""
+    return float(np.mean([len(h) for h in hits_by_seed.values()]))
 
 
 def _stage1() -> dict:

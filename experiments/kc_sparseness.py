@@ -247,12 +247,10 @@ def refit(data: dict, store, connectome, *, jobs: int = 1, heldout: bool = True,
     return out
 
 
-def _seed_hits(hits_by_seed: dict) -> float:
-    return float(np.mean([len(h) for h in hits_by_seed.values()]))
-
-
 def refit_reading(data: dict) -> str:
     """The refit's finding in one paragraph (the README and docs quote it); '' before it was run."""
+    from .calibrate import mean_hits
+
     r = data.get("refit")
     if not r:
         return ""
@@ -265,7 +263,7 @@ def refit_reading(data: dict) -> str:
             f"{r['code']['kc_odour']} of {r['code']['kcs']} KCs to pentyl acetate): J3 = {rec['J']:.3f} "
             f"({_hits_rec(r):.1f} of {n} "
             f"calibration findings), against the default's {d['J']:.3f} and {ctl['J']:.3f} for the same point with "
-            f"kc_gain 1 ({_seed_hits(ctl['hits_by_seed']):.1f} of {n}). ")
+            f"kc_gain 1 ({mean_hits(ctl['hits_by_seed']):.1f} of {n}). ")
     if r["adopt"]:
         text += ("By the decision fixed before the search, the sparser code is a candidate for the default model; "
                  "it is not adopted here (that needs the default model's documents regenerated).")
@@ -282,11 +280,15 @@ def refit_reading(data: dict) -> str:
 
 
 def _hits_rec(r: dict) -> float:
+    from .calibrate import mean_hits
+
     best = next(p for p in r["points"] if p["values"] == r["best"])
-    return _seed_hits(best["hits_by_seed"])
+    return mean_hits(best["hits_by_seed"])
 
 
 def _refit_lines(data: dict) -> list[str]:
+    from .calibrate import mean_hits
+
     r = data.get("refit")
     if not r:
         return []
@@ -301,10 +303,10 @@ def _refit_lines(data: dict) -> list[str]:
     for p in sorted(r["points"], key=lambda p: -p["J"]):
         v = p["values"]
         lines.append(f"| {p['stage']} | {v['kc_gain']:.3f} | {v['mbon_gain']:.3g} | {v['mbin_gain']:.3g} | "
-                     f"{v['eta']:.3g} | {_seed_hits(p['hits_by_seed']):.2f} of {n} | {_met(p)} | {p['J2']:.3f} | "
+                     f"{v['eta']:.3g} | {mean_hits(p['hits_by_seed']):.2f} of {n} | {_met(p)} | {p['J2']:.3f} | "
                      f"{p['J']:.3f} |")
     ctl = r["control"]
-    lines += ["", f"Control, the best point with kc_gain 1: {_seed_hits(ctl['hits_by_seed']):.2f} of {n} calibration "
+    lines += ["", f"Control, the best point with kc_gain 1: {mean_hits(ctl['hits_by_seed']):.2f} of {n} calibration "
               f"findings, learning must-show {_met(ctl)}, J3 {ctl['J']:.3f}. The best point's KC code: "
               f"{r['code']['kc_odour']} of {r['code']['kcs']} KCs to pentyl acetate; the drawn pair "
               f"{r['code']['kc_a']} and {r['code']['kc_b']} KCs, {r['code']['kc_shared']} shared.", ""]
@@ -321,7 +323,9 @@ def _n_calibration(data: dict) -> int:
 
 
 def _hits(p: dict) -> float:
-    return float(np.mean([len(h) for h in p["hits_by_seed"].values()]))
+    from .calibrate import mean_hits
+
+    return mean_hits(p["hits_by_seed"])
 
 
 def _met(p: dict) -> str:

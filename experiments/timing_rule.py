@@ -89,6 +89,7 @@ import pandas as pd
 
 from . import biology
 from .biology_learning_rate import hits_by, pairing_findings
+from .calibrate import mean_hits
 
 __all__ = ["CURVE", "GRID", "KEY", "W_MAX", "backward_reading", "choose", "curve_point", "curve_reading", "main", "options", "per_point", "reading",
            "report", "rule_of", "score_point", "stage2", "stage2_reading", "timing_curve"]
@@ -410,10 +411,6 @@ def _heldout(connectome, values: dict, types, rule) -> dict:
             "hit_ids": t.loc[t["status"] == "hit", "id"].tolist()}
 
 
-def _mean_hits(hits_by_seed: dict) -> float:
-    return float(np.mean([len(h) for h in hits_by_seed.values()]))
-
-
 def stage2_reading(data: dict) -> str:
     """The variant on stage 2's objective in one paragraph (the report and the README quote it); '' before it ran."""
     s2 = data.get("stage2")
@@ -423,10 +420,10 @@ def stage2_reading(data: dict) -> str:
     a, ctl = s2["as_is"], s2["control"]
     best_pt = next(p for p in s2["points"] if p["values"] == b)
     text = (f"On stage 2's own objective (J3, benchmark seeds 1, 2, 3) the chosen timing-dependent variant scores "
-            f"{a['J']:.3f} at the default's stage-2 point ({_mean_hits(a['hits_by_seed']):.1f} calibration findings, "
-            f"mean over seeds) against the default rule's {d['J']:.3f} ({_mean_hits(d['hits_by_seed']):.1f}); stage 2 "
+            f"{a['J']:.3f} at the default's stage-2 point ({mean_hits(a['hits_by_seed']):.1f} calibration findings, "
+            f"mean over seeds) against the default rule's {d['J']:.3f} ({mean_hits(d['hits_by_seed']):.1f}); stage 2 "
             f"refitted with the variant ({rec['n_evaluations']} points) reaches {rec['J']:.3f} "
-            f"({_mean_hits(best_pt['hits_by_seed']):.1f}; mbon_gain {b['mbon_gain']:.3g}, mbin_gain "
+            f"({mean_hits(best_pt['hits_by_seed']):.1f}; mbon_gain {b['mbon_gain']:.3g}, mbin_gain "
             f"{b['mbin_gain']:.3g}, eta {b['eta']:.3g}), and that point with the default rule {ctl['J']:.3f}. ")
     if s2["adopt"]:
         text += ("By the decision fixed before the refit, the variant is a candidate for the default model; it is "
@@ -464,7 +461,7 @@ def _stage2_lines(data: dict) -> list[str]:
     for name, p, v in rows:
         v = v or p.get("values") or {}
         vals = " | ".join(f"{v[k]:.3g}" if k in v else "default" for k in ("mbon_gain", "mbin_gain", "eta"))
-        lines.append(f"| {name} | {vals} | {_mean_hits(p['hits_by_seed']):.2f} | {met(p)} | {p['J2']:.3f} | "
+        lines.append(f"| {name} | {vals} | {mean_hits(p['hits_by_seed']):.2f} | {met(p)} | {p['J2']:.3f} | "
                      f"{p['J']:.3f} |")
     return lines
 
