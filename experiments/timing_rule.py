@@ -458,6 +458,14 @@ def _stage2_lines(data: dict) -> list[str]:
     rows = [("default model, default rule", s2["default"], None), ("default's point, variant", s2["as_is"], None),
             ("refit's best point, default rule", s2["control"], s2["best"])]
     rows += [(f"refit stage {p['stage']}", p, p["values"]) for p in sorted(s2["points"], key=lambda p: -p["J"])]
+    h = s2.get("heldout")
+    bio = Path(__file__).resolve().parents[1] / "docs" / "biology.json"
+    if h and bio.is_file():
+        table = json.loads(bio.read_text())["models"]["larval"]["table"]
+        base = {r["id"] for r in table if r["half"] == "heldout" and r["status"] == "hit"}
+        lines[-2:-2] = [f"Held-out half after the decision, against the default model of docs/biology.md ({len(base)} "
+                        f"hits): the variant's point loses {', '.join(sorted(base - set(h['hit_ids']))) or 'none'} and "
+                        f"gains {', '.join(sorted(set(h['hit_ids']) - base)) or 'none'}.", ""]
     for name, p, v in rows:
         v = v or p.get("values") or {}
         vals = " | ".join(f"{v[k]:.3g}" if k in v else "default" for k in ("mbon_gain", "mbin_gain", "eta"))

@@ -198,6 +198,7 @@ def _claims():
 
     yield "timing-dependent rule", timing_rule.reading(_json("timing_rule.json")["rows"])
     yield "timing-dependent rule, backward", timing_rule.backward_reading(_json("timing_rule.json")["curve"])
+    yield "timing-dependent rule, stage 2", timing_rule.stage2_reading(_json("timing_rule.json"))
     from experiments import biology_null
 
     yield "shuffled connectomes", biology_null.reading(_json("biology_null.json"))

@@ -155,7 +155,7 @@ def _stage2(as_is, refit, control, default=2.0):
                        "best": best, "record": {"J": refit, "n_evaluations": 24},
                        "points": [dict(pt(refit, 15), values=best, stage=2)], "default": pt(default, 14),
                        "as_is": pt(as_is, 15), "control": pt(control, 13), "better": better, "adopt": adopt,
-                       "heldout": {"hits": 12, "n": 23}, "heldout_point": better}}
+                       "heldout": {"hits": 12, "n": 23, "hit_ids": ["mb-esc21-01"]}, "heldout_point": better}}
 
 
 def test_the_stage_two_reading_follows_its_decision():
@@ -173,6 +173,9 @@ def test_the_stage_two_reading_follows_its_decision():
     lines = "\n".join(tr._stage2_lines(_stage2(1.95, 1.99, 1.9)))
     assert "| default's point, variant | default | default | default | 15.00 | 2, 0 | 1.700 | 1.950 |" in lines
     assert "| refit stage 2 | 1.5 | 0.2 | 0.02 | 15.00 | 2, 0 | 1.740 | 1.990 |" in lines
+    # the held-out hits after the decision, against the default model of docs/biology.md
+    assert "Held-out half after the decision, against the default model of docs/biology.md (" in lines
+    assert "and gains none." in lines or "and gains mb-esc21-01." in lines
 
 
 @pytest.mark.realdata
