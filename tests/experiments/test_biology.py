@@ -464,7 +464,8 @@ def test_stage_two_with_the_learning_must_show(toyc, tmp_path, monkeypatch):
     # are a stand-in (their real run is tested on the real connectome below); J3's bookkeeping is what is tested
     calls = []
 
-    def stand_in(network, eta, *, seed, n_larvae=None):
+    def stand_in(network, eta, *, seed, n_larvae=None, rule=None):
+        assert rule is None  # stage 2 of the default model: the default plasticity rule
         calls.append((eta, seed))
         return {"DAN-i1": {"mean": 0.03, "wilcoxon_p": 0.01, "met": True},
                 "DAN-d1": {"mean": -0.01 if seed == 1 else 0.01, "wilcoxon_p": 0.04 if seed == 1 else 0.5,
