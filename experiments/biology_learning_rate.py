@@ -89,15 +89,17 @@ def tied_points(cal: dict | None = None) -> list[dict]:
 
     From the calibration record's ``top`` list (``models/data/larval_calibration.json``, ``mushroom_body``): the
     points whose calibration accuracy equals the chosen point's at every benchmark seed of stage 2, the chosen
-    point (the default model) first. Each: ``values`` (``mbon_gain``, ``mbin_gain``, ``eta``), ``J``, ``rank``.
+    point (the default model) first. Each: ``values`` (``mbon_gain``, ``mbin_gain``, ``eta``), ``J``, ``rank`` and,
+    when the record has one, its plasticity ``rule`` (else the depression-only rule).
     """
     from models.neurons import larval_calibration
 
     mb = (cal if cal is not None else larval_calibration())["mushroom_body"]
     top = mb["top"]
     best = top[0].get("accuracy_by_seed", {"": top[0]["accuracy"]})
-    return [{"rank": i, "values": dict(t["values"]), "J": float(t["J"])} for i, t in enumerate(top)
-            if t.get("accuracy_by_seed", {"": t["accuracy"]}) == best]
+    rule = {"rule": mb["rule"]} if mb.get("rule") else {}
+    return [{"rank": i, "values": dict(t["values"]), "J": float(t["J"]), **rule}
+            for i, t in enumerate(top) if t.get("accuracy_by_seed", {"": t["accuracy"]}) == best]
 
 
 def tied_scan(connectome, points, *, seed: int = 0, ids=None, log=None) -> pd.DataFrame:
@@ -105,6 +107,7 @@ def tied_scan(connectome, points, *, seed: int = 0, ids=None, log=None) -> pd.Da
     ``mbon_gain`` and ``mbin_gain`` on the default model, its ``eta`` for the plasticity. One row per finding and
     point, with the point's ``rank`` in stage 2's list."""
     from .biology_report import default_network, point_network
+    from .calibrate import rule_options
 
     base = default_network(connectome)
     findings, split = pairing_findings(ids=ids), biology.load_split()
@@ -112,7 +115,8 @@ def tied_scan(connectome, points, *, seed: int = 0, ids=None, log=None) -> pd.Da
     for pt in points:
         t0 = time.perf_counter()
         v = pt["values"]
-        sc = biology.score(point_network(connectome, base, v), findings, seed=seed, split=split, learning_options={"eta": v["eta"]})
+        sc = biology.score(point_network(connectome, base, v), findings, seed=seed, split=split,
+                           learning_options=rule_options(v["eta"], pt.get("rule")))
         for r in sc.table.to_dict("records"):
             rows.append({"rank": int(pt["rank"]), **{k: float(x) for k, x in v.items()}, "id": r["id"],
                          "half": r["half"], "expect": r["expect"], "effect": r["effect_hz"], "se": r["se_hz"],

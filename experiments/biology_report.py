@@ -322,6 +322,7 @@ def previous_point(c, net, findings, split, *, seed: int, pairing: bool = True) 
     import models as mdl
 
     from . import biology
+    from .calibrate import rule_options
 
     mb = mdl.larval_calibration().get("mushroom_body") or {}
     prev = mb.get("previous")
@@ -329,7 +330,7 @@ def previous_point(c, net, findings, split, *, seed: int, pairing: bool = True) 
         return None
     v = {k: float(x["value"]) for k, x in prev["parameters"].items()}
     sc = biology.score(point_network(c, net, v), findings, halves=("heldout",), seed=seed, split=split, pairing=pairing,
-                       learning_options={"eta": v["eta"]})
+                       learning_options=rule_options(v["eta"], prev.get("rule")))
     return {"parameters": v, "objective": prev.get("objective", ""),
             "table": [{"id": r["id"], "status": r["status"]} for r in sc.table.to_dict("records")
                       if r["half"] == "heldout"]}

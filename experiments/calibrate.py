@@ -85,7 +85,8 @@ import numpy as np
 __all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
            "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
-           "objective", "mean_hits", "refit_mushroom_body", "rule_options", "RULE_KEYS", "main"]
+           "objective", "mean_hits", "refit_mushroom_body", "rule_options", "RULE_KEYS", "DEPRESSION_ONLY",
+           "RULE_NAMES", "named_rule", "depression_only_stage2", "depression_only_values", "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
@@ -201,18 +202,72 @@ def learning_must_show(network, eta: float, *, seed: int, n_larvae: int | None =
 RULE_KEYS = ("rule_eta_b_factor", "rule_tau_d_s", "rule_w_max", "rule_trace_add")
 
 
+#: The depression-only rule (Jürgensen et al. 2024; ``rule`` None): the default model's rule until the
+#: timing-dependent variant was adopted, spelled out so that its records reproduce whatever the default becomes.
+DEPRESSION_ONLY = {"rule_eta_b_factor": 0.0, "rule_tau_d_s": 1.0, "rule_w_max": 1.0, "rule_trace_add": 0.0}
+
+
 def rule_options(eta: float, rule: dict | None = None) -> dict:
     """The plasticity constants (``learning_options`` of :func:`experiments.biology.score`) of learning rate ``eta``
-    and a rule variant ``rule`` (the :data:`RULE_KEYS`; None: the default, depression-only rule)."""
-    if not rule:
-        return {"eta": float(eta)}
+    and a rule variant ``rule`` (the :data:`RULE_KEYS`; None: the depression-only rule, :data:`DEPRESSION_ONLY`).
+
+    Every constant is given, so that a point scores the same whatever rule the default model has.
+    """
     from brian2 import second
+
+    if not rule:
+        rule = DEPRESSION_ONLY
 
     if set(rule) != set(RULE_KEYS):
         raise ValueError(f"plasticity rule {sorted(rule)}: expected the constants {', '.join(RULE_KEYS)}")
     return {"eta": float(eta), "eta_b": float(rule["rule_eta_b_factor"]) * float(eta),
             "tau_d": float(rule["rule_tau_d_s"]) * second, "w_max": float(rule["rule_w_max"]),
             "dopamine_trace": "add" if rule["rule_trace_add"] else "set"}
+
+
+def depression_only_stage2(cal: dict | None = None) -> dict:
+    """The stage-2 record of the depression-only rule (``models/data/larval_calibration.json``): the record itself
+    while the default model has that rule, else its ``depression_only`` entry, kept when the timing-dependent rule
+    was adopted. The candidate analyses run before that (:mod:`experiments.kc_sparseness`,
+    :mod:`experiments.timing_rule`) are defined on it, so that they reproduce after the adoption."""
+    if cal is None:
+        from models.neurons import larval_calibration
+
+        cal = larval_calibration()
+    mb = cal.get("mushroom_body") or {}
+    if not mb.get("rule"):
+        return mb
+    if not mb.get("depression_only"):
+        raise ValueError("models/data/larval_calibration.json: the mushroom_body record has a plasticity rule but "
+                         "no depression_only entry (the record the earlier candidate analyses were run on)")
+    return mb["depression_only"]
+
+
+def depression_only_values(cal: dict | None = None) -> dict:
+    """Stage 1's parameters and :func:`depression_only_stage2`'s (``eta`` among them) as plain numbers."""
+    if cal is None:
+        from models.neurons import larval_calibration
+
+        cal = larval_calibration()
+    values = {k: float(v["value"]) for k, v in cal["parameters"].items()}
+    values.update({k: float(v["value"]) for k, v in depression_only_stage2(cal)["parameters"].items()})
+    return values
+
+
+#: Plasticity rules ``--rule`` can name: the depression-only rule, or the timing-dependent variant that
+#: ``experiments.timing_rule`` chose (read from ``docs/timing_rule.json``).
+RULE_NAMES = ("depression", "timing")
+
+
+def named_rule(name: str) -> dict | None:
+    """The rule ``name`` of :data:`RULE_NAMES` as stage-2 constants (None: the depression-only rule)."""
+    if name == "depression":
+        return None
+    if name == "timing":
+        from .timing_rule import chosen_rule
+
+        return chosen_rule()
+    raise ValueError(f"rule {name!r}: choose one of {', '.join(RULE_NAMES)}")
 
 
 def objective(accuracy: float, summary: dict) -> float:
@@ -652,6 +707,10 @@ def main(argv=None) -> int:
     ap.add_argument("--mb-space", choices=list(MB_SPACES), default="default",
                     help="stage 2's searched parameters: default (mbon_gain, mbin_gain, eta) or kc (also the Kenyon "
                          "cells' input gain, the candidate of experiments.kc_sparseness; --write refuses it)")
+    ap.add_argument("--rule", choices=RULE_NAMES, default="depression",
+                    help="stage 2's plasticity rule: depression (the depression-only rule, default) or timing (the "
+                         "timing-dependent variant experiments.timing_rule chose); it enters the stored keys and "
+                         "the record, and the learning experiments read it from there")
     ap.add_argument("--transmitters", metavar="CSV",
                     help="calibrate with this transmitter table instead of the packaged one (e.g. candidate rows "
                          "that change signs); the store resumes with the packaged table once it holds the same "
@@ -672,6 +731,7 @@ def main(argv=None) -> int:
     except ValueError:
         ap.error(f"--shard {args.shard!r}: expected K/N with 0 <= K < N, e.g. 0/2")
     try:
+        rule = named_rule(args.rule)
         if args.stage == "mushroom_body":
             from models.neurons import larval_calibration
 
@@ -689,11 +749,16 @@ def main(argv=None) -> int:
             rec["mushroom_body"] = calibrate_mushroom_body(args.store, rec, seed=args.seed, shard=shard,
                                                            sign_table=args.transmitters,
                                                            mb_objective=args.mb_objective,
-                                                           space=MB_SPACES[args.mb_space])
+                                                           space=MB_SPACES[args.mb_space], rule=rule)
             if shipped.get("parameters"):  # what this search replaces (the report says whether it moved)
                 rec["mushroom_body"]["previous"] = {
                     "parameters": shipped["parameters"], "objective": shipped.get("objective"),
-                    "seeds": shipped.get("seeds", [shipped.get("seed")]), "date": shipped.get("date")}
+                    "seeds": shipped.get("seeds", [shipped.get("seed")]), "date": shipped.get("date"),
+                    **({"rule": shipped["rule"]} if shipped.get("rule") else {})}
+            if rule and shipped.get("parameters"):  # the depression-only record the earlier analyses ran on
+                rec["mushroom_body"]["depression_only"] = (
+                    shipped.get("depression_only") if shipped.get("rule") else
+                    {k: v for k, v in shipped.items() if k not in ("previous", "depression_only")})
     except ValueError as e:  # a store made for other inputs, a bad previous record
         print(f"error: {e}", file=sys.stderr)
         return 2

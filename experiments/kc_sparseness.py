@@ -86,13 +86,15 @@ _SOURCE = "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)"
 
 
 def base_values() -> tuple[dict, tuple]:
-    """The default model's calibrated values (stage 1 and stage 2, ``eta`` included) and synapse types."""
+    """The calibrated values the grid is built on (stage 1 and the depression-only stage-2 record,
+    :func:`experiments.calibrate.depression_only_stage2`, ``eta`` included: the default model's until the
+    timing-dependent rule was adopted) and the synapse types."""
     from models.neurons import larval_calibration
 
+    from .calibrate import depression_only_values
+
     cal = larval_calibration()
-    values = {k: float(v["value"]) for k, v in cal["parameters"].items()}
-    values.update({k: float(v["value"]) for k, v in cal["mushroom_body"]["parameters"].items()})
-    return values, tuple(cal.get("synapse_types") or ())
+    return depression_only_values(cal), tuple(cal.get("synapse_types") or ())
 
 
 def point_key(kc_gain: float, factor: float) -> str:
@@ -177,10 +179,11 @@ def _heldout(connectome, kc_gain: float, factor: float) -> dict:
 def _heldout_values(connectome, values: dict, types) -> dict:
     """The held-out half at :data:`HELDOUT_SEED` for a model of these values (``kc_gain`` among them)."""
     from . import biology
+    from .calibrate import rule_options
 
     net = _network(connectome, values, types)
     sc = biology.score(net, biology.load_findings(), halves=("heldout",), seed=HELDOUT_SEED, pairing=True,
-                       learning_options={"eta": values["eta"]})
+                       learning_options=rule_options(values["eta"]))
     t = sc.table[sc.table["status"].isin(("hit", "miss"))]
     return {"hits": int((t["status"] == "hit").sum()), "n": int(len(t)),
             "hit_ids": t.loc[t["status"] == "hit", "id"].tolist()}

@@ -92,6 +92,8 @@ from .odours import Odour, odour_pair
 
 __all__ = [
     "EXPERIMENT_PARAMETERS",
+    "DOPAMINE_TRACE",
+    "plasticity_options",
     "PROTOCOLS",
     "LearningRun",
     "Protocol",
@@ -129,6 +131,38 @@ def _eta_parameter() -> Parameter:
                      description)
 
 
+def _rule_parameters() -> tuple[list, str]:
+    """The experiments' plasticity rule beyond ``eta``: the calibration record's stage-2 ``rule`` (stage 2 fitted
+    with it), else the depression-only rule of :class:`models.plasticity.DopaminePlasticity`; and the dopamine
+    trace (``"set"`` or ``"add"``)."""
+    from models.neurons import larval_calibration
+    from models.plasticity import PLASTICITY_PARAMETERS as PP
+
+    cal = larval_calibration()
+    rule = (cal.get("mushroom_body") or {}).get("rule")
+    factor_text = ("potentiation eta_b as a multiple of eta (timing-dependent variant: dopamine before KC "
+                   "activity potentiates; 0: off)")
+    if not rule:
+        return [Parameter("eta_b_factor", 0.0, "1", "off: the depression-only rule of Jürgensen et al. 2024 "
+                          "(models.plasticity)", factor_text),
+                Parameter("tau_d", PP["tau_d"].value, "second", PP["tau_d"].source, PP["tau_d"].description),
+                Parameter("w_max", PP["w_max"].value, "1", PP["w_max"].source, PP["w_max"].description)], "set"
+    fit = ("experiments/timing_rule.py (pairing findings of the calibration half; docs/timing_rule.md), adopted "
+           f"with stage 2 refitted under it ({cal['script']} --stage mushroom_body --rule timing; docs/biology.md)")
+    return [Parameter("eta_b_factor", float(rule["rule_eta_b_factor"]), "1", f"calibrated: {fit}", factor_text),
+            Parameter("tau_d", float(rule["rule_tau_d_s"]) * second, "second",
+                      f"calibrated (chosen between 1 s, Gkanias et al. 2022 eLife 11:e75611, and 10 s): {fit}; "
+                      "not a larval measurement", PP["tau_d"].description),
+            Parameter("w_max", float(rule["rule_w_max"]), "1",
+                      "free parameter of the variant, fixed in the fit's design (experiments/timing_rule.py "
+                      "W_MAX: with the ceiling 1 potentiation could only undo depression)", PP["w_max"].description),
+            ], "add" if rule["rule_trace_add"] else "set"
+
+
+#: ``DOPAMINE_TRACE``: how an MBIN spike moves the dopamine trace of the timing-dependent variant (``"set"`` to 1
+#: or ``"add"`` 1), from the calibration record's rule as the rule's constants in :data:`EXPERIMENT_PARAMETERS`.
+_RULE, DOPAMINE_TRACE = _rule_parameters()
+
 #: Settings of the learning experiments, each with a source.
 EXPERIMENT_PARAMETERS = ParameterSet([
     Parameter("odour_rate", 100 * Hz, "Hz",
@@ -139,6 +173,7 @@ EXPERIMENT_PARAMETERS = ParameterSet([
     Parameter("gustatory_rate", 80 * Hz, "Hz", "free parameter",
               "rate of the gustatory (external) sensory drive used as US"),
     _eta_parameter(),
+    *_RULE,
     Parameter("cs_duration", 1 * second, "second", "free parameter (real protocols: minutes; "
               "compressed to keep whole-brain runs short)", "length of one odour presentation"),
     Parameter("cs_gap", 15 * second, "second", "free parameter: 3 tau_e, so that the CS- trace has "
@@ -151,7 +186,19 @@ EXPERIMENT_PARAMETERS = ParameterSet([
 #: synapse on the axo-dendritic synapses, literature signs, eta 0.002. Kept by name so that its documented results
 #: reproduce: ``make_network(c, protocol, **ADULT_LEARNING_NETWORK)``.
 ADULT_LEARNING_NETWORK = {"model": "current_lif", "w_syn": 0.8 * mV, "signs": "literature", "synapse_types": ("ad",),
-                          "eta": ADULT_ETA}
+                          "eta": ADULT_ETA, "eta_b": 0.0, "tau_d": 1 * second, "w_max": 1.0, "dopamine_trace": "set"}
+
+
+def plasticity_options(eta=None) -> dict:
+    """The plasticity constants of the learning experiments (keyword arguments of
+    :class:`models.plasticity.DopaminePlasticity`): ``eta`` (default :data:`EXPERIMENT_PARAMETERS`), ``eta_b`` =
+    ``eta_b_factor`` x ``eta`` (potentiation follows the learning rate, as stage 2 searched it), ``tau_d``,
+    ``w_max`` and the dopamine trace (:data:`DOPAMINE_TRACE`).
+    """
+    p = EXPERIMENT_PARAMETERS
+    eta = float(p["eta"].value) if eta is None else float(eta)
+    return {"eta": eta, "eta_b": float(p["eta_b_factor"].value) * eta, "tau_d": p["tau_d"].value,
+            "w_max": float(p["w_max"].value), "dopamine_trace": DOPAMINE_TRACE}
 
 #: Network settings of the learning experiments: larvasim's default model, as everywhere else.
 NETWORK_SETTINGS = {
@@ -340,13 +387,15 @@ def make_network(connectome, protocol: Protocol, *, device: str = "numba", w_syn
         Default ``NETWORK_SETTINGS["signs"]`` and ``["synapse_types"]`` (``None``: the model's own).
     **rule_options
         Passed to :class:`DopaminePlasticity` (e.g. ``eta=0.02``, ``rho=0``,
-        ``mbins=["DAN-i1"]``).
+        ``mbins=["DAN-i1"]``); the constants not given are :func:`plasticity_options`'s
+        (``eta_b`` follows a given ``eta``).
     """
     import models
     import sim
 
     if rule is None:
-        rule_options.setdefault("eta", EXPERIMENT_PARAMETERS["eta"].value)
+        for k, v in plasticity_options(rule_options.get("eta")).items():
+            rule_options.setdefault(k, v)
         rule = DopaminePlasticity(windows=[(a * second, b * second) for a, b in protocol.windows],
                                   **rule_options)
     else:

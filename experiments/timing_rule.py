@@ -119,7 +119,8 @@ def curve_point(chosen: dict) -> dict:
 
 def timing_curve(connectome, variant: dict, *, intervals=None, n_larvae: int = 24, seed: int = 1) -> list[dict]:
     """The learning protocols at each interval of :data:`CURVE` (or those in ``intervals``; None = unpaired), with
-    the default rule and with ``variant`` (plasticity constants, e.g. :func:`options` of the chosen point).
+    the default rule and with ``variant`` (plasticity constants, e.g. :func:`options` of the chosen point), on
+    :func:`fit_network`'s model; "default" is the depression-only rule at its record's ``eta``.
 
     Returns one row per rule and interval: ``rule``, ``interval_s``, ``protocol``, the learned valence index
     change (``lvi_mean``, ``lvi_sem``, ``lvi_p``: Wilcoxon over the larvae) and MBON-i1's effect (``mbon_mean``,
@@ -127,15 +128,18 @@ def timing_curve(connectome, variant: dict, *, intervals=None, n_larvae: int = 2
     """
     from brian2 import second
 
-    from .learning import paired_statistics, run_protocol
+    from .learning import make_network, make_protocol, paired_statistics, run_protocol
 
+    model = fit_network(connectome).model
     rows = []
-    for rule, opts in (("default", {}), ("variant", dict(variant))):
+    for rule, opts in (("default", options(0.0, 1.0)), ("variant", dict(variant))):
         for interval, name, popts in CURVE:
             if intervals is not None and interval not in intervals:
                 continue
+            popts = {k: v * second for k, v in popts.items()}
+            net = make_network(connectome, make_protocol(name, **popts), model=model, **opts)
             run = run_protocol(name, connectome, n_larvae=n_larvae, seed=seed, progress=False,
-                               protocol_options={k: v * second for k, v in popts.items()} or None, **opts)
+                               protocol_options=popts or None, network=net)
             v = paired_statistics(run.valence_index()["delta"])
             e = paired_statistics(run.effect("MBON-i1")["effect"])
             rows.append({"rule": rule, "interval_s": interval, "protocol": name, "lvi_mean": float(v["mean"]),
@@ -172,15 +176,39 @@ def curve_reading(curve: list[dict]) -> str:
             f"variant at {where('variant')}.")
 
 
+def fit_network(connectome):
+    """The network the fit was run on: the default model with the ``mbon_gain`` and ``mbin_gain`` of the
+    depression-only stage-2 record (:func:`experiments.calibrate.depression_only_stage2`; the default model's own
+    until the timing-dependent rule was adopted)."""
+    from .biology_report import default_network, point_network
+    from .calibrate import depression_only_values
+
+    return point_network(connectome, default_network(connectome), depression_only_values())
+
+
+def chosen_rule(path=None) -> dict:
+    """The fitted variant (:func:`choose` over the rows of ``docs/timing_rule.json``, or ``path``) as stage-2
+    constants (:func:`rule_of`); an error when the file is missing or the fit kept the depression-only rule."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "timing_rule.json" if path is None else Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: missing; run python -m experiments.timing_rule first")
+    chosen = choose(json.loads(path.read_text())["rows"])
+    if chosen["factor"] <= 0:
+        raise ValueError(f"{path}: the fit kept the depression-only rule; there is no timing-dependent variant")
+    return rule_of(chosen)
+
+
 def options(factor: float, tau_d: float, dopamine_trace: str = "set") -> dict:
-    """The plasticity constants of one grid point (``learning_options`` of :func:`experiments.biology.score`)."""
+    """The plasticity constants of one grid point (``learning_options`` of :func:`experiments.biology.score`), at
+    the ``eta`` of the depression-only stage-2 record the fit was run on
+    (:func:`experiments.calibrate.depression_only_stage2`); factor 0 is that rule."""
     from brian2 import second
 
-    from .learning import EXPERIMENT_PARAMETERS
+    from .calibrate import depression_only_values, rule_options
 
-    eta = float(EXPERIMENT_PARAMETERS["eta"].value)
+    eta = depression_only_values()["eta"]
     if factor == 0:
-        return {"eta": eta}
+        return rule_options(eta)
     return {"eta": eta, "eta_b": factor * eta, "tau_d": tau_d * second, "w_max": W_MAX,
             "dopamine_trace": dopamine_trace}
 
@@ -188,9 +216,7 @@ def options(factor: float, tau_d: float, dopamine_trace: str = "set") -> dict:
 def score_point(connectome, factor: float, tau_d: float, dopamine_trace: str = "set", *, seed: int = 0, ids=None,
                 net=None) -> list[dict]:
     """Score the pairing findings (those in ``ids``, default all) at one grid point; one row per finding."""
-    from .biology_report import default_network
-
-    net = default_network(connectome) if net is None else net
+    net = fit_network(connectome) if net is None else net
     sc = biology.score(net, pairing_findings(ids=ids), seed=seed, split=biology.load_split(),
                        learning_options=options(factor, tau_d, dopamine_trace))
     return [{"factor": float(factor), "tau_d_s": float(tau_d), "dopamine_trace": dopamine_trace, "id": r["id"],
@@ -573,19 +599,19 @@ def report(path="docs/timing_rule.md", connectome=None, *, grid=GRID, seed: int 
     import connectomes
     from larvasim.util import atomic_write_text
 
-    from .biology_report import default_network
-    from .learning import EXPERIMENT_PARAMETERS
+    from .calibrate import depression_only_values
 
+    eta = depression_only_values()["eta"]
     path = Path(path)
     store = path.with_suffix(".json")
     grid = [(float(p[0]), float(p[1]), p[2] if len(p) > 2 else "set") for p in grid]
     wanted = [f.id for f in pairing_findings(ids=ids)]
     data = json.loads(store.read_text()) if store.is_file() else None
     if data is not None and (data.get("seed") != int(seed) or data.get("ids") != wanted
-                             or data.get("eta") != float(EXPERIMENT_PARAMETERS["eta"].value)):
+                             or data.get("eta") != eta):
         data = None  # another scan: start afresh
     if data is None:
-        data = {"seed": int(seed), "ids": wanted, "eta": float(EXPERIMENT_PARAMETERS["eta"].value), "w_max": W_MAX,
+        data = {"seed": int(seed), "ids": wanted, "eta": eta, "w_max": W_MAX,
                 "pairing_larvae": int(biology.BENCHMARK_PARAMETERS["pairing_larvae"].value), "rows": [],
                 "scan_wall_time_s": 0.0}
     for r in data["rows"]:  # rows of round 1 were stored without their (set) dopamine trace
@@ -596,7 +622,7 @@ def report(path="docs/timing_rule.md", connectome=None, *, grid=GRID, seed: int 
     for k, tau, dtrace in grid:
         if (k, tau, dtrace) in done:
             continue
-        net = default_network(c) if net is None else net
+        net = fit_network(c) if net is None else net
         t0 = time.perf_counter()
         data["rows"] += score_point(c, k, tau, dtrace, seed=seed, ids=ids, net=net)
         data["scan_wall_time_s"] += time.perf_counter() - t0

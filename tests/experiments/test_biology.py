@@ -880,3 +880,29 @@ def test_mbon_signs_against_activation_are_generated_and_documented():
     act = mbon_activation()
     act.loc["MBON-m1", ["effect", "sign"]] = ["avoidance", -1]
     assert "1 the opposite one (MBON-m1)" in biology_report.mbon_sign_reading(signs, act)
+
+
+def test_the_depression_only_stage_two_record_is_kept_and_found():
+    """The candidate analyses run on the depression-only stage-2 record: the record itself while it has no rule,
+    its depression_only entry once a rule is adopted; a rule without that entry is an error naming the file.
+    Named rules: depression is None, timing is the variant docs/timing_rule.json chose; another name is an error."""
+    from experiments import calibrate, timing_rule
+
+    stage1 = {"parameters": {"w_syn": {"value": 2.0, "unit": "mV"}}}
+    old = {"parameters": {"mbon_gain": {"value": 0.8, "unit": "1"}, "eta": {"value": 0.01, "unit": "1"}}}
+    assert calibrate.depression_only_stage2({**stage1, "mushroom_body": old}) is old
+    new = {"rule": {"rule_eta_b_factor": 0.5}, "parameters": {"eta": {"value": 0.02, "unit": "1"}},
+           "depression_only": old}
+    assert calibrate.depression_only_stage2({**stage1, "mushroom_body": new}) is old
+    assert calibrate.depression_only_values({**stage1, "mushroom_body": new}) == {"w_syn": 2.0, "mbon_gain": 0.8,
+                                                                                  "eta": 0.01}
+    with pytest.raises(ValueError, match="larval_calibration.json.*depression_only"):
+        calibrate.depression_only_stage2({**stage1, "mushroom_body": {k: v for k, v in new.items()
+                                                                      if k != "depression_only"}})
+    assert calibrate.named_rule("depression") is None
+    assert calibrate.named_rule("timing") == timing_rule.chosen_rule()
+    assert calibrate.rule_options(0.01, calibrate.named_rule("timing"))["eta_b"] > 0
+    with pytest.raises(ValueError, match="rule 'hebbian'"):
+        calibrate.named_rule("hebbian")
+    with pytest.raises(SystemExit):
+        calibrate.main(["--rule", "hebbian"])

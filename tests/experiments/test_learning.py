@@ -197,7 +197,7 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
     # the timing-dependent variant: the same backward larvae potentiate MBON-i1's synapses above their start,
     # and the run says which rule ran
     n = make_network(toyc, make_protocol("backward", **_SHORT), device="numpy", model_overrides={"dt": 0.5 * ms},
-                     **short, eta_b=0.05, tau_d=0.5 * second, w_max=2.0)
+                     **{**short, "eta_b": 0.05, "tau_d": 0.5 * second, "w_max": 2.0})
     timed = run_protocol("backward", toyc, **{**kw, "network": n})
     assert (timed.final_weights()["MBON-i1"] > 1).any()
     assert "timing-dependent: eta_b = 0.05, tau_d = 0.5 s, w_max = 2, dopamine trace set" in timed.summary()
@@ -371,3 +371,31 @@ def test_learned_valence_seed_row_is_reproduced(real_connectome):
     v = learning.paired_statistics(run.valence_index()["delta"])
     assert f"{v['mean']:.3f}" == mean and f"{v['d_z']:.2f}" == d_z, (row, v)
     assert _fmt_p(v["wilcoxon_p"]) == p, (row, v)
+
+
+def test_the_experiments_run_the_calibration_records_plasticity_rule(toyc):
+    """One rule everywhere: the learning network's constants are the calibration record's stage-2 rule
+    (experiments.calibrate.rule_options, the rule stage 2 was fitted with), eta_b follows a given eta, constants given
+    by the caller win, and the adult network of larvasim 0.1 keeps the depression-only rule."""
+    from experiments import calibrate
+    from experiments.learning import EXPERIMENT_PARAMETERS, plasticity_options
+    from models.neurons import larval_calibration
+
+    mb = larval_calibration()["mushroom_body"]
+    eta = float(EXPERIMENT_PARAMETERS["eta"].value)
+    assert eta == mb["parameters"]["eta"]["value"]
+    assert plasticity_options() == calibrate.rule_options(eta, mb.get("rule"))
+    assert plasticity_options(2 * eta) == calibrate.rule_options(2 * eta, mb.get("rule"))
+    src = EXPERIMENT_PARAMETERS["eta_b_factor"].source
+    assert src.startswith("calibrated: experiments/timing_rule.py") if mb.get("rule") else src.startswith("off")
+    proto = make_protocol("paired", **_SHORT)
+    p = make_network(toyc, proto, device="numpy").plasticity
+    want = plasticity_options()
+    for k in ("eta", "eta_b", "w_max"):
+        assert float(p.parameters[k].value) == pytest.approx(want[k], rel=1e-12), k
+    assert p.parameters["tau_d"].value == want["tau_d"] and p.dopamine_trace == want["dopamine_trace"]
+    p2 = make_network(toyc, proto, device="numpy", eta=0.05).plasticity
+    assert float(p2.parameters["eta_b"].value) == pytest.approx(0.05 * float(EXPERIMENT_PARAMETERS["eta_b_factor"].value))
+    assert float(make_network(toyc, proto, device="numpy", eta_b=0.01).plasticity.parameters["eta_b"].value) == 0.01
+    adult = make_network(toyc, proto, device="numpy", **ADULT_LEARNING_NETWORK).plasticity
+    assert float(adult.parameters["eta_b"].value) == 0.0 and float(adult.parameters["w_max"].value) == 1.0

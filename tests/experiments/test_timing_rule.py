@@ -52,10 +52,10 @@ def test_choose_takes_most_calibration_hits_then_the_rule_closest_to_the_default
 def test_options_of_a_point():
     from brian2 import second
 
-    from experiments.learning import EXPERIMENT_PARAMETERS
+    from experiments.calibrate import depression_only_values
 
-    eta = float(EXPERIMENT_PARAMETERS["eta"].value)
-    assert tr.options(0.0, 1.0) == {"eta": eta}
+    eta = depression_only_values()["eta"]
+    assert tr.options(0.0, 1.0)["eta"] == eta and tr.options(0.0, 1.0)["eta_b"] == 0.0
     o = tr.options(4.0, 10.0, "add")
     assert o["eta_b"] == pytest.approx(4 * eta) and o["tau_d"] == 10 * second and o["w_max"] == tr.W_MAX
     assert o["dopamine_trace"] == "add" and tr.options(1.0, 1.0)["dopamine_trace"] == "set"
@@ -128,18 +128,20 @@ def test_the_timing_curve_is_reproduced(real_connectome):
 def test_stage_two_runs_the_variant_with_the_constants_of_the_grid():
     """The rule stage 2 is scored with (calibrate.rule_options of rule_of) is the grid point's plasticity constants
     (timing_rule.options) at the calibrated eta, and at another eta eta_b follows it; the default rule is eta
-    alone; a rule with other constants is an error that names them."""
-    from experiments import calibrate
-    from experiments.learning import EXPERIMENT_PARAMETERS
+    spelled out (eta_b 0, ceiling 1); a rule with other constants is an error that names them."""
+    from brian2 import second
 
-    eta = float(EXPERIMENT_PARAMETERS["eta"].value)
+    from experiments import calibrate
+
+    eta = calibrate.depression_only_values()["eta"]
     for point in ({"factor": 1 / 64, "tau_d_s": 10.0, "dopamine_trace": "add"},
                   {"factor": 4.0, "tau_d_s": 1.0, "dopamine_trace": "set"}):
         rule = tr.rule_of(point)
         assert calibrate.rule_options(eta, rule) == tr.options(point["factor"], point["tau_d_s"],
                                                                 point["dopamine_trace"])
         assert calibrate.rule_options(2 * eta, rule)["eta_b"] == pytest.approx(2 * eta * point["factor"])
-    assert calibrate.rule_options(eta) == {"eta": eta}
+    assert calibrate.rule_options(eta) == tr.options(0.0, 1.0) == {
+        "eta": eta, "eta_b": 0.0, "tau_d": 1 * second, "w_max": 1.0, "dopamine_trace": "set"}
     with pytest.raises(ValueError, match="rule_eta_b_factor"):
         calibrate.rule_options(eta, {"eta_b": 0.1})
 
