@@ -525,7 +525,8 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
     ----------
     path : str or Path
         The report (markdown). Its JSON store is ``<path stem>.json``: every brain is written there as it
-        finishes, and a rerun with the same ``seed``, ``ids`` and swaps resumes from it. The figure goes to
+        finishes, and a rerun with the same ``seed``, ``ids``, swaps and default model
+        (:func:`experiments.runs.default_model_key`) resumes from it. The figure goes to
         ``figures/biology_null/hits.png`` beside ``path``. All three are written atomically.
     connectome : connectomes.Connectome, optional
         Default: ``connectomes.load("winding2023")``.
@@ -549,18 +550,19 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
     import connectomes
     from larvasim.util import atomic_write_text
 
-    from .runs import provenance, run_each
+    from .runs import default_model_key, provenance, run_each
 
     path = Path(path)
     store = path.with_suffix(".json")
     wanted = None if ids is None else sorted(ids)
     data = json.loads(store.read_text()) if store.is_file() else None
+    model = default_model_key()
     if data is not None and (data.get("seed") != int(seed) or data.get("ids") != wanted
-                             or data.get("swaps") != SWAPS):
-        data = None  # another design: start afresh
+                             or data.get("swaps") != SWAPS or data.get("model") != model):
+        data = None  # another design or another default model: start afresh
     c = connectome if connectome is not None else connectomes.load("winding2023")
     if data is None:
-        data = {"seed": int(seed), "ids": wanted, "swaps": SWAPS, "brains": {}}
+        data = {"seed": int(seed), "ids": wanted, "swaps": SWAPS, "model": model, "brains": {}}
     order = [REAL] + [str(k) for k in range(brains)] + [f"{SIGNS_PREFIX}{k}" for k in range(signs)]
     todo = [b for b in order if b not in data["brains"]]
 

@@ -490,9 +490,15 @@ def candidates_section(folder) -> list[str]:
                      f"`python -m experiments.kc_sparseness`): {text}")
     if not items:
         return []
+    import models as mdl
+
+    mb = mdl.larval_calibration().get("mushroom_body") or {}
+    then = (" Both were scored against the depression-only model, the default until the first was adopted (its "
+            "stage-2 record is kept as `depression_only` in `models/data/larval_calibration.json`)."
+            if mb.get("rule") else "")
     return (["### Candidate structures scored after the calibration", "",
              "Each was scored on the calibration half against the default model, after the calibration; what the "
-             "default took from it is said with each.", ""]
+             "default took from it is said with each." + then, ""]
             + items + [""])
 
 
@@ -705,6 +711,23 @@ STAGE2_J3_HISTORY = (
     "benchmark settings and stage 1 did not change.")
 
 
+def stage2_rule(mb: dict) -> str:
+    """The plasticity rule stage 2 was searched with (the record's ``rule``), in one paragraph; '' without one."""
+    r = mb.get("rule")
+    if not r:
+        return ""
+    old = mb.get("depression_only") or {}
+    was = ", ".join(f"{k} = {v['value']:.3g}" for k, v in (old.get("parameters") or {}).items())
+    return (f"Plasticity rule: the timing-dependent variant that `experiments/timing_rule.py` fitted on the "
+            f"calibration half's pairing findings (eta_b = {r['rule_eta_b_factor']:g} x eta, tau_d = "
+            f"{r['rule_tau_d_s']:g} s, the dopamine trace {'added' if r['rule_trace_add'] else 'set'}, w_max = "
+            f"{r['rule_w_max']:g}); stage 2 was searched with it (`python -m experiments.calibrate --stage "
+            "mushroom_body --mb-objective J3 --rule timing`), and it became the default by the decision fixed before "
+            "that search ([timing_rule.md](timing_rule.md#the-variant-on-stage-2s-objective)). The depression-only "
+            f"record it replaced is kept beside it (`depression_only`{': ' + was if was else ''}); the earlier "
+            "candidate analyses below stay defined on that record.")
+
+
 def stage2_previous(mb: dict) -> str:
     """Whether the last stage-2 search moved the parameters it replaced (the record's ``previous``), or ''."""
     prev = (mb.get("previous") or {}).get("parameters")
@@ -718,8 +741,9 @@ def stage2_previous(mb: dict) -> str:
         return (f"Result: the same point as {was} ({was_values})"
                 + ("; its calibration accuracy is the same at every seed" if len(accs) == 1 else "")
                 + ", so the default model did not change.")
+    rule = " with the depression-only rule" if mb.get("rule") and not mb["previous"].get("rule") else ""
     return ("Result: the point moved from " + ", ".join(f"{k} = {v['value']:.3g}" for k, v in prev.items())
-            + f" ({was}).")
+            + f" ({was}{rule}).")
 
 
 def _seeds_text(mb: dict) -> str:
@@ -909,6 +933,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
               + (" (mean over the seeds; " + ", ".join(f"seed {k}: {_pct(a)}" for k, a in mb["accuracy_by_seed"].items())
                  + ")" if len(mb.get("accuracy_by_seed", {})) > 1 else "")
               + f", {'J3' if mb.get('seen_heldout') else 'J2'} = {mb['J']:.3f}.", ""]
+        if mb.get("rule"):
+            L += [stage2_rule(mb), ""]
         if len(mb.get("seeds", [])) > 1:
             L += [STAGE2_SEEDS_HISTORY + (" " + STAGE2_J3_HISTORY if mb.get("objective_defined") else "")
                   + " " + stage2_previous(mb), ""]

@@ -86,7 +86,8 @@ __all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "M
            "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
            "objective", "mean_hits", "refit_mushroom_body", "rule_options", "RULE_KEYS", "DEPRESSION_ONLY",
-           "RULE_NAMES", "named_rule", "depression_only_stage2", "depression_only_values", "main"]
+           "RULE_NAMES", "named_rule", "depression_only_stage2", "depression_only_values", "depression_only_note",
+           "main"]
 
 _W = {"w_syn": (0.1, 3.0, True, "mV")}
 _A = {"input_exponent": (0.0, 1.0, False, "1")}
@@ -252,6 +253,21 @@ def depression_only_values(cal: dict | None = None) -> dict:
     values = {k: float(v["value"]) for k, v in cal["parameters"].items()}
     values.update({k: float(v["value"]) for k, v in depression_only_stage2(cal)["parameters"].items()})
     return values
+
+
+def depression_only_note(cal: dict | None = None) -> str:
+    """One sentence for the reports of analyses run on the depression-only stage-2 record, once the default model
+    has another rule ('' while the default model has the depression-only rule)."""
+    if cal is None:
+        from models.neurons import larval_calibration
+
+        cal = larval_calibration()
+    mb = cal.get("mushroom_body") or {}
+    if not mb.get("rule"):
+        return ""
+    return ("Run on the depression-only stage-2 record (`depression_only` in `models/data/larval_calibration.json`), "
+            f"the default model until the timing-dependent rule was adopted on {mb.get('date', '?')} "
+            "(`experiments/timing_rule.py`); the default model has changed since ([biology.md](biology.md)).")
 
 
 #: Plasticity rules ``--rule`` can name: the depression-only rule, or the timing-dependent variant that

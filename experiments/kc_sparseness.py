@@ -366,6 +366,8 @@ def reading(data: dict) -> str:
 
 
 def _write(data: dict) -> str:
+    from .calibrate import depression_only_note
+
     pts = data["points"]
     n = _n_calibration(data)
     lines = ["# A sparser Kenyon-cell code: a candidate structure, scored on the calibration half", "",
@@ -377,7 +379,8 @@ def _write(data: dict) -> str:
              "of the calibration scores its points (objective J3 of `experiments/calibrate.py`: the calibration "
              f"half, pairing findings included, {n} findings, benchmark seeds "
              f"{', '.join(map(str, data['seeds']))}; sanity terms at seed {data['seeds'][0]}; the learning "
-             "must-show at each seed). The default model is the point kc_gain 1, mbon_gain x 1.", "",
+             "must-show at each seed). The default model is the point kc_gain 1, mbon_gain x 1.",
+             *(["", depression_only_note()] if depression_only_note() else []), "",
              f"**{reading(data)}**", "",
              "| kc_gain | mbon_gain | KCs to pentyl acetate | drawn pair: KCs to A, B, both | calibration hits "
              "(mean over seeds) | learning must-show met | modalities reaching | rho | J3 |",

@@ -41,10 +41,12 @@ test               38.9 - 41.9     CS+, then CS- (frozen); 45.4 - 48.4 s
 * ``backward``: the US ends as the CS+ starts (the odour at the US's offset,
   as in "relief" or "frustration" learning); its plastic window opens 0.5 s
   before the US, so this protocol has its own network (the others share one).
-  The default rule has no timing-dependent sign: a KC spike after the MBIN
-  spikes leaves no eligibility for them, so the only changes are those an
-  odour alone makes (the optional variant ``eta_b > 0`` potentiates then:
-  ``run_protocol(..., eta_b=..., tau_d=..., w_max=...)``; docs/timing_rule.md).
+  With the depression-only rule a KC spike after the MBIN spikes leaves no
+  eligibility for them, so the only changes are those an odour alone makes;
+  the experiments' rule is the calibration record's (:data:`EXPERIMENT_PARAMETERS`:
+  since 2026-12-05 the timing-dependent variant, ``eta_b > 0``, which
+  potentiates then; docs/timing_rule.md; ``run_protocol(..., eta_b=0)`` runs the
+  depression-only rule).
 * ``extinction``: ``paired``, then three unreinforced CS+ presentations with
   plasticity on, then the test.
 * ``paired_gustatory``: ``paired`` with the gustatory US.

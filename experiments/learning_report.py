@@ -19,6 +19,7 @@ from brian2 import second
 from models.plasticity import derive_compartments, mbin_valence, mbon_valence
 
 from .learning import (
+    DOPAMINE_TRACE,
     EXPERIMENT_PARAMETERS,
     NETWORK_SETTINGS,
     PROTOCOLS,
@@ -94,9 +95,13 @@ def backward_reading(mbon: dict | None, lvi: dict | None, dan_rates: dict | None
                f"{'depresses its own KC->MBON synapses less than the CS- does' if dan_rates['cs+'] < dan_rates['cs-'] else 'depresses its own KC->MBON synapses at least as much as the CS- does'}.")
     return ("Backward: the US in the second before the CS+, the odour starting at the US's offset, the timing "
             "after which larvae remember the odour with the opposite valence (an aversive 'frustration' memory "
-            "after DAN-i1: Thoener et al. 2022, J Exp Biol 225:jeb244565, abstract read). The default rule "
-            "has no timing-dependent sign: a KC spike after the MBIN spikes leaves no eligibility for them (an "
-            "optional variant that potentiates then, `eta_b > 0`, is fitted and scored in docs/timing_rule.md)."
+            "after DAN-i1: Thoener et al. 2022, J Exp Biol 225:jeb244565, abstract read). "
+            + ("The experiments' rule is the timing-dependent variant (`eta_b` > 0, fitted in docs/timing_rule.md): a "
+               "KC spike after the MBIN spikes potentiates the synapse by the MBIN's dopamine trace."
+               if float(EXPERIMENT_PARAMETERS["eta_b_factor"].value) > 0 else
+               "The default rule has no timing-dependent sign: a KC spike after the MBIN spikes leaves no "
+               "eligibility for them (an optional variant that potentiates then, `eta_b > 0`, is fitted and scored "
+               "in docs/timing_rule.md).")
             + why +
             f" {effect}; the learned valence of all MBONs of known sign {moved}. The biology benchmark scores "
             "this (learn-tho22-02, docs/biology.md).")
@@ -313,9 +318,10 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         "changes the weight by `-eta x w0 x trace` (`w0` the initial weight); each MBON spike pulls the "
         "weight towards `w0` by the fraction `rho`; weights are clipped to `[0, w_max x w0]`. Implemented "
         "in Brian2 with synapses acting on synapses, the trace evaluated in closed form at MBIN spikes "
-        "(exact at spike times); all devices, including C++ standalone. `eta_b` and `tau_d` belong to an optional "
-        "timing-dependent variant, off here (`eta_b` = 0): an MBIN spike leaves a dopamine trace and a later KC "
-        "spike potentiates (docs/timing_rule.md).\n")
+        "(exact at spike times); all devices, including C++ standalone. `eta_b` and `tau_d` belong to the "
+        "timing-dependent variant (off in the class's defaults below, `eta_b` = 0): an MBIN spike leaves a dopamine "
+        "trace and a later KC spike potentiates by `eta_b x w0 x trace` (docs/timing_rule.md). The table gives "
+        "the class's defaults; the constants the experiments run with are under \"Experiments\".\n")
     add("| parameter | value | unit | source |")
     add("| --- | --- | --- | --- |")
     for name in PLASTICITY_PARAMETERS:
@@ -341,8 +347,13 @@ def report(path="docs/learning.md", figures="docs/figures/learning", connectome=
         f"({net0['model']['parameters'].get('mbon_gain', {}).get('source', 'not in this model')}); "
         f"MBIN input gain `mbin_gain` = {net0['model']['parameters'].get('mbin_gain', {}).get('value', 1):.3g} "
         f"({net0['model']['parameters'].get('mbin_gain', {}).get('source', 'not in this model')}). "
-        f"Plasticity: `eta` = {p['eta'].value:.4g} ({p['eta'].source}), other constants as above, all "
-        "compartments plastic.\n")
+        f"Plasticity: `eta` = {p['eta'].value:.4g} ({p['eta'].source}); "
+        + ("the timing-dependent variant: " + "; ".join(
+            f"`{k}` = {p[k].format_value()} ({p[k].source})" for k in ("eta_b_factor", "tau_d", "w_max"))
+           + f"; dopamine trace `{DOPAMINE_TRACE}`, so `eta_b` = {p['eta_b_factor'].value:g} x `eta` = "
+           f"{p['eta_b_factor'].value * p['eta'].value:.4g}; "
+           if float(p["eta_b_factor"].value) > 0 else "the depression-only rule (`eta_b` = 0); ")
+        + "other constants as above, all compartments plastic.\n")
     odA, odB = runs["paired"].odours
     add(f"Odours (seeded, 8 receptors each, 3 shared; Jaccard overlap {odA.overlap(odB):.2f}): "
         f"A = {', '.join(f'{k} {v:g} Hz' for k, v in odA.rates_hz.items())}; "

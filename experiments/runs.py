@@ -44,6 +44,26 @@ def run_each(items: Iterable[Any], keep: Callable, *, worker: Callable, local: C
             keep(*(local or worker)(it))
 
 
+def default_model_key() -> str:
+    """A short fingerprint of the default larval model: its calibration record's parameters, structure, signs,
+    synapse types and stage-2 parameters and plasticity rule (``models/data/larval_calibration.json``) and the
+    packaged transmitter table. Stores that resume (``experiments.biology_null``, ``experiments.sign_lesions``)
+    keep it and start afresh when the default model has changed since."""
+    import hashlib
+    import json
+    from importlib import resources
+
+    from models.neurons import larval_calibration
+
+    cal = larval_calibration()
+    mb = cal.get("mushroom_body") or {}
+    keep = {k: cal.get(k) for k in ("parameters", "structure", "signs", "synapse_types")}
+    keep["mushroom_body"] = {"parameters": mb.get("parameters"), "rule": mb.get("rule")}
+    table = resources.files("models").joinpath("data", "transmitters.csv").read_bytes()
+    text = json.dumps(keep, sort_keys=True, default=str).encode() + hashlib.sha256(table).digest()
+    return hashlib.sha256(text).hexdigest()[:16]
+
+
 def provenance(connectome) -> dict:
     """Machine, connectome checksum and package versions, for a store's metadata."""
     from sim.network import versions

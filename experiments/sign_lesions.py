@@ -238,7 +238,7 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
     from larvasim.util import atomic_write_text
 
     from .biology_report import default_network
-    from .runs import provenance, run_each
+    from .runs import default_model_key, provenance, run_each
 
     path = Path(path)
     store = path.with_suffix(".json")
@@ -246,8 +246,10 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
     data = json.loads(store.read_text()) if store.is_file() else None
     c = connectome if connectome is not None else connectomes.load("winding2023")
     groups = group_of(c)
-    if data is None or data.get("seed") != int(seed) or data.get("ids") != wanted or data.get("groups") != groups:
-        data = {"seed": int(seed), "ids": wanted, "groups": groups, "lesions": {}}
+    model = default_model_key()
+    if (data is None or data.get("seed") != int(seed) or data.get("ids") != wanted or data.get("groups") != groups
+            or data.get("model") != model):  # another design or another default model: start afresh
+        data = {"seed": int(seed), "ids": wanted, "groups": groups, "model": model, "lesions": {}}
     todo = [x for x in LESIONS if x not in data["lesions"]]
 
     def keep(lesion, rows, seconds):

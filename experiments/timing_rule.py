@@ -155,7 +155,7 @@ def backward_reading(curve: list[dict]) -> str:
     way = "towards avoidance" if v["lvi_mean"] < 0 else "towards approach"
     sig = "significantly" if v["lvi_p"] < 0.05 else "not significantly"
     return (f"with the fitted variant, backward pairing (DAN-i1 in the second before the odour, 24 virtual larvae) "
-            f"moves the learned valence {sig} {way} ({v['lvi_mean']:+.3f}, p = {v['lvi_p']:.2g}; default rule "
+            f"moves the learned valence {sig} {way} ({v['lvi_mean']:+.3f}, p = {v['lvi_p']:.2g}; depression-only rule "
             f"{d['lvi_mean']:+.3f}, p = {d['lvi_p']:.2g})")
 
 
@@ -172,7 +172,7 @@ def curve_reading(curve: list[dict]) -> str:
                          for r in d.to_dict("records"))
 
     return (f"Over 24 virtual larvae per interval (US onset minus CS+ onset), the learned valence moves "
-            f"significantly (Wilcoxon p < 0.05) with the default rule at {where('default')}, and with the fitted "
+            f"significantly (Wilcoxon p < 0.05) with the depression-only rule at {where('default')}, and with the fitted "
             f"variant at {where('variant')}.")
 
 
@@ -288,16 +288,16 @@ def reading(rows) -> str:
     pick = choose(rows)
     gained, lost = _flips(rows, pick)
     if pick["factor"] == 0:
-        what = "the fit keeps the default rule (no point of the grid scores more calibration-half hits)"
+        what = "the fit keeps the depression-only rule (no point of the grid scores more calibration-half hits)"
     else:
         what = (f"the fit chooses eta_b = {pick['factor']:g} x eta, tau_d = {pick['tau_d_s']:g} s, the dopamine "
                 f"trace {'added' if pick['dopamine_trace'] == 'add' else 'set'} "
                 f"({pick['calibration_hits']} of {pick['calibration_n']} calibration-half pairing findings, "
                 f"{pick['heldout_hits']} of {pick['heldout_n']} held-out)")
     hb, hn = pp["heldout_hits"], pp["heldout_n"]
-    return (f"The default rule hits {int(base['calibration_hits'])} of {int(base['calibration_n'])} calibration-half "
+    return (f"The depression-only rule hits {int(base['calibration_hits'])} of {int(base['calibration_n'])} calibration-half "
             f"and {int(base['heldout_hits'])} of {int(base['heldout_n'])} held-out pairing findings; {what}. "
-            f"Against the default it gains {_ids(gained)} and loses {_ids(lost)}. Over the whole grid the "
+            f"Against it the variant gains {_ids(gained)} and loses {_ids(lost)}. Over the whole grid the "
             f"held-out pairing hits range from {int(hb.min())} to {int(hb.max())} of {int(hn.max())}.")
 
 
@@ -314,7 +314,7 @@ def curve_figure(curve: list[dict], path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for rule, colour, dx in (("default", "tab:grey", -0.06), ("variant", "tab:purple", 0.06)):
         d = df[(df["rule"] == rule) & df["interval_s"].notna()].sort_values("interval_s")
-        label = "default rule" if rule == "default" else "fitted timing-dependent variant"
+        label = "depression-only rule" if rule == "default" else "fitted timing-dependent variant"
         ax.errorbar(d["interval_s"] + dx, d["lvi_mean"], d["lvi_sem"], marker="o", color=colour, capsize=3,
                     label=label)
         u = df[(df["rule"] == rule) & df["interval_s"].isna()]
@@ -404,6 +404,8 @@ def stage2(data: dict, store, connectome, *, jobs: int = 1, heldout: bool = True
     if log:
         log(f"stage 2 with the variant: as is J3 {got['as_is']['J']:.3f}, refit {rec['J']:.3f}, "
             f"control {got['control']['J']:.3f}, default {out['default']['J']:.3f}")
+    if was.get("heldout_depression_only"):  # kept from the adoption (the depression-only default's held-out hits)
+        out["heldout_depression_only"] = was["heldout_depression_only"]
     d = out["default"]["J"]
     out["better"] = "as_is" if got["as_is"]["J"] >= rec["J"] else "refit"
     out["adopt"] = bool(got["as_is"]["J"] > d if out["better"] == "as_is"
@@ -437,6 +439,18 @@ def _heldout(connectome, values: dict, types, rule) -> dict:
             "hit_ids": t.loc[t["status"] == "hit", "id"].tolist()}
 
 
+def adopted(s2: dict, cal: dict | None = None) -> bool:
+    """Whether the default model is the refit of ``s2`` (``data["stage2"]``): the calibration record's stage-2 rule
+    and parameters are the refit's."""
+    if cal is None:
+        from models.neurons import larval_calibration
+
+        cal = larval_calibration()
+    mb = cal.get("mushroom_body") or {}
+    return (mb.get("rule") == s2["rule"]
+            and all(abs(mb["parameters"][k]["value"] - v) <= 1e-12 * abs(v) for k, v in s2["best"].items()))
+
+
 def stage2_reading(data: dict) -> str:
     """The variant on stage 2's objective in one paragraph (the report and the README quote it); '' before it ran."""
     s2 = data.get("stage2")
@@ -446,12 +460,16 @@ def stage2_reading(data: dict) -> str:
     a, ctl = s2["as_is"], s2["control"]
     best_pt = next(p for p in s2["points"] if p["values"] == b)
     text = (f"On stage 2's own objective (J3, benchmark seeds 1, 2, 3) the chosen timing-dependent variant scores "
-            f"{a['J']:.3f} at the default's stage-2 point ({mean_hits(a['hits_by_seed']):.1f} calibration findings, "
-            f"mean over seeds) against the default rule's {d['J']:.3f} ({mean_hits(d['hits_by_seed']):.1f}); stage 2 "
+            f"{a['J']:.3f} at the depression-only model's stage-2 point ({mean_hits(a['hits_by_seed']):.1f} calibration "
+            f"findings, mean over seeds) against the depression-only rule's {d['J']:.3f} ({mean_hits(d['hits_by_seed']):.1f}); stage 2 "
             f"refitted with the variant ({rec['n_evaluations']} points) reaches {rec['J']:.3f} "
             f"({mean_hits(best_pt['hits_by_seed']):.1f}; mbon_gain {b['mbon_gain']:.3g}, mbin_gain "
-            f"{b['mbin_gain']:.3g}, eta {b['eta']:.3g}), and that point with the default rule {ctl['J']:.3f}. ")
-    if s2["adopt"]:
+            f"{b['mbin_gain']:.3g}, eta {b['eta']:.3g}), and that point with the depression-only rule {ctl['J']:.3f}. ")
+    if s2["adopt"] and adopted(s2):
+        text += ("By the decision fixed before the refit, the variant became the default model at the refit's best "
+                 "point (models/data/larval_calibration.json holds the refit's record, the depression-only one "
+                 "kept beside it; every default-model document was regenerated with it).")
+    elif s2["adopt"]:
         text += ("By the decision fixed before the refit, the variant is a candidate for the default model; it is "
                  "not adopted here (that needs every default-model document regenerated).")
     else:
@@ -481,15 +499,19 @@ def _stage2_lines(data: dict) -> list[str]:
         ms = p["learning_must_show_by_seed"]
         return ", ".join(str(sum(m[u]["met"] for m in ms.values())) for u in ("DAN-i1", "DAN-g1"))
 
-    rows = [("default model, default rule", s2["default"], None), ("default's point, variant", s2["as_is"], None),
-            ("refit's best point, default rule", s2["control"], s2["best"])]
+    rows = [("depression-only model", s2["default"], None), ("its point, variant", s2["as_is"], None),
+            ("refit's best point, depression-only rule", s2["control"], s2["best"])]
     rows += [(f"refit stage {p['stage']}", p, p["values"]) for p in sorted(s2["points"], key=lambda p: -p["J"])]
     h = s2.get("heldout")
     bio = Path(__file__).resolve().parents[1] / "docs" / "biology.json"
-    if h and bio.is_file():
-        table = json.loads(bio.read_text())["models"]["larval"]["table"]
-        base = {r["id"] for r in table if r["half"] == "heldout" and r["status"] == "hit"}
-        lines[-2:-2] = [f"Held-out half after the decision, against the default model of docs/biology.md ({len(base)} "
+    kept = s2.get("heldout_depression_only")  # the depression-only default's, kept when the variant was adopted
+    if h and (kept or bio.is_file()):
+        table = None if kept else json.loads(bio.read_text())["models"]["larval"]["table"]
+        base = set(kept["hit_ids"]) if kept else {r["id"] for r in table if r["half"] == "heldout"
+                                                  and r["status"] == "hit"}
+        against = ("the depression-only default model (" + kept["source"] + "; " if kept
+                   else "the default model of docs/biology.md (")
+        lines[-2:-2] = [f"Held-out half after the decision, against {against}{len(base)} "
                         f"hits): the variant's point loses {', '.join(sorted(base - set(h['hit_ids']))) or 'none'} and "
                         f"gains {', '.join(sorted(set(h['hit_ids']) - base)) or 'none'}.", ""]
     for name, p, v in rows:
@@ -501,6 +523,8 @@ def _stage2_lines(data: dict) -> list[str]:
 
 
 def _write(data: dict) -> str:
+    from .calibrate import depression_only_note
+
     rows = data["rows"]
     pp = per_point(rows)
     pick = choose(rows)
@@ -509,7 +533,7 @@ def _write(data: dict) -> str:
         "",
         f"<!-- written by `python -m experiments.timing_rule` on {data['date']}; do not edit -->",
         "",
-        "The default rule only depresses (odour before dopamine); the variant also potentiates when dopamine comes "
+        "The depression-only rule (the default model's until the variant was adopted) only depresses (odour before dopamine); the variant also potentiates when dopamine comes "
         "first (an MBIN spike leaves a trace with time constant tau_d; a later KC spike adds eta_b w0 times the "
         "trace, up to w_max w0). Objective, grid and sources: `experiments/timing_rule.py` (round 1 fixed before "
         "any point was scored; round 2, the dopamine trace added instead of set, declared after round 1 had been "
@@ -517,6 +541,7 @@ def _write(data: dict) -> str:
         f"of the biology benchmark, seed {data['seed']}, "
         f"{data['pairing_larvae']} virtual larvae per finding; calibrated eta = {data['eta']:.5f}; "
         f"w_max = {data['w_max']:g} wherever eta_b > 0.",
+        *(["", depression_only_note()] if depression_only_note() else []),
         "",
         f"**{reading(rows)}**",
         "",
@@ -526,7 +551,7 @@ def _write(data: dict) -> str:
     chosen = _point(pick)
     for r in pp.to_dict("records"):
         mark = " (chosen)" if _point(r) == chosen else ""
-        name = "0 (default rule)" if r["factor"] == 0 else f"{r['factor']:.4g}"
+        name = "0 (depression-only rule)" if r["factor"] == 0 else f"{r['factor']:.4g}"
         rnd = 2 if r["dopamine_trace"] == "add" else 1
         lines.append(f"| {rnd} | {name}{mark} | {r['tau_d_s']:g} | {r['dopamine_trace']} | {r['calibration_hits']} of "
                      f"{r['calibration_n']} | {r['heldout_hits']} of {r['heldout_n']} |")
@@ -554,7 +579,7 @@ def _write(data: dict) -> str:
     if data.get("curve"):
         lines += ["", "## The timing curve", "",
                   "The learning protocols' virtual larvae (docs/learning.md: DAN-i1 as the US, 24 larvae, seed 1) at "
-                  "five intervals between the US onset and the CS+ onset, and unpaired, with the default rule and "
+                  "five intervals between the US onset and the CS+ onset, and unpaired, with the depression-only rule and "
                   "with the chosen variant (an analysis after the fit; `timing_curve` in `experiments/timing_rule.py`):",
                   "", f"**{curve_reading(data['curve'])}**", "", "![timing curve](figures/timing_rule/curve.png)",
                   "", *_curve_rows(data["curve"])]

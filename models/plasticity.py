@@ -34,8 +34,9 @@ for every plastic KC -> MBON synapse with initial weight ``w0``:
 So one KC spike followed after ``dt`` by one MBIN spike changes the weight by
 ``-eta * w0 * exp(-dt / tau_e)`` exactly.
 
-**Timing-dependent variant** (``eta_b > 0``; off by default, so the rule above
-is unchanged): every MBIN spike also sets a dopamine trace of the synapses it
+**Timing-dependent variant** (``eta_b > 0``; off in this class's defaults, so the
+rule above is unchanged; the learning experiments of larvasim's default model run
+it with calibrated constants, ``experiments.learning.EXPERIMENT_PARAMETERS``): every MBIN spike also sets a dopamine trace of the synapses it
 modulates, ``d(t) = exp(-(t - t_MBIN) / tau_d)`` (``dopamine_trace="add"``: each
 spike adds 1, so the trace grows with the MBIN's rate),
 and every KC spike that arrives while the trace lasts *potentiates* the

@@ -102,6 +102,10 @@ def _claims():
             name = prev["objective"].split(" = ", 1)[0]
             yield "previous stage-2 point", f"stage 2's previous point (objective {name}) gets {p0} of those {m0}"
             assert ("not held-out accuracy" in TEXT) == (h0 <= p0), "README.md's reading of the comparison"
+    # the two timing findings of the calibration half (unpaired and backward training with DAN-i1)
+    status = {r["id"]: r["status"] for r in larval["table"]}
+    yield "timing findings", (f"the backward one (learn-tho22-02) is a {status['learn-tho22-02']} and the unpaired "
+                              f"one (learn-sch20-02) a {status['learn-sch20-02']}")
     beats = larval["accuracy"]["heldout"] > adult["accuracy"]["heldout"]
     yield "held-out comparison", ("on the held-out half as a whole the larval model "
                                   + ("beats the adult model" if beats else "does not beat the adult model"))
@@ -199,6 +203,14 @@ def _claims():
     yield "timing-dependent rule", timing_rule.reading(_json("timing_rule.json")["rows"])
     yield "timing-dependent rule, backward", timing_rule.backward_reading(_json("timing_rule.json")["curve"])
     yield "timing-dependent rule, stage 2", timing_rule.stage2_reading(_json("timing_rule.json"))
+    # the held-out change the adoption brought, against the depression-only default's hits kept in the JSON
+    s2 = _json("timing_rule.json")["stage2"]
+    was, now = set(s2["heldout_depression_only"]["hit_ids"]), set(s2["heldout"]["hit_ids"])
+    lost, gained = sorted(was - now), sorted(now - was)
+    assert len(was) - len(now) == 1 and len(lost) == 1, "README.md says one finding fewer, one lost"
+    yield "timing-dependent rule, held-out change", (
+        f"That is one held-out finding fewer than the depression-only model's {len(was)} ({lost[0]} is lost, "
+        + (f"{', '.join(gained)} gained)" if gained else "nothing is gained)"))
     from experiments import biology_null
 
     yield "shuffled connectomes", biology_null.reading(_json("biology_null.json"))
@@ -305,15 +317,16 @@ def test_readme_learning_wall_time_is_the_reports():
 
 
 def test_readme_counts_the_fitted_parameters_and_kc_share():
-    """"seven of its parameters are fitted" counts the default model's calibrated parameters and the
-    calibrated learning rate; "about a third of the Kenyon cells" is docs/biology.json's KC share (+-5 points)."""
+    """"nine of its parameters are fitted" counts the default model's calibrated parameters and the
+    calibrated constants of its learning experiments (the learning rate, the timing-dependent rule's); "about a third of the Kenyon cells" is docs/biology.json's KC share (+-5 points)."""
     import models
     from experiments import learning
 
     words = {5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
     m = models.get_model()
     fitted = [n for n in m.parameters if m.parameters[n].source.startswith("calibrated")]
-    fitted += ["eta"] if learning.EXPERIMENT_PARAMETERS["eta"].source.startswith("calibrated") else []
+    p = learning.EXPERIMENT_PARAMETERS  # the learning rate and, with the timing-dependent rule, its constants
+    fitted += [n for n in p if p[n].source.startswith("calibrated")]
     assert f"{words[len(fitted)]} of its parameters are fitted" in TEXT, fitted
     kc = _json("biology.json")["models"]["larval"]["sanity"]["kc_fraction"]
     assert "About a third of the Kenyon cells respond to an odour" in TEXT and abs(kc - 1 / 3) < 0.05, kc

@@ -906,3 +906,20 @@ def test_the_depression_only_stage_two_record_is_kept_and_found():
         calibrate.named_rule("hebbian")
     with pytest.raises(SystemExit):
         calibrate.main(["--rule", "hebbian"])
+
+
+def test_the_report_names_the_plasticity_rule_stage_two_was_searched_with():
+    """docs/biology.md's stage-2 section says which rule the record was fitted with and keeps the depression-only
+    record's values in view; a record without a rule says nothing of it."""
+    from experiments.biology_report import stage2_previous, stage2_rule
+
+    rule = {"rule_eta_b_factor": 0.015625, "rule_tau_d_s": 10.0, "rule_w_max": 2.0, "rule_trace_add": 1.0}
+    old = {"parameters": {"mbon_gain": {"value": 0.837}, "eta": {"value": 0.0145}}}
+    mb = {"rule": rule, "depression_only": old, "parameters": {"mbon_gain": {"value": 0.948}, "eta": {"value": 0.0251}},
+          "previous": {**old, "seeds": [1, 2, 3]}}
+    text = stage2_rule(mb)
+    assert "eta_b = 0.015625 x eta, tau_d = 10 s, the dopamine trace added, w_max = 2" in text
+    assert "--rule timing" in text and "(`depression_only`: mbon_gain = 0.837, eta = 0.0145)" in text
+    assert stage2_rule({"parameters": {}}) == ""
+    assert stage2_previous(mb) == ("Result: the point moved from mbon_gain = 0.837, eta = 0.0145 (the search on 3 "
+                                   "seeds with the depression-only rule).")

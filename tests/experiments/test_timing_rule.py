@@ -46,7 +46,7 @@ def test_choose_takes_most_calibration_hits_then_the_rule_closest_to_the_default
     assert "eta_b = 1 x eta, tau_d = 1 s, the dopamine trace set" in text and "gains f-b (calibration), f-h (heldout)" in text
     assert "loses none" in text
     same = [dict(r, status=("hit" if r["id"] == "f-a" else "miss")) for r in rows]
-    assert "keeps the default rule" in tr.reading(same)
+    assert "keeps the depression-only rule" in tr.reading(same)
 
 
 def test_options_of_a_point():
@@ -166,14 +166,20 @@ def test_the_stage_two_reading_follows_its_decision():
     every refit point; no result, no reading."""
     assert tr.stage2_reading({}) == "" and tr._stage2_lines({}) == []
     no = tr.stage2_reading(_stage2(1.95, 1.99, 1.9))
-    assert "scores 1.950 at the default's stage-2 point (15.0 calibration findings" in no
-    assert "against the default rule's 2.000 (14.0)" in no and "reaches 1.990 (15.0; mbon_gain 1.5" in no
+    assert "scores 1.950 at the depression-only model's stage-2 point (15.0 calibration findings" in no
+    assert "against the depression-only rule's 2.000 (14.0)" in no and "reaches 1.990 (15.0; mbon_gain 1.5" in no
     assert "the default keeps the depression-only rule" in no and "refit's best point the model hits 12 of 23" in no
-    yes = tr.stage2_reading(_stage2(2.1, 2.0, 1.9))
+    s2 = _stage2(2.1, 2.0, 1.9)
+    yes = tr.stage2_reading(s2)
     assert "the variant is a candidate for the default model" in yes and "the default's point the model" in yes
+    # once the calibration record is the refit's (rule and stage-2 parameters), the reading says it was adopted
+    cal = {"mushroom_body": {"rule": s2["stage2"]["rule"],
+                             "parameters": {k: {"value": v} for k, v in s2["stage2"]["best"].items()}}}
+    assert tr.adopted(s2["stage2"], cal) and not tr.adopted(s2["stage2"], {"mushroom_body": {}})
+    assert tr.adopted(s2["stage2"]) == ("became the default model" in yes)
     assert "the default keeps" in tr.stage2_reading(_stage2(1.9, 2.2, 2.3))  # the control does better
     lines = "\n".join(tr._stage2_lines(_stage2(1.95, 1.99, 1.9)))
-    assert "| default's point, variant | default | default | default | 15.00 | 2, 0 | 1.700 | 1.950 |" in lines
+    assert "| its point, variant | default | default | default | 15.00 | 2, 0 | 1.700 | 1.950 |" in lines
     assert "| refit stage 2 | 1.5 | 0.2 | 0.02 | 15.00 | 2, 0 | 1.740 | 1.990 |" in lines
     # the held-out hits after the decision, against the default model of docs/biology.md
     assert "Held-out half after the decision, against the default model of docs/biology.md (" in lines
