@@ -504,12 +504,13 @@ def test_stage_two_with_the_learning_must_show(toyc, tmp_path, monkeypatch):
 
 @pytest.mark.realdata
 def test_learning_must_show_runs_the_two_pairings(real_connectome):
-    """The must-show pairings on the default model at its calibrated rate (4 larvae: the shape and the rule, not
-    the effect, which needs the benchmark's 24)."""
+    """The must-show pairings on the default model at its calibrated rate and plasticity rule (4 larvae: the shape
+    and the rule, not the effect, which needs the benchmark's 24)."""
     from experiments.learning import EXPERIMENT_PARAMETERS
 
     net = sim.Network(real_connectome, device="numba")
-    out = calibrate.learning_must_show(net, float(EXPERIMENT_PARAMETERS["eta"].value), seed=1, n_larvae=4)
+    out = calibrate.learning_must_show(net, float(EXPERIMENT_PARAMETERS["eta"].value), seed=1, n_larvae=4,
+                                       rule=models.larval_calibration()["mushroom_body"].get("rule"))
     assert list(out) == ["DAN-i1", "DAN-g1"]
     for (dan, sign), v in zip(calibrate.LEARNING_MUST_SHOW, out.values()):
         assert np.isfinite(v["mean"]) and 0 <= v["wilcoxon_p"] <= 1
@@ -751,7 +752,7 @@ def test_calibration_record_reproduces(real_connectome):
     mb = cal["mushroom_body"]
     rec2 = calibrate.evaluate(real_connectome, {**values, **{k: v["value"] for k, v in mb["parameters"].items()}},
                               findings=fs, split=biology.load_split(findings=fs), cascades=cascades,
-                              seed=mb["seed"], synapse_types=tuple(cal["synapse_types"]))
+                              seed=mb["seed"], synapse_types=tuple(cal["synapse_types"]), rule=mb.get("rule"))
     # at its first benchmark seed (the others cost a whole evaluation each); the record's accuracy is the mean
     # over its seeds, and J2 is the objective of that mean
     by_seed = mb.get("accuracy_by_seed", {str(mb["seed"]): mb["calibration_accuracy"]})
