@@ -87,8 +87,8 @@ def test_the_report_is_reproduced(real_connectome):
 
 
 def test_the_readme_words_around_the_reading_are_the_documents():
-    """README: without the antennal-lobe LNs' inhibition every conditioning hit that expects a memory is lost; one
-    lesion raises the held-out score, the MB feedback neurons', by one pairing finding that expects no memory."""
+    """README: without the antennal-lobe LNs' inhibition every conditioning hit that expects a memory is lost; no
+    lesion raises the held-out score, and the MB feedback neurons' raises the calibration half by one finding."""
     from experiments import biology
 
     data = json.loads(DOC.with_suffix(".json").read_text())
@@ -101,11 +101,13 @@ def test_the_readme_words_around_the_reading_are_the_documents():
                    if s == "hit" and f[i].test == "pairing" and f[i].expect != "no_change"}
     ch = sl.changes(data, bio)["antennal-lobe LNs"]
     assert memory_hits and memory_hits <= set(ch["heldout"]["lost"] + ch["calibration"]["lost"])
-    assert "The one lesion that raises the held-out score (the MB feedback neurons, by learn-web25-05" in readme
-    up = [x for x, v in sl.changes(data, bio).items() if v["heldout"]["hits"] > v["heldout"]["intact"]]
-    assert up == ["MB feedback neurons"]
-    assert sl.changes(data, bio)[up[0]]["heldout"]["gained"] == ["learn-web25-05"]
-    assert f["learn-web25-05"].test == "pairing" and f["learn-web25-05"].expect == "no_change"
+    # no lesion raises the held-out score; the MB feedback neurons' raises the calibration half by mb-moh23-02
+    assert "No lesion raises the held-out score; with the MB feedback neurons made excitatory the calibration half " \
+           "gains one finding (mb-moh23-02)" in readme
+    ch = sl.changes(data, bio)
+    assert not [x for x, v in ch.items() if v["heldout"]["hits"] > v["heldout"]["intact"]]
+    up = [x for x, v in ch.items() if v["calibration"]["hits"] > v["calibration"]["intact"]]
+    assert up == ["MB feedback neurons"] and ch[up[0]]["calibration"]["gained"] == ["mb-moh23-02"]
 
 
 def test_biology_md_quotes_the_lesions_and_flags_stale_ones(tmp_path):
