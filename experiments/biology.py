@@ -593,6 +593,12 @@ class Score:
                          "accuracy": float((tested["status"] == "hit").mean()) if len(tested) else float("nan")})
         return pd.DataFrame(rows)
 
+    def hits(self) -> dict:
+        """The scored findings (hit or miss) as ``{"hits": int, "n": int, "hit_ids": list of str}``."""
+        t = self.table[self.table["status"].isin(("hit", "miss"))]
+        return {"hits": int((t["status"] == "hit").sum()), "n": int(len(t)),
+                "hit_ids": t.loc[t["status"] == "hit", "id"].tolist()}
+
     def half(self, name: str) -> float:
         """Accuracy on one half (``"calibration"`` or ``"heldout"``)."""
         a = self.accuracy("half")

@@ -184,9 +184,7 @@ def _heldout_values(connectome, values: dict, types) -> dict:
     net = _network(connectome, values, types)
     sc = biology.score(net, biology.load_findings(), halves=("heldout",), seed=HELDOUT_SEED, pairing=True,
                        learning_options=rule_options(values["eta"]))
-    t = sc.table[sc.table["status"].isin(("hit", "miss"))]
-    return {"hits": int((t["status"] == "hit").sum()), "n": int(len(t)),
-            "hit_ids": t.loc[t["status"] == "hit", "id"].tolist()}
+    return sc.hits()
 
 
 #: Calibration seed of the refit (stage 2's: its Sobol points and the first benchmark seed).

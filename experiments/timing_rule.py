@@ -434,9 +434,7 @@ def _heldout(connectome, values: dict, types, rule) -> dict:
     net = sim.Network(connectome, model=m, synapse_types=tuple(types), device="numba")
     sc = biology.score(net, biology.load_findings(), halves=("heldout",), seed=0, pairing=True,
                        learning_options=rule_options(values["eta"], rule))
-    t = sc.table[sc.table["status"].isin(("hit", "miss"))]
-    return {"hits": int((t["status"] == "hit").sum()), "n": int(len(t)),
-            "hit_ids": t.loc[t["status"] == "hit", "id"].tolist()}
+    return sc.hits()
 
 
 def adopted(s2: dict, cal: dict | None = None) -> bool:

@@ -346,6 +346,9 @@ def test_scorer_predicts_the_toy_wiring(toyc, tmp_path):
     assert t.loc["t-absent", "status"] == "untestable" and "Basin" in t.loc["t-absent", "reason"]
     acc = score.accuracy()
     assert acc["testable"].iloc[0] == 5 and acc["hits"].iloc[0] == 4 and acc["untestable"].iloc[0] == 1
+    hits = score.hits()  # the scored findings only: the untestable one is in neither count
+    assert hits["n"] == 5 and hits["hits"] == 4 and "t-wrong" not in hits["hit_ids"] and "t-absent" not in hits["hit_ids"]
+    assert sorted(hits["hit_ids"]) == sorted(t.index[t["status"] == "hit"])
     # the same seed gives the same predictions; halves not asked for are skipped
     again = biology.score(net, fs, split=split, seed=3)
     assert np.allclose(again.table["effect_hz"].fillna(0), t["effect_hz"].fillna(0).to_numpy())
