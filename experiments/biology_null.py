@@ -42,7 +42,8 @@ The sign null (declared on 2026-12-04 after the shuffled brains had been scored,
 * Everything else as for the shuffled brains: model, findings, benchmark seed, statistic, per-finding shares.
 
 Run: ``python -m experiments.biology_null [--out docs/biology_null.md] [--jobs 2]`` (41 brains, about 90 s each
-on one core; every brain is kept in ``<out stem>.json`` as it finishes and a rerun resumes from it). The tests
+on one core; every brain is kept in ``<out stem>.json`` as it finishes and a rerun resumes from it, scoring on a
+stored brain only the findings added to the table or changed since). The tests
 rerun the real brain, shuffle 0 and sign draw 0 on a few findings and compare them with the stored rows.
 """
 from __future__ import annotations
@@ -526,7 +527,8 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
     path : str or Path
         The report (markdown). Its JSON store is ``<path stem>.json``: every brain is written there as it
         finishes, and a rerun with the same ``seed``, ``ids``, swaps and default model
-        (:func:`experiments.runs.default_model_key`) resumes from it. The figure goes to
+        (:func:`experiments.runs.default_model_key`) resumes from it; on a stored brain it scores only the
+        findings added to the table, or changed, since (:func:`experiments.runs.stale_findings`). The figure goes to
         ``figures/biology_null/hits.png`` beside ``path``. All three are written atomically.
     connectome : connectomes.Connectome, optional
         Default: ``connectomes.load("winding2023")``.
@@ -550,7 +552,7 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
     import connectomes
     from larvasim.util import atomic_write_text
 
-    from .runs import default_model_key, provenance, run_each
+    from .runs import default_model_key, finding_keys, merge_rows, pending, provenance, run_each
 
     path = Path(path)
     store = path.with_suffix(".json")
@@ -564,10 +566,14 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
     if data is None:
         data = {"seed": int(seed), "ids": wanted, "swaps": SWAPS, "model": model, "brains": {}}
     order = [REAL] + [str(k) for k in range(brains)] + [f"{SIGNS_PREFIX}{k}" for k in range(signs)]
-    todo = [b for b in order if b not in data["brains"]]
+    keys = finding_keys(wanted)
+    # a new brain scores every finding; a stored one only the findings added or changed since (a new round)
+    todo = [(b, seed, which) for b, which in pending(order, data["brains"], data.get("finding_keys"), keys, ids)]
 
     def keep(brain, rows, seconds):
-        data["brains"][brain] = {"rows": _stored(brain, rows), "seconds": float(seconds)}
+        was = data["brains"].get(brain) or {"rows": [], "seconds": 0.0}
+        data["brains"][brain] = {"rows": merge_rows(was["rows"], _stored(brain, rows), keys),
+                                 "seconds": float(was["seconds"]) + float(seconds)}
         data["date"] = datetime.date.today().isoformat()
         atomic_write_text(store, _dumps(data))  # a rerun resumes after this brain
         if log:
@@ -575,10 +581,12 @@ def report(path="docs/biology_null.md", connectome=None, *, brains: int = BRAINS
 
     def local(item):  # in this process, on the given connectome
         t0 = time.perf_counter()
-        return item[0], score_brain(c, item[0], seed=seed, ids=ids), time.perf_counter() - t0
+        return item[0], score_brain(c, item[0], seed=seed, ids=item[2]), time.perf_counter() - t0
 
-    run_each([(b, seed, ids) for b in todo], keep, worker=_worker, local=local, jobs=jobs)
-    data["brains"] = {k: data["brains"][k] for k in order}
+    run_each(todo, keep, worker=_worker, local=local, jobs=jobs)
+    data["brains"] = {k: {**data["brains"][k], "rows": merge_rows(data["brains"][k]["rows"], [], keys)}
+                      for k in order}
+    data["finding_keys"] = keys
     data.setdefault("date", datetime.date.today().isoformat())
     data.update(provenance(c))
     from .biology_report import default_network

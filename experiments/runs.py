@@ -11,7 +11,7 @@ import os
 import platform
 from typing import Any, Callable, Iterable
 
-__all__ = ["provenance", "run_each"]
+__all__ = ["default_model_key", "finding_keys", "merge_rows", "pending", "provenance", "run_each", "stale_findings"]
 
 
 def run_each(items: Iterable[Any], keep: Callable, *, worker: Callable, local: Callable | None = None,
@@ -70,3 +70,64 @@ def provenance(connectome) -> dict:
 
     return {"machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "connectome_sha256": str(connectome.provenance.get("container_sha256", "")), "versions": versions()}
+
+
+#: What the scorer reads of a finding (besides its half of the split): a change to any of these rescoring it.
+_SCORED_FIELDS = ("circuit", "test", "expect", "testable", "selections", "rate_hz", "untestable_reason", "measure",
+                  "protocol")
+
+
+def finding_keys(ids=None) -> dict[str, str]:
+    """A short fingerprint of every finding of the packaged table (or only of ``ids``), in the table's order.
+
+    The fingerprint covers what :func:`experiments.biology.score` reads of a finding (its test, selections,
+    expectation, drive rate, measure and protocol) and its half of the split; the citation and the quoted text
+    are left out, so correcting them rescores nothing.
+    """
+    import hashlib
+    import json
+
+    from . import biology
+
+    findings = biology.load_findings()
+    split = biology.load_split(findings=findings)
+    wanted = None if ids is None else set(ids)
+    out = {}
+    for f in findings:
+        if wanted is not None and f.id not in wanted:
+            continue
+        d = f.to_dict()
+        keep = {k: d.get(k) for k in _SCORED_FIELDS}
+        keep["half"] = split.get(f.paper)
+        out[f.id] = hashlib.sha256(json.dumps(keep, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return out
+
+
+def stale_findings(rows, stored_keys, keys: dict) -> list[str]:
+    """The findings a stored item must still score, in the table's order: those of ``keys`` (:func:`finding_keys`)
+    that its ``rows`` lack, and those whose fingerprint differs from ``stored_keys`` (the store's, or None for a
+    store written before fingerprints were kept: its rows count as current)."""
+    have = {r["id"] for r in rows}
+    old = stored_keys or {}
+    return [i for i in keys if i not in have or (stored_keys is not None and old.get(i) != keys[i])]
+
+
+def merge_rows(old, new, keys: dict) -> list[dict]:
+    """The rows of ``old`` with those of ``new`` put in (a new row replaces the old one of its finding), in the
+    order of ``keys``; rows of findings no longer in ``keys`` are dropped."""
+    by_id = {r["id"]: r for r in old}
+    by_id.update({r["id"]: r for r in new})
+    return [by_id[i] for i in keys if i in by_id]
+
+
+def pending(order, stored: dict, stored_keys, keys: dict, every=None) -> list[tuple]:
+    """What a resuming store still has to score, as ``(item, ids)`` pairs: each item of ``order`` not in ``stored``
+    with ``every`` (the findings a full run scores: None for all), then each stored item (``stored[item]["rows"]``)
+    with only its :func:`stale_findings`, if any."""
+    todo = [(x, every) for x in order if x not in stored]
+    for x in order:
+        if x in stored:
+            stale = stale_findings(stored[x]["rows"], stored_keys, keys)
+            if stale:
+                todo.append((x, stale))
+    return todo

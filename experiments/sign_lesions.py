@@ -218,8 +218,10 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
     Parameters
     ----------
     path : str or Path
-        The report; its store is ``<path stem>.json`` (written atomically after each lesion). The intact
-        model's statuses are read from ``biology.json`` beside it.
+        The report; its store is ``<path stem>.json`` (written atomically after each lesion; a rerun resumes
+        from it and, on a stored lesion, scores only the findings added to the table, or changed, since:
+        :func:`experiments.runs.stale_findings`). The intact model's statuses are read from ``biology.json``
+        beside it.
     connectome : connectomes.Connectome, optional
     seed : int
         Benchmark seed (``docs/biology.md``'s is 0).
@@ -238,7 +240,7 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
     from larvasim.util import atomic_write_text
 
     from .biology_report import default_network
-    from .runs import default_model_key, provenance, run_each
+    from .runs import default_model_key, finding_keys, merge_rows, pending, provenance, run_each
 
     path = Path(path)
     store = path.with_suffix(".json")
@@ -250,10 +252,14 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
     if (data is None or data.get("seed") != int(seed) or data.get("ids") != wanted or data.get("groups") != groups
             or data.get("model") != model):  # another design or another default model: start afresh
         data = {"seed": int(seed), "ids": wanted, "groups": groups, "model": model, "lesions": {}}
-    todo = [x for x in LESIONS if x not in data["lesions"]]
+    keys = finding_keys(wanted)
+    # a new lesion scores every finding; a stored one only the findings added or changed since (a new round)
+    todo = [(x, seed, which) for x, which in pending(LESIONS, data["lesions"], data.get("finding_keys"), keys, wanted)]
 
     def keep(lesion, rows, seconds):
-        data["lesions"][lesion] = {"rows": rows, "seconds": float(seconds)}
+        was = data["lesions"].get(lesion) or {"rows": [], "seconds": 0.0}
+        data["lesions"][lesion] = {"rows": merge_rows(was["rows"], rows, keys),
+                                   "seconds": float(was["seconds"]) + float(seconds)}
         data["date"] = datetime.date.today().isoformat()
         atomic_write_text(store, json.dumps(data, indent=1) + "\n")
         if log:
@@ -261,10 +267,12 @@ def report(path="docs/sign_lesions.md", connectome=None, *, seed: int = 0, ids=N
 
     def local(item):  # in this process, on the given connectome
         t0 = time.perf_counter()
-        return item[0], score_lesion(c, item[0], seed=seed, ids=wanted), time.perf_counter() - t0
+        return item[0], score_lesion(c, item[0], seed=seed, ids=item[2]), time.perf_counter() - t0
 
-    run_each([(x, seed, wanted) for x in todo], keep, worker=_worker, local=local, jobs=jobs)
-    data["lesions"] = {x: data["lesions"][x] for x in LESIONS}
+    run_each(todo, keep, worker=_worker, local=local, jobs=jobs)
+    data["lesions"] = {x: {**data["lesions"][x], "rows": merge_rows(data["lesions"][x]["rows"], [], keys)}
+                       for x in LESIONS}
+    data["finding_keys"] = keys
     if sorted(data.get("kc_code") or {}) != sorted(("none",) + LESIONS):
         data["kc_code"] = {x: kc_code(c, x) for x in ("none",) + LESIONS}
     W = c.weights(default_network(c).synapse_types)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from experiments import biology_null as bn
+from experiments.runs import finding_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "biology_null.md"
@@ -96,7 +97,8 @@ def test_bad_arguments_are_one_line_errors(capsys):
 def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path):
     """docs/biology_null.md is its JSON's; the real brain's statuses are docs/biology.json's (the default model);
     shuffled brain 0 and the real brain rerun on a few findings give their stored rows; a second report with one
-    more brain scores only that brain."""
+    more brain scores only that brain; a third, after a finding was added to the table and another edited, scores
+    only those two on each stored brain."""
     doc = json.loads(DOC.with_suffix(".json").read_text())
     assert DOC.read_text().count(bn.reading(doc)) == 1
     assert (ROOT / "docs" / "figures" / "biology_null" / "hits.png").stat().st_size > 5_000
@@ -123,6 +125,25 @@ def test_the_report_is_reproduced_and_a_rerun_resumes(real_connectome, tmp_path)
             assert r["status"] == old["status"], (b, r["id"])
             assert r["effect_hz"] == pytest.approx(old["effect_hz"], rel=1e-9, abs=1e-12), (b, r["id"])
     assert "p = " in out.read_text()
+    # a finding added to the table since (here: its rows taken out of the store) and one whose row was edited
+    # (its fingerprint changed) are scored on every stored brain; the other rows are kept
+    kept = json.loads(out.with_suffix(".json").read_text())
+    marked = second["brains"]["0"]["rows"][0]["id"]  # its effect set to 123 above
+    added, edited = [i for i in ids if i != marked][:2]
+    for b in kept["brains"]:
+        kept["brains"][b]["rows"] = [r for r in kept["brains"][b]["rows"] if r["id"] != added]
+    kept["finding_keys"][edited] = "edited"
+    out.with_suffix(".json").write_text(json.dumps(kept))
+    third = bn.report(out, real_connectome, brains=2, signs=1, ids=ids)
+    keys = finding_keys(ids)
+    for b in ("real", "0", "signs-0"):
+        rows = {r["id"]: r for r in third["brains"][b]["rows"]}
+        assert list(rows) == list(keys)
+        for i in (added, edited):  # rescored: the stored verdicts again
+            assert rows[i]["status"] == stored[b][i]["status"], (b, i)
+            assert rows[i]["effect_hz"] == pytest.approx(stored[b][i]["effect_hz"], rel=1e-9, abs=1e-12), (b, i)
+    assert {r["id"]: r for r in third["brains"]["0"]["rows"]}[marked]["effect_hz"] == 123.0  # not rescored
+    assert third["finding_keys"] == keys
 
 
 
