@@ -707,7 +707,7 @@ STAGE2_J3_HISTORY = (
     "seeds of `docs/learning.md`), and its tied points differed exactly there. J3 was committed before any "
     "point was scored with it, but after the held-out results had been seen, and its DAN-g1 pairing is the "
     "manipulation of three held-out findings; the summary gives the held-out accuracy without them, and no "
-    "round of the split is unseen by this model (`UNSEEN_FROM_ROUND` = 7). The search space, the findings, the "
+    "round of the split then in the table was unseen by this model. The search space, the findings, the "
     "benchmark settings and stage 1 did not change.")
 
 
