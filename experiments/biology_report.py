@@ -1021,6 +1021,23 @@ def report(path="docs/biology.md", figures=None, connectome=None, *, seed: int =
     return data
 
 
+def render(path="docs/biology.md", figures=None) -> dict:
+    """Write the report and its figures again from its stored run (``<path stem>.json``), without running a model:
+    for after the documents it quotes (docs/biology_null.md, sign_lesions.md, biology_learning_rate.md,
+    kc_sparseness.md, timing_rule.md) were regenerated, or after a change to the report's wording. Returns the
+    stored data; an error names the missing store."""
+    from larvasim.util import atomic_write_text
+
+    path = Path(path)
+    store = path.with_suffix(".json")
+    if not store.is_file():
+        raise FileNotFoundError(f"{store}: no stored run to render; run larvasim validate --biology first")
+    data = json.loads(store.read_text())
+    figures = Path(figures) if figures else path.parent / "figures" / "biology"
+    atomic_write_text(path, _write(data, path, _figures(data, figures)))
+    return data
+
+
 def _json(o):
     if isinstance(o, (np.integer,)):
         return int(o)
@@ -1032,7 +1049,7 @@ def _json(o):
 
 
 def main(argv=None) -> int:
-    """``larvasim validate --biology [--out docs/biology.md] [--seed 0] [--no-pairing]``."""
+    """``larvasim validate --biology [--out docs/biology.md] [--seed 0] [--no-pairing] [--render]``."""
     ap = argparse.ArgumentParser(prog="larvasim validate --biology",
                                  description="Score the default larval model on published larval findings.",
                                  epilog="To score a model of your choice (or findings of your own) and write one "
@@ -1044,7 +1061,18 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-pairing", action="store_true", help="skip the pairing (conditioning) findings")
     ap.add_argument("--data-dir", default=None)
+    ap.add_argument("--render", action="store_true",
+                    help="run no model: write the report again from its stored run (<out stem>.json), e.g. after "
+                         "the documents it quotes were regenerated")
     args = ap.parse_args(argv)
+    if args.render:
+        try:
+            render(args.out, args.figures)
+        except FileNotFoundError as exc:
+            print(f"larvasim: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"rendered {args.out} from {Path(args.out).with_suffix('.json')}", file=sys.stderr)
+        return 0
     import connectomes
 
     c = connectomes.load("winding2023", data_dir=args.data_dir)

@@ -930,3 +930,22 @@ def test_the_report_names_the_plasticity_rule_stage_two_was_searched_with():
     assert stage2_rule({"parameters": {}}) == ""
     assert stage2_previous(mb) == ("Result: the point moved from mbon_gain = 0.837, eta = 0.0145 (the search on 3 "
                                    "seeds with the depression-only rule).")
+
+
+def test_the_report_renders_from_its_stored_run(tmp_path, capsys):
+    """``larvasim validate --biology --render`` runs no model: from docs/biology.json and the stores it quotes
+    (copied beside it) it writes docs/biology.md exactly; without a stored run it is a one-line error."""
+    import shutil
+
+    from experiments import biology_report
+    from larvasim.cli import main as cli
+
+    for f in (ROOT / "docs").glob("*.json"):
+        shutil.copy(f, tmp_path / f.name)
+    assert cli(["validate", "--biology", "--render", "--out", str(tmp_path / "biology.md")]) == 0
+    assert (tmp_path / "biology.md").read_text() == (ROOT / "docs" / "biology.md").read_text()
+    assert (tmp_path / "figures" / "biology" / "accuracy_by_circuit.png").stat().st_size > 5_000
+    assert cli(["validate", "--biology", "--render", "--out", str(tmp_path / "none" / "biology.md")]) == 2
+    err = capsys.readouterr().err
+    assert "none/biology.json: no stored run" in err and "Traceback" not in err
+    assert biology_report.render(tmp_path / "biology.md")["models"]["larval"]["accuracy"]
