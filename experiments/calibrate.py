@@ -338,12 +338,13 @@ def _check_store(store: Path, connectome, findings, split, sign_table=None) -> N
 
 def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
              synapse_types=ALL_TYPES, sign_table=None, sanity_summary: dict | None = None,
-             must_show: bool = False, rule: dict | None = None) -> dict:
+             must_show: bool = False, rule: dict | None = None, sign_options: dict | None = None) -> dict:
     """Score one parameter point: calibration accuracy, sanity summary and ``J`` (``sign_table``: the
     transmitter table of the literature signs, default the packaged one; ``sanity_summary``: that of an
     earlier evaluation of the same point, which is then not rerun; ``must_show``: also run the learning
     must-show pairings, :func:`learning_must_show`, stored as ``learning_must_show``; ``rule``: a plasticity-rule
-    variant, :func:`rule_options`)."""
+    variant, :func:`rule_options`; ``sign_options``: options of the sign policy, e.g. ``{"receptors":
+    "literature"}``, :class:`sim.Network`)."""
     from brian2 import ms, mV
 
     import models
@@ -358,7 +359,7 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness; stage 2 with --mb-space kc)
         model = model.with_kc_gain(params["kc_gain"], "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)")
     net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba",
-                      **({"table": sign_table} if sign_table is not None else {}))
+                      **({"table": sign_table} if sign_table is not None else {}), **(sign_options or {}))
     t0 = time.perf_counter()
     # stage 2 (eta among the values) scores the pairing findings too, with that learning rate
     learning = rule_options(params["eta"], rule) if "eta" in params else None
@@ -375,7 +376,8 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
 
 
 def evaluate_seeds(connectome, values: dict, seeds, *, findings, split, cascades, synapse_types=ALL_TYPES,
-                   sign_table=None, must_show: bool = False, rule: dict | None = None) -> dict:
+                   sign_table=None, must_show: bool = False, rule: dict | None = None,
+                   sign_options: dict | None = None) -> dict:
     """One point scored as stage 2 scores it: :func:`evaluate` at each benchmark seed of ``seeds`` (the sanity
     terms once, at the first), the accuracy averaged over the seeds; ``J`` is J2, or J3 with ``must_show``
     (then ``J2`` is kept too, and ``learning_must_show_by_seed``)."""
@@ -385,7 +387,7 @@ def evaluate_seeds(connectome, values: dict, seeds, *, findings, split, cascades
         recs.append(evaluate(connectome, values, findings=findings, split=split, cascades=cascades, seed=s,
                              synapse_types=synapse_types, sign_table=sign_table,
                              sanity_summary=recs[0]["sanity"] if recs else None, must_show=must_show,
-                             rule=rule))
+                             rule=rule, sign_options=sign_options))
     rec = recs[0]
     accs = [r["accuracy"] for r in recs]
     rec["accuracy_by_seed"] = {str(s): a for s, a in zip(seeds, accs)}

@@ -1,0 +1,43 @@
+"""experiments.receptor_rules: the decision fixed before the run follows from the two variants' records; the
+report is its JSON's and reproduces on the real data."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from experiments import receptor_rules as rr
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "receptor_rules.md"
+
+
+def _rec(j, modalities=12, rho=0.7, hot=0.002, quiet=0.0):
+    return {"J": j, "sanity": {"modalities_reaching": modalities, "rho": rho, "all_frac_hot": hot,
+                               "quiet_hz": quiet}}
+
+
+def test_the_decision_rule():
+    assert rr.decide(_rec(2.0), _rec(2.1))["adopt"]
+    tie = rr.decide(_rec(2.0), _rec(2.0))
+    assert tie["adopt"] and "tie goes to the better-sourced signs" in tie["why"]
+    worse = rr.decide(_rec(2.0), _rec(1.99))
+    assert not worse["adopt"] and "below the default's 2.000" in worse["why"]
+    for bad, name in ((_rec(2.2, modalities=11), "modalities"), (_rec(2.2, rho=0.49), "rho"),
+                      (_rec(2.2, hot=0.06), "frac_hot"), (_rec(2.2, quiet=0.2), "quiet")):
+        d = rr.decide(_rec(2.0), bad)
+        assert not d["adopt"] and name in d["why"] and not d["must_shows"][name]
+
+
+def test_the_variants_are_the_record_with_and_without_the_rules():
+    import models
+
+    cal = models.larval_calibration()
+    p = rr.default_point()
+    assert p["values"]["w_syn"] == cal["parameters"]["w_syn"]["value"]
+    assert p["values"]["eta"] == cal["mushroom_body"]["parameters"]["eta"]["value"]
+    assert p["rule"] == cal["mushroom_body"].get("rule") and p["seeds"] == cal["mushroom_body"]["seeds"]
+    assert rr.VARIANTS == {"default": {}, "receptors": {"receptors": "literature"}}
+    with pytest.raises(ValueError, match="unknown variant 'x'"):
+        rr.score_variant(None, "x")
