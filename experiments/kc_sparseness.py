@@ -191,12 +191,6 @@ def _heldout_values(connectome, values: dict, types) -> dict:
 REFIT_SEED = 1
 
 
-def _stage1() -> dict:
-    from .calibrate import _stage1 as stage1
-
-    return stage1()
-
-
 def refit_record(store, connectome=None, *, jobs: int = 1) -> dict:
     """Run (or resume, or only read) stage 2 with ``kc_gain`` searched on ``store``, as the module docstring designs
     it (:func:`experiments.calibrate.refit_mushroom_body` with :data:`experiments.calibrate.MB_SPACE_KC`); the

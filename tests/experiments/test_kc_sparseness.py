@@ -223,7 +223,7 @@ def test_the_refit_is_reproduced(real_connectome):
     assert rec["n_evaluations"] == len(r["points"]) == sum(calibrate.MB_POINTS)
     assert rec["seeds"] == [ks.REFIT_SEED + i for i in range(calibrate.MB_SEEDS)]
     assert rec["objective_name"].startswith("objective J3")
-    assert rec["fixed"] == {k: float(v["value"]) for k, v in ks._stage1()["parameters"].items()
+    assert rec["fixed"] == {k: float(v["value"]) for k, v in calibrate._stage1()["parameters"].items()
                             if k not in calibrate.MB_SPACE_KC}
     for p in r["points"]:
         for k, (lo, hi, _, _) in calibrate.MB_SPACE_KC.items():
