@@ -22,7 +22,8 @@ The design (fixed on 2026-12-05, session 34, before either variant was scored wi
   modalities reaches a descending pair, rho >= 0.5, at most 5 % of neurons above 100 Hz with every modality
   driven, quiet without a stimulus); otherwise the default stays as it is.
 * After the decision, for information only: the held-out half of both variants (benchmark seed 0, as
-  ``docs/biology.md``) and the findings one gets and the other misses. It decides nothing.
+  ``docs/biology.md``) and the findings one gets and the other misses; and what each variant predicts for the
+  two findings the rule acts on directly (:func:`probe`). They decide nothing.
 * Adoption itself (the record's ``receptors`` entry, every default-model document regenerated with
   ``python -m experiments.regenerate``, the README) is a separate change, made after this report.
 
@@ -39,7 +40,8 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["VARIANTS", "decide", "default_point", "heldout", "reading", "report", "score_variant"]
+__all__ = ["PROBE_IDS", "VARIANTS", "decide", "default_point", "heldout", "probe", "probe_reading", "reading", "report",
+           "score_variant"]
 
 #: The two variants: sign-policy options of :class:`sim.Network` (``receptors`` for the packaged rules).
 VARIANTS = {"default": {}, "receptors": {"receptors": "literature"}}
@@ -109,6 +111,45 @@ def heldout(connectome, name: str) -> dict:
     return biology.score(net, biology.load_findings(), halves=("heldout",), seed=0, pairing=True).hits()
 
 
+#: The findings the rule acts on directly (light and the two lOLPs, Qin et al. 2019), looked at per variant.
+PROBE_IDS = ("vis-01", "vis-02")
+
+
+def probe(connectome, seed: int = 1) -> dict:
+    """What each variant predicts for :data:`PROBE_IDS` at one benchmark seed (stage 2's first): per variant and
+    finding, the prediction, the effect and the reference rate (Hz). An analysis after the decision."""
+    import sim
+
+    from . import biology
+
+    fs = [f for f in biology.load_findings() if f.id in PROBE_IDS]
+    out = {}
+    for name, options in VARIANTS.items():
+        t = biology.score(sim.Network(connectome, device="numba", **options), fs, seed=seed).table
+        out[name] = {r["id"]: {"predicted": r["predicted"], "effect_hz": float(r["effect_hz"]),
+                               "reference_hz": float(r["reference_hz"]), "status": r["status"]}
+                     for r in t.to_dict("records")}
+    return {"seed": int(seed), "findings": out}
+
+
+def probe_reading(data: dict) -> str:
+    """The probe in one paragraph: why the rule does not turn vis-02 into a hit."""
+    p = data.get("probe")
+    if not p:
+        return ""
+    d, r = p["findings"]["default"]["vis-02"], p["findings"]["receptors"]["vis-02"]
+    return (f"The rule acts where it should, and still cannot hit vis-02 (light hyperpolarises glu-lOLP): at "
+            f"benchmark seed {p['seed']}, without the rule light drives glu-lOLP from {d['reference_hz']:.2f} Hz up "
+            f"by {d['effect_hz']:+.2f} Hz (predicted {d['predicted']}, the wrong sign); with it glu-lOLP fires at "
+            f"{r['reference_hz']:.2f} Hz without light and changes by {r['effect_hz']:+.2f} Hz with it "
+            f"(predicted {r['predicted'].replace('_', ' ')}). The finding's reference drives cha-lOLP (its "
+            f"background, a modelling choice) to give glu-lOLP a rate to fall from; the rule inverts every "
+            f"cholinergic synapse onto glu-lOLP, cha-lOLP's too (the paper names the receptor, not which inputs it "
+            f"serves), so glu-lOLP is silent with and without light, and a firing rate cannot fall below zero: "
+            f"the benchmark reads rates, so the hyperpolarisation of a silent neuron does not show. A limit of the "
+            f"row and of the readout (both fixed before calibration), noticed after the decision.")
+
+
 def _mean_hits(rec: dict) -> float:
     from .calibrate import mean_hits
 
@@ -172,6 +213,7 @@ def _write(data: dict) -> str:
         "",
         f"**{reading(data)}**",
         "",
+        *([probe_reading(data), ""] if data.get("probe") else []),
         "| variant | J3 | J2 | calibration findings (mean over seeds) | modalities to a DN pair | rho | share > "
         "100 Hz, all modalities | rate without stimulus (Hz) | learning must-show met (pairings x seeds) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -228,6 +270,8 @@ def report(path="docs/receptor_rules.md", connectome=None, *, heldout_half: bool
         data["heldout"] = {n: heldout(c, n) for n in VARIANTS}
         if log:
             log("held-out half scored (after the decision)")
+    if not data.get("probe"):
+        data["probe"] = probe(c, seed=default_point()["seeds"][0])
     data.setdefault("date", datetime.date.today().isoformat())
     data.update(provenance(c))
     atomic_write_text(store, json.dumps(data, indent=1, default=str) + "\n")

@@ -224,6 +224,14 @@ def _claims():
 
     yield "sign lesions", sign_lesions.reading(_json("sign_lesions.json"), bio)
     yield "sign lesions, KC code", sign_lesions.kc_reading(_json("sign_lesions.json"))
+    rr = _json("receptor_rules.json")
+    d, r = rr["variants"]["default"], rr["variants"]["receptors"]
+    same = (rr["heldout"]["default"]["hit_ids"] == rr["heldout"]["receptors"]["hit_ids"]
+            and not any(v["gains"] or v["losses"] for v in rr["differ"].values()))
+    yield "receptor rules", (f"they {'do' if rr['decision']['adopt'] else 'do not'} (J3 {r['J']:.3f} against the "
+                             f"default's {d['J']:.3f}" + ("; the same calibration and held-out findings)" if same
+                                                          else ")"))
+    assert rr["probe"]["findings"]["receptors"]["vis-02"]["status"] == "miss", "README.md: vis-02 stays a miss"
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])

@@ -41,3 +41,28 @@ def test_the_variants_are_the_record_with_and_without_the_rules():
     assert rr.VARIANTS == {"default": {}, "receptors": {"receptors": "literature"}}
     with pytest.raises(ValueError, match="unknown variant 'x'"):
         rr.score_variant(None, "x")
+
+
+@pytest.mark.realdata
+def test_the_report_is_its_store_and_reproduces(real_connectome):
+    """docs/receptor_rules.md is written from its JSON; the decision is the design's; the default variant is the
+    calibration record's point (its J3 reproduced); the probe of vis-01 / vis-02 reruns to the stored numbers."""
+    from experiments.regenerate import fingerprint
+    from models.neurons import larval_calibration
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    assert DOC.read_text() == rr._write(data)
+    assert data["decision"] == json.loads(json.dumps(rr.decide(data["variants"]["default"],
+                                                               data["variants"]["receptors"])))
+    assert rr.reading(data) in DOC.read_text() and rr.probe_reading(data) in DOC.read_text()
+    if data["fingerprint"] == fingerprint():  # scored on the default model and findings of today
+        mb = larval_calibration()["mushroom_body"]
+        assert data["variants"]["default"]["J"] == pytest.approx(mb["J"], abs=1e-9)
+    again = rr.probe(real_connectome, seed=data["probe"]["seed"])
+    for v, rows in data["probe"]["findings"].items():
+        for i, r in rows.items():
+            assert again["findings"][v][i]["predicted"] == r["predicted"], (v, i)
+            assert again["findings"][v][i]["effect_hz"] == pytest.approx(r["effect_hz"], abs=1e-9), (v, i)
+    # the rule silences glu-lOLP's drive: no rate left to fall from (the documented reason vis-02 stays a miss)
+    assert data["probe"]["findings"]["receptors"]["vis-02"]["reference_hz"] == 0
+    assert data["probe"]["findings"]["default"]["vis-02"]["predicted"] == "increase"
