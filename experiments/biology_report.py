@@ -460,8 +460,8 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
 
 def candidates_section(folder) -> list[str]:
     """The report's lines on the candidate structures scored after the calibration, from their documents' JSON in
-    ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``; a missing one is left out, one scored on
-    another default model is called stale). Empty when there is none."""
+    ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``, ``docs/receptor_rules.json``; a missing one
+    is left out, one scored on another default model is called stale). Empty when there is none."""
     folder = Path(folder)
     items = []
     timing = folder / "timing_rule.json"
@@ -488,14 +488,25 @@ def candidates_section(folder) -> list[str]:
                 "`kc_sparseness.json` was scored on another default model; rerun `python -m experiments.kc_sparseness`.")
         items.append("* **A sparser Kenyon-cell code** ([kc_sparseness.md](kc_sparseness.md); "
                      f"`python -m experiments.kc_sparseness`): {text}")
+    rr = folder / "receptor_rules.json"
+    if rr.is_file():
+        from .receptor_rules import reading as rr_reading
+        from .runs import default_model_key
+
+        data = json.loads(rr.read_text())
+        text = (rr_reading(data) if data.get("model") == default_model_key() else
+                "`receptor_rules.json` was scored on another default model; rerun `python -m experiments.receptor_rules`.")
+        items.append("* **Receptor rules in the sign policy** ([receptor_rules.md](receptor_rules.md); "
+                     f"`python -m experiments.receptor_rules`): {text}")
     if not items:
         return []
     import models as mdl
 
     mb = mdl.larval_calibration().get("mushroom_body") or {}
-    then = (" Both were scored against the depression-only model, the default until the first was adopted (its "
-            "stage-2 record is kept as `depression_only` in `models/data/larval_calibration.json`)."
-            if mb.get("rule") else "")
+    then = (" The timing-dependent rule and the sparser code were scored against the depression-only model, the "
+            "default until the first was adopted (its stage-2 record is kept as `depression_only` in "
+            "`models/data/larval_calibration.json`); the receptor rules against the default model with the adopted "
+            "rule." if mb.get("rule") else "")
     return (["### Candidate structures scored after the calibration", "",
              "Each was scored on the calibration half against the default model, after the calibration; what the "
              "default took from it is said with each." + then, ""]

@@ -66,3 +66,16 @@ def test_the_report_is_its_store_and_reproduces(real_connectome):
     # the rule silences glu-lOLP's drive: no rate left to fall from (the documented reason vis-02 stays a miss)
     assert data["probe"]["findings"]["receptors"]["vis-02"]["reference_hz"] == 0
     assert data["probe"]["findings"]["default"]["vis-02"]["predicted"] == "increase"
+
+
+def test_biology_md_lists_the_receptor_rules_among_the_candidates(tmp_path):
+    """docs/biology.md's candidate section quotes the report's reading; one scored on another default model is
+    called stale."""
+    from experiments.biology_report import candidates_section
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    lines = "\n".join(candidates_section(ROOT / "docs"))
+    assert rr.reading(data) in lines and lines in (ROOT / "docs" / "biology.md").read_text()
+    data["model"] = "another"
+    (tmp_path / "receptor_rules.json").write_text(json.dumps(data))
+    assert "`receptor_rules.json` was scored on another default model" in "\n".join(candidates_section(tmp_path))
