@@ -221,11 +221,32 @@ def run(steps=STEPS, *, runs=None, jobs: int = 1, only=None, force: bool = False
     def save():
         atomic_write_text(store, json.dumps(state, indent=1) + "\n")
 
+    try:
+        _loop(pending, running, failed, by, state, subst, runs, root, save, say, jobs, poll_s)
+    except KeyboardInterrupt:  # Ctrl-C: stop the running steps, keep what finished (a rerun resumes)
+        for name, (proc, out, t0, path) in running.items():
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            out.close()
+            state["steps"][name] = {"rc": None, "interrupted": True, "log": str(path),
+                                    "seconds": round(time.perf_counter() - t0, 1)}
+        save()
+        raise
+    save()
+    return state
+
+
+def _loop(pending, running, failed, by, state, subst, runs, root, save, say, jobs, poll_s):
+    """The scheduler of :func:`run`: start what may start, collect what finished, until nothing is left."""
     while pending or running:
-        started = len(running)
+        moved = False  # a step started, finished or was skipped in this pass
         for name in list(pending):
             s = by[name]
             if any(a in failed for a in s.after):
+                moved = True
                 pending.remove(name)
                 failed.add(name)
                 state["steps"][name] = {"rc": None, "skipped": f"after failed step(s) "
@@ -233,6 +254,7 @@ def run(steps=STEPS, *, runs=None, jobs: int = 1, only=None, force: bool = False
                 save()
                 say(f"{name}: skipped ({state['steps'][name]['skipped']})")
             elif len(running) < max(1, jobs) and not any(a in pending or a in running for a in s.after):
+                moved = True
                 pending.remove(name)
                 argv = [a.replace("{python}", subst["python"]).replace("{work}", subst["work"]) for a in s.argv]
                 path = runs / f"{name}.log"
@@ -249,6 +271,7 @@ def run(steps=STEPS, *, runs=None, jobs: int = 1, only=None, force: bool = False
                 continue
             out.close()
             del running[name]
+            moved = True
             seconds = time.perf_counter() - t0
             state["steps"][name] = {"rc": rc, "seconds": round(seconds, 1), "log": str(path),
                                     "finished": datetime.datetime.now().isoformat(timespec="seconds")}
@@ -260,13 +283,12 @@ def run(steps=STEPS, *, runs=None, jobs: int = 1, only=None, force: bool = False
                 say(f"{name}: done ({seconds:.0f} s)")
         if running:
             time.sleep(poll_s)
-        elif pending and len(running) == started == 0:  # cannot happen with an order() that passed
+        elif pending and not moved:  # cannot happen with an order() that passed
             raise RuntimeError(f"steps {', '.join(pending)} cannot start")
-    save()
-    return state
 
 
-def main(argv=None) -> int:
+def main(argv=None, steps=STEPS) -> int:
+    """``python -m experiments.regenerate`` (``steps``: the manifest, :data:`STEPS`; the tests give their own)."""
     ap = argparse.ArgumentParser(prog="python -m experiments.regenerate",
                                  description="Regenerate every document of the default larval model, in "
                                              "dependency order (resumable).")
@@ -277,19 +299,24 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", default=None, help="folder of the logs and state (default regenerate-runs/<model>)")
     args = ap.parse_args(argv)
     only = [x.strip() for x in args.only.split(",") if x.strip()] or None
+    runs = Path(args.runs) if args.runs else ROOT / "regenerate-runs"
     try:
         key = fingerprint()
         runs = Path(args.runs) if args.runs else ROOT / "regenerate-runs" / key
         state = _load(runs / "state.json", key)
-        for line in plan(state=state, only=only, force=args.force, jobs=args.jobs):
-            print(line)
+        for line in plan(steps, state=state, only=only, force=args.force, jobs=args.jobs):
+            print(line, flush=True)
         if args.dry_run:
             return 0
-        state = run(runs=runs, jobs=args.jobs, only=only, force=args.force, key=key,
+        state = run(steps, runs=runs, jobs=args.jobs, only=only, force=args.force, key=key,
                     log=lambda m: print(f"[{datetime.datetime.now():%H:%M:%S}] {m}", flush=True))
     except (ValueError, OSError) as exc:
         print(f"larvasim: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"larvasim: interrupted; the steps that finished are kept in {runs / 'state.json'} (rerun to resume)",
+              file=sys.stderr)
+        return 130
     bad = [n for n, r in state["steps"].items() if r.get("rc") != 0]
     if bad:
         print(f"failed or skipped: {', '.join(bad)} (logs in {runs})", file=sys.stderr)

@@ -112,3 +112,34 @@ def test_the_manifest_names_real_generators_and_their_documents():
         assert f"docs/{doc}.md" in written
     out = rg.plan(jobs=2)
     assert len(out) == len(rg.STEPS) + 1 and out[-1].endswith("on 2 lanes")
+
+
+def test_ctrl_c_stops_the_running_steps_keeps_the_finished_ones_and_says_so(checkout, tmp_path):
+    """SIGINT during a run: the running step is stopped, the finished one is kept in the state, the command ends
+    with one line (no traceback) and exit 130; a rerun runs only what was left."""
+    import signal
+    import subprocess
+    import time
+
+    runs = tmp_path / "runs"
+    script = (
+        "import sys; sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})\n"
+        "from experiments import regenerate as rg\n"
+        "from test_regenerate import _step\n"
+        "steps = (_step('a', seconds=0.1), _step('b', after=('a',), seconds=60))\n"
+        "sys.exit(rg.main(['--runs', {runs!r}], steps=steps))\n"
+    ).format(root=str(ROOT), tests=str(Path(__file__).parent), runs=str(runs))
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (runs / "b.log").exists():  # step b has started
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted; the steps that finished are kept" in err and "Traceback" not in err
+    state = json.loads((runs / "state.json").read_text())
+    assert state["steps"]["a"]["rc"] == 0 and state["steps"]["b"].get("interrupted") is True
+    assert not (runs / "b.txt").exists()  # stopped before it wrote
+    plan = rg.plan((_step("a"), _step("b", after=("a",))), state=state)
+    assert plan[0].startswith("a               done") and plan[1].startswith("b               runs")
