@@ -103,6 +103,7 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
             if prev is not None:
                 out["models"][name]["previous_point"] = prev
     out["pairing_reach"] = pairing_reach(c, findings)
+    out["conflicts"] = conflicts(c, findings, split)
     out["mbon_signs"] = mbon_signs(c)
     a = mdl.assign_signs(c, "literature")
     out["sign_coverage"] = a.coverage(c)
@@ -150,6 +151,72 @@ def pairing_reach(c, findings) -> list[dict]:
                     "mbons": {m: int(signs.get(m, 0)) for m in mbons},
                     "reachable": any(int(signs.get(m, 0)) != 0 for m in mbons) if only_mbins else None})
     return out
+
+
+def conflicts(c, findings, split) -> list[dict]:
+    """Groups of testable findings of one half that run the same test on the same neurons (the same stimulus,
+    background, silenced neurons, US and readouts, selected on ``c``; the same measure and protocol) and expect
+    different outcomes: no model can hit every finding of such a group. ``[{"half", "ids", "expects"}]``."""
+    from . import biology
+
+    groups = {}
+    for f in findings:
+        if not f.testable:
+            continue
+        try:
+            sel = tuple(sorted((k, tuple(biology._select(c, v, f.id).indices)) for k, v in f.selections.items()))
+        except biology.Untestable:
+            continue
+        key = (split.get(f.paper), f.test, f.extra.get("measure"), f.extra.get("protocol", "paired"), sel)
+        groups.setdefault(key, []).append(f)
+    return [{"half": k[0], "ids": [f.id for f in g], "expects": [f.expect for f in g]}
+            for k, g in groups.items() if len({f.expect for f in g}) > 1]
+
+
+def ceiling(table: pd.DataFrame, groups: list[dict], reach: list[dict], half: str = "heldout") -> dict:
+    """How many of a half's scored findings any model can hit at most (``any``: at most one expectation of each
+    conflicting group, :func:`conflicts`) and a model whose memory readout is the learned valence index
+    (``family``: a finding whose US cannot move that index, :func:`pairing_reach`, is missed unless it expects no
+    change). ``{"n", "any", "family", "conflicts", "unreachable"}``."""
+    t = table[(table["half"] == half) & table["status"].isin(("hit", "miss"))]
+    expect = dict(zip(t["id"], t["expect"]))
+    out_of_reach = sorted(r["id"] for r in reach if r["reachable"] is False and r["id"] in expect
+                          and expect[r["id"]] != "no_change")
+    mine = [g for g in groups if g["half"] == half and all(i in expect for i in g["ids"])]
+    grouped = {i for g in mine for i in g["ids"]}
+
+    def best(ids, skip):  # the most findings of a group that one outcome can hit, those in skip left out
+        return max(sum(1 for i in ids if expect[i] == e and i not in skip) for e in {expect[i] for i in ids})
+
+    any_model = len(expect) - len(grouped) + sum(best(g["ids"], set()) for g in mine)
+    skip = set(out_of_reach)
+    family = len([i for i in expect if i not in grouped and i not in skip]) + sum(best(g["ids"], skip) for g in mine)
+    return {"n": int(len(t)), "any": int(any_model), "family": int(family), "conflicts": [g["ids"] for g in mine],
+            "unreachable": out_of_reach}
+
+
+def ceiling_reading(data: dict, half: str = "heldout") -> str:
+    """The half's ceiling (:func:`ceiling`) in one paragraph; '' without the stored groups."""
+    if "conflicts" not in data:
+        return ""
+    lv = data["models"]["larval"]
+    cl = ceiling(pd.DataFrame(lv["table"]), data["conflicts"], data.get("pairing_reach", []), half)
+    label = {"heldout": "held-out"}.get(half, half)
+    n = cl["n"]
+    pairs = "; ".join(" / ".join(ids) for ids in cl["conflicts"])
+    text = (f"**How high the {label} half can go.** {len(cl['conflicts'])} group{'s' if len(cl['conflicts']) != 1 else ''} "
+            f"of {label} findings run the same test on the same neurons (same stimulus, US, readout, measure and "
+            f"protocol) and expect different outcomes ({pairs}): no model can hit every finding of such a group, so "
+            f"none can score more than {cl['any']} of {n} ({_pct(cl['any'] / n)})."
+            if cl["conflicts"] else f"**How high the {label} half can go.** No two {label} findings conflict.")
+    if cl["unreachable"]:
+        u = cl["unreachable"]
+        text += (f" With the learned valence index as the memory readout and the valence table as it is, "
+                 f"{_names(u)} cannot be hit by any parameters either (their US's compartments hold no MBON of "
+                 f"known valence), so this "
+                 f"model family reaches at most {cl['family']} of {n} ({_pct(cl['family'] / n)}), against the "
+                 f"goal of {_pct(GOALS['heldout_accuracy'])}.")
+    return text
 
 
 def reach_reading(table: pd.DataFrame, reach: list[dict], half: str, activation=None) -> str:
@@ -897,6 +964,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           miss_reading(t, "heldout") + (" " + reach if reach else "") + " Whether another learning rate would "
           "hit them, and why one pairing moves the learned valence so little in the model: "
           "[docs/biology_learning_rate.md](biology_learning_rate.md) (an analysis after scoring).", "",
+          *([ceiling_reading(data), ""] if ceiling_reading(data) else []),
           criterion_reading(data), "", _md_table(criterion_table(data)), "",
           "The held-out half by the round in which each paper joined the split (" + "; ".join(
               f"round {k}: {v}" for k, v in data.get("rounds", {}).items()) + "):", "",

@@ -79,6 +79,9 @@ def _claims():
     # the rounds no fit or model choice has seen (experiments.biology.UNSEEN_FROM_ROUND), counted together
     unseen = unseen_rounds(larval)
     yield "unseen rounds", unseen[0].upper() + unseen[1:]
+    from experiments.biology_report import ceiling_reading
+
+    yield "held-out ceiling", "How high the held-out half can go: " + ceiling_reading(bio).split("** ", 1)[1]
     # stage 2's seed count (experiments.calibrate.MB_SEEDS, recorded in the calibration file)
     n_seeds = len(bio["calibration"]["mushroom_body"].get("seeds", [1]))
     words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}

@@ -949,3 +949,38 @@ def test_the_report_renders_from_its_stored_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "none/biology.json: no stored run" in err and "Traceback" not in err
     assert biology_report.render(tmp_path / "biology.md")["models"]["larval"]["accuracy"]
+
+
+def test_the_ceiling_counts_conflicts_once_and_unreachable_findings_for_the_family():
+    from experiments.biology_report import ceiling, ceiling_reading
+
+    t = pd.DataFrame([{"id": i, "half": "heldout", "status": st, "expect": e} for i, st, e in (
+        ("a", "hit", "decrease"), ("b", "miss", "no_change"),        # a conflicting pair: one can be hit
+        ("c", "miss", "increase"), ("d", "hit", "increase"), ("e", "hit", "no_change"),  # d, e, f conflict: 2 max
+        ("f", "miss", "increase"), ("g", "miss", "decrease"), ("h", "hit", "no_change"),
+        ("x", "untestable", "increase"))])
+    groups = [{"half": "heldout", "ids": ["a", "b"], "expects": ["decrease", "no_change"]},
+              {"half": "heldout", "ids": ["d", "e", "f"], "expects": ["increase", "no_change", "increase"]},
+              {"half": "calibration", "ids": ["q", "r"], "expects": ["increase", "decrease"]}]
+    reach = [{"id": "g", "reachable": False}, {"id": "h", "reachable": False},  # h expects no change: still hittable
+             {"id": "f", "reachable": False}, {"id": "c", "reachable": None}]
+    cl = ceiling(t, groups, reach)
+    assert cl["n"] == 8 and cl["any"] == 3 + 1 + 2 and cl["conflicts"] == [["a", "b"], ["d", "e", "f"]]  # c, g, h
+    # the family: g is out of reach; f too, so the d/e/f group can hit at most one of each outcome
+    assert cl["unreachable"] == ["f", "g"] and cl["family"] == 2 + 1 + 1  # c, h + a (or b) + d (or e)
+    data = {"conflicts": groups, "pairing_reach": reach, "models": {"larval": {"table": t.to_dict("records")}}}
+    text = ceiling_reading(data)
+    assert "none can score more than 6 of 8 (75 %)" in text and "f and g cannot be hit" in text
+    assert "at most 4 of 8 (50 %)" in text and ceiling_reading({"models": {}}) == ""
+
+
+@pytest.mark.realdata
+def test_the_stored_conflicts_are_those_of_the_findings(real_connectome):
+    """docs/biology.json's conflicting groups are conflicts() of today's findings on the real connectome, and
+    docs/biology.md gives the ceiling they set."""
+    from experiments.biology_report import ceiling_reading, conflicts
+
+    doc = json.loads((ROOT / "docs" / "biology.json").read_text())
+    fs = biology.load_findings()
+    assert json.loads(json.dumps(conflicts(real_connectome, fs, biology.load_split(findings=fs)))) == doc["conflicts"]
+    assert ceiling_reading(doc) and ceiling_reading(doc) in (ROOT / "docs" / "biology.md").read_text()
