@@ -1073,6 +1073,9 @@ STRUCTURE_TEXT = {
     "adaptive_ad": "one weight per axo-dendritic synapse and spike-frequency adaptation (the threshold rises "
                    "by adapt_increment at each spike and relaxes with tau_adapt)",
     "adaptive_inh_ad": "`adaptive_ad` with inhibitory synapses scaled by inh_scale",
+    "adaptive": "`adaptive_ad` on all four synapse types (added 2026-12-05)",
+    "adaptive_inh": "`adaptive_inh_ad` on all four synapse types (added 2026-12-05)",
+    "adaptive_norm_inh_ad": "`adaptive_inh_ad` with weights normalised as in `normalised` (added 2026-12-05)",
 }
 
 

@@ -38,7 +38,23 @@ the first stage's best point:
     one weight per synapse (no input normalisation), axo-dendritic synapses,
     and spike-frequency adaptation: the threshold rises by ``adapt_increment``
     at each spike and relaxes with ``tau_adapt`` (:class:`models.LarvalLIF`);
-    with ``inh_scale`` in the second.
+    with ``inh_scale`` in the second;
+``adaptive``, ``adaptive_inh``
+    the same on all four synapse types (added 2026-12-05, see below);
+``adaptive_norm_inh_ad``
+    ``adaptive_inh_ad`` plus ``input_exponent`` (added 2026-12-05).
+
+Structures added on 2026-12-05 (session 35; :data:`ADDED_STRUCTURES`, design and decision rule committed before
+any of their points was scored). The first fit (2026-12-01) tried the normalised weights on all four synapse
+types and on the axo-dendritic ones only, but the adaptive structures on the axo-dendritic ones only, and it
+never combined adaptation with input normalisation. The three fill those gaps, searched exactly as the first
+seven were (seed 1, objective ``J``, :data:`POINTS`; the five parameters of ``adaptive_norm_inh_ad`` get the
+four-parameter budget, a coarser search). Decision rule: stage 1's own, the best ``J`` wins (the shipped seven
+compete with their recorded results, whose best points are rescored first and must reproduce). If
+``adaptive_inh_ad`` stays best, the default model does not change and the record gains the three. If another
+wins, stage 2 is refitted on it as the default's was (objective J3, the timing rule, benchmark seeds 1-3), and
+that model replaces the default only if its J3 is at least the default's; the held-out half is run only after
+that decision, for information.
 
 The structure with the best ``J`` becomes the default (the simpler one on a tie).
 
@@ -82,7 +98,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
+__all__ = ["STRUCTURES", "ADDED_STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
            "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
            "objective", "mean_hits", "refit_mushroom_body", "rule_options", "RULE_KEYS", "DEPRESSION_ONLY",
@@ -101,9 +117,14 @@ STRUCTURES = {
     "normalised_inh": ({**_W, **_A, **_I}, ALL_TYPES),
     "normalised_ad": ({**_W, **_A}, AD),
     "normalised_inh_ad": ({**_W, **_A, **_I}, AD),
+    "adaptive": ({**_W, **_SFA}, ALL_TYPES),
+    "adaptive_inh": ({**_W, **_I, **_SFA}, ALL_TYPES),
     "adaptive_ad": ({**_W, **_SFA}, AD),
     "adaptive_inh_ad": ({**_W, **_I, **_SFA}, AD),
+    "adaptive_norm_inh_ad": ({**_W, **_A, **_I, **_SFA}, AD),
 }
+#: Structures added after the first fit (module docstring): searched on 2026-12-05 against the recorded seven.
+ADDED_STRUCTURES = ("adaptive", "adaptive_inh", "adaptive_norm_inh_ad")
 #: Values of the parameters a structure does not search (stage 1 runs without an MBON gain).
 FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "mbin_gain": 1.0, "adapt_increment": 0.0,
          "tau_adapt": 100.0}
@@ -111,7 +132,7 @@ FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "mbin_gain":
 UNITS = {name: spec[3] for space, _ in STRUCTURES.values() for name, spec in space.items()}
 UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1", "kc_gain": "1"})
 #: Points per stage (Sobol: powers of two) by number of searched parameters.
-POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16)}
+POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16), 5: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
              "- 5 x max(0, frac > 100 Hz (all driven) - 0.05) - 5 x max(0, quiet rate - 0.1 Hz)")
 OBJECTIVE_NAME = "objective J of experiments/calibrate.py on the calibration half and the sanity targets"
@@ -703,6 +724,20 @@ def refit_mushroom_body(store, connectome=None, *, space=None, rule: dict | None
     return rec
 
 
+def _keep_stage2(rec: dict, shipped: dict) -> dict:
+    """A stage-1 record to write (``--stage structure --write``) with the shipped stage-2 record carried over: only
+    when stage 1 chose the shipped structure at the shipped parameters (stage 2 was fitted on exactly those);
+    otherwise a ValueError says that stage 2 must be refitted."""
+    same = (rec["structure"] == shipped.get("structure")
+            and {k: v["value"] for k, v in rec["parameters"].items()}
+            == {k: v["value"] for k, v in (shipped.get("parameters") or {}).items()})
+    if not same:
+        raise ValueError(f"stage 1 now chooses {rec['structure']} (shipped: {shipped.get('structure')}) or other "
+                         "parameters, on which the shipped stage 2 was not fitted: run stage 2 on it "
+                         "(--stage all) before --write")
+    return {**rec, **({"mushroom_body": shipped["mushroom_body"]} if "mushroom_body" in shipped else {})}
+
+
 def main(argv=None) -> int:
     """Command line: ``python -m experiments.calibrate --store DIR [--seed N] [--write]``."""
     ap = argparse.ArgumentParser(prog="python -m experiments.calibrate", description=__doc__.split("\n")[0])
@@ -777,6 +812,8 @@ def main(argv=None) -> int:
                 rec["mushroom_body"]["depression_only"] = (
                     shipped.get("depression_only") if shipped.get("rule") else
                     {k: v for k, v in shipped.items() if k not in ("previous", "depression_only")})
+        if args.stage == "structure" and args.write:
+            rec = _keep_stage2(rec, larval_calibration())
     except ValueError as e:  # a store made for other inputs, a bad previous record
         print(f"error: {e}", file=sys.stderr)
         return 2
