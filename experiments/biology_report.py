@@ -993,6 +993,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
             f"`{n}`: {STRUCTURE_TEXT[n]}" for n in cal["structures"] if n in STRUCTURE_TEXT) + ". "
             f"The default uses `{cal.get('structure')}`. Structures evaluated on an earlier date are not "
             "rerun: the same seed, objective and findings give the same evaluations.", ""]
+        L += _added_structures(cal)
     mb = cal.get("mushroom_body")
     if mb:
         vals = ", ".join(f"{k} = {v['value']:.3g}" for k, v in mb["parameters"].items())
@@ -1061,6 +1062,36 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           _md_table(unt), ""]
     L += ["## Citations", ""] + sorted({f"* {f['citation']}. doi:{f['doi']}" for f in data["findings"]}) + [""]
     return "\n".join(L)
+
+
+def _added_structures(cal: dict) -> list[str]:
+    """The report's paragraph on the structures added to stage 1 after the first fit
+    (:data:`experiments.calibrate.ADDED_STRUCTURES`), from the calibration record; none when it holds none."""
+    from .calibrate import ADDED_STRUCTURES
+
+    st = cal.get("structures") or {}
+    added = [n for n in ADDED_STRUCTURES if n in st]
+    if not added:
+        return []
+    first = {n: r for n, r in st.items() if n not in ADDED_STRUCTURES}
+    old = max(first, key=lambda n: first[n]["J"])
+    new = max(added, key=lambda n: st[n]["J"])
+    dates = sorted({st[n].get("evaluated", "") for n in added})
+    scores = "; ".join(f"`{n}` J = {st[n]['J']:.3f} ({_pct(st[n]['accuracy'])} of the calibration findings)"
+                       for n in added)
+    if cal.get("structure") == old:
+        verdict = (f"none beats `{old}` (J = {first[old]['J']:.3f}), so the default structure and its parameters "
+                   "stay as they were, and stage 2 below, fitted on them, stands")
+    else:
+        verdict = f"`{cal.get('structure')}` is stage 1's choice now"
+    return [f"Added on {', '.join(dates)}: {len(added)} structures that fill gaps of the first fit (the adaptive "
+            "structures had been tried on the axo-dendritic synapses only, and adaptation never with input "
+            f"normalisation), searched as the first {len(first)} were, with the design and the decision rule (the best J "
+            "wins; if a new structure won, stage 2 would be refitted on it and it would replace the default only "
+            "with a J3 at least the default's) committed before any of their points was scored "
+            f"(`experiments/calibrate.py`, `ADDED_STRUCTURES`). Their best points: {scores}. By that rule "
+            f"{verdict}. The recorded best points of the first {len(first)} were rescored first and reproduced their J.",
+            ""]
 
 
 #: One line per calibrated weight structure (see :data:`experiments.calibrate.STRUCTURES`).

@@ -327,6 +327,21 @@ def test_readme_learning_wall_time_is_the_reports():
     assert min(times) <= float(m.group(1)) <= max(times), (m.group(1), times)
 
 
+def test_readme_counts_the_calibrated_structures():
+    """"among ten candidates" counts the structures of the calibration record; "three were added ... and none
+    scored better" holds: the added ones are in the record and the chosen structure is one of the first fit's."""
+    import models
+    from experiments import calibrate
+
+    words = {3: "three", 7: "seven", 8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
+    cal = models.larval_calibration()
+    assert f"among {words[len(cal['structures'])]} candidates" in TEXT
+    added = [n for n in calibrate.ADDED_STRUCTURES if n in cal["structures"]]
+    assert f"{words[len(added)]} were added on 2026-12-05" in TEXT and "and none scored better" in TEXT
+    best_added = max(cal["structures"][n]["J"] for n in added)
+    assert cal["structure"] not in added and best_added < cal["structures"][cal["structure"]]["J"]
+
+
 def test_readme_counts_the_fitted_parameters_and_kc_share():
     """"nine of its parameters are fitted" counts the default model's calibrated parameters and the
     calibrated constants of its learning experiments (the learning rate, the timing-dependent rule's); "about a third of the Kenyon cells" is docs/biology.json's KC share (+-5 points)."""

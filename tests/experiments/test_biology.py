@@ -653,6 +653,45 @@ def test_calibration_keeps_an_earlier_records_structures(toyc, tmp_path):
         calibrate.calibrate(tmp_path / "c", structures=("adaptive_ad",), previous={**first, "seed": 99}, **kw)
 
 
+def test_stage_one_write_keeps_stage_two_only_on_the_shipped_point(toyc, tmp_path):
+    """``--stage structure --write`` carries the shipped stage 2 over when stage 1 keeps the shipped structure and
+    point, and refuses (naming the structure) when it does not: stage 2 was fitted on that point only."""
+    fs = biology.load_findings(_write(tmp_path, TOY_FINDINGS))
+    split = {f.paper: ("calibration" if k % 2 == 0 else "heldout") for k, f in enumerate(fs)}
+    kw = dict(connectome=toyc, findings=fs, split=split, points=(2, 1), progress=False)
+    shipped = {**calibrate.calibrate(tmp_path / "a", structures=("global",), **kw),
+               "mushroom_body": {"parameters": {"eta": {"value": 0.01, "unit": "1"}}}}
+    same = calibrate.calibrate(tmp_path / "a", structures=("global",), **kw)  # resumed: the same point
+    kept = calibrate._keep_stage2(same, shipped)
+    assert kept["mushroom_body"] == shipped["mushroom_body"] and kept["structure"] == "global"
+    moved = {**same, "parameters": {**same["parameters"], "w_syn": {"value": 9.9, "unit": "mV"}}}
+    with pytest.raises(ValueError, match="run stage 2 on it"):
+        calibrate._keep_stage2(moved, shipped)
+    with pytest.raises(ValueError, match="now chooses adaptive_ad"):
+        calibrate._keep_stage2({**same, "structure": "adaptive_ad"}, shipped)
+
+
+@pytest.mark.realdata
+def test_added_structures_are_scored_in_the_record(real_connectome):
+    """The structures added after the first fit are in the shipped record (searched as the first seven were), the
+    record's choice is its best J, and every structure's best point, the first seven's and the added ones', scores
+    what the record says (docs/biology.md says the first seven were rescored and reproduced)."""
+    from experiments import sanity
+
+    cal = models.larval_calibration()
+    st = cal["structures"]
+    assert set(st) == set(calibrate.STRUCTURES)
+    assert cal["structure"] == max(st, key=lambda n: (round(st[n]["J"], 6), -list(calibrate.STRUCTURES).index(n)))
+    for n in calibrate.ADDED_STRUCTURES:
+        assert st[n]["n_evaluations"] == sum(calibrate.POINTS[len(calibrate.STRUCTURES[n][0])])
+    cascades = sanity.cascade_hits(real_connectome, [m for m in real_connectome.modalities if m != "unknown"])
+    fs = biology.load_findings()
+    for n in st:
+        rec = calibrate.evaluate(real_connectome, st[n]["values"], findings=fs, split=biology.load_split(findings=fs),
+                                 cascades=cascades, seed=cal["seed"], synapse_types=tuple(st[n]["synapse_types"]))
+        assert rec["J"] == pytest.approx(st[n]["J"], abs=1e-9), n
+
+
 def test_objective_penalises_runaway_and_rewards_reach():
     base = {"modalities_reaching": 6, "n_modalities": 12, "rho": 0.2, "all_frac_hot": 0.0, "quiet_hz": 0.0}
     j0 = calibrate.objective(0.5, base)
