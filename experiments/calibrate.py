@@ -1,7 +1,7 @@
 """Calibrate the larval model (:class:`models.LarvalLIF`) on the calibration half of the findings.
 
 ``python -m experiments.calibrate --store calibration.run --write`` searches the
-free parameters of three nested weight structures, scores every candidate on
+free parameters of each weight structure of :data:`STRUCTURES`, scores every candidate on
 
 * the calibration half of the published findings (:func:`experiments.biology.score`,
   pairing findings left out: each costs a whole conditioning protocol), and
