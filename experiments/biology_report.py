@@ -979,8 +979,11 @@ def _write(data: dict, path: Path, figures: dict) -> str:
           f"costs a whole conditioning protocol per candidate; stage 2 below fits them). "
           f"{len(cal.get('structures', {}))} weight structures "
           "were compared; the best objective wins, the simpler one on a tie. To rerun it: "
-          "`python -m experiments.calibrate --store DIR --write` (a stopped run resumes from DIR; "
-          "`--shard K/N` in N processes on one store, K = 0..N-1, shares the points between them):", ""]
+          "`python -m experiments.calibrate --stage structure --store DIR` (add `--write` to record it: the shipped "
+          "stage 2 is kept only if stage 1 chooses the shipped structure and point); the whole fit, stage 2 with the "
+          "default model's objective and rule: `python -m experiments.calibrate --store DIR --write` (a stopped run "
+          "resumes from DIR; `--shard K/N` in N processes on one store, K = 0..N-1, shares the points between "
+          "them):", ""]
     if "structures" in cal:
         rows = [{"structure": n, "J": round(r["J"], 3), "calibration accuracy": _pct(r["accuracy"]),
                  "modalities reaching": r["sanity"]["modalities_reaching"], "rho": round(r["sanity"]["rho"], 2),

@@ -739,7 +739,14 @@ def _keep_stage2(rec: dict, shipped: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m experiments.calibrate --store DIR [--seed N] [--write]``."""
+    """Command line: ``python -m experiments.calibrate --store DIR [--seed N] [--write]``; stage 2's objective and
+    rule default to the default model's (J3, the timing-dependent rule), so a plain run refits that model."""
+    ap = _parser()
+    args = ap.parse_args(argv)
+    return _run(ap, args)
+
+
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m experiments.calibrate", description=__doc__.split("\n")[0])
     ap.add_argument("--store", default="calibration.run", help="folder of the evaluations (resumed if present)")
     ap.add_argument("--seed", type=int, default=1)
@@ -754,21 +761,24 @@ def main(argv=None) -> int:
                          "processes with K = 0..N-1 on one store to use N cores (default 0/1)")
     ap.add_argument("--write", action="store_true",
                     help="write the result to models/data/larval_calibration.json (the default model)")
-    ap.add_argument("--mb-objective", choices=MB_OBJECTIVES, default="J2",
-                    help="stage 2's objective: J2 (default; the default model's) or J3 (J2 plus the issue's "
-                         "learning must-show; see experiments.calibrate.MB_OBJECTIVES)")
+    ap.add_argument("--mb-objective", choices=MB_OBJECTIVES, default="J3",
+                    help="stage 2's objective: J3 (default; the default model's: J2 plus the issue's learning "
+                         "must-show) or J2; see experiments.calibrate.MB_OBJECTIVES")
     ap.add_argument("--mb-space", choices=list(MB_SPACES), default="default",
                     help="stage 2's searched parameters: default (mbon_gain, mbin_gain, eta) or kc (also the Kenyon "
                          "cells' input gain, the candidate of experiments.kc_sparseness; --write refuses it)")
-    ap.add_argument("--rule", choices=RULE_NAMES, default="depression",
-                    help="stage 2's plasticity rule: depression (the depression-only rule, default) or timing (the "
-                         "timing-dependent variant experiments.timing_rule chose); it enters the stored keys and "
-                         "the record, and the learning experiments read it from there")
+    ap.add_argument("--rule", choices=RULE_NAMES, default="timing",
+                    help="stage 2's plasticity rule: timing (default; the default model's: the timing-dependent "
+                         "variant experiments.timing_rule chose) or depression (the depression-only rule); it enters "
+                         "the stored keys and the record, and the learning experiments read it from there")
     ap.add_argument("--transmitters", metavar="CSV",
                     help="calibrate with this transmitter table instead of the packaged one (e.g. candidate rows "
                          "that change signs); the store resumes with the packaged table once it holds the same "
                          "rows; --write refuses it")
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _run(ap, args) -> int:
     if args.transmitters and not Path(args.transmitters).is_file():
         ap.error(f"--transmitters {args.transmitters}: no such file")
     if args.transmitters and args.write:

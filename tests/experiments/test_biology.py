@@ -671,6 +671,16 @@ def test_stage_one_write_keeps_stage_two_only_on_the_shipped_point(toyc, tmp_pat
         calibrate._keep_stage2({**same, "structure": "adaptive_ad"}, shipped)
 
 
+def test_calibrate_command_defaults_refit_the_default_model():
+    """A plain ``python -m experiments.calibrate`` runs stage 2 with the shipped record's objective and rule (J3 and
+    the timing-dependent rule since 2026-12-05): its --write must not swap the default model for another fit."""
+    args = calibrate._parser().parse_args([])
+    mb = models.larval_calibration()["mushroom_body"]
+    assert mb["objective_name"].startswith(f"objective {args.mb_objective} ")
+    assert calibrate.named_rule(args.rule) == (mb.get("rule") or {})
+    assert args.stage == "all" and args.structures == list(calibrate.STRUCTURES)
+
+
 @pytest.mark.realdata
 def test_added_structures_are_scored_in_the_record(real_connectome):
     """The structures added after the first fit are in the shipped record (searched as the first seven were), the
