@@ -75,7 +75,7 @@ except ImportError:  # Python 3.10
 
 __all__ = ["BENCHMARK_PARAMETERS", "FINDINGS", "SPLIT", "Finding", "FindingsError", "Score", "findings_as_of",
            "load_findings",
-           "ROUNDS", "load_rounds", "load_split", "make_split", "score", "sensory_rates"]
+           "ROUNDS", "explain", "explain_text", "load_rounds", "load_split", "make_split", "score", "sensory_rates"]
 
 DATA = Path(__file__).parent / "data"
 #: The findings table shipped with larvasim.
@@ -702,3 +702,94 @@ def _score_row(row: dict, f: Finding, diff, ref: float, p) -> None:
         direction = "greater" if direction == "increase" else ("less" if direction == "decrease" else "no_change")
     row.update(predicted=direction, effect_hz=mean, se_hz=se, reference_hz=ref,
                status="hit" if direction == f.expect else "miss")
+
+
+def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
+            parameters: ParameterSet = BENCHMARK_PARAMETERS) -> dict:
+    """Why the model predicts what it does for one rate finding: the readout's synaptic input, by presynaptic
+    group, in the finding's conditions (:mod:`sim.analysis.inputs`).
+
+    The finding's conditions are run as :func:`score` runs them (same stimuli, trials and seed, so the same
+    spikes and the same effect). For a response or silencing finding the table is the change of the drive
+    onto the readout from the reference condition (no stimulus; intact) to the test condition (stimulus;
+    silenced); for a compare finding it is the drive onto each of the two readouts in the one condition.
+    Pairing findings are not explained: their readout moves through plasticity, not through the input of one
+    run.
+
+    Parameters
+    ----------
+    network : sim.Network
+        A current-based model (``larval_lif``, ``current_lif``).
+    f : Finding
+        A testable response, silencing or compare finding.
+    seed : int
+        Benchmark seed (as :func:`score`).
+    by : str
+        Column of the neuron table that groups the presynaptic neurons (``"celltype"``, ``"name"``).
+    parameters : ParameterSet
+
+    Returns
+    -------
+    dict
+        ``id``, ``test``, ``expect``, ``predicted``, ``effect_hz``, ``reference_hz`` (as in the score table),
+        ``rate_a_hz``, ``rate_b_hz`` (mean rates of the two compared readings), ``readouts`` (neurons per
+        readout), and ``table``: for response and silencing :func:`sim.analysis.inputs.input_change` (reference
+        to test), for compare the two breakdowns side by side (``drive_a_mv``, ``drive_b_mv``,
+        ``difference_mv`` = a - b per group).
+    """
+    from sim.analysis.inputs import input_breakdown, input_change
+
+    if not f.testable:
+        raise ValueError(f"{f.where}: {f.id} is not testable by a brain-only model ({f.untestable_reason})")
+    if f.test == "pairing":
+        raise ValueError(f"{f.where}: {f.id} is a pairing finding: its readout changes through plasticity over a "
+                         "conditioning protocol, which the synaptic input of one run does not explain; explain "
+                         "covers response, silencing and compare findings")
+    c, p = network.connectome, parameters
+    pl = _plan(f, c, p)
+    window = (p["onset"].value, p["offset"].value)
+    w_ms = (float(window[0] / ms), float(window[1] / ms))
+    runs = {k: network.run(s, duration=p["duration"].value, trials=int(p["trials"].value), seed=seed,
+                           progress=False) for k, s in pl.conditions.items()}
+    ca, ra, cb, rb = pl.compare
+    a = _window_rates(runs[ca], pl.readouts[ra].indices, w_ms)
+    b = _window_rates(runs[cb], pl.readouts[rb].indices, w_ms)
+    row = {"test": f.test, "expect": f.expect}
+    _score_row(row, f, a - b, float(np.mean(b)), p)
+    if f.test == "compare":
+        ta = input_breakdown(network, runs[ca], pl.readouts[ra], by=by, window=window)
+        tb = input_breakdown(network, runs[cb], pl.readouts[rb], by=by, window=window)
+        table = ta[["group", "sign", "drive_mv"]].merge(tb[["group", "sign", "drive_mv"]], on=["group", "sign"],
+                                                        how="outer", suffixes=("_a", "_b")).fillna(0.0)
+        table = table.rename(columns={"drive_mv_a": "drive_a_mv", "drive_mv_b": "drive_b_mv"})
+        table["difference_mv"] = table["drive_a_mv"] - table["drive_b_mv"]
+        table = table.sort_values("difference_mv", key=np.abs, ascending=False, kind="stable").reset_index(drop=True)
+        table.attrs["total_difference_mv"] = float(table["difference_mv"].sum())
+    else:
+        table = input_change(network, runs[cb], runs[ca], pl.readouts[ra], by=by, window=window)
+    return {"id": f.id, "test": f.test, "expect": f.expect, "predicted": row["predicted"],
+            "effect_hz": row["effect_hz"], "reference_hz": row["reference_hz"], "status": row["status"],
+            "rate_a_hz": float(np.mean(a)), "rate_b_hz": float(np.mean(b)),
+            "readouts": {k: len(v.indices) for k, v in pl.readouts.items()}, "table": table}
+
+
+def explain_text(e: dict, f: Finding, *, rows: int = 8) -> str:
+    """Plain-text reading of :func:`explain`'s result (the command line prints it)."""
+    t = e["table"]
+    head = (f"{f.id} ({f.test}; published: {f.expect}): the model predicts {e['predicted']} "
+            f"({e['status']}), effect {e['effect_hz']:+.2f} Hz")
+    if f.test == "compare":
+        what = (f"readout A {e['rate_a_hz']:.2f} Hz, readout B {e['rate_b_hz']:.2f} Hz. Synaptic drive onto each "
+                "(tau_syn x sum w r, mV, mean over its neurons), by presynaptic group:")
+        cols = ["group", "sign", "drive_a_mv", "drive_b_mv", "difference_mv"]
+        tail = f"net difference {t.attrs['total_difference_mv']:+.2f} mV"
+    else:
+        ref, test = ("intact", "silenced") if f.test == "silencing" else ("no stimulus", "stimulus")
+        what = (f"readout {e['rate_b_hz']:.2f} Hz ({ref}) -> {e['rate_a_hz']:.2f} Hz ({test}). Synaptic drive "
+                f"onto it (tau_syn x sum w r, mV, mean over its {e['readouts']['readout']} neurons), {ref} -> "
+                f"{test}, largest changes first:")
+        cols = ["group", "sign", "drive_before_mv", "drive_after_mv", "change_mv"]
+        tail = f"net change {t.attrs['total_change_mv']:+.2f} mV"
+    body = t[cols].head(rows).to_string(index=False, float_format=lambda x: f"{x:+.2f}")
+    more = f"\n({len(t) - rows} smaller rows not shown)" if len(t) > rows else ""
+    return f"{head}\n{what}\n{body}{more}\n{tail}"

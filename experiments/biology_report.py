@@ -102,6 +102,7 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
             prev = previous_point(c, net, findings, split, seed=seed, pairing=pairing)
             if prev is not None:
                 out["models"][name]["previous_point"] = prev
+            out["models"][name]["explained"] = explain_misses(net, findings, sc.table, seed=seed)
     out["pairing_reach"] = pairing_reach(c, findings)
     out["conflicts"] = conflicts(c, findings, split)
     out["mbon_signs"] = mbon_signs(c)
@@ -113,6 +114,64 @@ def run_benchmark(c, *, seed: int = 0, pairing: bool = True, models=("larval", "
     out["paper_rounds"] = rounds
     out["findings"] = [f.to_dict() for f in findings]
     return out
+
+
+#: Input groups listed per explained miss (the largest changes of drive).
+EXPLAIN_ROWS = 3
+
+
+def explain_misses(net, findings, table: pd.DataFrame, *, seed: int = 0, rows: int = EXPLAIN_ROWS) -> dict:
+    """For every testable response, silencing or compare finding the model misses (both halves): the readout's
+    synaptic input in the finding's conditions (:func:`experiments.biology.explain`), reduced to its ``rows``
+    largest changes (or differences, for compare) by presynaptic cell type and sign and the net change. An
+    analysis after scoring: it says through which inputs the model reached its prediction, and chooses
+    nothing."""
+    from . import biology
+
+    by_id = {f.id: f for f in findings}
+    out = {}
+    for r in table.to_dict("records"):
+        if r["status"] != "miss" or r["test"] == "pairing":
+            continue
+        e = biology.explain(net, by_id[r["id"]], seed=seed)
+        t = e["table"]
+        col = "difference_mv" if r["test"] == "compare" else "change_mv"
+        total = t.attrs["total_difference_mv" if r["test"] == "compare" else "total_change_mv"]
+        out[r["id"]] = {"half": r["half"], "test": r["test"], "expect": r["expect"], "predicted": e["predicted"],
+                        "effect_hz": e["effect_hz"], "rate_a_hz": e["rate_a_hz"], "rate_b_hz": e["rate_b_hz"],
+                        "total_mv": float(total),
+                        "rows": [{"group": g, "sign": sg, "mv": float(v)}
+                                 for g, sg, v in t[["group", "sign", col]].head(rows).itertuples(index=False)]}
+    return out
+
+
+def explained_lines(data: dict) -> list[str]:
+    """The report's section on the missed rate findings' synaptic input (from :func:`explain_misses`)."""
+    ex = data["models"]["larval"].get("explained")
+    if not ex:
+        return []
+    rows = []
+    for fid, e in ex.items():
+        if e["test"] == "compare":
+            rates = f"A {e['rate_a_hz']:.2f} Hz, B {e['rate_b_hz']:.2f} Hz"
+            net = f"{e['total_mv']:+.1f} (A - B)"
+        else:
+            rates = f"{e['rate_b_hz']:.2f} -> {e['rate_a_hz']:.2f} Hz"
+            net = f"{e['total_mv']:+.1f}"
+        rows.append({"finding": fid, "half": e["half"], "published / model": f"{e['expect']} / {e['predicted']}",
+                     "readout": rates,
+                     "largest input changes (mV, by presynaptic cell type and sign)": "; ".join(
+                         f"{r['group']} ({r['sign']}) {r['mv']:+.1f}" for r in e["rows"]),
+                     "net (mV)": net})
+    return ["### Why the model misses: the readouts' synaptic input", "",
+            "For each missed response, silencing and compare finding, the synaptic drive onto the readout in the "
+            "finding's own conditions (`experiments.biology.explain`; `larvasim validate --biology --explain ID` "
+            "prints the whole table): the mean of tau_syn x w x r over the readout's input synapses, by presynaptic "
+            "cell type and sign, from the reference condition (no stimulus, or intact) to the test condition "
+            "(stimulus, or silenced); for compare findings, readout A minus readout B in the one condition. Below "
+            "threshold it is the mean depolarisation of the readout; above it, it says which inputs push the "
+            "readout and which hold it back. An analysis after scoring: it chooses nothing.", "",
+            _md_table(pd.DataFrame(rows)), ""]
 
 
 def pairing_reach(c, findings) -> list[dict]:
@@ -972,7 +1031,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
                                    "adult model": round(ad["heldout_by_round"].get(k, {}).get("accuracy", np.nan), 2)}
                                   for k, v in lv["heldout_by_round"].items()])), "",
           "Without the pairing findings (stage 1 of the calibration fitted without them):", "", _md_table(fit), "",
-          _md_table(pd.DataFrame(lv["by_circuit"]).round(2)), ""]
+          _md_table(pd.DataFrame(lv["by_circuit"]).round(2)), "", *explained_lines(data)]
     L += ["## Calibration", "",
           f"Script `{cal['script']}`, objective: `{cal.get('objective', cal.get('objective_name'))}` "
           f"(seed {cal['seed']}), on the calibration half only (stage 1 leaves the pairing findings out: each "
@@ -1171,7 +1230,8 @@ def main(argv=None) -> int:
                                  epilog="To score a model of your choice (or findings of your own) and write one "
                                         "table instead: larvasim validate --biology --table OUT.csv [--model M] "
                                         "[--set NAME=VALUE] [--ids 'olf-*'] ... (larvasim validate --biology "
-                                        "--table x.csv --help).")
+                                        "--table x.csv --help). Why the model predicts what it does for one finding: larvasim validate --biology "
+                                        "--explain ID (the readout's synaptic input by presynaptic group).")
     ap.add_argument("-o", "--out", default="docs/biology.md")
     ap.add_argument("--figures", default=None)
     ap.add_argument("--seed", type=int, default=0)

@@ -203,8 +203,15 @@ def _parser() -> argparse.ArgumentParser:
         prog="larvasim validate --biology",
         description="Score a model of your choice on the published larval findings (or on a findings file of "
                     "your own) and write the per-finding table; the model options are those of larvasim run.")
-    ap.add_argument("--table", required=True, metavar="OUT.csv",
+    ap.add_argument("--table", metavar="OUT.csv",
                     help="the per-finding table to write (CSV; what was run goes to OUT.json beside it)")
+    ap.add_argument("--explain", metavar="ID",
+                    help="instead of a table: why the model predicts what it does for this (response, silencing "
+                         "or compare) finding: its readout's synaptic input by presynaptic group, in the finding's "
+                         "conditions (experiments.biology.explain)")
+    ap.add_argument("--by", default="celltype",
+                    help="with --explain: the neuron-table column that groups the presynaptic neurons "
+                         "(celltype, the default, or name)")
     ap.add_argument("--model", help="larval_lif (default), current_lif (the adult model, with --signs "
                                     "excitatory) or conductance_lif")
     ap.add_argument("--signs", help="literature (default), excitatory, random or a CSV path")
@@ -241,7 +248,12 @@ def _pairs(items, flag: str) -> dict:
 def main(argv=None) -> int:
     """``larvasim validate --biology --table OUT.csv [model options] [--ids ...] [--compare OTHER.csv]``."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = _parser().parse_args(argv)
+    ap = _parser()
+    args = ap.parse_args(argv)
+    if (args.table is None) == (args.explain is None):
+        ap.error("give one of --table OUT.csv (score the findings) and --explain ID (why one prediction)")
+    if args.explain is not None:
+        return _explain(args)
     table_path = Path(args.table)
     if table_path.suffix.lower() != ".csv":
         raise ValueError(f"--table {args.table}: must end in .csv (the metadata goes to the .json beside it)")
@@ -261,6 +273,34 @@ def main(argv=None) -> int:
             from sim.workflows.config import parse_quantity
 
             learning[k] = parse_quantity(v, f"--learning {k}={v}")
+    net = _network(args)
+    sc = score_model(net, chosen, seed=args.seed, pairing=not args.no_pairing,
+                     learning_options=learning or None)
+    sc.metadata["learning_options"] = {k: v if isinstance(v, float) else str(v) for k, v in learning.items()}
+    written, meta = write_table(sc, table_path, findings_path=findings_path, argv=argv)
+    print(summary(sc.table))
+    if other is not None:
+        print(compare_reading(sc.table, other, "this model", str(args.compare)))
+    print(f"table written to {written} (what was run: {meta})")
+    return 0
+
+
+def _explain(args) -> int:
+    """``--explain ID``: print why the model predicts what it does for one finding."""
+    findings = biology.load_findings(Path(args.findings) if args.findings else biology.FINDINGS)
+    f = next((x for x in findings if x.id == args.explain), None)
+    if f is None:
+        raise ValueError(f"--explain {args.explain}: no finding with that id (ids look like "
+                         f"{', '.join(x.id for x in findings[:3])}, ...)")
+    if not f.testable or f.test == "pairing":  # fails before the network is built
+        biology.explain(None, f)
+    net = _network(args)
+    print(biology.explain_text(biology.explain(net, f, seed=args.seed, by=args.by), f))
+    return 0
+
+
+def _network(args):
+    """The network the model options describe (printed in one line)."""
     import connectomes
     from sim.workflows.config import network_from_config
 
@@ -282,15 +322,7 @@ def main(argv=None) -> int:
     brain = "" if args.shuffle is None else f"; connectome shuffled (degree-preserving, seed {args.shuffle})"
     print(f"model: {d['model']['model']}, signs: {d['signs'].get('policy')}, synapses: "
           f"{'+'.join(d['synapse_types'])}, device: {d['device']}; seed {args.seed}{brain}")
-    sc = score_model(net, chosen, seed=args.seed, pairing=not args.no_pairing,
-                     learning_options=learning or None)
-    sc.metadata["learning_options"] = {k: v if isinstance(v, float) else str(v) for k, v in learning.items()}
-    written, meta = write_table(sc, table_path, findings_path=findings_path, argv=argv)
-    print(summary(sc.table))
-    if other is not None:
-        print(compare_reading(sc.table, other, "this model", str(args.compare)))
-    print(f"table written to {written} (what was run: {meta})")
-    return 0
+    return net
 
 
 if __name__ == "__main__":  # pragma: no cover

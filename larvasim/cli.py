@@ -782,7 +782,7 @@ def main(argv=None) -> int:
             from experiments import biology_report, biology_score
 
             rest = [a for a in argv[1:] if a != "--biology"]
-            table = any(a == "--table" or a.startswith("--table=") for a in rest)
+            table = any(a in ("--table", "--explain") or a.startswith(("--table=", "--explain=")) for a in rest)
             try:  # --table: a model of the user's choice, one table; otherwise the report of docs/biology.md
                 return biology_score.main(rest) if table else biology_report.main(rest)
             except (connectomes.ConnectomeError, ValueError) as exc:

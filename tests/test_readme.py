@@ -327,6 +327,17 @@ def test_readme_learning_wall_time_is_the_reports():
     assert min(times) <= float(m.group(1)) <= max(times), (m.group(1), times)
 
 
+def test_readme_explains_the_mbon_m1_miss_as_biology_md_does():
+    """"silencing the Kenyon cells removes their drive onto MBON-m1, but also the inhibition from MBONs they
+    drive, so MBON-m1 rises where the larva's stays the same": docs/biology.json's input change for mb-esc21-02."""
+    assert ("silencing the Kenyon cells removes their drive onto MBON-m1, but also the inhibition from MBONs they "
+            "drive, so MBON-m1 rises where the larva's stays the same") in TEXT
+    e = _json("biology.json")["models"]["larval"]["explained"]["mb-esc21-02"]
+    change = {(r["group"], r["sign"]): r["mv"] for r in e["rows"]}
+    assert change[("KC", "+")] < 0 < change[("MBON", "-")] and e["total_mv"] > 0
+    assert (e["expect"], e["predicted"]) == ("no_change", "increase") and e["rate_a_hz"] > e["rate_b_hz"]
+
+
 def test_readme_counts_the_calibrated_structures():
     """"among ten candidates" counts the structures of the calibration record; "three were added ... and none
     scored better" holds: the added ones are in the record and the chosen structure is one of the first fit's."""

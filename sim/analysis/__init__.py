@@ -1,3 +1,4 @@
-"""Analysis beside the simulation: signal cascades on the graph (:mod:`sim.analysis.cascade`) and
-figures (:mod:`sim.analysis.plots`). Rates, latencies and readouts of a run are methods of
-:class:`sim.Results`."""
+"""Analysis beside the simulation: signal cascades on the graph (:mod:`sim.analysis.cascade`),
+figures (:mod:`sim.analysis.plots`) and a neuron's synaptic input in a run, by presynaptic group
+(:mod:`sim.analysis.inputs`: why did it respond?). Rates, latencies and readouts of a run are
+methods of :class:`sim.Results`."""

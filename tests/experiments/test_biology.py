@@ -671,6 +671,39 @@ def test_stage_one_write_keeps_stage_two_only_on_the_shipped_point(toyc, tmp_pat
         calibrate._keep_stage2({**same, "structure": "adaptive_ad"}, shipped)
 
 
+@pytest.mark.realdata
+def test_explain_runs_a_findings_conditions_and_accounts_for_the_effect(real_connectome):
+    """explain() runs a finding's conditions as the benchmark does (the documented effect, to the bit), and its
+    input table is the change of the drive onto the readout: the silenced KCs' own drive falls to zero."""
+    from experiments import biology_report
+
+    doc = json.loads((ROOT / "docs" / "biology.json").read_text())
+    row = next(r for r in doc["models"]["larval"]["table"] if r["id"] == "mb-esc21-02")
+    f = next(x for x in biology.load_findings() if x.id == "mb-esc21-02")
+    e = biology.explain(biology_report.default_network(real_connectome), f, seed=doc["seed"])
+    assert e["effect_hz"] == row["effect_hz"] and e["predicted"] == row["predicted"]
+    assert e["rate_a_hz"] - e["rate_b_hz"] == pytest.approx(row["effect_hz"])
+    t = e["table"].set_index(["group", "sign"])
+    assert t.loc[("KC", "+"), "drive_after_mv"] == 0 and t.loc[("KC", "+"), "drive_before_mv"] > 0
+    assert t["change_mv"].sum() == pytest.approx(e["table"].attrs["total_change_mv"])
+    text = biology.explain_text(e, f)
+    assert text.startswith("mb-esc21-02 (silencing; published: no_change): the model predicts ")
+
+
+def test_explain_command_refuses_what_it_cannot_explain(capsys):
+    """--explain: a pairing finding, an unknown id, or both --table and --explain: one line, exit 2, before any
+    network is built."""
+    from larvasim import cli
+
+    assert cli.main(["validate", "--biology", "--explain", "learn-web25-06"]) == 2
+    assert "is a pairing finding" in capsys.readouterr().err
+    assert cli.main(["validate", "--biology", "--explain", "nope"]) == 2
+    assert "--explain nope: no finding with that id" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["validate", "--biology", "--explain", "mb-esc21-02", "--table", "x.csv"])
+    assert e.value.code == 2 and "give one of --table OUT.csv" in capsys.readouterr().err
+
+
 def test_calibrate_command_defaults_refit_the_default_model():
     """A plain ``python -m experiments.calibrate`` runs stage 2 with the shipped record's objective and rule (J3 and
     the timing-dependent rule since 2026-12-05): its --write must not swap the default model for another fit."""
@@ -865,6 +898,13 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
         assert data["models"]["larval"]["previous_point"]["table"] == doc["models"]["larval"]["previous_point"]["table"]
         assert biology_report.previous_reading(data["models"]["larval"], mb) in text
     assert f"A pairing finding runs {data['pairing_larvae']} virtual larvae" in text
+    # the missed rate findings' synaptic input: the same findings, inputs and totals, and in the text
+    ex, ex_doc = data["models"]["larval"]["explained"], doc["models"]["larval"]["explained"]
+    assert list(ex) == list(ex_doc) and ex, list(ex)
+    for fid, e in ex.items():
+        assert e["total_mv"] == pytest.approx(ex_doc[fid]["total_mv"], abs=1e-6)
+        assert [(r["group"], r["sign"]) for r in e["rows"]] == [(r["group"], r["sign"]) for r in ex_doc[fid]["rows"]]
+    assert "\n".join(biology_report.explained_lines(data)) in text
     assert data["mbon_signs"] == doc["mbon_signs"] and biology_report.mbon_sign_reading(data["mbon_signs"]) in text
 
 
