@@ -251,7 +251,8 @@ def main(argv=None) -> int:
     ap = _parser()
     args = ap.parse_args(argv)
     if (args.table is None) == (args.explain is None):
-        ap.error("give one of --table OUT.csv (score the findings) and --explain ID (why one prediction)")
+        raise ValueError("give one of --table OUT.csv (score the findings) and --explain ID (why one prediction), "
+                         f"not {'both' if args.table else 'neither'}")
     if args.explain is not None:
         return _explain(args)
     table_path = Path(args.table)

@@ -592,6 +592,12 @@ CASES: list[Case] = [
       outputs=BENCH_OUT),
     c("V11", "benchmark", "--set kc_gain (a candidate structure) below 0", BENCH + ["--set", "kc_gain=-0.5"],
       names="kc_gain", outputs=BENCH_OUT),
+    c("V12", "benchmark", "--explain a pairing finding", ["validate", "--biology", "--explain", "learn-web25-06",
+      "--data-dir", "{toy}", "--no-verify"], names=("learn-web25-06", "pairing finding")),
+    c("V13", "benchmark", "--explain an id that is not in the table", ["validate", "--biology", "--explain",
+      "mb-nope-01", "--data-dir", "{toy}", "--no-verify"], names="--explain mb-nope-01"),
+    c("V14", "benchmark", "--explain and --table together", BENCH + ["--explain", "mb-esc21-02"],
+      names=("--table", "--explain"), outputs=BENCH_OUT),
 
     # ---- behaviour --------------------------------------------------------------------------------------
     c("B01", "behaviour", "an unknown assay", ["behave", "swim"], names="swim"),
