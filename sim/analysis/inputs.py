@@ -117,7 +117,12 @@ def input_breakdown(network, results, target, *, by: str = "celltype", window=No
     from brian2 import mV
 
     w = np.asarray(network.synaptic_weights(post, count, sign) / mV, dtype=float)  # mV per spike
-    rate = np.nan_to_num(results.mean_rates(window=window)["mean_hz"].to_numpy(dtype=float))
+    rate = results.mean_rates(window=window)["mean_hz"].to_numpy(dtype=float)
+    unknown = np.unique(pre[np.isnan(rate[pre])])
+    if unknown.size:
+        raise ValueError(f"input_breakdown: {unknown.size} presynaptic neuron(s) of the target were not recorded in "
+                         f"this run (e.g. neuron {int(unknown[0])}), so their rates are unknown: record them "
+                         "(Network(record=...), default all)")
     out_off, all_off = _silenced(network, results)
     rate = np.where(out_off, 0.0, rate)
     drive = np.where(all_off[post], 0.0, tau_syn * 1e-3 * w * rate[pre]) / len(tgt)  # mV, mean over the targets

@@ -89,6 +89,10 @@ def test_bad_requests_name_what_is_wrong(toyc):
     cond = sim.Network(toyc, model=get_model("conductance_lif"), signs="excitatory", device="numba")
     with pytest.raises(ValueError, match="needs a current-based model"):
         input_breakdown(cond, res, [b])
+    part = sim.Network(toyc, model=net.model, signs="excitatory", device="numba", record=[b])
+    res_part = part.run([PoissonDrive(pre, 60 * Hz)], duration=100 * ms, seed=1, progress=False)
+    with pytest.raises(ValueError, match="were not recorded in this run"):
+        input_breakdown(part, res_part, [b])
     scaled = net.run([PoissonDrive(pre, 60 * Hz)], duration=100 * ms, seed=1, progress=False, weight_scale=2.0)
     with pytest.raises(ValueError, match="scaled its weights"):
         input_breakdown(net, scaled, [b])
