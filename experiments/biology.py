@@ -706,22 +706,26 @@ def _score_row(row: dict, f: Finding, diff, ref: float, p) -> None:
 
 def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
             parameters: ParameterSet = BENCHMARK_PARAMETERS) -> dict:
-    """Why the model predicts what it does for one rate finding: the readout's synaptic input, by presynaptic
-    group, in the finding's conditions (:mod:`sim.analysis.inputs`).
+    """Why the model predicts what it does for one finding: for a rate finding the readout's synaptic input, by
+    presynaptic group, in the finding's conditions (:mod:`sim.analysis.inputs`); for a pairing finding what
+    the conditioning did to each MBON type.
 
     The finding's conditions are run as :func:`score` runs them (same stimuli, trials and seed, so the same
     spikes and the same effect). For a response or silencing finding the table is the change of the drive
     onto the readout from the reference condition (no stimulus; intact) to the test condition (stimulus;
     silenced); for a compare finding it is the drive onto each of the two readouts in the one condition.
-    Pairing findings are not explained: their readout moves through plasticity, not through the input of one
-    run.
+    A pairing finding's readout moves through plasticity, so its table is per MBON type instead: the
+    conditioning protocol is run as :func:`score` runs it, and each MBON type's learning effect
+    (``(test_cs+ - pre_cs+) - (test_cs- - pre_cs-)``, Hz, mean over the virtual larvae), its sign in the
+    learned valence index and its share of the index's change (``sign x effect / the index's denominator``
+    before training: to first order the index's change is their sum) say which MBONs moved the readout.
 
     Parameters
     ----------
     network : sim.Network
         A current-based model (``larval_lif``, ``current_lif``).
     f : Finding
-        A testable response, silencing or compare finding.
+        A testable finding.
     seed : int
         Benchmark seed (as :func:`score`).
     by : str
@@ -735,16 +739,17 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
         ``rate_a_hz``, ``rate_b_hz`` (mean rates of the two compared readings), ``readouts`` (neurons per
         readout), and ``table``: for response and silencing :func:`sim.analysis.inputs.input_change` (reference
         to test), for compare the two breakdowns side by side (``drive_a_mv``, ``drive_b_mv``,
-        ``difference_mv`` = a - b per group).
+        ``difference_mv`` = a - b per group); for pairing one row per MBON type (``mbon``, ``sign``,
+        ``in_readout``, ``rate_hz`` before training, ``effect_hz``, ``index_change``), largest first by
+        ``index_change`` for a learned-valence finding, otherwise the readout's MBONs first, then by
+        ``effect_hz``.
     """
     from sim.analysis.inputs import input_breakdown, input_change
 
     if not f.testable:
         raise ValueError(f"{f.where}: {f.id} is not testable by a brain-only model ({f.untestable_reason})")
     if f.test == "pairing":
-        raise ValueError(f"{f.where}: {f.id} is a pairing finding: its readout changes through plasticity over a "
-                         "conditioning protocol, which the synaptic input of one run does not explain; explain "
-                         "covers response, silencing and compare findings")
+        return _explain_pairing(network, f, seed=seed, parameters=parameters)
     c, p = network.connectome, parameters
     pl = _plan(f, c, p)
     window = (p["onset"].value, p["offset"].value)
@@ -773,11 +778,60 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
             "readouts": {k: len(v.indices) for k, v in pl.readouts.items()}, "table": table}
 
 
+def _explain_pairing(network, f: Finding, *, seed: int, parameters: ParameterSet) -> dict:
+    """:func:`explain` of a pairing finding: what the conditioning protocol did to each MBON type."""
+    from models.plasticity import mbon_valence
+
+    c, p = network.connectome, parameters
+    sel = {k: _select(c, v, f"{f.where}, field {k!r}") for k, v in f.selections.items()}
+    cache = {}
+    diff, ref = _pairing(f, network, sel, p, seed, cache, None)
+    row = {"test": f.test, "expect": f.expect}
+    _score_row(row, f, diff, ref, p)
+    run = next(v for k, v in cache.items() if k[0] != "network")
+    r = run.responses("MBON")
+    v = mbon_valence(run.compartments) if run.compartments is not None else pd.Series(dtype=int)
+    r["sign"] = r["name"].map(v).fillna(0).astype(int)
+    r["in_readout"] = r["neuron"].isin(sel["readout"].indices)
+    r["effect"] = (r["test_cs+"] - r["pre_cs+"]) - (r["test_cs-"] - r["pre_cs-"])
+    r["rate"] = (r["pre_cs+"] + r["pre_cs-"]) / 2
+    known = r[r["sign"] != 0]
+    den = known.groupby("larva")[["pre_cs+", "pre_cs-"]].sum().sum(axis=1)  # the index's denominator, per larva
+    r["share"] = r["sign"] * r["effect"] / r["larva"].map(den).replace(0, np.nan)
+    per_type = r.groupby("name", sort=True).agg(sign=("sign", "first"), in_readout=("in_readout", "any"),
+                                                rate_hz=("rate", "mean"), effect_hz=("effect", "mean"))
+    # each larva's summed share of a type (both sides), averaged over larvae: adds up to the index's change
+    per_type["index_change"] = r.groupby(["name", "larva"])["share"].sum().groupby("name").mean().fillna(0.0)
+    table = per_type.reset_index().rename(columns={"name": "mbon"})
+    if f.extra.get("measure") == "learned_valence":
+        table = table.sort_values("index_change", key=np.abs, ascending=False, kind="stable")
+    else:  # the readout's MBONs first
+        table = table.assign(_o=-table["effect_hz"].abs() - 1e9 * table["in_readout"]).sort_values(
+            "_o", kind="stable").drop(columns="_o")
+    table = table.reset_index(drop=True)
+    table.attrs["index_change"] = float(table["index_change"].sum())
+    return {"id": f.id, "test": f.test, "expect": f.expect, "predicted": row["predicted"],
+            "effect_hz": row["effect_hz"], "reference_hz": row["reference_hz"], "status": row["status"],
+            "measure": f.extra.get("measure", "mbon"), "protocol": f.extra.get("protocol", "paired"),
+            "larvae": int(run.n_larvae), "readouts": {"readout": len(sel["readout"].indices)}, "table": table}
+
+
 def explain_text(e: dict, f: Finding, *, rows: int = 8) -> str:
     """Plain-text reading of :func:`explain`'s result (the command line prints it)."""
     t = e["table"]
+    unit = "" if e.get("measure") == "learned_valence" else " Hz"
     head = (f"{f.id} ({f.test}; published: {f.expect}): the model predicts {e['predicted']} "
-            f"({e['status']}), effect {e['effect_hz']:+.2f} Hz")
+            f"({e['status']}), effect {e['effect_hz']:+.3g}{unit}")
+    if f.test == "pairing":
+        readout = (" (the readout is the learned valence index):" if e.get("measure") == "learned_valence" else
+                   "; in_readout marks the finding's readout:")
+        what = (f"{e['protocol']} conditioning, {e['larvae']} virtual larvae. Per MBON type: sign in the learned "
+                "valence index, rate before training (Hz), learning effect ((test - pre) CS+ minus CS-, Hz) and "
+                "share of the index's change" + readout)
+        cols = ["mbon", "sign", "in_readout", "rate_hz", "effect_hz", "index_change"]
+        body = t[cols].head(rows).to_string(index=False, float_format=lambda x: f"{x:+.3f}")
+        more = f"\n({len(t) - rows} smaller rows not shown)" if len(t) > rows else ""
+        return f"{head}\n{what}\n{body}{more}\nsummed share of the index's change {t.attrs['index_change']:+.3f}"
     if f.test == "compare":
         what = (f"readout A {e['rate_a_hz']:.2f} Hz, readout B {e['rate_b_hz']:.2f} Hz. Synaptic drive onto each "
                 "(tau_syn x sum w r, mV, mean over its neurons), by presynaptic group:")

@@ -121,20 +121,30 @@ EXPLAIN_ROWS = 3
 
 
 def explain_misses(net, findings, table: pd.DataFrame, *, seed: int = 0, rows: int = EXPLAIN_ROWS) -> dict:
-    """For every testable response, silencing or compare finding the model misses (both halves): the readout's
-    synaptic input in the finding's conditions (:func:`experiments.biology.explain`), reduced to its ``rows``
-    largest changes (or differences, for compare) by presynaptic cell type and sign and the net change. An
-    analysis after scoring: it says through which inputs the model reached its prediction, and chooses
-    nothing."""
+    """For every testable finding the model misses (both halves), :func:`experiments.biology.explain` reduced
+    to its ``rows`` largest rows: for a rate finding the readout's synaptic input in the finding's conditions
+    (changes, or differences for compare, by presynaptic cell type and sign, and the net change); for a
+    pairing finding the MBON types the conditioning moved most (learning effect and share of the learned
+    valence index's change). An analysis after scoring: it says through what the model reached its
+    prediction, and chooses nothing."""
     from . import biology
 
     by_id = {f.id: f for f in findings}
     out = {}
     for r in table.to_dict("records"):
-        if r["status"] != "miss" or r["test"] == "pairing":
+        if r["status"] != "miss":
             continue
         e = biology.explain(net, by_id[r["id"]], seed=seed)
         t = e["table"]
+        if r["test"] == "pairing":
+            out[r["id"]] = {"half": r["half"], "test": "pairing", "expect": r["expect"], "predicted": e["predicted"],
+                            "effect_hz": e["effect_hz"], "measure": e["measure"],
+                            "index_change": t.attrs["index_change"],
+                            "rows": [{"mbon": m, "sign": int(sg), "in_readout": bool(ir), "effect_hz": float(x),
+                                      "index_change": float(ic)} for m, sg, ir, x, ic in
+                                     t[["mbon", "sign", "in_readout", "effect_hz", "index_change"]].head(rows)
+                                     .itertuples(index=False)]}
+            continue
         col = "difference_mv" if r["test"] == "compare" else "change_mv"
         total = t.attrs["total_difference_mv" if r["test"] == "compare" else "total_change_mv"]
         out[r["id"]] = {"half": r["half"], "test": r["test"], "expect": r["expect"], "predicted": e["predicted"],
@@ -150,8 +160,16 @@ def explained_lines(data: dict) -> list[str]:
     ex = data["models"]["larval"].get("explained")
     if not ex:
         return []
-    rows = []
+    rows, pairing = [], []
     for fid, e in ex.items():
+        if e["test"] == "pairing":
+            lvi = e["measure"] == "learned_valence"
+            pairing.append({"finding": fid, "half": e["half"], "published / model": f"{e['expect']} / {e['predicted']}",
+                            "effect": f"{e['effect_hz']:+.3f}" + ("" if lvi else " Hz"),
+                            "MBON types moved most (learning effect, Hz; share of the index's change)": "; ".join(
+                                f"{r['mbon']}{' (readout)' if r['in_readout'] and not lvi else ''} "
+                                f"{r['effect_hz']:+.2f} ({r['index_change']:+.3f})" for r in e["rows"])})
+            continue
         if e["test"] == "compare":
             rates = f"A {e['rate_a_hz']:.2f} Hz, B {e['rate_b_hz']:.2f} Hz"
             net = f"{e['total_mv']:+.1f} (A - B)"
@@ -163,7 +181,7 @@ def explained_lines(data: dict) -> list[str]:
                      "largest input changes (mV, by presynaptic cell type and sign)": "; ".join(
                          f"{r['group']} ({r['sign']}) {r['mv']:+.1f}" for r in e["rows"]),
                      "net (mV)": net})
-    return ["### Why the model misses: the readouts' synaptic input", "",
+    return ["### Why the model misses: the readouts' input and what the conditioning moved", "",
             "For each missed response, silencing and compare finding, the synaptic drive onto the readout in the "
             "finding's own conditions (`experiments.biology.explain`; `larvasim validate --biology --explain ID` "
             "prints the whole table): the mean of tau_syn x w x r over the readout's input synapses, by presynaptic "
@@ -171,7 +189,12 @@ def explained_lines(data: dict) -> list[str]:
             "(stimulus, or silenced); for compare findings, readout A minus readout B in the one condition. Below "
             "threshold it is the mean depolarisation of the readout; above it, it says which inputs push the "
             "readout and which hold it back. An analysis after scoring: it chooses nothing.", "",
-            _md_table(pd.DataFrame(rows)), ""]
+            _md_table(pd.DataFrame(rows)), "",
+            *(["For each missed pairing finding, what its conditioning protocol did to each MBON type "
+               "(the same command): the MBON types whose learning effect ((test - pre) CS+ minus CS-) weighs most, "
+               "for a learned-valence finding by their share of the index's change (sign x effect / the index's "
+               "denominator before training; to first order the index's change is their sum), otherwise the "
+               "readout's MBONs first:", "", _md_table(pd.DataFrame(pairing)), ""] if pairing else [])]
 
 
 def pairing_reach(c, findings) -> list[dict]:

@@ -206,9 +206,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--table", metavar="OUT.csv",
                     help="the per-finding table to write (CSV; what was run goes to OUT.json beside it)")
     ap.add_argument("--explain", metavar="ID",
-                    help="instead of a table: why the model predicts what it does for this (response, silencing "
-                         "or compare) finding: its readout's synaptic input by presynaptic group, in the finding's "
-                         "conditions (experiments.biology.explain)")
+                    help="instead of a table: why the model predicts what it does for this finding: its readout's "
+                         "synaptic input by presynaptic group in the finding's conditions, or, for a pairing "
+                         "finding, what the conditioning did to each MBON type (experiments.biology.explain)")
     ap.add_argument("--by", default="celltype",
                     help="with --explain: the neuron-table column that groups the presynaptic neurons "
                          "(celltype, the default, or name)")
@@ -293,7 +293,7 @@ def _explain(args) -> int:
     if f is None:
         raise ValueError(f"--explain {args.explain}: no finding with that id (ids look like "
                          f"{', '.join(x.id for x in findings[:3])}, ...)")
-    if not f.testable or f.test == "pairing":  # fails before the network is built
+    if not f.testable:  # fails before the network is built
         biology.explain(None, f)
     net = _network(args)
     print(biology.explain_text(biology.explain(net, f, seed=args.seed, by=args.by), f))

@@ -688,15 +688,24 @@ def test_explain_runs_a_findings_conditions_and_accounts_for_the_effect(real_con
     assert t["change_mv"].sum() == pytest.approx(e["table"].attrs["total_change_mv"])
     text = biology.explain_text(e, f)
     assert text.startswith("mb-esc21-02 (silencing; published: no_change): the model predicts ")
+    # a pairing finding: per MBON type; the shares add up to about the learned valence index's change, and the
+    # US's own compartments move most (DAN-g1 depresses MBON-g1 and MBON-g2, approach MBONs: index falls)
+    row = next(r for r in doc["models"]["larval"]["table"] if r["id"] == "learn-web25-07")
+    f = next(x for x in biology.load_findings() if x.id == "learn-web25-07")
+    e = biology.explain(biology_report.default_network(real_connectome), f, seed=doc["seed"])
+    assert e["effect_hz"] == pytest.approx(row["effect_hz"], abs=1e-12) and e["predicted"] == row["predicted"]
+    t = e["table"]
+    assert set(t["mbon"].iloc[:2]) == {"MBON-g1", "MBON-g2"} and (t["index_change"].iloc[:2] < 0).all()
+    assert t.attrs["index_change"] == pytest.approx(e["effect_hz"], rel=0.3)
 
 
 def test_explain_command_refuses_what_it_cannot_explain(capsys):
-    """--explain: a pairing finding, an unknown id, or both --table and --explain: one line, exit 2, before any
-    network is built."""
+    """--explain: an untestable finding, an unknown id, or both --table and --explain: one line, exit 2, before
+    any network is built."""
     from larvasim import cli
 
-    assert cli.main(["validate", "--biology", "--explain", "learn-web25-06"]) == 2
-    assert "is a pairing finding" in capsys.readouterr().err
+    assert cli.main(["validate", "--biology", "--explain", "desc-01"]) == 2
+    assert "desc-01 is not testable by a brain-only model" in capsys.readouterr().err
     assert cli.main(["validate", "--biology", "--explain", "nope"]) == 2
     assert "--explain nope: no finding with that id" in capsys.readouterr().err
     assert cli.main(["validate", "--biology", "--explain", "mb-esc21-02", "--table", "x.csv"]) == 2
@@ -901,8 +910,14 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
     ex, ex_doc = data["models"]["larval"]["explained"], doc["models"]["larval"]["explained"]
     assert list(ex) == list(ex_doc) and ex, list(ex)
     for fid, e in ex.items():
+        if e["test"] == "pairing":  # the MBON types that moved most, and by how much (same seed, same larvae)
+            assert e["index_change"] == pytest.approx(ex_doc[fid]["index_change"], abs=1e-9)
+            assert [r["mbon"] for r in e["rows"]] == [r["mbon"] for r in ex_doc[fid]["rows"]]
+            continue
         assert e["total_mv"] == pytest.approx(ex_doc[fid]["total_mv"], abs=1e-6)
         assert [(r["group"], r["sign"]) for r in e["rows"]] == [(r["group"], r["sign"]) for r in ex_doc[fid]["rows"]]
+    # every miss is explained, rate and pairing findings alike
+    assert set(ex) == {r["id"] for r in data["models"]["larval"]["table"] if r["status"] == "miss"}
     assert "\n".join(biology_report.explained_lines(data)) in text
     assert data["mbon_signs"] == doc["mbon_signs"] and biology_report.mbon_sign_reading(data["mbon_signs"]) in text
 
