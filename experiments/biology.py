@@ -705,7 +705,7 @@ def _score_row(row: dict, f: Finding, diff, ref: float, p) -> None:
 
 
 def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
-            parameters: ParameterSet = BENCHMARK_PARAMETERS) -> dict:
+            parameters: ParameterSet = BENCHMARK_PARAMETERS, learning_options: dict | None = None) -> dict:
     """Why the model predicts what it does for one finding: for a rate finding the readout's synaptic input, by
     presynaptic group, in the finding's conditions (:mod:`sim.analysis.inputs`); for a pairing finding what
     the conditioning did to each MBON type.
@@ -731,6 +731,8 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
     by : str
         Column of the neuron table that groups the presynaptic neurons (``"celltype"``, ``"name"``).
     parameters : ParameterSet
+    learning_options : dict, optional
+        Plasticity constants of a pairing finding's conditioning (as :func:`score`).
 
     Returns
     -------
@@ -749,7 +751,7 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
     if not f.testable:
         raise ValueError(f"{f.where}: {f.id} is not testable by a brain-only model ({f.untestable_reason})")
     if f.test == "pairing":
-        return _explain_pairing(network, f, seed=seed, parameters=parameters)
+        return _explain_pairing(network, f, seed=seed, parameters=parameters, learning_options=learning_options)
     c, p = network.connectome, parameters
     pl = _plan(f, c, p)
     window = (p["onset"].value, p["offset"].value)
@@ -778,14 +780,15 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
             "readouts": {k: len(v.indices) for k, v in pl.readouts.items()}, "table": table}
 
 
-def _explain_pairing(network, f: Finding, *, seed: int, parameters: ParameterSet) -> dict:
+def _explain_pairing(network, f: Finding, *, seed: int, parameters: ParameterSet,
+                     learning_options: dict | None = None) -> dict:
     """:func:`explain` of a pairing finding: what the conditioning protocol did to each MBON type."""
     from models.plasticity import mbon_valence
 
     c, p = network.connectome, parameters
     sel = {k: _select(c, v, f"{f.where}, field {k!r}") for k, v in f.selections.items()}
     cache = {}
-    diff, ref = _pairing(f, network, sel, p, seed, cache, None)
+    diff, ref = _pairing(f, network, sel, p, seed, cache, learning_options)
     row = {"test": f.test, "expect": f.expect}
     _score_row(row, f, diff, ref, p)
     run = next(v for k, v in cache.items() if k[0] != "network")

@@ -266,14 +266,7 @@ def main(argv=None) -> int:
     ids = [p.strip() for item in args.ids or [] for p in item.split(",") if p.strip()]
     chosen = select_findings(findings, ids)  # a typo in --ids fails before the network build
     other = _read_compare(args.compare) if args.compare else None
-    learning = {}
-    for k, v in _pairs(args.learning, "--learning").items():
-        try:
-            learning[k] = float(v)
-        except ValueError:  # a constant with a unit: 'tau_d=2s'
-            from sim.workflows.config import parse_quantity
-
-            learning[k] = parse_quantity(v, f"--learning {k}={v}")
+    learning = _learning(args)
     net = _network(args)
     sc = score_model(net, chosen, seed=args.seed, pairing=not args.no_pairing,
                      learning_options=learning or None)
@@ -295,9 +288,24 @@ def _explain(args) -> int:
                          f"{', '.join(x.id for x in findings[:3])}, ...)")
     if not f.testable:  # fails before the network is built
         biology.explain(None, f)
+    learning = _learning(args)  # a bad --learning fails before the network is built
     net = _network(args)
-    print(biology.explain_text(biology.explain(net, f, seed=args.seed, by=args.by), f))
+    e = biology.explain(net, f, seed=args.seed, by=args.by, learning_options=learning or None)
+    print(biology.explain_text(e, f))
     return 0
+
+
+def _learning(args) -> dict:
+    """The plasticity constants of ``--learning NAME=VALUE`` (numbers, or quantities such as tau_d=2s)."""
+    learning = {}
+    for k, v in _pairs(args.learning, "--learning").items():
+        try:
+            learning[k] = float(v)
+        except ValueError:  # a constant with a unit: 'tau_d=2s'
+            from sim.workflows.config import parse_quantity
+
+            learning[k] = parse_quantity(v, f"--learning {k}={v}")
+    return learning
 
 
 def _network(args):
