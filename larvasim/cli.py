@@ -113,7 +113,7 @@ def _cmd_experiment(args) -> int:
 
 #: Flags of a plain run (stimuli, model, network) that an experiment or protocol sets itself.
 RUN_ONLY_FLAGS = ("drive", "activate", "silence", "odour", "duration", "model", "set", "synapse_types",
-                  "receptors")
+                  "receptors", "inputs")
 #: Flags that only experiments (and, for --option, protocols) take.
 EXPERIMENT_ONLY_FLAGS = ("null", "option")
 
@@ -383,13 +383,23 @@ def _cmd_run(args) -> int:
     c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
     for spec, (name, keys) in zip(args.odour or [], odours):
         cfg.setdefault("drive", []).extend(_odour_drives(c, spec, name, keys))
-    res = run_config(c, cfg, progress=not args.quiet)
+    targets = [c.select(name=name) for name in args.inputs or []]  # a name that selects nothing fails first
+    res, network = run_config(c, cfg, progress=not args.quiet, with_network=True)
     net = res.metadata["network"]
     rules = len(net["signs"].get("receptor_rules") or [])
     print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}"
           f"{f' + {rules} receptor rule' + ('s' if rules > 1 else '') if rules else ''}, synapses: "
           f"{'+'.join(net['synapse_types'])}, device: {net['device']}")
     print(res.summary_table())
+    if targets:
+        from sim.analysis.inputs import input_breakdown
+
+        for name, sel in zip(args.inputs, targets):
+            t = input_breakdown(network, res, sel)
+            print(f"\nsynaptic input of {name} ({t.attrs['targets']} neuron(s)): drive = tau_syn x sum(w x rate), "
+                  f"mV, mean over them, by presynaptic cell type (sim.analysis.inputs); net "
+                  f"{t.attrs['total_mv']:+.2f} mV")
+            print(t.head(10).to_string(index=False, float_format=lambda x: f"{x:.3g}"))
     if out:
         if nwb:
             res.to_nwb(out)
@@ -680,6 +690,10 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
                     help="experiments: run on a degree-preserving shuffle of the connectome")
     pr.add_argument("--option", action="append", metavar="NAME=VALUE",
                     help="experiments: an option of the experiment, e.g. rate=150 or modality=gut")
+    pr.add_argument("--inputs", action="append", metavar="NAME",
+                    help="after the run, print the synaptic input of the neurons NAME selects (shell wildcards, "
+                         "e.g. MBON-m1) by presynaptic cell type: which inputs drove them (repeatable; "
+                         "sim.analysis.inputs)")
     pr.add_argument("--quiet", action="store_true", help="no progress bar")
     pr.set_defaults(func=_cmd_run)
 

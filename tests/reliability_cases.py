@@ -352,6 +352,10 @@ CASES: list[Case] = [
       RUN + ["--receptors", "literature", "--signs", "excitatory"] + DRIVE + O, names="excitatory policy", outputs=OUT),
     c("A46", "arguments", "--receptors given to an experiment", ["run", "sensory_map", "--receptors", "literature"],
       names="--receptors"),
+    c("A47", "arguments", "--inputs a name that selects no neuron", RUN + ["--inputs", "no-such-neuron"] + DRIVE + O,
+      names="no-such-neuron", outputs=OUT),
+    c("A48", "arguments", "--inputs given to an experiment", ["run", "sensory_map", "--inputs", "MBON-i1"],
+      names="--inputs"),
 
     # ---- run files ----------------------------------------------------------------------------------------
     c("F01", "run files", "run file that does not exist", RUN + ["{tmp}/missing.toml"], names="missing.toml"),

@@ -271,3 +271,27 @@ def test_run_with_receptor_rules(toydir, tmp_path, capsys):
     assert "excitatory policy" in capsys.readouterr().err
     assert main(["run", "sensory_map", "--data-dir", toydir, "--no-verify", "--receptors", "literature"]) == 2
     assert "--receptors" in capsys.readouterr().err
+
+
+def test_run_prints_the_synaptic_input_of_a_named_neuron(toydir, capsys):
+    """--inputs NAME: after the rate table, the named neurons' synaptic input by presynaptic cell type, as
+    sim.analysis.inputs computes it for the same run (same seed, same spikes); a name that selects nothing is
+    a one-line error before the run; experiments refuse the flag."""
+    from sim.analysis.inputs import input_breakdown
+    from sim.workflows.config import run_config
+
+    args = ["--drive", DRIVE, "--duration", "300 ms", "--seed", "2", "--inputs", "MBON-i1"]
+    assert _run(toydir, *args) == 0
+    out = capsys.readouterr().out
+    c = connectomes.load("winding2023", data_dir=toydir, verify=False)
+    cfg = {"drive": [{"modality": "olfactory", "hemisphere": "left", "rate": "150Hz", "start": "100ms",
+                      "stop": "200ms"}], "duration": "300 ms", "seed": 2}
+    res, net = run_config(c, cfg, progress=False, with_network=True)
+    t = input_breakdown(net, res, c.select(name="MBON-i1"))
+    assert f"synaptic input of MBON-i1 ({t.attrs['targets']} neuron(s))" in out
+    assert f"net {t.attrs['total_mv']:+.2f} mV" in out
+    assert re.search(r"^\s*group\s+sign\s+presynaptic\s+synapses\s+rate_hz\s+drive_mv\s+share$", out, re.MULTILINE)
+    assert _run(toydir, *args[:-1], "no-such-neuron") == 2
+    assert "no-such-neuron" in capsys.readouterr().err
+    assert main(["run", "sensory_map", "--data-dir", toydir, "--no-verify", "--inputs", "MBON-i1"]) == 2
+    assert "--inputs: does not apply to experiment" in capsys.readouterr().err

@@ -268,14 +268,16 @@ def network_from_config(connectome, cfg: dict):
                    **(cfg.get("sign_options") or {}))
 
 
-def run_config(connectome, cfg: dict, progress: bool | None = None):
-    """Build the network of a run file, run its stimuli; returns :class:`~sim.results.Results`."""
+def run_config(connectome, cfg: dict, progress: bool | None = None, *, with_network: bool = False):
+    """Build the network of a run file, run its stimuli; returns :class:`~sim.results.Results` (with
+    ``with_network``: ``(results, network)``, e.g. for :mod:`sim.analysis.inputs`)."""
     where = cfg.get("_path", "run file")
     stimuli = stimuli_from_config(connectome, cfg)  # read everything before the (slow) build
     duration = parse_quantity(cfg.get("duration", "1 s"), f"{where}: duration")
     net = network_from_config(connectome, cfg)
-    return net.run(stimuli, duration=duration, trials=_whole(cfg, "trials", 1, where, minimum=1),
-                   seed=_whole(cfg, "seed", 0, where), progress=progress)
+    res = net.run(stimuli, duration=duration, trials=_whole(cfg, "trials", 1, where, minimum=1),
+                  seed=_whole(cfg, "seed", 0, where), progress=progress)
+    return (res, net) if with_network else res
 
 
 def _whole(cfg: dict, key: str, default: int, where: str, minimum: int = 0) -> int:
