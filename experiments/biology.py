@@ -746,7 +746,7 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
         ``index_change`` for a learned-valence finding, otherwise the readout's MBONs first, then by
         ``effect_hz``.
     """
-    from sim.analysis.inputs import input_breakdown, input_change
+    from sim.analysis.inputs import input_breakdown, input_change, side_by_side
 
     if not f.testable:
         raise ValueError(f"{f.where}: {f.id} is not testable by a brain-only model ({f.untestable_reason})")
@@ -766,11 +766,7 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
     if f.test == "compare":
         ta = input_breakdown(network, runs[ca], pl.readouts[ra], by=by, window=window)
         tb = input_breakdown(network, runs[cb], pl.readouts[rb], by=by, window=window)
-        table = ta[["group", "sign", "drive_mv"]].merge(tb[["group", "sign", "drive_mv"]], on=["group", "sign"],
-                                                        how="outer", suffixes=("_a", "_b")).fillna(0.0)
-        table = table.rename(columns={"drive_mv_a": "drive_a_mv", "drive_mv_b": "drive_b_mv"})
-        table["difference_mv"] = table["drive_a_mv"] - table["drive_b_mv"]
-        table = table.sort_values("difference_mv", key=np.abs, ascending=False, kind="stable").reset_index(drop=True)
+        table = side_by_side(ta, tb, names=("drive_a_mv", "drive_b_mv"), difference="difference_mv")
         table.attrs["total_difference_mv"] = float(table["difference_mv"].sum())
     else:
         table = input_change(network, runs[cb], runs[ca], pl.readouts[ra], by=by, window=window)

@@ -162,10 +162,31 @@ def input_change(network, before, after, target, *, by: str = "celltype", window
     """
     a = input_breakdown(network, before, target, by=by, window=window)
     b = input_breakdown(network, after, target, by=by, window=window)
-    m = a[["group", "sign", "drive_mv"]].merge(b[["group", "sign", "drive_mv"]], on=["group", "sign"], how="outer",
-                                               suffixes=("_before", "_after")).fillna(0.0)
-    m = m.rename(columns={"drive_mv_before": "drive_before_mv", "drive_mv_after": "drive_after_mv"})
-    m["change_mv"] = m["drive_after_mv"] - m["drive_before_mv"]
-    m = m.sort_values("change_mv", key=np.abs, ascending=False, kind="stable").reset_index(drop=True)
+    m = side_by_side(b, a, names=("drive_after_mv", "drive_before_mv"), difference="change_mv")
+    m = m[["group", "sign", "drive_before_mv", "drive_after_mv", "change_mv"]]
     m.attrs["total_change_mv"] = float(m["change_mv"].sum())
     return m
+
+
+def side_by_side(a: pd.DataFrame, b: pd.DataFrame, *, names: tuple[str, str], difference: str) -> pd.DataFrame:
+    """Two :func:`input_breakdown` tables joined on group and sign, with their difference.
+
+    Parameters
+    ----------
+    a, b : pandas.DataFrame
+        Breakdowns (columns ``group``, ``sign``, ``drive_mv``); a row missing from one counts as 0 mV there.
+    names : (str, str)
+        Column names for ``a``'s and ``b``'s drive.
+    difference : str
+        Column name for ``a`` minus ``b``; rows are sorted by its size, largest first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group``, ``sign``, ``names[0]``, ``names[1]``, ``difference``.
+    """
+    m = a[["group", "sign", "drive_mv"]].merge(b[["group", "sign", "drive_mv"]], on=["group", "sign"], how="outer",
+                                               suffixes=("_a", "_b")).fillna(0.0)
+    m = m.rename(columns={"drive_mv_a": names[0], "drive_mv_b": names[1]})
+    m[difference] = m[names[0]] - m[names[1]]
+    return m.sort_values(difference, key=np.abs, ascending=False, kind="stable").reset_index(drop=True)
