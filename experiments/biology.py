@@ -768,12 +768,38 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
         tb = input_breakdown(network, runs[cb], pl.readouts[rb], by=by, window=window)
         table = side_by_side(ta, tb, names=("drive_a_mv", "drive_b_mv"), difference="difference_mv")
         table.attrs["total_difference_mv"] = float(table["difference_mv"].sum())
+        paths = None
     else:
         table = input_change(network, runs[cb], runs[ca], pl.readouts[ra], by=by, window=window)
+        key = "silence" if f.test == "silencing" else "stimulus"
+        paths = wiring_paths(network, _select(c, f.selections[key], f"{f.where}, field {key!r}"), pl.readouts[ra])
     return {"id": f.id, "test": f.test, "expect": f.expect, "predicted": row["predicted"],
             "effect_hz": row["effect_hz"], "reference_hz": row["reference_hz"], "status": row["status"],
             "rate_a_hz": float(np.mean(a)), "rate_b_hz": float(np.mean(b)),
-            "readouts": {k: len(v.indices) for k, v in pl.readouts.items()}, "table": table}
+            "readouts": {k: len(v.indices) for k, v in pl.readouts.items()}, "table": table, "paths": paths}
+
+
+#: Chains :func:`wiring_paths` lists: at most this many links, each at least this share of its target's input,
+#: and at least this strength (product of the shares) per chain.
+WIRING_PATHS = {"hops": 3, "threshold": 0.01, "min_strength": 1e-4}
+
+
+def wiring_paths(network, source, readout):
+    """The chains of strong connections from ``source`` (a finding's stimulus or silenced neurons) to
+    ``readout`` in the network's wiring, by cell type (:func:`sim.analysis.pathways.pathway_summary` with the
+    network's synapse types and signs, :data:`WIRING_PATHS`); a string saying why when they are too many to
+    list. A graph measure beside :func:`explain`'s input table: which routes exist, not how strongly they
+    drive in a run."""
+    from sim.analysis.pathways import pathway_summary, pathways
+
+    try:
+        p = pathways(network.connectome, source, readout, synapse_types=network.synapse_types,
+                     signs=network.signs, **WIRING_PATHS)
+    except ValueError as exc:
+        return str(exc)
+    s = pathway_summary(p)
+    s.attrs.update(p.attrs)
+    return s
 
 
 def _explain_pairing(network, f: Finding, *, seed: int, parameters: ParameterSet,
@@ -845,4 +871,25 @@ def explain_text(e: dict, f: Finding, *, rows: int = 8) -> str:
         tail = f"net change {t.attrs['total_change_mv']:+.2f} mV"
     body = t[cols].head(rows).to_string(index=False, float_format=lambda x: f"{x:+.2f}")
     more = f"\n({len(t) - rows} smaller rows not shown)" if len(t) > rows else ""
-    return f"{head}\n{what}\n{body}{more}\n{tail}"
+    return f"{head}\n{what}\n{body}{more}\n{tail}" + _paths_text(e.get("paths"), f, rows=min(rows, 6))
+
+
+def _paths_text(paths, f: Finding, *, rows: int) -> str:
+    """:func:`explain_text`'s paragraph on :func:`wiring_paths` ('' for compare and pairing findings)."""
+    if paths is None:
+        return ""
+    what = "silenced neurons" if f.test == "silencing" else "stimulated neurons"
+    w = WIRING_PATHS
+    head = (f"\n\nChains in the wiring from the {what} to the readout (sim.analysis.pathways: at most {w['hops']} "
+            f"links, each at least {w['threshold']:.0%} of its target's input, strength = product of the links' "
+            f"shares, at least {w['min_strength']:g}; excitatory / inhibitory: strength of the chains of that sign "
+            "under the model's signs; a graph measure, not a rate):")
+    if isinstance(paths, str):
+        return f"{head}\n{paths}"
+    if paths.empty:
+        return f"{head}\nnone"
+    body = paths.drop(columns=["strongest"]).head(rows).to_string(
+        index=False, formatters={"strength": "{:.2e}".format, "share": "{:.1%}".format,
+                                 "excitatory": "{:.2e}".format, "inhibitory": "{:.2e}".format})
+    more = f"\n({len(paths) - rows} weaker chains not shown)" if len(paths) > rows else ""
+    return f"{head}\n{body}{more}"

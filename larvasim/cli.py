@@ -64,6 +64,8 @@ EPILOG = """examples:
   larvasim run sensory_map -o results/sensory_map
                                                a registered experiment (tables, figures)
   larvasim plot raster olf.h5 -o raster.png    a figure from a results file
+  larvasim paths --from modality=olfactory --to MBON-m1
+                                               the chains of strong connections between two groups
   larvasim sweep docs/examples/sweep_wsyn_rate.toml --jobs 4
                                                a parameter sweep, resumable
   larvasim behave chemotaxis --larvae 10       closed-loop behaviour on a virtual plate
@@ -739,6 +741,34 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
     pp.add_argument("--no-verify", action="store_true")
     pp.set_defaults(func=_cmd_plot)
 
+    pa = sub.add_parser(
+        "paths", help="the chains of strong connections from one group of neurons to another (graph, no run)",
+        description="List every chain of strong connections (each link at least --threshold of its target's "
+        "input synapses) from the --from neurons to the --to neurons within --hops links, strongest first "
+        "(strength: product of the links' input fractions), summed by the cell types along them, with each "
+        "chain's sign under the default model's literature signs (sim.analysis.pathways). Selections are "
+        "KEY=VALUE,... as in larvasim run (celltype, modality, hemisphere, name, ...; '|' for alternatives), "
+        "or a plain neuron name. Example: larvasim paths --from modality=olfactory --to MBON-m1")
+    pa.add_argument("--from", dest="source", required=True, metavar="SPEC", help="where the paths start")
+    pa.add_argument("--to", dest="target", required=True, metavar="SPEC", help="where the paths end")
+    pa.add_argument("--hops", type=int, default=3, help="most links in a path (1 to 6; default 3)")
+    pa.add_argument("--threshold", default="1%",
+                    help="least input fraction of every link, e.g. 1%% (default) or 0.02")
+    pa.add_argument("--min-strength", default="0",
+                    help="least strength of a listed path (e.g. 1e-4), for long paths from large groups")
+    pa.add_argument("--synapse-types", default="ad", help="comma-separated subset of ad,aa,dd,da (default ad)")
+    pa.add_argument("--signs", default="literature",
+                    help="sign policy for the paths' signs: literature (default), excitatory or a CSV path")
+    pa.add_argument("--by", default="celltypes",
+                    help="what the summary adds up by: celltypes (default), neurons, or a column of the "
+                         "neuron table")
+    pa.add_argument("--top", type=int, default=10, help="rows of each table (default 10)")
+    pa.add_argument("--csv", metavar="OUT.csv", help="write every path to this CSV file")
+    pa.add_argument("--name", default="winding2023", choices=_DATASETS)
+    pa.add_argument("--data-dir")
+    pa.add_argument("--no-verify", action="store_true")
+    pa.set_defaults(func=_cmd_paths)
+
     pv = sub.add_parser("validate", help="reproduce the published connectome analyses (signal cascades) "
                                          "and write docs/validation.md; with --biology, score the model on "
                                          "published larval findings and write docs/biology.md (--biology --table "
@@ -777,6 +807,77 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
         _behave_arguments(pb)
     pb.set_defaults(func=_cmd_behave)
     return p
+
+
+def _fraction(text: str, what: str) -> float:
+    """``"1%"`` -> 0.01, ``"0.02"`` -> 0.02; an error names the flag."""
+    t = str(text).strip()
+    try:
+        return float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise ValueError(f"{what} {text!r}: expected a number or a percentage, e.g. 0.01 or 1%") from None
+
+
+def _paths_selection(c, spec: str, flag: str):
+    from connectomes.errors import SelectionError
+    from sim.workflows.config import split_spec
+
+    keys = split_spec(spec, f"{flag} {spec!r}") if "=" in spec else {"name": spec.strip()}
+    if not any(keys.values()):
+        raise ValueError(f"{flag} {spec!r}: no selection given (e.g. modality=olfactory or MBON-m1)")
+    try:
+        return c.select(**keys)
+    except SelectionError as exc:
+        raise SelectionError(f"{flag} {spec!r}: {exc}") from None
+    except TypeError as exc:
+        raise ValueError(f"{flag} {spec!r}: {exc}") from None
+
+
+def _cmd_paths(args) -> int:
+    """``larvasim paths --from SPEC --to SPEC``: :func:`sim.analysis.pathways.pathways` and its summary."""
+    from sim.analysis.pathways import pathway_summary, pathways
+
+    threshold = _fraction(args.threshold, "--threshold")
+    min_strength = _fraction(args.min_strength, "--min-strength")
+    if not 1 <= args.hops <= 6:
+        raise ValueError(f"--hops {args.hops}: must be a whole number from 1 to 6")
+    if args.top < 1:
+        raise ValueError(f"--top {args.top}: must be at least 1")
+    types = [t.strip() for t in args.synapse_types.split(",") if t.strip()]
+    replaced = _check_output_file(args.csv, "--csv", suffixes=(".csv",)) if args.csv else False
+    c = connectomes.load(args.name, data_dir=args.data_dir, verify=not args.no_verify)
+    src = _paths_selection(c, args.source, "--from")
+    tgt = _paths_selection(c, args.target, "--to")
+    from models.signs import assign_signs
+
+    signs = assign_signs(c, args.signs).signs
+    p = pathways(c, src, tgt, hops=args.hops, threshold=threshold, min_strength=min_strength,
+                 synapse_types=types, signs=signs)
+    print(f"paths from {args.source} ({len(src)} neurons) to {args.target} ({len(tgt)} neurons): {len(p)} within "
+          f"{args.hops} hops, every link at least {threshold:.3g} of its target's input ({'+'.join(types)} synapses)"
+          f"{f', strength at least {min_strength:.3g}' if min_strength else ''}; signs: {args.signs}")
+    if p.empty:
+        print("no path: lower --threshold or raise --hops")
+    else:
+        s = pathway_summary(p, by=args.by, connectome=c)
+        fmt = {"strength": "{:.2e}".format, "share": "{:.1%}".format, "excitatory": "{:.2e}".format,
+               "inhibitory": "{:.2e}".format}
+        print(f"\nby {args.by} (strength: summed over the chain's paths; excitatory / inhibitory: of the paths of "
+              "that sign):")
+        print(s.head(args.top).drop(columns=["strongest"]).to_string(index=False, formatters=fmt))
+        print("\nstrongest paths (strength = product of the input fractions; sign: + excites, - inhibits, "
+              "0 through a modulatory neuron):")
+        top = p.head(args.top).assign(sign=p["sign"].map(lambda x: {1.0: "+", -1.0: "-"}.get(x, "0")))
+        print(top[["hops", "strength", "sign", "neurons"]].to_string(index=False,
+                                                                    formatters={"strength": "{:.2e}".format}))
+    if args.csv:
+        from larvasim.util import atomic_write_text
+
+        out = p.assign(synapses=p["synapses"].map(lambda t: " ".join(map(str, t))),
+                       path=p["path"].map(lambda t: " ".join(str(int(c.neurons["skid"].iloc[i])) for i in t)))
+        atomic_write_text(args.csv, out.rename(columns={"path": "skids"}).to_csv(index=False))
+        print(f"\n{'replaced' if replaced else 'wrote'} {args.csv} ({len(p)} paths; skids: skeleton ids along each)")
+    return 0
 
 
 def _cmd_behave(args) -> int:

@@ -257,6 +257,21 @@ SWEEP = ["sweep", "{tmp}/s.toml", "--data-dir", "{toy}", "--no-verify", "--quiet
 SWEEP_FILE = write("s.toml", SWEEP_TOML)
 
 
+PATHS = ["paths", "--data-dir", "{toy}", "--no-verify", "--from", "modality=olfactory"]
+PATHS_CSV = ("p.csv",)
+
+
+def paths_written(ctx, rc, out, err):
+    """Exit 0; the CSV holds one row per path, each from an olfactory neuron to an MBON, strongest first."""
+    import pandas as pd
+
+    if rc != 0 or not (ctx.tmp / "p.csv").is_file():
+        return False
+    t = pd.read_csv(ctx.tmp / "p.csv")
+    return (len(t) > 0 and (t["celltypes"].str.startswith("sensory > ") & t["celltypes"].str.endswith(" > MBON")).all()
+            and t["strength"].is_monotonic_decreasing and "strongest paths" in out)
+
+
 BENCH = ["validate", "--biology", "--table", "{tmp}/t.csv", "--data-dir", "{toy}", "--no-verify", "--no-pairing"]
 BENCH_OUT = ("t.csv", "t.json")
 
@@ -356,6 +371,16 @@ CASES: list[Case] = [
       names="no-such-neuron", outputs=OUT),
     c("A48", "arguments", "--inputs given to an experiment", ["run", "sensory_map", "--inputs", "MBON-i1"],
       names="--inputs"),
+    c("A49", "arguments", "paths --to a name that selects no neuron",
+      PATHS + ["--to", "no-such-neuron", "--csv", "{tmp}/p.csv"], names=("--to", "no-such-neuron"), outputs=PATHS_CSV),
+    c("A50", "arguments", "paths --threshold that is not a number",
+      PATHS + ["--to", "celltype=MBON", "--threshold", "strong", "--csv", "{tmp}/p.csv"], names="--threshold 'strong'",
+      outputs=PATHS_CSV),
+    c("A51", "arguments", "paths --hops 0", PATHS + ["--to", "celltype=MBON", "--hops", "0"], names="--hops 0"),
+    c("A52", "arguments", "paths --csv with another suffix", PATHS + ["--to", "celltype=MBON", "--csv", "{tmp}/p.h5"],
+      names="p.h5", outputs=("p.h5",)),
+    c("A53", "arguments", "paths from the olfactory neurons to the MBONs, to a CSV file",
+      PATHS + ["--to", "celltype=MBON", "--csv", "{tmp}/p.csv"], CORRECT, check=paths_written),
 
     # ---- run files ----------------------------------------------------------------------------------------
     c("F01", "run files", "run file that does not exist", RUN + ["{tmp}/missing.toml"], names="missing.toml"),

@@ -400,3 +400,14 @@ def test_readme_reading_of_the_held_out_misses_is_the_reports():
     assert {tuple(r["us_mbins"]) for r in out} == {("DAN-c1",)} and {m for r in out for m in r["mbons"]} == {"MBON-c1"}
     assert (f"{words[len(out)]} of those misses no learning rate can reach: pairing with DAN-c1 alone, whose "
             "compartment holds only MBON-c1") in TEXT
+
+
+def test_readme_contrasts_pathways_with_the_input_breakdown():
+    """"in the default model's run the inhibition through those MBONs outweighs the Kenyon cells' own drive":
+    docs/biology.json's input change for mb-esc21-02 (silencing the KCs removes more inhibition from MBONs than
+    KC drive). The wiring half of the paragraph ("less than a fifth") is tested on the real connectome in
+    tests/sim/test_pathways.py."""
+    assert "in the default model's run the inhibition through those MBONs outweighs the Kenyon cells' own drive" in TEXT
+    e = _json("biology.json")["models"]["larval"]["explained"]["mb-esc21-02"]
+    change = {(r["group"], r["sign"]): r["mv"] for r in e["rows"]}
+    assert change[("MBON", "-")] > abs(change[("KC", "+")]) > 0

@@ -30,18 +30,9 @@ COLUMNS = ("group", "sign", "presynaptic", "synapses", "rate_hz", "drive_mv", "s
 def _targets(network, target) -> np.ndarray:
     """Neuron indices of ``target``: a Selection, indices, a neuron name (shell wildcards) or a dict of
     ``connectome.select`` keywords."""
-    c = network.connectome
-    if isinstance(target, str):
-        target = {"name": target}
-    if isinstance(target, dict):
-        target = c.select(**target)
-    idx = np.unique(np.asarray(getattr(target, "indices", target), dtype=np.int64).ravel())
-    if idx.size == 0:
-        raise ValueError(f"input_breakdown: the target selects no neuron ({target!r})")
-    if idx.min() < 0 or idx.max() >= network.n_neurons:
-        raise ValueError(f"input_breakdown: target indices must lie in [0, {network.n_neurons}), "
-                         f"got {idx.min()}..{idx.max()}")
-    return idx
+    from ._selection import neuron_indices
+
+    return neuron_indices(network.connectome, target, who="input_breakdown", role="target")
 
 
 def _check_model(network) -> float:

@@ -676,6 +676,7 @@ def test_explain_runs_a_findings_conditions_and_accounts_for_the_effect(real_con
     """explain() runs a finding's conditions as the benchmark does (the documented effect, to the bit), and its
     input table is the change of the drive onto the readout: the silenced KCs' own drive falls to zero."""
     from experiments import biology_report
+    from sim.analysis.pathways import pathways
 
     doc = json.loads((ROOT / "docs" / "biology.json").read_text())
     row = next(r for r in doc["models"]["larval"]["table"] if r["id"] == "mb-esc21-02")
@@ -688,6 +689,15 @@ def test_explain_runs_a_findings_conditions_and_accounts_for_the_effect(real_con
     assert t["change_mv"].sum() == pytest.approx(e["table"].attrs["total_change_mv"])
     text = biology.explain_text(e, f)
     assert text.startswith("mb-esc21-02 (silencing; published: no_change): the model predicts ")
+    # beside it, the wiring from the silenced KCs to MBON-m1: direct excitatory chains, and chains through other
+    # MBONs of which some inhibit (the route whose drive the table shows outweighing the KCs' own)
+    paths = e["paths"].set_index("chain")
+    assert paths.loc["KC > MBON", "inhibitory"] == 0 and paths.loc["KC > MBON", "excitatory"] > 0
+    assert paths.loc["KC > MBON > MBON", "inhibitory"] > 0
+    assert paths["strength"].sum() == pytest.approx(
+        pathways(real_connectome, {"celltype": "KC"}, "MBON-m1", synapse_types=("ad",),
+                 **biology.WIRING_PATHS)["strength"].sum())
+    assert "Chains in the wiring from the silenced neurons to the readout" in text and "KC > MBON > MBON" in text
     # a pairing finding: per MBON type; the shares add up to about the learned valence index's change, and the
     # US's own compartments move most (DAN-g1 depresses MBON-g1 and MBON-g2, approach MBONs: index falls)
     row = next(r for r in doc["models"]["larval"]["table"] if r["id"] == "learn-web25-07")
