@@ -744,7 +744,9 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
         ``difference_mv`` = a - b per group); for pairing one row per MBON type (``mbon``, ``sign``,
         ``in_readout``, ``rate_hz`` before training, ``effect_hz``, ``index_change``), largest first by
         ``index_change`` for a learned-valence finding, otherwise the readout's MBONs first, then by
-        ``effect_hz``.
+        ``effect_hz``. ``paths``: :func:`wiring_paths` from the stimulated (response, compare) or silenced
+        (silencing) neurons to the readout (for compare a dict with ``"readout A"`` and ``"readout B"``); absent
+        for pairing findings.
     """
     from sim.analysis.inputs import input_breakdown, input_change, side_by_side
 
@@ -768,7 +770,9 @@ def explain(network, f: Finding, *, seed: int = 0, by: str = "celltype",
         tb = input_breakdown(network, runs[cb], pl.readouts[rb], by=by, window=window)
         table = side_by_side(ta, tb, names=("drive_a_mv", "drive_b_mv"), difference="difference_mv")
         table.attrs["total_difference_mv"] = float(table["difference_mv"].sum())
-        paths = None
+        stim = _select(c, f.selections["stimulus"], f"{f.where}, field 'stimulus'")
+        paths = {"readout A": wiring_paths(network, stim, pl.readouts[ra]),
+                 "readout B": wiring_paths(network, stim, pl.readouts[rb])}
     else:
         table = input_change(network, runs[cb], runs[ca], pl.readouts[ra], by=by, window=window)
         key = "silence" if f.test == "silencing" else "stimulus"
@@ -871,16 +875,20 @@ def explain_text(e: dict, f: Finding, *, rows: int = 8) -> str:
         tail = f"net change {t.attrs['total_change_mv']:+.2f} mV"
     body = t[cols].head(rows).to_string(index=False, float_format=lambda x: f"{x:+.2f}")
     more = f"\n({len(t) - rows} smaller rows not shown)" if len(t) > rows else ""
-    return f"{head}\n{what}\n{body}{more}\n{tail}" + _paths_text(e.get("paths"), f, rows=min(rows, 6))
+    paths = e.get("paths")
+    if isinstance(paths, dict):  # compare: one paragraph per readout
+        return f"{head}\n{what}\n{body}{more}\n{tail}" + "".join(
+            _paths_text(v, f, rows=min(rows, 6), readout=k) for k, v in paths.items())
+    return f"{head}\n{what}\n{body}{more}\n{tail}" + _paths_text(paths, f, rows=min(rows, 6))
 
 
-def _paths_text(paths, f: Finding, *, rows: int) -> str:
-    """:func:`explain_text`'s paragraph on :func:`wiring_paths` ('' for compare and pairing findings)."""
+def _paths_text(paths, f: Finding, *, rows: int, readout: str = "the readout") -> str:
+    """:func:`explain_text`'s paragraph on :func:`wiring_paths` ('' where there are none: pairing findings)."""
     if paths is None:
         return ""
     what = "silenced neurons" if f.test == "silencing" else "stimulated neurons"
     w = WIRING_PATHS
-    head = (f"\n\nChains in the wiring from the {what} to the readout (sim.analysis.pathways: at most {w['hops']} "
+    head = (f"\n\nChains in the wiring from the {what} to {readout} (sim.analysis.pathways: at most {w['hops']} "
             f"links, each at least {w['threshold']:.0%} of its target's input, strength = product of the links' "
             f"shares, at least {w['min_strength']:g}; excitatory / inhibitory: strength of the chains of that sign "
             "under the model's signs; a graph measure, not a rate):")
@@ -888,6 +896,10 @@ def _paths_text(paths, f: Finding, *, rows: int) -> str:
         return f"{head}\n{paths}"
     if paths.empty:
         return f"{head}\nnone"
+    n = int(paths.attrs.get("targets", 0))
+    total = float(paths["strength"].sum())
+    head += (f"\nsummed strength {total:.3g} over {n} target neuron{'s' if n != 1 else ''} "
+             f"({total / n:.3g} per target neuron)" if n else "")
     body = paths.drop(columns=["strongest"]).head(rows).to_string(
         index=False, formatters={"strength": "{:.2e}".format, "share": "{:.1%}".format,
                                  "excitatory": "{:.2e}".format, "inhibitory": "{:.2e}".format})

@@ -698,6 +698,13 @@ def test_explain_runs_a_findings_conditions_and_accounts_for_the_effect(real_con
         pathways(real_connectome, {"celltype": "KC"}, "MBON-m1", synapse_types=("ad",),
                  **biology.WIRING_PATHS)["strength"].sum())
     assert "Chains in the wiring from the silenced neurons to the readout" in text and "KC > MBON > MBON" in text
+    # a compare finding: the chains from the stimulus to each readout, per target neuron (readouts differ in size)
+    f = next(x for x in biology.load_findings() if x.id == "endo-04")
+    e = biology.explain(biology_report.default_network(real_connectome), f, seed=doc["seed"])
+    assert set(e["paths"]) == {"readout A", "readout B"}
+    assert [e["paths"][k].attrs["targets"] for k in ("readout A", "readout B")] == list(e["readouts"].values())
+    text = biology.explain_text(e, f)
+    assert "to readout A" in text and "to readout B" in text and text.count("per target neuron") == 2
     # a pairing finding: per MBON type; the shares add up to about the learned valence index's change, and the
     # US's own compartments move most (DAN-g1 depresses MBON-g1 and MBON-g2, approach MBONs: index falls)
     row = next(r for r in doc["models"]["larval"]["table"] if r["id"] == "learn-web25-07")
