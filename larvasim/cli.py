@@ -751,6 +751,9 @@ def build_parser(behave: bool = True) -> argparse.ArgumentParser:
         "or a plain neuron name. Example: larvasim paths --from modality=olfactory --to MBON-m1")
     pa.add_argument("--from", dest="source", required=True, metavar="SPEC", help="where the paths start")
     pa.add_argument("--to", dest="target", required=True, metavar="SPEC", help="where the paths end")
+    pa.add_argument("--through", metavar="SPEC", help="keep only the paths through one of these neurons, e.g. "
+                    "celltype=MBON")
+    pa.add_argument("--avoid", metavar="SPEC", help="paths may not pass these neurons, e.g. celltype=LN")
     pa.add_argument("--hops", type=int, default=3, help="most links in a path (1 to 6; default 3)")
     pa.add_argument("--threshold", default="1%",
                     help="least input fraction of every link, e.g. 1%% (default) or 0.02")
@@ -851,9 +854,13 @@ def _cmd_paths(args) -> int:
     from models.signs import assign_signs
 
     signs = assign_signs(c, args.signs).signs
+    via = _paths_selection(c, args.through, "--through") if args.through else None
+    avoid = _paths_selection(c, args.avoid, "--avoid") if args.avoid else None
     p = pathways(c, src, tgt, hops=args.hops, threshold=threshold, min_strength=min_strength,
-                 synapse_types=types, signs=signs)
-    print(f"paths from {args.source} ({len(src)} neurons) to {args.target} ({len(tgt)} neurons): {len(p)} within "
+                 synapse_types=types, signs=signs, through=via, avoid=avoid)
+    extra = "".join(f", {flag} {spec} ({len(sel)} neurons)" for flag, spec, sel in
+                    (("through", args.through, via), ("avoiding", args.avoid, avoid)) if sel is not None)
+    print(f"paths from {args.source} ({len(src)} neurons) to {args.target} ({len(tgt)} neurons){extra}: {len(p)} within "
           f"{args.hops} hops, every link at least {threshold:.3g} of its target's input ({'+'.join(types)} synapses)"
           f"{f', strength at least {min_strength:.3g}' if min_strength else ''}; signs: {args.signs}")
     if p.empty:
@@ -912,7 +919,9 @@ def main(argv=None) -> int:
         return validation.main(argv[1:])
     args = build_parser(behave=argv[:1] == ["behave"]).parse_args(argv)
     try:
-        return args.func(args)
+        rc = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not after exit
+        return rc
     except KeyboardInterrupt as exc:
         why = f" ({exc})" if str(exc) else ""
         print(f"larvasim: interrupted{why}; no partial result was written (resumable commands keep what they "
@@ -922,6 +931,11 @@ def main(argv=None) -> int:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"larvasim: error: {msg}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (e.g. head): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 141  # as a shell reports a command ended by SIGPIPE
     except OSError as exc:  # a folder or file that cannot be created, read or written (permissions, disk)
         where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
         print(f"larvasim: error: {where + ': ' if where else ''}{exc.strerror or exc}", file=sys.stderr)

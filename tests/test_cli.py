@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from larvasim.cli import main
 
 
@@ -116,3 +118,16 @@ def test_output_files_honour_the_umask(tmp_path):
         assert stat.S_IMODE(q.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("command", ["experiments", "info --data-dir {toy} --no-verify"])
+def test_output_piped_into_head_is_not_an_error(command, toy, fresh_cache):
+    """`larvasim experiments | head -1`: when the reader stops early, larvasim stops quietly (exit 141, as a shell
+    reports SIGPIPE), with no 'larvasim: error: Broken pipe' and no traceback. The reader here is `true`, which
+    exits before larvasim has started, so every write finds the pipe closed; `info` writes less than a pipe's
+    buffer, so its output meets the closed pipe only when it is flushed."""
+    cmd = command.format(toy=toy.path)
+    p = subprocess.run(["bash", "-c", f"'{sys.executable}' -m larvasim.cli {cmd} | true; "
+                        "echo rc=${PIPESTATUS[0]} >&2"],
+                       capture_output=True, text=True, timeout=120)
+    assert "rc=141" in p.stderr and "error" not in p.stderr.lower() and "Traceback" not in p.stderr

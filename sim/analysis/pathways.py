@@ -106,7 +106,7 @@ def _distance_to(F_csc, targets: np.ndarray, hops: int, n: int) -> np.ndarray:
 
 
 def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.01, synapse_types=("ad",),
-             min_strength: float = 0.0, signs=None, limit: int = LIMIT) -> pd.DataFrame:
+             min_strength: float = 0.0, signs=None, through=None, avoid=None, limit: int = LIMIT) -> pd.DataFrame:
     """Every chain of strong connections from ``source`` to ``target`` within ``hops`` links.
 
     Parameters
@@ -124,6 +124,12 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
     min_strength : float
         Least strength of a listed path (default 0: every path). A path's strength only falls as it
         grows, so a chain below it is not followed further: for long paths from large groups.
+    through : Selection, array of int, str or dict, optional
+        Keep only the paths with at least one of these neurons between source and target (e.g.
+        ``{"celltype": "MBON"}``: how does the mushroom body's output reach the descending neurons?).
+    avoid : Selection, array of int, str or dict, optional
+        Paths may not pass, start or end at these neurons (a lesion of the graph: which routes are
+        left without the antennal-lobe LNs?).
     signs : array of float, optional
         Sign of each neuron (+1, -1, 0): adds each path's sign (product of its presynaptic neurons'
         signs). Without it the sign column is NaN.
@@ -161,10 +167,16 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
     is_src[src] = True
     is_tgt = np.zeros(n, dtype=bool)
     is_tgt[tgt] = True
+    via = np.zeros(n, dtype=bool)
+    if through is not None:
+        via[neuron_indices(connectome, through, who="pathways", role="through selection")] = True
+    blocked = np.zeros(n, dtype=bool)
+    if avoid is not None:
+        blocked[neuron_indices(connectome, avoid, who="pathways", role="avoid selection")] = True
     indptr, indices, data = F.indptr, F.indices, F.data
 
     found = []
-    visited = np.zeros(n, dtype=bool)
+    visited = blocked.copy()  # avoided neurons are never entered
 
     def walk(path, fracs, strength):
         here = path[-1]
@@ -174,6 +186,8 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
             if visited[nxt] or is_src[nxt] or dist[nxt] > left - 1 or strength * data[k] < min_strength:
                 continue
             if is_tgt[nxt]:
+                if through is not None and not via[path[1:]].any():
+                    continue
                 found.append((path + [nxt], fracs + [float(data[k])]))
                 if len(found) > limit:
                     raise ValueError(f"pathways: more than {limit} paths meet threshold {threshold:g} within {hops} "
@@ -185,7 +199,7 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
                 visited[nxt] = False
 
     for s in src:
-        if is_tgt[s] or dist[s] > hops:
+        if is_tgt[s] or dist[s] > hops or blocked[s]:
             continue
         visited[s] = True
         walk([int(s)], [], 1.0)
@@ -205,7 +219,9 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
     types = (synapse_types,) if isinstance(synapse_types, str) else tuple(synapse_types)
     out.attrs.update({"hops": int(hops), "threshold": float(threshold), "min_strength": float(min_strength),
                       "synapse_types": types,
-                      "sources": int(src.size), "targets": int(tgt.size), "signed": signs is not None})
+                      "sources": int(src.size), "targets": int(tgt.size), "signed": signs is not None,
+                      "through": int(via.sum()) if through is not None else None,
+                      "avoided": int(blocked.sum()) if avoid is not None else None})
     return out
 
 

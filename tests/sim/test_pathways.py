@@ -59,6 +59,12 @@ def test_every_path_with_its_strength_sign_and_synapses():
     assert "x L > a L > t L" in set(from_two["neurons"])
     inside = {int(k) for k in c.select(label=["s", "x"]).indices}
     assert all(not inside & set(path[1:]) for path in from_two["path"])
+    # through: only the chains that pass b; avoid: none that pass a
+    assert set(pathways(c, "s", "t", threshold=0.05, through="b")["neurons"]) == {"s L > a L > b L > t L",
+                                                                                  "s L > b L > t L"}
+    assert set(pathways(c, "s", "t", threshold=0.05, avoid="a")["neurons"]) == {"s L > b L > t L", "s L > t L"}
+    with pytest.raises(ValueError, match="through selection selects no neuron"):
+        pathways(c, "s", "t", through=np.array([], dtype=int))
     # without signs the column is NaN, and the summary says so
     assert pathways(c, "s", "t", threshold=0.05)["sign"].isna().all()
 
@@ -103,6 +109,12 @@ def test_the_enumeration_equals_brute_force_on_random_graphs(seed):
         cut = float(np.median(p["strength"])) if len(p) else 0.0
         q = pathways(c, np.array(src), np.array(tgt), hops=hops, threshold=threshold, min_strength=cut)
         assert set(q["path"]) == {k for k, v in want.items() if v >= cut}
+        # through / avoid: the brute-force paths with / without a given inner neuron
+        for node in (2, 5):
+            via = pathways(c, np.array(src), np.array(tgt), hops=hops, threshold=threshold, through=np.array([node]))
+            assert set(via["path"]) == {k for k in want if node in k[1:-1]}
+            without = pathways(c, np.array(src), np.array(tgt), hops=hops, threshold=threshold, avoid=np.array([node]))
+            assert set(without["path"]) == {k for k in want if node not in k}
 
 
 def test_summary_adds_up_by_chain():
