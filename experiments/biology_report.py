@@ -151,8 +151,46 @@ def explain_misses(net, findings, table: pd.DataFrame, *, seed: int = 0, rows: i
                         "effect_hz": e["effect_hz"], "rate_a_hz": e["rate_a_hz"], "rate_b_hz": e["rate_b_hz"],
                         "total_mv": float(total),
                         "rows": [{"group": g, "sign": sg, "mv": float(v)}
-                                 for g, sg, v in t[["group", "sign", col]].head(rows).itertuples(index=False)]}
+                                 for g, sg, v in t[["group", "sign", col]].head(rows).itertuples(index=False)],
+                        "wiring": _wiring(e["paths"])}
     return out
+
+
+def _wiring(paths) -> dict:
+    """:func:`experiments.biology.wiring_paths` reduced for the report: per readout, the chains' summed strength
+    per target neuron, how much of it is inhibitory, and the strongest chains (cell types, excitatory and
+    inhibitory strength); a string where the chains were too many to list."""
+    def one(s):
+        if isinstance(s, str):
+            return {"error": s}
+        n = int(s.attrs.get("targets", 0)) or 1
+        total = float(s["strength"].sum()) if len(s) else 0.0
+        return {"per_target": total / n, "inhibitory_share": float(s["inhibitory"].sum()) / total if total else 0.0,
+                "chains": [{"chain": c, "excitatory": float(x), "inhibitory": float(i)}
+                           for c, x, i in s[["chain", "excitatory", "inhibitory"]].head(2).itertuples(index=False)]}
+
+    if isinstance(paths, dict):  # compare: one per readout
+        return {k: one(v) for k, v in paths.items()}
+    return {"readout": one(paths)}
+
+
+def _wiring_cell(w: dict | None) -> str:
+    """The report's wiring column for one finding (from :func:`_wiring`)."""
+    if not w:
+        return ""
+    parts = []
+    for name, v in w.items():
+        label = "" if name == "readout" else f"{name.split()[-1]}: "
+        if "error" in v:
+            parts.append(f"{label}too many chains to list")
+        elif not v["chains"]:
+            parts.append(f"{label}no chain")
+        else:
+            chains = ", ".join(f"{c['chain']} {c['excitatory']:.2g}" + (f" / -{c['inhibitory']:.2g}"
+                                                                         if c["inhibitory"] else "")
+                               for c in v["chains"])
+            parts.append(f"{label}{v['per_target']:.2g} per neuron, {v['inhibitory_share']:.0%} inhibitory ({chains})")
+    return "; ".join(parts)
 
 
 def explained_lines(data: dict) -> list[str]:
@@ -180,7 +218,9 @@ def explained_lines(data: dict) -> list[str]:
                      "readout": rates,
                      "largest input changes (mV, by presynaptic cell type and sign)": "; ".join(
                          f"{r['group']} ({r['sign']}) {r['mv']:+.1f}" for r in e["rows"]),
-                     "net (mV)": net})
+                     "net (mV)": net,
+                     "wiring from the stimulated or silenced neurons (chain strength per readout neuron; "
+                     "strongest chains, excitatory / inhibitory)": _wiring_cell(e.get("wiring"))})
     return ["### Why the model misses: the readouts' input and what the conditioning moved", "",
             "For each missed response, silencing and compare finding, the synaptic drive onto the readout in the "
             "finding's own conditions (`experiments.biology.explain`; `larvasim validate --biology --explain ID` "
@@ -188,7 +228,13 @@ def explained_lines(data: dict) -> list[str]:
             "cell type and sign, from the reference condition (no stimulus, or intact) to the test condition "
             "(stimulus, or silenced); for compare findings, readout A minus readout B in the one condition. Below "
             "threshold it is the mean depolarisation of the readout; above it, it says which inputs push the "
-            "readout and which hold it back. An analysis after scoring: it chooses nothing.", "",
+            "readout and which hold it back. Beside it, the wiring alone (`sim.analysis.pathways`, as "
+            "`larvasim paths` prints it): the chains of strong connections (each link at least 1 % of its "
+            "target's input, at most 3 links) from the stimulated neurons (silenced, for silencing findings) to "
+            "the readout, their summed strength (product of the links' input fractions) per readout neuron, the "
+            "share of it on inhibitory chains, and the two strongest chains by cell type; where the wiring's "
+            "balance and the run's drive differ, the model's parameters (weights, inhibition, adaptation) made "
+            "the difference, not the wiring. An analysis after scoring: it chooses nothing.", "",
             _md_table(pd.DataFrame(rows)), "",
             *(["For each missed pairing finding, what its conditioning protocol did to each MBON type "
                "(the same command): the MBON types whose learning effect ((test - pre) CS+ minus CS-) weighs most, "

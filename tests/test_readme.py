@@ -411,3 +411,7 @@ def test_readme_contrasts_pathways_with_the_input_breakdown():
     e = _json("biology.json")["models"]["larval"]["explained"]["mb-esc21-02"]
     change = {(r["group"], r["sign"]): r["mv"] for r in e["rows"]}
     assert change[("MBON", "-")] > abs(change[("KC", "+")]) > 0
+    # and the wiring half as docs/biology.md's wiring column has it: the chains through other MBONs carry less
+    # inhibition than a fifth of the direct chains' strength
+    chains = {c["chain"]: c for c in e["wiring"]["readout"]["chains"]}
+    assert 0 < chains["KC > MBON > MBON"]["inhibitory"] < 0.2 * chains["KC > MBON"]["excitatory"]

@@ -933,6 +933,7 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
             continue
         assert e["total_mv"] == pytest.approx(ex_doc[fid]["total_mv"], abs=1e-6)
         assert [(r["group"], r["sign"]) for r in e["rows"]] == [(r["group"], r["sign"]) for r in ex_doc[fid]["rows"]]
+        assert e["wiring"] == ex_doc[fid]["wiring"]  # the graph alone: the same chains, to the bit
     # every miss is explained, rate and pairing findings alike
     assert set(ex) == {r["id"] for r in data["models"]["larval"]["table"] if r["status"] == "miss"}
     assert "\n".join(biology_report.explained_lines(data)) in text
@@ -1104,3 +1105,24 @@ def test_the_stored_conflicts_are_those_of_the_findings(real_connectome):
     fs = biology.load_findings()
     assert json.loads(json.dumps(conflicts(real_connectome, fs, biology.load_split(findings=fs)))) == doc["conflicts"]
     assert ceiling_reading(doc) and ceiling_reading(doc) in (ROOT / "docs" / "biology.md").read_text()
+
+
+def test_wiring_column_of_the_missed_findings():
+    """The report's wiring column: per readout, strength per target neuron, the inhibitory share and the two
+    strongest chains; for compare findings one part per readout; 'no chain' and 'too many' said in words."""
+    from experiments.biology_report import _wiring, _wiring_cell
+
+    s = pd.DataFrame({"chain": ["KC > MBON", "KC > MBON > MBON", "KC > FBN > MBON"], "paths": [24, 257, 3],
+                      "strength": [0.3, 0.08, 0.01], "share": [0.77, 0.2, 0.03], "excitatory": [0.3, 0.05, 0.01],
+                      "inhibitory": [0.0, 0.03, 0.0], "strongest": ["a", "b", "c"]})
+    s.attrs["targets"] = 2
+    w = _wiring(s)
+    assert w["readout"]["per_target"] == pytest.approx(0.39 / 2)
+    assert w["readout"]["inhibitory_share"] == pytest.approx(0.03 / 0.39)
+    assert [c["chain"] for c in w["readout"]["chains"]] == ["KC > MBON", "KC > MBON > MBON"]
+    assert _wiring_cell(w) == "0.2 per neuron, 8% inhibitory (KC > MBON 0.3, KC > MBON > MBON 0.05 / -0.03)"
+    empty = s.iloc[:0].copy()
+    empty.attrs["targets"] = 4
+    both = _wiring({"readout A": s, "readout B": empty})
+    assert _wiring_cell(both).startswith("A: 0.2 per neuron") and _wiring_cell(both).endswith("; B: no chain")
+    assert _wiring_cell(_wiring("pathways: more than 200000 paths ...")) == "too many chains to list"
