@@ -880,8 +880,9 @@ def _cmd_paths(args) -> int:
     if args.csv:
         from larvasim.util import atomic_write_text
 
+        skids = c.neurons["skid"].astype(str).to_numpy()
         out = p.assign(synapses=p["synapses"].map(lambda t: " ".join(map(str, t))),
-                       path=p["path"].map(lambda t: " ".join(str(int(c.neurons["skid"].iloc[i])) for i in t)))
+                       path=p["path"].map(lambda t: " ".join(skids[list(t)])))
         atomic_write_text(args.csv, out.rename(columns={"path": "skids"}).to_csv(index=False))
         print(f"\n{'replaced' if replaced else 'wrote'} {args.csv} ({len(p)} paths; skids: skeleton ids along each)")
     return 0

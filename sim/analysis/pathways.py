@@ -71,6 +71,21 @@ def input_fractions(connectome, synapse_types=("ad",)) -> sp.csr_matrix:
     return (W @ sp.diags(scale)).tocsr()
 
 
+def _strong_links(connectome, synapse_types, threshold: float):
+    """The links of at least ``threshold`` input fraction: their fractions as a CSR matrix, and their synapse
+    counts in the same order as its ``data``."""
+    W = connectome.weights(synapse_types).tocsr()
+    W.sum_duplicates()
+    W.sort_indices()
+    total = np.asarray(W.sum(axis=0), dtype=np.float64).ravel()
+    frac = W.data / total[W.indices]
+    keep = frac >= threshold
+    rows = np.repeat(np.arange(W.shape[0]), np.diff(W.indptr))[keep]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=W.shape[0]))])
+    F = sp.csr_matrix((frac[keep], W.indices[keep], indptr), shape=W.shape)
+    return F, np.asarray(W.data[keep], dtype=np.int64)
+
+
 def _labels(connectome) -> np.ndarray:
     """A label per neuron for paths: its label (its name where the label is only its cell type, as for the
     Kenyon cells, or empty), with its side (L, R) unless the label says it."""
@@ -158,10 +173,7 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
         signs = np.asarray(signs, dtype=float)
         if signs.shape != (n,):
             raise ValueError(f"pathways: signs must have one entry per neuron ({n}), got shape {signs.shape}")
-    F = input_fractions(connectome, synapse_types)
-    F.data[F.data < threshold] = 0.0
-    F.eliminate_zeros()
-    W = connectome.weights(synapse_types).tocsr()
+    F, counts = _strong_links(connectome, synapse_types, threshold)
     dist = _distance_to(F.tocsc(), tgt, hops, n)
     is_src = np.zeros(n, dtype=bool)
     is_src[src] = True
@@ -188,14 +200,14 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
             if is_tgt[nxt]:
                 if through is not None and not via[path[1:]].any():
                     continue
-                found.append((path + [nxt], fracs + [float(data[k])]))
+                found.append((path + [nxt], fracs + [k]))
                 if len(found) > limit:
                     raise ValueError(f"pathways: more than {limit} paths meet threshold {threshold:g} within {hops} "
                                      "hops: raise the threshold or lower the hops")
                 continue
             if left - 1 >= 1:
                 visited[nxt] = True
-                walk(path + [nxt], fracs + [float(data[k])], strength * data[k])
+                walk(path + [nxt], fracs + [k], strength * data[k])
                 visited[nxt] = False
 
     for s in src:
@@ -208,12 +220,13 @@ def pathways(connectome, source, target, *, hops: int = 3, threshold: float = 0.
     labels = _labels(connectome)
     cells = connectome.neurons["celltype"].astype(str).to_numpy()
     rows = []
-    for path, fracs in found:
+    for path, links in found:  # links: positions of the path's links in the strong-link table
         p = np.asarray(path)
+        f = data[links]
         sign = float(np.prod(signs[p[:-1]])) if signs is not None else np.nan
-        rows.append({"hops": len(p) - 1, "strength": float(np.prod(fracs)), "weakest": float(min(fracs)),
+        rows.append({"hops": len(p) - 1, "strength": float(np.prod(f)), "weakest": float(f.min()),
                      "sign": sign, "neurons": " > ".join(labels[p]), "celltypes": " > ".join(cells[p]),
-                     "synapses": tuple(int(W[a, b]) for a, b in zip(p[:-1], p[1:])), "path": tuple(int(x) for x in p)})
+                     "synapses": tuple(int(x) for x in counts[links]), "path": tuple(int(x) for x in p)})
     out = pd.DataFrame(rows, columns=list(COLUMNS))
     out = out.sort_values(["strength", "hops"], ascending=[False, True], kind="stable").reset_index(drop=True)
     types = (synapse_types,) if isinstance(synapse_types, str) else tuple(synapse_types)
