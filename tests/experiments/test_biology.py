@@ -933,7 +933,16 @@ def test_biology_report_numbers_are_reproduced(real_connectome, tmp_path):
             continue
         assert e["total_mv"] == pytest.approx(ex_doc[fid]["total_mv"], abs=1e-6)
         assert [(r["group"], r["sign"]) for r in e["rows"]] == [(r["group"], r["sign"]) for r in ex_doc[fid]["rows"]]
-        assert e["wiring"] == ex_doc[fid]["wiring"]  # the graph alone: the same chains, to the bit
+        w, w_doc = e["wiring"], ex_doc[fid]["wiring"]  # the graph alone: the same chains and strengths
+        assert list(w) == list(w_doc), fid
+        for k, v in w.items():
+            assert v.keys() == w_doc[k].keys() and v.get("error") == w_doc[k].get("error"), (fid, k)
+            if "error" not in v:
+                assert v["per_target"] == pytest.approx(w_doc[k]["per_target"], rel=1e-9)
+                assert v["inhibitory_share"] == pytest.approx(w_doc[k]["inhibitory_share"], rel=1e-9, abs=1e-12)
+                assert [c["chain"] for c in v["chains"]] == [c["chain"] for c in w_doc[k]["chains"]]
+                assert [x for c in v["chains"] for x in (c["excitatory"], c["inhibitory"])] == pytest.approx(
+                    [x for c in w_doc[k]["chains"] for x in (c["excitatory"], c["inhibitory"])], rel=1e-9, abs=1e-12)
     # every miss is explained, rate and pairing findings alike
     assert set(ex) == {r["id"] for r in data["models"]["larval"]["table"] if r["status"] == "miss"}
     assert "\n".join(biology_report.explained_lines(data)) in text
