@@ -65,15 +65,12 @@ def input_fractions(connectome, synapse_types=("ad",)) -> sp.csr_matrix:
     scipy.sparse.csr_matrix, shape (N, N)
         Rows presynaptic, columns postsynaptic; every column with input sums to 1.
     """
-    W = connectome.weights(synapse_types).astype(np.float64).tocsr()
-    total = np.asarray(W.sum(axis=0)).ravel()
-    scale = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
-    return (W @ sp.diags(scale)).tocsr()
+    return _strong_links(connectome, synapse_types, 0.0)[0]
 
 
 def _strong_links(connectome, synapse_types, threshold: float):
-    """The links of at least ``threshold`` input fraction: their fractions as a CSR matrix, and their synapse
-    counts in the same order as its ``data``."""
+    """The links of at least ``threshold`` input fraction (0: every link): their fractions as a CSR matrix, and
+    their synapse counts in the same order as its ``data``."""
     W = connectome.weights(synapse_types).tocsr()
     W.sum_duplicates()
     W.sort_indices()
