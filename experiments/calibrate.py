@@ -130,7 +130,7 @@ FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "mbin_gain":
          "tau_adapt": 100.0}
 #: Unit of every parameter (values are stored as plain numbers in these units).
 UNITS = {name: spec[3] for space, _ in STRUCTURES.values() for name, spec in space.items()}
-UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1", "kc_gain": "1"})
+UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1", "kc_gain": "1", "glu_scale": "1"})
 #: Points per stage (Sobol: powers of two) by number of searched parameters.
 POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16), 5: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
@@ -379,6 +379,9 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
                              adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
     if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness; stage 2 with --mb-space kc)
         model = model.with_kc_gain(params["kc_gain"], "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)")
+    if "glu_scale" in params:  # a candidate structure (experiments.glu_inhibition)
+        model = model.with_glu_scale(params["glu_scale"], "candidate: experiments/glu_inhibition.py "
+                                                          "(docs/glu_inhibition.md)")
     net = sim.Network(connectome, model=model, signs=signs, synapse_types=tuple(synapse_types), device="numba",
                       **({"table": sign_table} if sign_table is not None else {}), **(sign_options or {}))
     t0 = time.perf_counter()

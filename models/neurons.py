@@ -360,6 +360,25 @@ class NeuronModel(abc.ABC):
         """
         return np.ones(np.asarray(n_inputs).shape, dtype=float)
 
+    def presynaptic_scale(self, transmitters: Any) -> np.ndarray | None:
+        """Factor on the inhibitory synapses of each presynaptic neuron, from its transmitter; ``None`` for none.
+
+        The network builder multiplies the weight of every inhibitory synapse (``sign < 0``) of neuron ``i`` by
+        ``presynaptic_scale(transmitters)[i]``. The default model has no such factor (``None``); a candidate
+        structure may (:meth:`LarvalLIF.with_glu_scale`).
+
+        Parameters
+        ----------
+        transmitters : array_like of str or None
+            The canonical transmitter behind each neuron's sign (:attr:`models.signs.SignAssignment.transmitters`;
+            ``None`` where unknown).
+
+        Returns
+        -------
+        ndarray of float, or None
+        """
+        return None
+
     @staticmethod
     def _check_counts_signs(counts: Any, signs: Any) -> tuple[np.ndarray, np.ndarray]:
         counts_arr = np.asarray(counts)
@@ -716,6 +735,15 @@ class LarvalLIF(CurrentLIF):
         itself or was overridden before. ``kc_gain``, which the default model
         does not have, is added as by :meth:`with_kc_gain` (source: user override).
         """
+        if "glu_scale" in overrides and "glu_scale" not in self._parameters:
+            overrides = dict(overrides)
+            scale = overrides.pop("glu_scale")
+            try:
+                scale = float(scale)
+            except (TypeError, ValueError):
+                raise ValueError(f"glu_scale = {scale!r}: must be a plain number >= 0") from None
+            return self.with_glu_scale(scale, "user override (candidate structure; docs/glu_inhibition.md)"
+                                       ).with_overrides(**overrides)
         if "kc_gain" in overrides and "kc_gain" not in self._parameters:
             overrides = dict(overrides)
             gain = overrides.pop("kc_gain")
@@ -763,6 +791,41 @@ class LarvalLIF(CurrentLIF):
 
                 scale = np.where(ct == KC_CELLTYPE, scale * float(p["kc_gain"].value), scale)
         return scale
+
+    def presynaptic_scale(self, transmitters: Any) -> np.ndarray | None:
+        """``glu_scale`` for glutamatergic neurons and 1 for the others, or ``None`` without ``glu_scale``.
+
+        Only models made by :meth:`with_glu_scale` have the parameter; the network builder applies the factor
+        to inhibitory synapses only, on top of ``inh_scale`` (:meth:`NeuronModel.presynaptic_scale`).
+        """
+        if "glu_scale" not in self._parameters:
+            return None
+        tx = np.asarray(transmitters, dtype=object)
+        return np.where(tx == "glutamate", float(self._parameters["glu_scale"].value), 1.0)
+
+    def with_glu_scale(self, scale: float, source: str) -> LarvalLIF:
+        """Return a copy whose glutamatergic neurons' inhibitory synapses weigh ``scale`` times the GABAergic ones'
+        (parameter ``glu_scale``, on top of ``inh_scale``).
+
+        The default model has no such parameter: every inhibitory synapse is ``inh_scale`` times an excitatory
+        one, whatever its transmitter. Glutamate's fast inhibition is an assumption of the sign table (GluCl; see
+        :mod:`models.transmitters`), and GABA and glutamate act through different receptors, so their weights
+        need not be equal; ``glu_scale`` is a candidate structure (:mod:`experiments.glu_inhibition`), added with
+        its ``source``. 0 leaves glutamatergic neurons without fast effect; 1 is the default model.
+
+        Parameters
+        ----------
+        scale : float
+            Factor (>= 0) on the inhibitory synapses of every glutamatergic neuron.
+        source : str
+            Where the value comes from (recorded with the parameter).
+        """
+        if not np.isfinite(scale) or scale < 0:
+            raise ValueError(f"glu_scale = {scale}: must be a finite number >= 0")
+        kept = [self._parameters[n] for n in self._parameters if n != "glu_scale"]
+        extra = Parameter("glu_scale", float(scale), "1", source,
+                          "extra factor on every inhibitory synapse of a glutamatergic neuron (on top of inh_scale)")
+        return LarvalLIF(ParameterSet(kept + [extra], name=self._parameters.name), method=self._method)
 
     def with_kc_gain(self, gain: float, source: str) -> LarvalLIF:
         """Return a copy whose Kenyon cells take every input weight times ``gain`` (parameter ``kc_gain``).

@@ -254,6 +254,15 @@ class Network:
         self.input_scale = np.asarray(self.model.input_scale(np.bincount(post, weights=count, minlength=n),
                                                              celltypes=connectome.neurons["celltype"].to_numpy()),
                                       dtype=float)
+        tx = (self.sign_assignment.transmitters if self.sign_assignment is not None
+              else np.full(n, None, dtype=object))
+        #: per neuron, the model's factor on its inhibitory synapses (from its transmitter); None for none
+        self.presynaptic_scale = self.model.presynaptic_scale(tx)
+        if self.presynaptic_scale is not None:
+            self.presynaptic_scale = np.asarray(self.presynaptic_scale, dtype=float)
+            if self.sign_assignment is None:
+                raise ValueError("the model scales inhibitory synapses by transmitter (glu_scale), but the signs "
+                                 "were given as an array, without transmitters: give a sign policy instead")
         self.n_synapses = int((self._edges[3] != 0).sum())
         self.recorded = np.arange(n) if isinstance(record, str) and record == "all" else as_indices(record, n)
         self._record_states = {var: as_indices(sel, n) for var, sel in (record_states or {}).items()}
@@ -266,8 +275,9 @@ class Network:
         self.backend.prepare()
         self.build_time = time.perf_counter() - t0
 
-    def synaptic_weights(self, post, count, sign):
-        """Weights of connections onto ``post``: the model's weights times the postsynaptic input scale.
+    def synaptic_weights(self, post, count, sign, pre=None):
+        """Weights of connections onto ``post``: the model's weights times the postsynaptic input scale, and on
+        inhibitory connections the presynaptic scale of the model (if it has one: :attr:`presynaptic_scale`).
 
         Parameters
         ----------
@@ -275,12 +285,21 @@ class Network:
             Postsynaptic neuron of each connection.
         count, sign : arrays
             Synapse counts and presynaptic signs (+1/-1).
+        pre : array of int, optional
+            Presynaptic neuron of each connection; needed when the model has a presynaptic scale.
 
         Returns
         -------
         brian2.Quantity
         """
-        return self.model.synaptic_weights(count, sign) * self.input_scale[np.asarray(post, dtype=np.int64)]
+        w = self.model.synaptic_weights(count, sign) * self.input_scale[np.asarray(post, dtype=np.int64)]
+        if self.presynaptic_scale is not None:
+            if pre is None:
+                raise ValueError("Network.synaptic_weights: this model scales inhibitory synapses by their "
+                                 "presynaptic neuron's transmitter; pass pre=")
+            factor = self.presynaptic_scale[np.asarray(pre, dtype=np.int64)]
+            w = w * np.where(np.asarray(sign) < 0, factor, 1.0)
+        return w
 
     # -- C++ standalone ------------------------------------------------------------------
     @property

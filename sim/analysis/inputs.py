@@ -107,7 +107,7 @@ def input_breakdown(network, results, target, *, by: str = "celltype", window=No
     pre, post, count, sign = pre[keep], post[keep], count[keep], sign[keep]
     from brian2 import mV
 
-    w = np.asarray(network.synaptic_weights(post, count, sign) / mV, dtype=float)  # mV per spike
+    w = np.asarray(network.synaptic_weights(post, count, sign, pre=pre) / mV, dtype=float)  # mV per spike
     rate = results.mean_rates(window=window)["mean_hz"].to_numpy(dtype=float)
     unknown = np.unique(pre[np.isnan(rate[pre])])
     if unknown.size:

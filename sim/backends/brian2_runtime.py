@@ -57,7 +57,7 @@ def build_objects(network, drive_targets=None, n_steps=None) -> None:
             continue
         syn = Synapses(net.group, net.group, **net.model.synapses_kwargs(kind), name=f"synapses_{kind}", **clk)
         syn.connect(i=pre[mask], j=post[mask])
-        w = net.synaptic_weights(post[mask], count[mask], sgn[mask])
+        w = net.synaptic_weights(post[mask], count[mask], sgn[mask], pre=pre[mask])
         syn.w = w
         net.pathways.append((syn, pre[mask], post[mask], np.asarray(w, dtype=float)))
     if drive_targets is None:

@@ -87,7 +87,7 @@ class NumbaBackend(Backend):
         plastic = net._plastic_mask()
         fast = (sgn != 0) & ~plastic
         factor = net._scale_of(weight_scale)
-        w = np.asarray(net.synaptic_weights(post[fast], count[fast], sgn[fast]), dtype=float)
+        w = np.asarray(net.synaptic_weights(post[fast], count[fast], sgn[fast], pre=pre[fast]), dtype=float)
         if weight_scale is not None:
             kind = (np.where(sgn[fast] < 0, "inhibitory", "excitatory") if not net.model.shared_pathway
                     else np.full(int(fast.sum()), "excitatory"))

@@ -277,3 +277,40 @@ def test_sign_seed_and_input_seed_are_separate(toyc):
     assert not r1.spikes.equals(r2.spikes)                                   # the input noise differs
     assert r1.spikes.equals(sim.Network(toyc, signs="random", sign_seed=3, fraction=0.3)
                             .run(stim, duration=100 * ms, seed=1).spikes)
+
+
+def test_glu_scale_weighs_glutamatergic_inhibition_apart(toyc):
+    """The candidate structure of experiments.glu_inhibition: with glu_scale the inhibitory synapses of
+    glutamatergic neurons (and only those) weigh glu_scale times what they weigh without it, on top of inh_scale;
+    GABAergic and excitatory synapses keep their weights; Brian2 and the numba engine run the same network."""
+    base = get_model("larval_lif", input_exponent=0.5, inh_scale=2.0)
+    plain = sim.Network(toyc, model=base, signs="literature", device="numba")
+    half = sim.Network(toyc, model=base.with_glu_scale(0.5, "test"), signs="literature", device="numba")
+    pre, post, count, sgn = (e[plain._edges[3] != 0] for e in plain._edges)
+    tx = plain.sign_assignment.transmitters[pre]
+    w0 = np.asarray(plain.synaptic_weights(post, count, sgn, pre=pre) / mV)
+    w1 = np.asarray(half.synaptic_weights(post, count, sgn, pre=pre) / mV)
+    glu = (tx == "glutamate") & (sgn < 0)
+    gaba = (tx == "GABA") & (sgn < 0)
+    assert glu.any() and gaba.any() and (sgn > 0).any()
+    np.testing.assert_allclose(w1[glu], 0.5 * w0[glu])
+    np.testing.assert_array_equal(w1[~glu], w0[~glu])
+    assert half.model.parameters["glu_scale"].value == 0.5 and "glu_scale" not in plain.model.parameters
+    with pytest.raises(ValueError, match="pass pre="):
+        half.synaptic_weights(post, count, sgn)
+    # with the glutamatergic neurons driven, their targets see the scaled inhibition, in both simulators
+    glu_n = np.unique(pre[glu])
+    stim = [sim.PoissonDrive(toyc.select(modality="olfactory"), 150 * Hz), sim.PoissonDrive(glu_n, 100 * Hz)]
+    kw = dict(model=base.with_glu_scale(3.0, "test"), signs="literature")
+    ref = sim.Network(toyc, device="numpy", **kw).run(stim, duration=300 * ms, trials=2, seed=3)
+    fast = sim.Network(toyc, device="numba", **kw).run(stim, duration=300 * ms, trials=2, seed=3)
+    assert len(ref.spikes) > 50 and fast.spikes.equals(ref.spikes)
+    unscaled = sim.Network(toyc, device="numba", model=base, signs="literature").run(stim, duration=300 * ms,
+                                                                                       trials=2, seed=3)
+    assert not unscaled.spikes.equals(fast.spikes)
+    # signs given as an array carry no transmitters: a glu_scale other than 1 cannot be applied
+    with pytest.raises(ValueError, match="without transmitters"):
+        sim.Network(toyc, model=base.with_glu_scale(0.5, "test"), signs=plain.signs, device="numba")
+    with pytest.raises(ValueError, match="glu_scale = -1"):
+        base.with_glu_scale(-1, "test")
+    assert base.with_overrides(glu_scale=2).parameters["glu_scale"].value == 2
