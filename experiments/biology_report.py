@@ -655,7 +655,8 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
 
 def candidates_section(folder) -> list[str]:
     """The report's lines on the candidate structures scored after the calibration, from their documents' JSON in
-    ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``, ``docs/receptor_rules.json``; a missing one
+    ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``, ``docs/receptor_rules.json``,
+    ``docs/glu_inhibition.json``; a missing one
     is left out, one scored on another default model is called stale). Empty when there is none."""
     folder = Path(folder)
     items = []
@@ -693,6 +694,18 @@ def candidates_section(folder) -> list[str]:
                 "`receptor_rules.json` was scored on another default model; rerun `python -m experiments.receptor_rules`.")
         items.append("* **Receptor rules in the sign policy** ([receptor_rules.md](receptor_rules.md); "
                      f"`python -m experiments.receptor_rules`): {text}")
+    gi = folder / "glu_inhibition.json"
+    if gi.is_file():
+        from .glu_inhibition import heldout_text
+        from .glu_inhibition import reading as gi_reading
+        from .runs import default_model_key
+
+        data = json.loads(gi.read_text())
+        text = (" ".join(t for t in (gi_reading(data), heldout_text(data)) if t)
+                if data.get("model") == default_model_key() else
+                "`glu_inhibition.json` was scored on another default model; rerun `python -m experiments.glu_inhibition`.")
+        items.append("* **Glutamatergic inhibition weighed apart** ([glu_inhibition.md](glu_inhibition.md); "
+                     f"`python -m experiments.glu_inhibition`): {text}")
     if not items:
         return []
     import models as mdl
@@ -701,7 +714,7 @@ def candidates_section(folder) -> list[str]:
     then = (" The timing-dependent rule and the sparser code were scored against the depression-only model, the "
             "default until the first was adopted (its stage-2 record is kept as `depression_only` in "
             "`models/data/larval_calibration.json`); the receptor rules against the default model with the adopted "
-            "rule." if mb.get("rule") else "")
+            "rule; glutamatergic inhibition against the default model as it stands." if mb.get("rule") else "")
     return (["### Candidate structures scored after the calibration", "",
              "Each was scored on the calibration half against the default model, after the calibration; what the "
              "default took from it is said with each." + then, ""]

@@ -56,8 +56,8 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["GRID", "SOURCE", "best_screened", "decide", "glutamatergic", "reading", "report", "screen_point",
-           "score_variant", "stage1_point"]
+__all__ = ["GRID", "SOURCE", "best_screened", "decide", "glutamatergic", "heldout_text", "reading", "report",
+           "screen_point", "score_variant", "stage1_point"]
 
 #: The screened values of ``glu_scale`` (design above).
 GRID = (0.0,) + tuple(round(2 ** (k / 2), 6) for k in range(-6, 7))
@@ -188,7 +188,8 @@ def reading(data: dict) -> str:
     return text
 
 
-def _heldout_text(data: dict) -> str:
+def heldout_text(data: dict) -> str:
+    """The held-out half after the decision, in one sentence (empty before it is scored)."""
     h = data.get("heldout")
     if not h:
         return ""
@@ -224,7 +225,7 @@ def _write(data: dict) -> str:
         "",
         f"**{reading(data)}**",
         "",
-        *([_heldout_text(data), ""] if data.get("heldout") else []),
+        *([heldout_text(data), ""] if data.get("heldout") else []),
         "## Step 1: the screen (stage 1's objective J)",
         "",
         "| glu_scale | J | calibration findings hit | modalities to a DN pair | rho | share > 100 Hz, all "

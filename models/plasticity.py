@@ -1027,7 +1027,7 @@ class DopaminePlasticity:
         p = self.parameters
         pre = np.asarray(pre, dtype=np.int64)
         post = np.asarray(post, dtype=np.int64)
-        w0 = np.asarray(network.synaptic_weights(post, count, np.ones(len(count))), dtype=float)
+        w0 = np.asarray(network.synaptic_weights(post, count, np.ones(len(count)), pre=pre), dtype=float)
         # modulation: MBIN spike -> every plastic synapse onto its compartment's MBONs (same delay)
         mi, mj = [], []
         for d, mbons in self.targets.items():

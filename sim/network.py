@@ -286,14 +286,15 @@ class Network:
         count, sign : arrays
             Synapse counts and presynaptic signs (+1/-1).
         pre : array of int, optional
-            Presynaptic neuron of each connection; needed when the model has a presynaptic scale.
+            Presynaptic neuron of each connection; needed for inhibitory connections when the model has a
+            presynaptic scale.
 
         Returns
         -------
         brian2.Quantity
         """
         w = self.model.synaptic_weights(count, sign) * self.input_scale[np.asarray(post, dtype=np.int64)]
-        if self.presynaptic_scale is not None:
+        if self.presynaptic_scale is not None and np.any(np.asarray(sign) < 0):
             if pre is None:
                 raise ValueError("Network.synaptic_weights: this model scales inhibitory synapses by their "
                                  "presynaptic neuron's transmitter; pass pre=")

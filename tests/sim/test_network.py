@@ -308,6 +308,13 @@ def test_glu_scale_weighs_glutamatergic_inhibition_apart(toyc):
     unscaled = sim.Network(toyc, device="numba", model=base, signs="literature").run(stim, duration=300 * ms,
                                                                                        trials=2, seed=3)
     assert not unscaled.spikes.equals(fast.spikes)
+    # the plastic network (KC -> MBON weights handed to the dopamine rule) builds with it, too
+    from models.plasticity import DopaminePlasticity
+
+    kc = toyc.select(celltype="KC")
+    plastic = [sim.Network(toyc, device=d, plasticity=DopaminePlasticity("names"), **kw).run(
+        [sim.PoissonDrive(kc, 80 * Hz), *stim], duration=200 * ms, trials=1, seed=2) for d in ("numpy", "numba")]
+    assert len(plastic[0].spikes) > 20 and plastic[0].spikes.equals(plastic[1].spikes)
     # signs given as an array carry no transmitters: a glu_scale other than 1 cannot be applied
     with pytest.raises(ValueError, match="without transmitters"):
         sim.Network(toyc, model=base.with_glu_scale(0.5, "test"), signs=plain.signs, device="numba")
