@@ -177,7 +177,7 @@ def reading(data: dict) -> str:
             f"weighing glutamatergic inhibition apart moves J from {min(r['J'] for r in scr.values()):.3f} to "
             f"{max(r['J'] for r in scr.values()):.3f} over glu_scale 0 to 8 (calibration findings hit: "
             f"{min(hits.values())} to {max(hits.values())} of {n}); at glu_scale 1, the default model, J = "
-            f"{one['J']:.3f} (the record: {s1['J']:.3f}). The screen's best value is {best:g}")
+            f"{one['J']:.3f} (the record: {s1['J']:.3f}). The screen's best value is {best:.3g}")
     if "decision" not in data:
         return text + ": the default stays (the design runs no second step)."
     d, c = data["variants"]["default"], data["variants"]["candidate"]
@@ -199,7 +199,7 @@ def heldout_text(data: dict) -> str:
         b = h["candidate"]
         only_c = sorted(set(b["hit_ids"]) - set(a["hit_ids"]))
         only_d = sorted(set(a["hit_ids"]) - set(b["hit_ids"]))
-        text += (f", glu_scale {data['best']:g} {b['hits']} of {b['n']}"
+        text += (f", glu_scale {data['best']:.3g} {b['hits']} of {b['n']}"
                  + (f" (only with it: {', '.join(only_c) or 'none'}; only without: {', '.join(only_d) or 'none'})"
                     if only_c or only_d else " (the same findings)"))
     return text + "."
@@ -234,7 +234,7 @@ def _write(data: dict) -> str:
     ]
     for key, r in sorted(data["screen"].items(), key=lambda kv: float(kv[0])):
         s, h = r["sanity"], set(r["hits"])
-        lines.append(f"| {key} | {r['J']:.3f} | {len(h)} of {data['n_calibration_testable']} | "
+        lines.append(f"| {float(key):.3g} | {r['J']:.3f} | {len(h)} of {data['n_calibration_testable']} | "
                      f"{s['modalities_reaching']}/{s['n_modalities']} | {s['rho']:+.2f} | "
                      f"{100 * s['all_frac_hot']:.1f} % | {', '.join(sorted(h - one)) or '-'} | "
                      f"{', '.join(sorted(one - h)) or '-'} |")
@@ -245,7 +245,7 @@ def _write(data: dict) -> str:
                   "share > 100 Hz, all modalities | rate without stimulus (Hz) | learning must-show met "
                   "(pairings x seeds) |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-                  _row("default (glu_scale 1)", d), _row(f"glu_scale {data['best']:g}", c),
+                  _row("default (glu_scale 1)", d), _row(f"glu_scale {data['best']:.3g}", c),
                   "", "Calibration findings that differ, per benchmark seed:", "",
                   "| seed | only with the candidate | only with the default |", "| --- | --- | --- |"]
         for s, v in _differ(d, c).items():

@@ -627,6 +627,8 @@ CASES: list[Case] = [
       "mb-nope-01", "--data-dir", "{toy}", "--no-verify"], names="--explain mb-nope-01"),
     c("V14", "benchmark", "--explain and --table together", BENCH + ["--explain", "mb-esc21-02"],
       names=("--table", "--explain"), outputs=BENCH_OUT),
+    c("V15", "benchmark", "--set glu_scale (a candidate structure) below 0", BENCH + ["--set", "glu_scale=-1"],
+      names="glu_scale", outputs=BENCH_OUT),
 
     # ---- behaviour --------------------------------------------------------------------------------------
     c("B01", "behaviour", "an unknown assay", ["behave", "swim"], names="swim"),

@@ -235,6 +235,12 @@ def _claims():
                              f"default's {d['J']:.3f}" + ("; the same calibration and held-out findings)" if same
                                                           else ")"))
     assert rr["probe"]["findings"]["receptors"]["vis-02"]["status"] == "miss", "README.md: vis-02 stays a miss"
+    gi = _json("glu_inhibition.json")
+    d, c = gi["variants"]["default"], gi["variants"]["candidate"]
+    same = gi["heldout"]["default"]["hit_ids"] == gi["heldout"]["candidate"]["hit_ids"]
+    yield "glutamatergic inhibition", (f"it {'does' if gi['decision']['adopt'] else 'does not'} (the screen's best, "
+                                       f"glu_scale {gi['best']:.3g}, scores J3 {c['J']:.3f} against the default's "
+                                       f"{d['J']:.3f}" + ("; the same held-out findings)" if same else ")"))
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])
