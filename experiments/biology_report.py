@@ -751,6 +751,27 @@ def null_reading(larval: dict, null_path) -> str | None:
     return f"* **Against null models:** {reading(null)}.{signs} ([{name}]({name}))"
 
 
+def second_reading_bullet(larval: dict) -> str | None:
+    """The summary line on the blind second reading of the findings' outcomes (:mod:`experiments.second_reading`),
+    None without one."""
+    from . import biology, second_reading
+
+    if not second_reading.READING.is_file():
+        return None
+    findings = biology.load_findings()
+    s = second_reading.summary(second_reading.compare(findings, second_reading.load(findings=findings)),
+                               larval["table"])
+    return ("* **Second reading:** " + second_reading.reading(s) + " The readings that differ: "
+            "[below](#a-second-reading-of-the-published-outcomes).")
+
+
+def second_reading_lines(larval: dict) -> list[str]:
+    """The section on the second reading (:func:`experiments.second_reading.section`), empty without one."""
+    from . import biology, second_reading
+
+    return second_reading.section(biology.load_findings(), larval["table"])
+
+
 def lesions_reading(larval: dict, path) -> str | None:
     """The summary line on the sign lesions (``docs/sign_lesions.md``), when their JSON lies at ``path``; it says so
     when the lesions were compared with another intact model than ``larval`` (a stale file)."""
@@ -1061,7 +1082,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
                         late_testable_reading(lv, data["findings"], cal)]),
          statistics_reading(lv, ad),
          *filter(None, [null_reading(lv, path.with_name("biology_null.json")),
-                        lesions_reading(lv, path.with_name("sign_lesions.json"))]),
+                        lesions_reading(lv, path.with_name("sign_lesions.json")), second_reading_bullet(lv)]),
          *([round_summary(lv)] if round_summary(lv) else []),
          f"* **Adult model** (Shiu et al. 2024 parameters on the larval wiring): calibration "
          f"{_pct(ad['accuracy']['calibration'])}, held-out {_pct(ad['accuracy']['heldout'])}.",
@@ -1113,7 +1134,8 @@ def _write(data: dict, path: Path, figures: dict) -> str:
                                    "adult model": round(ad["heldout_by_round"].get(k, {}).get("accuracy", np.nan), 2)}
                                   for k, v in lv["heldout_by_round"].items()])), "",
           "Without the pairing findings (stage 1 of the calibration fitted without them):", "", _md_table(fit), "",
-          _md_table(pd.DataFrame(lv["by_circuit"]).round(2)), "", *explained_lines(data)]
+          _md_table(pd.DataFrame(lv["by_circuit"]).round(2)), "", *second_reading_lines(lv),
+          *explained_lines(data)]
     L += ["## Calibration", "",
           f"Script `{cal['script']}`, objective: `{cal.get('objective', cal.get('objective_name'))}` "
           f"(seed {cal['seed']}), on the calibration half only (stage 1 leaves the pairing findings out: each "

@@ -23,3 +23,146 @@ The design, fixed before any second reading was made (2026-12-05, session 37)
   whichever way it goes.
 """
 from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+__all__ = ["COLUMNS", "OUTCOMES", "READING", "SecondReadingError", "compare", "load", "reading", "section",
+           "summary"]
+
+#: The second reading shipped with larvasim.
+READING = Path(__file__).parent / "data" / "findings_second_reading.csv"
+#: Columns of the second reading's CSV, in order.
+COLUMNS = ("id", "second_expect", "source", "quote", "note", "reader", "date")
+#: What a second reader may answer (``less`` for a compare test whose readout A is below B).
+OUTCOMES = ("increase", "decrease", "no_change", "greater", "less", "undetermined")
+
+
+class SecondReadingError(ValueError):
+    """A second-reading CSV that cannot be used: the message names the file, row and column."""
+
+
+def load(path=READING, findings=None) -> list[dict]:
+    """The second reading's rows (one per finding id), checked against the findings table.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV (:data:`COLUMNS`); default the shipped one.
+    findings : list of experiments.biology.Finding, optional
+        Default the shipped table; every row's id must be one of its findings.
+
+    Raises
+    ------
+    SecondReadingError
+        A missing column, an unknown or repeated id, or an outcome not in :data:`OUTCOMES`, with the file, row
+        (1 = the first row after the header) and column.
+    """
+    from . import biology
+
+    path = Path(path)
+    findings = biology.load_findings() if findings is None else findings
+    known = {f.id for f in findings}
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            header = list(reader.fieldnames or [])
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise SecondReadingError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise SecondReadingError(f"{path}: missing column(s) {', '.join(missing)} (expected {', '.join(COLUMNS)})")
+    if not rows:
+        raise SecondReadingError(f"{path}: no rows")
+    seen = set()
+    for i, r in enumerate(rows, start=1):
+        if r["id"] not in known:
+            raise SecondReadingError(f"{path}, row {i}, column id: {r['id']!r} is not a finding of the table")
+        if r["id"] in seen:
+            raise SecondReadingError(f"{path}, row {i}, column id: {r['id']!r} is read twice")
+        seen.add(r["id"])
+        if r["second_expect"] not in OUTCOMES:
+            raise SecondReadingError(f"{path}, row {i}, column second_expect: {r['second_expect']!r} is not one of "
+                                     f"{', '.join(OUTCOMES)}")
+    return rows
+
+
+def compare(findings, rows) -> list[dict]:
+    """Per testable finding: the table's ``expect``, the second reading's, and ``agree`` / ``disagree`` /
+    ``undetermined`` (``unread`` for a testable finding without a second reading)."""
+    second = {r["id"]: r for r in rows}
+    out = []
+    for f in findings:
+        if not f.testable:
+            continue
+        r = second.get(f.id)
+        if r is None:
+            verdict, other = "unread", ""
+        else:
+            other = r["second_expect"]
+            verdict = ("undetermined" if other == "undetermined" else "agree" if other == f.expect else "disagree")
+        out.append({"id": f.id, "paper": f.paper, "test": f.test, "expect": f.expect, "second_expect": other,
+                    "verdict": verdict, "quote": (r or {}).get("quote", ""), "note": (r or {}).get("note", "")})
+    return out
+
+
+def summary(compared: list[dict], table: list[dict]) -> dict:
+    """The agreement, and the model's hits per half on all scored findings and on those both readings agree on
+    (``table``: the rows of ``docs/biology.json``'s larval model, with ``id``, ``half`` and ``status``)."""
+    verdicts = {c["id"]: c["verdict"] for c in compared}
+    counts = {v: sum(1 for x in verdicts.values() if x == v) for v in ("agree", "disagree", "undetermined", "unread")}
+    halves = {}
+    for half in ("calibration", "heldout"):
+        scored = [r for r in table if r["half"] == half and r["status"] in ("hit", "miss")]
+        agreed = [r for r in scored if verdicts.get(r["id"]) == "agree"]
+        halves[half] = {"hits": sum(r["status"] == "hit" for r in scored), "n": len(scored),
+                        "agreed_hits": sum(r["status"] == "hit" for r in agreed), "agreed_n": len(agreed)}
+    return {"counts": counts, "n": len(compared), "halves": halves,
+            "disagree": [c["id"] for c in compared if c["verdict"] == "disagree"],
+            "undetermined": [c["id"] for c in compared if c["verdict"] == "undetermined"]}
+
+
+def _frac(h: int, n: int) -> str:
+    return f"{h} of {n} ({100 * h / n:.0f} %)" if n else "none"
+
+
+def reading(s: dict) -> str:
+    """The summary in one sentence (the line docs/biology.md and the README quote)."""
+    c, cal, held = s["counts"], s["halves"]["calibration"], s["halves"]["heldout"]
+    text = (f"A blind second reading of the {s['n']} testable findings' published outcomes "
+            f"(`experiments/data/findings_second_reading.csv`, design in `experiments/second_reading.py`) agrees "
+            f"with the table on {c['agree']}, disagrees on {c['disagree']}"
+            + (f" ({', '.join(s['disagree'])})" if s["disagree"] else "")
+            + f" and cannot decide {c['undetermined']}"
+            + (f" ({', '.join(s['undetermined'])})" if s["undetermined"] else "")
+            + (f"; {c['unread']} are not read yet" if c["unread"] else "")
+            + f". On the findings both readings agree on, the default model hits {_frac(cal['agreed_hits'], cal['agreed_n'])}"
+            f" of the calibration half and {_frac(held['agreed_hits'], held['agreed_n'])} of the held-out half "
+            f"(all scored findings: {_frac(cal['hits'], cal['n'])} and {_frac(held['hits'], held['n'])}); the table "
+            f"is not changed by the second reading (a sensitivity analysis).")
+    return text
+
+
+def section(findings, table: list[dict], path=READING) -> list[str]:
+    """docs/biology.md's lines on the second reading: the summary and a table of the findings the readings do not
+    agree on (empty when there is no second reading at ``path``)."""
+    if not Path(path).is_file():
+        return []
+    compared = compare(findings, load(path, findings))
+    s = summary(compared, table)
+    status = {r["id"]: r["status"] for r in table}
+    lines = ["### A second reading of the published outcomes", "", reading(s) + " The readers' notes (the CSV's "
+             "`note` column) also name rows whose selections may not match the experiment (a driver line that labels "
+             "more or fewer neurons than the selection, an optogenetic stimulus standing for a sensory one); they "
+             "are not acted on here.", ""]
+    odd = [c for c in compared if c["verdict"] in ("disagree", "undetermined")]
+    if odd:
+        lines += ["| finding | test | table | second reading | model | second reader's quote and note |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for c in odd:
+            text = " ".join(t for t in (f'"{c["quote"]}"' if c["quote"] else "", c["note"]) if t)
+            lines.append(f"| {c['id']} | {c['test']} | {c['expect']} | {c['second_expect']} | "
+                         f"{status.get(c['id'], '-')} | {text.replace('|', '/')} |")
+        lines.append("")
+    return lines

@@ -235,6 +235,20 @@ def _claims():
                              f"default's {d['J']:.3f}" + ("; the same calibration and held-out findings)" if same
                                                           else ")"))
     assert rr["probe"]["findings"]["receptors"]["vis-02"]["status"] == "miss", "README.md: vis-02 stays a miss"
+    from experiments import biology, second_reading
+
+    fs = biology.load_findings()
+    sr = second_reading.summary(second_reading.compare(fs, second_reading.load(findings=fs)),
+                                _json("biology.json")["models"]["larval"]["table"])
+    c, cal, held = sr["counts"], sr["halves"]["calibration"], sr["halves"]["heldout"]
+    yield "second reading", (f"the second reading agrees on {c['agree']} of the {sr['n']} testable findings, "
+                             f"disagrees on {c['disagree']} ({', '.join(sr['disagree'])}, where")
+    yield "second reading, undecided", f"and cannot decide {c['undetermined']} (Lyutova et al. 2019"
+    assert set(sr["undetermined"]) == {"mb-lyu19-02", "learn-lyu19-01"}, "README.md names Lyutova et al. 2019"
+    yield "second reading, agreed accuracy", (
+        f"the default model hits {cal['agreed_hits']} of {cal['agreed_n']} "
+        f"({100 * cal['agreed_hits'] / cal['agreed_n']:.0f} %) of the calibration half and {held['agreed_hits']} of "
+        f"{held['agreed_n']} ({100 * held['agreed_hits'] / held['agreed_n']:.0f} %) of the held-out half")
     gi = _json("glu_inhibition.json")
     d, c = gi["variants"]["default"], gi["variants"]["candidate"]
     same = gi["heldout"]["default"]["hit_ids"] == gi["heldout"]["candidate"]["hit_ids"]
