@@ -735,24 +735,16 @@ class LarvalLIF(CurrentLIF):
         itself or was overridden before. ``kc_gain``, which the default model
         does not have, is added as by :meth:`with_kc_gain` (source: user override).
         """
-        if "glu_scale" in overrides and "glu_scale" not in self._parameters:
-            overrides = dict(overrides)
-            scale = overrides.pop("glu_scale")
-            try:
-                scale = float(scale)
-            except (TypeError, ValueError):
-                raise ValueError(f"glu_scale = {scale!r}: must be a plain number >= 0") from None
-            return self.with_glu_scale(scale, "user override (candidate structure; docs/glu_inhibition.md)"
-                                       ).with_overrides(**overrides)
-        if "kc_gain" in overrides and "kc_gain" not in self._parameters:
-            overrides = dict(overrides)
-            gain = overrides.pop("kc_gain")
-            try:
-                gain = float(gain)
-            except (TypeError, ValueError):
-                raise ValueError(f"kc_gain = {gain!r}: must be a plain number >= 0") from None
-            return self.with_kc_gain(gain, "user override (candidate structure; docs/kc_sparseness.md)"
-                                     ).with_overrides(**overrides)
+        for name, add, doc in (("glu_scale", self.with_glu_scale, "docs/glu_inhibition.md"),
+                               ("kc_gain", self.with_kc_gain, "docs/kc_sparseness.md")):
+            if name in overrides and name not in self._parameters:  # a candidate structure's parameter
+                overrides = dict(overrides)
+                value = overrides.pop(name)
+                try:
+                    value = float(value)
+                except (TypeError, ValueError):
+                    raise ValueError(f"{name} = {value!r}: must be a plain number >= 0") from None
+                return add(value, f"user override (candidate structure; {doc})").with_overrides(**overrides)
         params = self._parameters.override(**overrides)
         if "drive_weight" not in overrides and params["drive_weight"].source == _SPIKE_DRIVE_SOURCE:
             drive = _spike_drive(params)
@@ -820,11 +812,16 @@ class LarvalLIF(CurrentLIF):
         source : str
             Where the value comes from (recorded with the parameter).
         """
-        if not np.isfinite(scale) or scale < 0:
-            raise ValueError(f"glu_scale = {scale}: must be a finite number >= 0")
-        kept = [self._parameters[n] for n in self._parameters if n != "glu_scale"]
-        extra = Parameter("glu_scale", float(scale), "1", source,
-                          "extra factor on every inhibitory synapse of a glutamatergic neuron (on top of inh_scale)")
+        return self._with_factor("glu_scale", scale, source,
+                                 "extra factor on every inhibitory synapse of a glutamatergic neuron (on top of "
+                                 "inh_scale)")
+
+    def _with_factor(self, name: str, value: float, source: str, description: str) -> LarvalLIF:
+        """A copy with the dimensionless candidate parameter ``name`` (a finite factor >= 0) set to ``value``."""
+        if not np.isfinite(value) or value < 0:
+            raise ValueError(f"{name} = {value}: must be a finite number >= 0")
+        kept = [self._parameters[n] for n in self._parameters if n != name]
+        extra = Parameter(name, float(value), "1", source, description)
         return LarvalLIF(ParameterSet(kept + [extra], name=self._parameters.name), method=self._method)
 
     def with_kc_gain(self, gain: float, source: str) -> LarvalLIF:
@@ -842,12 +839,7 @@ class LarvalLIF(CurrentLIF):
         source : str
             Where the value comes from (recorded with the parameter).
         """
-        if not np.isfinite(gain) or gain < 0:
-            raise ValueError(f"kc_gain = {gain}: must be a finite number >= 0")
-        kept = [self._parameters[n] for n in self._parameters if n != "kc_gain"]
-        extra = Parameter("kc_gain", float(gain), "1", source,
-                          "extra factor on every input weight of a Kenyon cell (KC)")
-        return LarvalLIF(ParameterSet(kept + [extra], name=self._parameters.name), method=self._method)
+        return self._with_factor("kc_gain", gain, source, "extra factor on every input weight of a Kenyon cell (KC)")
 
 
 # ---------------------------------------------------------------------------
