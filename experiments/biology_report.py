@@ -751,6 +751,24 @@ def null_reading(larval: dict, null_path) -> str | None:
     return f"* **Against null models:** {reading(null)}.{signs} ([{name}]({name}))"
 
 
+def _stage1_spread(path) -> list[str]:
+    """The paragraph on stage 1's equally good points (``docs/stage1_spread.md``), when its JSON lies at
+    ``path``; one scored on another default model is called stale."""
+    from .runs import default_model_key
+    from .stage1_spread import reading
+
+    path = Path(path)
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    if data.get("model") != default_model_key():
+        return [f"`{path.name}` was scored on another default model; rerun `python -m experiments.stage1_spread`.",
+                ""]
+    return ["How well the calibration half determines stage 1's parameters (an analysis after scoring; "
+            f"[{path.with_suffix('.md').name}]({path.with_suffix('.md').name}), "
+            f"`python -m experiments.stage1_spread`): {reading(data)}", ""]
+
+
 def second_reading_bullet(larval: dict) -> str | None:
     """The summary line on the blind second reading of the findings' outcomes (:mod:`experiments.second_reading`),
     None without one."""
@@ -1160,6 +1178,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
             f"The default uses `{cal.get('structure')}`. Structures evaluated on an earlier date are not "
             "rerun: the same seed, objective and findings give the same evaluations.", ""]
         L += _added_structures(cal)
+        L += _stage1_spread(path.with_name("stage1_spread.json"))
     mb = cal.get("mushroom_body")
     if mb:
         vals = ", ".join(f"{k} = {v['value']:.3g}" for k, v in mb["parameters"].items())

@@ -14,8 +14,9 @@ biology           docs/biology.md (``larvasim validate --biology``)         -
 learning_rate     docs/biology_learning_rate.md                             biology
 sign_lesions      docs/sign_lesions.md                                      biology
 null              docs/biology_null.md                                      biology
-biology_render    docs/biology.md again, quoting the three above            learning_rate, sign_lesions,
-                                                                            null
+stage1_spread     docs/stage1_spread.md                                     -
+biology_render    docs/biology.md again, quoting the four above             learning_rate, sign_lesions,
+                                                                            null, stage1_spread
 learning          docs/learning.md                                          -
 odours            docs/odours.md                                            -
 sensory           docs/sensory.md                                           -
@@ -74,8 +75,10 @@ STEPS = (
          ("docs/biology_learning_rate.md", "docs/biology_learning_rate.json"), ("biology",), 28),
     Step("sign_lesions", ("{python}", "-m", "experiments.sign_lesions", "--jobs", "1"),
          ("docs/sign_lesions.md", "docs/sign_lesions.json"), ("biology",), 20),
+    Step("stage1_spread", ("{python}", "-m", "experiments.stage1_spread", "--store", "{work}/stage1-search"),
+         ("docs/stage1_spread.md", "docs/stage1_spread.json"), (), 5),
     Step("biology_render", ("{python}", "-m", "larvasim.cli", "validate", "--biology", "--render"),
-         ("docs/biology.md",), ("learning_rate", "sign_lesions", "null"), 0.2),
+         ("docs/biology.md",), ("learning_rate", "sign_lesions", "null", "stage1_spread"), 0.2),
     Step("learning", ("{python}", "-m", "experiments.learning", "--report", "docs/learning.md"),
          ("docs/learning.md",), (), 5),
     Step("odours", ("{python}", "-m", "experiments.odour_coding"), ("docs/odours.md", "docs/odours.json"), (), 1),

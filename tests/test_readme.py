@@ -249,6 +249,13 @@ def _claims():
         f"the default model hits {cal['agreed_hits']} of {cal['agreed_n']} "
         f"({100 * cal['agreed_hits'] / cal['agreed_n']:.0f} %) of the calibration half and {held['agreed_hits']} of "
         f"{held['agreed_n']} ({100 * held['agreed_hits'] / held['agreed_n']:.0f} %) of the held-out half")
+    sp = _json("stage1_spread.json")
+    held = [p["scores"]["heldout"]["hits"] for p in sp["points"]]
+    assert max(p["J"] for p in sp["points"]) - min(p["J"] for p in sp["points"]) < 0.01, "README.md: J within 0.01"
+    yield "stage-1 spread", (f"Stage 1's {'five' if len(sp['points']) == 5 else len(sp['points'])} best points")
+    yield "stage-1 spread, findings", (f"give the same outcome on {sp['robust']} of the {sp['n_findings']} response, "
+                                       f"silencing and compare findings; they hit {min(held)} to {max(held)} of "
+                                       f"{sp['points'][0]['scores']['heldout']['n']} held-out ones")
     gi = _json("glu_inhibition.json")
     d, c = gi["variants"]["default"], gi["variants"]["candidate"]
     same = gi["heldout"]["default"]["hit_ids"] == gi["heldout"]["candidate"]["hit_ids"]
