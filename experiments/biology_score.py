@@ -329,7 +329,9 @@ def _network(args):
     net = network_from_config(c, cfg)
     d = net.describe()
     brain = "" if args.shuffle is None else f"; connectome shuffled (degree-preserving, seed {args.shuffle})"
-    print(f"model: {d['model']['model']}, signs: {d['signs'].get('policy')}, synapses: "
+    changed = "".join(f", {k}={v}" for k, v in cfg["model_parameters"].items())
+    print(f"model: {d['model']['model']}{' (' + changed[2:] + ')' if changed else ''}, signs: "
+          f"{d['signs'].get('policy')}, synapses: "
           f"{'+'.join(d['synapse_types'])}, device: {d['device']}; seed {args.seed}{brain}")
     return net
 

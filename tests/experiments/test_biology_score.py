@@ -184,3 +184,18 @@ def test_a_shuffled_connectome_scores_as_the_null_control(real_data_dir, tmp_pat
     assert cli_main(["validate", "--biology", "--table", str(tmp_path / "x.csv"), "--shuffle", "-1"]) != 0
     err = capsys.readouterr().err
     assert "--shuffle -1" in err and "Traceback" not in err
+
+
+def test_the_printed_model_line_names_the_overrides_that_reach_the_run(toy, tmp_path, capsys):
+    """``--set`` overrides are printed with the model and reach the network the run stores: a candidate factor
+    (glu_scale) too, with its source."""
+    from larvasim.cli import main as cli
+
+    out = tmp_path / "t.csv"
+    assert cli(["validate", "--biology", "--table", str(out), "--data-dir", str(toy.path), "--no-verify",
+                "--no-pairing", "--ids", "olf-asa09-*", "--set", "glu_scale=0.5", "--set", "inh_scale=2"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("model: larval_lif (glu_scale=0.5, inh_scale=2), signs: literature")
+    params = json.loads(out.with_suffix(".json").read_text())["network"]["model"]["parameters"]
+    assert params["glu_scale"]["value"] == 0.5 and "user override" in params["glu_scale"]["source"]
+    assert params["inh_scale"]["value"] == 2
