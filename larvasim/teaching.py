@@ -319,6 +319,16 @@ def _(answer, *, real, shuffled):
     return dict(answer) == exp, "a dict brain -> number of rows with status 'hit' (real and shuffled tables)"
 
 
+@_register("06.kappa")
+def _(answer, *, decided):
+    p_o = float((decided["expect"] == decided["second_expect"]).mean())
+    a = decided["expect"].value_counts(normalize=True)
+    b = decided["second_expect"].value_counts(normalize=True)
+    p_e = float(sum(a.get(k, 0.0) * b.get(k, 0.0) for k in set(a.index) | set(b.index)))
+    return _close(answer, (p_o - p_e) / (1 - p_e), atol=1e-3), ("(p_o - p_e) / (1 - p_e), p_e the sum over outcomes "
+                                                                "of the two readers' shares multiplied")
+
+
 @_register("06.synergy")
 def _(answer, *, outputs):
     frac = float((outputs["supra_additivity_hz"] > 0).mean())
