@@ -174,8 +174,8 @@ def reading(data: dict) -> str:
     hits = {g: len(r["hits"]) for g, r in scr.items()}
     n = data["n_calibration_testable"]
     text = (f"On stage 1's objective (J, seed {s1['seed']}, the calibration half without its pairing findings) "
-            f"weighing glutamatergic inhibition apart moves J from {min(r['J'] for r in scr.values()):.3f} to "
-            f"{max(r['J'] for r in scr.values()):.3f} over glu_scale 0 to 8 (calibration findings hit: "
+            f"J ranges from {min(r['J'] for r in scr.values()):.3f} to {max(r['J'] for r in scr.values()):.3f} "
+            f"as glu_scale, the weight of glutamatergic inhibition apart from GABAergic, goes from 0 to 8 (calibration findings hit: "
             f"{min(hits.values())} to {max(hits.values())} of {n}); at glu_scale 1, the default model, J = "
             f"{one['J']:.3f} (the record: {s1['J']:.3f}). The screen's best value is {best:.3g}")
     if "decision" not in data:
