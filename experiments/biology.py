@@ -73,9 +73,10 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-__all__ = ["BENCHMARK_PARAMETERS", "FINDINGS", "SPLIT", "Finding", "FindingsError", "Score", "findings_as_of",
+__all__ = ["BENCHMARK_PARAMETERS", "FINDINGS", "PENDING", "SPLIT", "Finding", "FindingsError", "Score", "findings_as_of",
            "load_findings",
-           "ROUNDS", "explain", "explain_text", "load_rounds", "load_split", "make_split", "score", "sensory_rates"]
+           "ROUNDS", "explain", "explain_text", "load_rounds", "load_split", "make_split", "merge_pending", "score",
+           "sensory_rates"]
 
 DATA = Path(__file__).parent / "data"
 #: The findings table shipped with larvasim.
@@ -92,7 +93,7 @@ NEEDS = {"response": ("stimulus", "readout"), "silencing": ("stimulus", "silence
 SELECTION_FIELDS = ("stimulus", "background", "silence", "readout", "readout_b", "us")
 REQUIRED = ("id", "circuit", "paper", "citation", "doi", "figure", "finding", "test", "expect", "testable")
 OPTIONAL = ("quote", "source_read", "rate", "size", "untestable_reason", "note", "measure",
-            "protocol", "testable_since") + SELECTION_FIELDS
+            "protocol", "testable_since", "added") + SELECTION_FIELDS
 #: What a pairing test reads: the readout neurons' learning effect, or the learned valence index.
 MEASURES = ("rate", "learned_valence")
 #: Timings of odour and US a pairing test can run (protocols of :mod:`experiments.learning`; default "paired").
@@ -282,12 +283,15 @@ def load_findings(path=None) -> list[Finding]:
         if protocol not in PAIRING_PROTOCOLS or ("protocol" in row and test != "pairing"):
             raise FindingsError(f"{where}, field 'protocol': {protocol!r} is not one of "
                                 f"{', '.join(PAIRING_PROTOCOLS)} (the timing of odour and US, pairing tests only)")
-        if "testable_since" in row:  # the date a row became testable, when that was after it joined the table
-            try:
-                date.fromisoformat(str(row["testable_since"]))
-            except ValueError:
-                raise FindingsError(f"{where}, field 'testable_since': must be a date written YYYY-MM-DD; "
-                                    f"got {row['testable_since']!r}") from None
+        # testable_since: the date a row became testable, when that was after it joined the table; added: the date
+        # a row of a paper already in the split joined the table (after the model of that day was fixed)
+        for key in ("testable_since", "added"):
+            if key in row:
+                try:
+                    date.fromisoformat(str(row[key]))
+                except ValueError:
+                    raise FindingsError(f"{where}, field {key!r}: must be a date written YYYY-MM-DD; "
+                                        f"got {row[key]!r}") from None
         rate = None
         if "rate" in row:
             try:
@@ -297,8 +301,8 @@ def load_findings(path=None) -> list[Finding]:
             if rate.dim != Hz.dim or float(rate / Hz) <= 0:
                 raise FindingsError(f"{where}, field 'rate': must be a positive rate, e.g. '50 Hz'; "
                                     f"got {row['rate']!r}")
-        extra = {f: row[f] for f in ("quote", "source_read", "size", "note", "measure", "protocol", "testable_since")
-                 if f in row}
+        extra = {f: row[f] for f in ("quote", "source_read", "size", "note", "measure", "protocol", "testable_since",
+                                     "added") if f in row}
         out.append(Finding(id=fid, circuit=row["circuit"], paper=row["paper"], citation=row["citation"],
                            doi=row["doi"], figure=row["figure"], finding=row["finding"], test=test,
                            expect=row["expect"], testable=row["testable"], selections=sels, rate=rate,
@@ -309,14 +313,77 @@ def load_findings(path=None) -> list[Finding]:
 
 def findings_as_of(findings, day: str) -> list[Finding]:
     """The findings as a fit made on ``day`` (``YYYY-MM-DD``) saw them: a finding whose ``testable_since`` is
-    later is untestable then (to reproduce a calibration record made before the finding became testable)."""
+    later is untestable then (to reproduce a calibration record made before the finding became testable), and one
+    ``added`` later was not in the table yet (left out)."""
     out = []
     for f in findings:
+        if str(f.extra.get("added", "")) > str(day):
+            continue
         since = str(f.extra.get("testable_since", ""))
         if f.testable and since > str(day):
             f = replace(f, testable=False, untestable_reason=f"testable only since {since}, after {day}")
         out.append(f)
     return out
+
+
+#: Rows read but not yet scored (``experiments/data/findings_pending.toml``; its header gives the design).
+PENDING = DATA / "findings_pending.toml"
+
+
+def merge_pending(day: str, pending=None, table=None) -> list[str]:
+    """Move the rows of the pending file into the findings table, each marked ``added = day``.
+
+    The rows are appended to the table as they are written (text, comments of the pending file's rows
+    included), each with an ``added`` line after its ``id``; the pending file keeps its header (the comment lines
+    before the first row). Both files are checked before either is written: a pending id already in the table,
+    a row of a paper that is not in the split, or any error of :func:`load_findings` leaves both unchanged.
+
+    Parameters
+    ----------
+    day : str
+        The date the rows join the table (``YYYY-MM-DD``): the day of the first model run on them.
+    pending, table : path, optional
+        Default :data:`PENDING` and :data:`FINDINGS`.
+
+    Returns
+    -------
+    list of str
+        The ids that were moved.
+    """
+    import re
+    import tempfile
+
+    from larvasim.util import atomic_write_text
+
+    date.fromisoformat(day)  # ValueError for a malformed day
+    pending = Path(pending) if pending is not None else PENDING
+    table = Path(table) if table is not None else FINDINGS
+    text = pending.read_text(encoding="utf-8")
+    start = text.find("[[finding]]")
+    if start < 0:
+        return []
+    head, rows = text[:start], text[start:]
+    ids = [f.id for f in load_findings(pending)]
+    known = load_findings(table)
+    clash = sorted(set(ids) & {f.id for f in known})
+    if clash:
+        raise FindingsError(f"{pending}: id(s) {', '.join(clash)} already in {table}")
+    papers = set(load_split(findings=known))
+    missing = sorted({f.paper for f in load_findings(pending)} - papers)
+    if missing:
+        raise FindingsError(f"{pending}: paper(s) {', '.join(missing)} not in the split: add them to the split "
+                            "first (a new round)")
+    marked = re.sub(r'^(id = "[^"]*")$', rf'\1\nadded = "{day}"', rows, flags=re.M)
+    merged = table.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + marked.rstrip("\n") + "\n"
+    with tempfile.TemporaryDirectory() as tmp:  # the merged table must load before anything is written
+        probe = Path(tmp) / "findings.toml"
+        probe.write_text(merged, encoding="utf-8")
+        added = [f.id for f in load_findings(probe) if f.extra.get("added") == day]
+    if sorted(added) != sorted(ids):
+        raise FindingsError(f"{pending}: {len(ids)} rows, but {len(added)} were marked added in the merged table")
+    atomic_write_text(table, merged)
+    atomic_write_text(pending, head.rstrip("\n") + "\n")
+    return ids
 
 
 def make_split(findings, seed: int = 2026) -> dict[str, str]:

@@ -587,6 +587,35 @@ def late_testable_reading(larval: dict, findings: list, cal: dict) -> str:
     return text
 
 
+def added_reading(larval: dict, findings: list) -> str:
+    """The summary line on findings added to papers already in the split (``added`` in the findings table: read
+    after the default model of that day was fixed, their rows committed before any model ran on them), with each
+    half's accuracy without them, or ''."""
+    added = {f["id"]: str(f["added"]) for f in findings if f.get("added")}
+    t = pd.DataFrame(larval["table"])
+    rows = t[t["id"].isin(list(added)) & t["status"].isin(["hit", "miss"])]
+    if rows.empty:
+        return ""
+    days = sorted({added[i] for i in rows["id"]})
+    text = (f"* **Findings added after the model was fixed:** {len(rows)} testable findings read on "
+            f"{', '.join(days)} in the full texts of papers already in the split (`added` in the findings table; "
+            "their rows were committed before any model ran on them; "
+            f"`experiments/data/findings_pending.toml` held them until they were scored): "
+            f"{', '.join(f'{r.id} ({r.half}, {r.status})' for r in rows.itertuples())}.")
+    for half in ("calibration", "heldout"):
+        part = rows[rows["half"] == half]
+        if part.empty:
+            continue
+        h = int((part["status"] == "hit").sum())
+        rest = _scored(t, half)
+        rest = rest[~rest["id"].isin(list(added))]
+        hr = int((rest["status"] == "hit").sum())
+        name = "Held-out" if half == "heldout" else "Calibration"
+        text += (f" {name} half: {h} of {len(part)} of them hit ({_pct(h / len(part))}); without them "
+                 f"{hr} of {len(rest)} ({_pct(hr / len(rest) if len(rest) else np.nan)}).")
+    return text
+
+
 def heldout_spread(larval: dict) -> str:
     """The summary line on the held-out accuracy over benchmark seeds (``heldout_by_seed``)."""
     by = larval.get("heldout_by_seed") or {}
@@ -1097,7 +1126,7 @@ def _write(data: dict, path: Path, figures: dict) -> str:
          f"{ok(lv['accuracy']['heldout'] >= GOALS['heldout_accuracy'])}).",
          heldout_spread(lv),
          *filter(None, [seen_reading(lv, cal.get("mushroom_body")), previous_reading(lv, cal.get("mushroom_body")),
-                        late_testable_reading(lv, data["findings"], cal)]),
+                        late_testable_reading(lv, data["findings"], cal), added_reading(lv, data["findings"])]),
          statistics_reading(lv, ad),
          *filter(None, [null_reading(lv, path.with_name("biology_null.json")),
                         lesions_reading(lv, path.with_name("sign_lesions.json")), second_reading_bullet(lv)]),

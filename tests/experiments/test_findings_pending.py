@@ -1,26 +1,31 @@
 """experiments/data/findings_pending.toml: rows read but not yet scored meet the table's admission rules, so they
-can join findings.toml as they stand (the design is the file's header)."""
+can join findings.toml as they stand (the design is the file's header); merge_pending moves them there, marked with
+the day they join, and the report counts them apart."""
 from __future__ import annotations
 
-from pathlib import Path
+import shutil
 
+import pandas as pd
 import pytest
 
 from experiments import biology
 
-PENDING = Path(biology.__file__).parent / "data" / "findings_pending.toml"
+PENDING = biology.PENDING
 
 
 @pytest.fixture(scope="module")
 def pending():
-    return biology.load_findings(PENDING)
+    """The pending rows; none once they have been merged (the file then holds its header only)."""
+    text = PENDING.read_text(encoding="utf-8")
+    assert text.startswith("# Findings read but not yet scored") and "Design (fixed 2026-12-05" in text
+    return biology.load_findings(PENDING) if "[[finding]]" in text else []
 
 
 def test_pending_rows_are_new_findings_of_papers_in_the_split(pending):
     table = biology.load_findings()
     split = biology.load_split(findings=table)
     known = {f.id for f in table}
-    assert pending and not ({f.id for f in pending} & known)
+    assert not ({f.id for f in pending} & known)
     by_paper = {f.paper: f for f in table}
     for f in pending:
         assert f.paper in split, f.id                        # its paper's half is fixed already
@@ -43,3 +48,68 @@ def test_pending_selections_resolve_on_the_connectome(pending, real_connectome):
         for key, spec in f.selections.items():
             sel = biology._select(real_connectome, spec, f"{f.where}, field {key!r}")
             assert len(sel.indices) > 0, (f.id, key)
+
+
+ROW = '''[[finding]]
+id = "mb-esc21-90"
+circuit = "mushroom_body"
+paper = "Eschbach 2021"
+citation = "Eschbach C, Fushiki A, Winding M, et al. (2021) Circuits for integrating learned and innate valences in the insect brain. eLife 10:e62567"
+doi = "10.7554/eLife.62567"
+figure = "Fig. 6b"
+finding = "a test row"
+quote = "q"
+source_read = "eLife XML"
+test = "response"
+stimulus = {{ modality = "olfactory" }}
+readout = {{ name = "{readout}" }}
+expect = "increase"
+testable = true
+untestable_reason = ""
+'''
+
+
+def test_merge_pending_moves_the_rows_marked_with_their_day(tmp_path):
+    table, pend = tmp_path / "findings.toml", tmp_path / "pending.toml"
+    shutil.copy(biology.FINDINGS, table)
+    before = table.read_text()
+    head = "# Findings read but not yet scored: a header\n# kept after the merge\n"
+    pend.write_text(head + "\n" + ROW.format(readout="CN-33"))
+    assert biology.merge_pending("2026-12-06", pend, table) == ["mb-esc21-90"]
+    assert pend.read_text() == head and table.read_text().startswith(before.rstrip("\n"))
+    merged = {f.id: f for f in biology.load_findings(table)}
+    assert merged["mb-esc21-90"].extra["added"] == "2026-12-06" and len(merged) == len(biology.load_findings()) + 1
+    assert biology.merge_pending("2026-12-06", pend, table) == []        # nothing left to move
+    # a fit made before the day did not have the row; one made on it did
+    assert "mb-esc21-90" not in {f.id for f in biology.findings_as_of(merged.values(), "2026-12-05")}
+    assert "mb-esc21-90" in {f.id for f in biology.findings_as_of(merged.values(), "2026-12-06")}
+    # an id already in the table, a paper outside the split, a bad day: both files unchanged
+    text = table.read_text()
+    for row, msg in ((ROW.format(readout="CN-33"), "already in"),
+                     (ROW.format(readout="CN-33").replace('"mb-esc21-90"', '"x-01"').replace(
+                         '"Eschbach 2021"', '"Nobody 2030"'), "not in the split")):
+        pend.write_text(head + "\n" + row)
+        with pytest.raises(biology.FindingsError, match=msg):
+            biology.merge_pending("2026-12-07", pend, table)
+        assert table.read_text() == text and pend.read_text() == head + "\n" + row
+    with pytest.raises(ValueError):
+        biology.merge_pending("6 Dec", pend, table)
+    bad = tmp_path / "bad.toml"
+    bad.write_text(ROW.format(readout="CN-33").replace('added', 'x').replace('expect = "increase"',
+                                                                             'expect = "up"'))
+    with pytest.raises(biology.FindingsError, match="expect"):
+        biology.merge_pending("2026-12-07", bad, table)
+
+
+def test_the_report_counts_added_findings_apart():
+    from experiments.biology_report import added_reading
+
+    rows = [("a", "heldout", "hit"), ("b", "heldout", "miss"), ("c", "heldout", "hit"), ("d", "calibration", "hit"),
+            ("e", "heldout", "untestable")]
+    larval = {"table": [{"id": i, "half": h, "status": s} for i, h, s in rows]}
+    findings = [{"id": "b", "added": "2026-12-06"}, {"id": "e", "added": "2026-12-06"}, {"id": "a"}]
+    text = added_reading(larval, findings)
+    assert "1 testable findings read on 2026-12-06" in text and "b (heldout, miss)" in text
+    assert "Held-out half: 0 of 1 of them hit (0 %); without them 2 of 2 (100 %)." in text
+    assert added_reading(larval, [{"id": "a"}]) == ""
+    assert pd.DataFrame(larval["table"]).shape[0] == 5
