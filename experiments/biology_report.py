@@ -806,7 +806,7 @@ def second_reading_bullet(larval: dict) -> str | None:
     if not second_reading.READING.is_file():
         return None
     findings = biology.load_findings()
-    s = second_reading.summary(second_reading.compare(findings, second_reading.load(findings=findings)),
+    s = second_reading.summary(second_reading.compare(findings, second_reading.load()),
                                larval["table"])
     return ("* **Second reading:** " + second_reading.reading(s) + " The readings that differ: "
             "[below](#a-second-reading-of-the-published-outcomes).")

@@ -50,7 +50,9 @@ def load(path=READING, findings=None) -> list[dict]:
     path : path-like
         The CSV (:data:`COLUMNS`); default the shipped one.
     findings : list of experiments.biology.Finding, optional
-        Default the shipped table; every row's id must be one of its findings.
+        Default the shipped table and its pending rows (``experiments/data/findings_pending.toml``: a reading may
+        precede a row's merge; :func:`compare` counts it once the row is in the table); every row's id must be one
+        of them.
 
     Raises
     ------
@@ -61,7 +63,10 @@ def load(path=READING, findings=None) -> list[dict]:
     from . import biology
 
     path = Path(path)
-    findings = biology.load_findings() if findings is None else findings
+    if findings is None:
+        findings = biology.load_findings()
+        if "[[finding]]" in biology.PENDING.read_text(encoding="utf-8"):
+            findings = findings + biology.load_findings(biology.PENDING)
     known = {f.id for f in findings}
     try:
         with open(path, newline="", encoding="utf-8") as fh:
@@ -149,7 +154,7 @@ def section(findings, table: list[dict], path=READING) -> list[str]:
     agree on (empty when there is no second reading at ``path``)."""
     if not Path(path).is_file():
         return []
-    compared = compare(findings, load(path, findings))
+    compared = compare(findings, load(path))
     s = summary(compared, table)
     status = {r["id"]: r["status"] for r in table}
     lines = ["### A second reading of the published outcomes", "", reading(s) + " The readers' notes (the CSV's "

@@ -238,7 +238,7 @@ def _claims():
     from experiments import biology, second_reading
 
     fs = biology.load_findings()
-    sr = second_reading.summary(second_reading.compare(fs, second_reading.load(findings=fs)),
+    sr = second_reading.summary(second_reading.compare(fs, second_reading.load()),
                                 _json("biology.json")["models"]["larval"]["table"])
     c, cal, held = sr["counts"], sr["halves"]["calibration"], sr["halves"]["heldout"]
     yield "second reading", (f"the second reading agrees on {c['agree']} of the {sr['n']} testable findings, "
