@@ -265,17 +265,11 @@ def report(path="docs/glu_inhibition.md", connectome=None, *, heldout_half: bool
     from larvasim.util import atomic_write_text
 
     from . import biology, sanity
-    from .regenerate import fingerprint
-    from .runs import default_model_key, provenance, run_each
+    from .runs import model_store, provenance, run_each
 
     path = Path(path)
-    store = path.with_suffix(".json")
     c = connectome if connectome is not None else connectomes.load("winding2023")
-    key = fingerprint()
-    data = json.loads(store.read_text()) if store.is_file() else None
-    if data is None or data.get("fingerprint") != key:
-        data = {"fingerprint": key, "model": default_model_key(), "findings": key.split("-")[-1], "screen": {},
-                "variants": {}}
+    store, data = model_store(path, screen={}, variants={})
 
     def save():
         data["date"] = datetime.date.today().isoformat()

@@ -239,16 +239,11 @@ def report(path="docs/receptor_rules.md", connectome=None, *, heldout_half: bool
     import connectomes
     from larvasim.util import atomic_write_text
 
-    from .regenerate import fingerprint
-    from .runs import default_model_key, provenance, run_each
+    from .runs import model_store, provenance, run_each
 
     path = Path(path)
-    store = path.with_suffix(".json")
     c = connectome if connectome is not None else connectomes.load("winding2023")
-    key = fingerprint()
-    data = json.loads(store.read_text()) if store.is_file() else None
-    if data is None or data.get("fingerprint") != key:
-        data = {"fingerprint": key, "model": default_model_key(), "findings": key.split("-")[-1], "variants": {}}
+    store, data = model_store(path, variants={})
 
     def keep(name, rec, seconds):
         rec["seconds"] = float(seconds)

@@ -11,7 +11,8 @@ import os
 import platform
 from typing import Any, Callable, Iterable
 
-__all__ = ["default_model_key", "finding_keys", "merge_rows", "pending", "provenance", "run_each", "stale_findings"]
+__all__ = ["default_model_key", "finding_keys", "merge_rows", "model_store", "pending", "provenance", "run_each",
+           "stale_findings"]
 
 
 def run_each(items: Iterable[Any], keep: Callable, *, worker: Callable, local: Callable | None = None,
@@ -62,6 +63,23 @@ def default_model_key() -> str:
     table = resources.files("models").joinpath("data", "transmitters.csv").read_bytes()
     text = json.dumps(keep, sort_keys=True, default=str).encode() + hashlib.sha256(table).digest()
     return hashlib.sha256(text).hexdigest()[:16]
+
+
+def model_store(path, **empty) -> tuple:
+    """The JSON store of report ``path`` (``<stem>.json``) and its data: the stored data when they were scored on
+    the default model and findings of today (:func:`experiments.regenerate.fingerprint`), else a fresh store with
+    that fingerprint, the model's key, the findings' key and the ``empty`` fields."""
+    import json
+    from pathlib import Path
+
+    from .regenerate import fingerprint
+
+    store = Path(path).with_suffix(".json")
+    key = fingerprint()
+    data = json.loads(store.read_text()) if store.is_file() else None
+    if data is None or data.get("fingerprint") != key:
+        data = {"fingerprint": key, "model": default_model_key(), "findings": key.split("-")[-1], **empty}
+    return store, data
 
 
 def provenance(connectome) -> dict:
