@@ -93,7 +93,7 @@ NEEDS = {"response": ("stimulus", "readout"), "silencing": ("stimulus", "silence
 SELECTION_FIELDS = ("stimulus", "background", "silence", "readout", "readout_b", "us")
 REQUIRED = ("id", "circuit", "paper", "citation", "doi", "figure", "finding", "test", "expect", "testable")
 OPTIONAL = ("quote", "source_read", "rate", "size", "untestable_reason", "note", "measure",
-            "protocol", "testable_since", "added") + SELECTION_FIELDS
+            "protocol", "testable_since", "added", "revised") + SELECTION_FIELDS
 #: What a pairing test reads: the readout neurons' learning effect, or the learned valence index.
 MEASURES = ("rate", "learned_valence")
 #: Timings of odour and US a pairing test can run (protocols of :mod:`experiments.learning`; default "paired").
@@ -292,6 +292,8 @@ def load_findings(path=None) -> list[Finding]:
                 except ValueError:
                     raise FindingsError(f"{where}, field {key!r}: must be a date written YYYY-MM-DD; "
                                         f"got {row[key]!r}") from None
+        if "revised" in row:
+            _check_revision(row["revised"], row["expect"], test, f"{where}, field 'revised'")
         rate = None
         if "rate" in row:
             try:
@@ -302,7 +304,7 @@ def load_findings(path=None) -> list[Finding]:
                 raise FindingsError(f"{where}, field 'rate': must be a positive rate, e.g. '50 Hz'; "
                                     f"got {row['rate']!r}")
         extra = {f: row[f] for f in ("quote", "source_read", "size", "note", "measure", "protocol", "testable_since",
-                                     "added") if f in row}
+                                     "added", "revised") if f in row}
         out.append(Finding(id=fid, circuit=row["circuit"], paper=row["paper"], citation=row["citation"],
                            doi=row["doi"], figure=row["figure"], finding=row["finding"], test=test,
                            expect=row["expect"], testable=row["testable"], selections=sels, rate=rate,
@@ -328,6 +330,25 @@ def findings_as_of(findings, day: str) -> list[Finding]:
 
 #: Rows read but not yet scored (``experiments/data/findings_pending.toml``; its header gives the design).
 PENDING = DATA / "findings_pending.toml"
+
+
+def _check_revision(rev, expect: str, test: str, where: str) -> None:
+    """Check a row's ``revised`` field: ``{ date = "YYYY-MM-DD", was = <the earlier expect>, why = "..." }``, the
+    record of an ``expect`` changed after the row was first scored (a second reading, the passage read again)."""
+    if not isinstance(rev, dict):
+        raise FindingsError(f"{where}: must be a table {{ date = ..., was = ..., why = ... }}; got {rev!r}")
+    odd = sorted(set(rev) ^ {"date", "was", "why"})
+    if odd:
+        raise FindingsError(f"{where}: needs exactly the keys date, was, why (unknown or missing: {', '.join(odd)})")
+    try:
+        date.fromisoformat(str(rev["date"]))
+    except ValueError:
+        raise FindingsError(f"{where}, key 'date': must be a date written YYYY-MM-DD; got {rev['date']!r}") from None
+    if rev["was"] not in EXPECT[test] or rev["was"] == expect:
+        raise FindingsError(f"{where}, key 'was': the earlier expect must be one of {', '.join(EXPECT[test])} for a "
+                            f"{test} test and differ from the row's expect {expect!r}; got {rev['was']!r}")
+    if not isinstance(rev["why"], str) or not rev["why"].strip():
+        raise FindingsError(f"{where}, key 'why': must say why the expect changed")
 
 
 def merge_pending(day: str, pending=None, table=None) -> list[str]:

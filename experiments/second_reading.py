@@ -95,7 +95,8 @@ def load(path=READING, findings=None) -> list[dict]:
 
 def compare(findings, rows) -> list[dict]:
     """Per testable finding: the table's ``expect``, the second reading's, and ``agree`` / ``disagree`` /
-    ``undetermined`` (``unread`` for a testable finding without a second reading)."""
+    ``undetermined`` (``unread`` for a testable finding without a second reading); ``was``: the row's earlier
+    ``expect`` where it was revised (its ``revised`` field), else empty."""
     second = {r["id"]: r for r in rows}
     out = []
     for f in findings:
@@ -107,14 +108,16 @@ def compare(findings, rows) -> list[dict]:
         else:
             other = r["second_expect"]
             verdict = ("undetermined" if other == "undetermined" else "agree" if other == f.expect else "disagree")
+        was = (f.extra.get("revised") or {}).get("was", "")
         out.append({"id": f.id, "paper": f.paper, "test": f.test, "expect": f.expect, "second_expect": other,
-                    "verdict": verdict, "quote": (r or {}).get("quote", ""), "note": (r or {}).get("note", "")})
+                    "verdict": verdict, "was": was, "quote": (r or {}).get("quote", ""), "note": (r or {}).get("note", "")})
     return out
 
 
 def summary(compared: list[dict], table: list[dict]) -> dict:
     """The agreement, and the model's hits per half on all scored findings and on those both readings agree on
-    (``table``: the rows of ``docs/biology.json``'s larval model, with ``id``, ``half`` and ``status``)."""
+    (``table``: the rows of ``docs/biology.json``'s larval model, with ``id``, ``half``, ``predicted`` and
+    ``status``), and each revised row's status under its earlier and its present ``expect``."""
     verdicts = {c["id"]: c["verdict"] for c in compared}
     counts = {v: sum(1 for x in verdicts.values() if x == v) for v in ("agree", "disagree", "undetermined", "unread")}
     halves = {}
@@ -123,7 +126,17 @@ def summary(compared: list[dict], table: list[dict]) -> dict:
         agreed = [r for r in scored if verdicts.get(r["id"]) == "agree"]
         halves[half] = {"hits": sum(r["status"] == "hit" for r in scored), "n": len(scored),
                         "agreed_hits": sum(r["status"] == "hit" for r in agreed), "agreed_n": len(agreed)}
-    return {"counts": counts, "n": len(compared), "halves": halves,
+    rows = {r["id"]: r for r in table}
+    revised = []
+    for c in compared:
+        if not c["was"]:
+            continue
+        r = rows.get(c["id"], {})
+        status = r.get("status", "-")
+        before = (("hit" if r.get("predicted") == c["was"] else "miss") if status in ("hit", "miss") else status)
+        revised.append({"id": c["id"], "was": c["was"], "expect": c["expect"], "status_was": before,
+                        "status": status})
+    return {"counts": counts, "n": len(compared), "halves": halves, "revised": revised,
             "disagree": [c["id"] for c in compared if c["verdict"] == "disagree"],
             "undetermined": [c["id"] for c in compared if c["verdict"] == "undetermined"]}
 
@@ -144,14 +157,27 @@ def reading(s: dict) -> str:
             + (f"; {c['unread']} are not read yet" if c["unread"] else "")
             + f". On the findings both readings agree on, the default model hits {_frac(cal['agreed_hits'], cal['agreed_n'])}"
             f" of the calibration half and {_frac(held['agreed_hits'], held['agreed_n'])} of the held-out half "
-            f"(all scored findings: {_frac(cal['hits'], cal['n'])} and {_frac(held['hits'], held['n'])}); the table "
-            f"is not changed by the second reading (a sensitivity analysis).")
+            f"(all scored findings: {_frac(cal['hits'], cal['n'])} and {_frac(held['hits'], held['n'])}). "
+            + _revisions(s.get("revised", [])))
     return text
+
+
+def _revisions(revised: list[dict]) -> str:
+    if not revised:
+        return "The table is not changed by the second reading (a sensitivity analysis)."
+    items = "; ".join(f"{r['id']}, {r['was']} to {r['expect']}, which turns the model's {r['status_was']} into a "
+                      f"{r['status']}" if r["status_was"] != r["status"] else
+                      f"{r['id']}, {r['was']} to {r['expect']}, the model's {r['status']} either way"
+                      for r in revised)
+    n = len(revised)
+    return (f"{'One row was' if n == 1 else f'{n} rows were'} changed afterwards, in a separate commit after the "
+            f"passage was read again (the row's `revised` field): {items}; no other row is changed by the second "
+            "reading.")
 
 
 def section(findings, table: list[dict], path=READING) -> list[str]:
     """docs/biology.md's lines on the second reading: the summary and a table of the findings the readings do not
-    agree on (empty when there is no second reading at ``path``)."""
+    agree on and of those revised after it (empty when there is no second reading at ``path``)."""
     if not Path(path).is_file():
         return []
     compared = compare(findings, load(path))
@@ -161,13 +187,14 @@ def section(findings, table: list[dict], path=READING) -> list[str]:
              "`note` column) also name rows whose selections may not match the experiment (a driver line that labels "
              "more or fewer neurons than the selection, an optogenetic stimulus standing for a sensory one); they "
              "are not acted on here.", ""]
-    odd = [c for c in compared if c["verdict"] in ("disagree", "undetermined")]
+    odd = [c for c in compared if c["verdict"] in ("disagree", "undetermined") or c["was"]]
     if odd:
         lines += ["| finding | test | table | second reading | model | second reader's quote and note |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for c in odd:
             text = " ".join(t for t in (f'"{c["quote"]}"' if c["quote"] else "", c["note"]) if t)
-            lines.append(f"| {c['id']} | {c['test']} | {c['expect']} | {c['second_expect']} | "
+            table_expect = f"{c['expect']} (was {c['was']})" if c["was"] else c["expect"]
+            lines.append(f"| {c['id']} | {c['test']} | {table_expect} | {c['second_expect']} | "
                          f"{status.get(c['id'], '-')} | {text.replace('|', '/')} |")
         lines.append("")
     return lines

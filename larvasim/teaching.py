@@ -321,8 +321,8 @@ def _(answer, *, real, shuffled):
 
 @_register("06.kappa")
 def _(answer, *, decided):
-    p_o = float((decided["expect"] == decided["second_expect"]).mean())
-    a = decided["expect"].value_counts(normalize=True)
+    p_o = float((decided["first"] == decided["second_expect"]).mean())
+    a = decided["first"].value_counts(normalize=True)
     b = decided["second_expect"].value_counts(normalize=True)
     p_e = float(sum(a.get(k, 0.0) * b.get(k, 0.0) for k in set(a.index) | set(b.index)))
     return _close(answer, (p_o - p_e) / (1 - p_e), atol=1e-3), ("(p_o - p_e) / (1 - p_e), p_e the sum over outcomes "

@@ -85,3 +85,47 @@ def test_biology_md_quotes_the_second_reading(findings):
     assert sr.reading(s) in doc
     for line in sr.section(findings, table):
         assert line in doc
+
+
+def test_a_revised_row_is_reported_with_its_effect(tmp_path, findings):
+    """A row whose expect was changed after scoring carries its earlier expect (``revised.was``); the summary
+    gives the model's status under both, and the sentence and the section name the row."""
+    import dataclasses
+
+    plain = [dataclasses.replace(f, extra={k: v for k, v in f.extra.items() if k != "revised"}) for f in findings]
+    by = {f.id: f for f in plain}
+    a = "mb-esc21-01"
+    other = "decrease" if by[a].expect != "decrease" else "increase"
+    rev = {"date": "2026-12-05", "was": other, "why": "read again"}
+    changed = [dataclasses.replace(f, extra={**f.extra, "revised": rev}) if f.id == a else f for f in plain]
+    p = _write(tmp_path, f"{a},{by[a].expect},x,q,,me,d")
+    compared = sr.compare(changed, sr.load(p, changed))
+    table = [{"id": a, "half": "heldout", "predicted": by[a].expect, "status": "hit"}]
+    s = sr.summary(compared, table)
+    assert s["revised"] == [{"id": a, "was": other, "expect": by[a].expect, "status_was": "miss", "status": "hit"}]
+    text = sr.reading(s)
+    assert f"{a}, {other} to {by[a].expect}, which turns the model's miss into a hit" in text
+    assert "not changed by the second reading" not in text
+    # without a revision the sentence says the table is unchanged
+    assert "not changed by the second reading" in sr.reading(sr.summary(sr.compare(plain, sr.load(p, plain)), table))
+
+
+@pytest.mark.parametrize("rev, msg", [
+    ('"decrease"', "must be a table"),
+    ('{ date = "2026-12-05", was = "decrease" }', "missing: why"),
+    ('{ date = "5.12.2026", was = "decrease", why = "x" }', "key 'date'"),
+    ('{ date = "2026-12-05", was = "no_change", why = "x" }', "key 'was'"),
+    ('{ date = "2026-12-05", was = "greater", why = "x" }', "key 'was'"),
+    ('{ date = "2026-12-05", was = "decrease", why = " " }', "key 'why'"),
+])
+def test_a_bad_revision_is_an_error_naming_the_file_row_and_field(tmp_path, rev, msg):
+    text = biology.FINDINGS.read_text(encoding="utf-8")
+    i = text.index('id = "learn-web25-04"')
+    j = text.index("\nrevised = ", i)
+    k = text.index("\n", j + 1)
+    p = tmp_path / "findings.toml"
+    p.write_text(text[:j] + f"\nrevised = {rev}" + text[k:], encoding="utf-8")
+    with pytest.raises(biology.FindingsError) as e:
+        biology.load_findings(p)
+    assert str(p) in str(e.value) and "learn-web25-04" in str(e.value) and "'revised'" in str(e.value)
+    assert msg in str(e.value)
