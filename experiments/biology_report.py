@@ -682,6 +682,18 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
     return only_a, only_b, float(p)
 
 
+def _other_findings(data: dict, name: str) -> str:
+    """A note when a candidate's report was scored on another findings table than today's (rows added or
+    changed since): its calibration-half decision may stand, its held-out sentence is of that table."""
+    from .regenerate import fingerprint
+
+    today = fingerprint().split("-")[-1]
+    if data.get("findings") in (None, today):
+        return ""
+    return (f" (Scored on the findings table `{data['findings']}`, today's is `{today}`; rerun "
+            f"`python -m experiments.{name}` to score it on today's.)")
+
+
 def candidates_section(folder) -> list[str]:
     """The report's lines on the candidate structures scored after the calibration, from their documents' JSON in
     ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``, ``docs/receptor_rules.json``,
@@ -719,8 +731,9 @@ def candidates_section(folder) -> list[str]:
         from .runs import default_model_key
 
         data = json.loads(rr.read_text())
-        text = (rr_reading(data) if data.get("model") == default_model_key() else
-                "`receptor_rules.json` was scored on another default model; rerun `python -m experiments.receptor_rules`.")
+        text = (rr_reading(data) + _other_findings(data, "receptor_rules") if data.get("model") == default_model_key()
+                else "`receptor_rules.json` was scored on another default model; rerun "
+                     "`python -m experiments.receptor_rules`.")
         items.append("* **Receptor rules in the sign policy** ([receptor_rules.md](receptor_rules.md); "
                      f"`python -m experiments.receptor_rules`): {text}")
     gi = folder / "glu_inhibition.json"
@@ -730,7 +743,7 @@ def candidates_section(folder) -> list[str]:
         from .runs import default_model_key
 
         data = json.loads(gi.read_text())
-        text = (" ".join(t for t in (gi_reading(data), heldout_text(data)) if t)
+        text = (" ".join(t for t in (gi_reading(data), heldout_text(data)) if t) + _other_findings(data, "glu_inhibition")
                 if data.get("model") == default_model_key() else
                 "`glu_inhibition.json` was scored on another default model; rerun `python -m experiments.glu_inhibition`.")
         items.append("* **Glutamatergic inhibition weighed apart** ([glu_inhibition.md](glu_inhibition.md); "

@@ -87,3 +87,18 @@ def test_biology_md_lists_the_candidate(tmp_path):
     data["model"] = "another"
     (tmp_path / "glu_inhibition.json").write_text(json.dumps(data))
     assert "`glu_inhibition.json` was scored on another default model" in "\n".join(candidates_section(tmp_path))
+
+
+def test_a_report_of_other_findings_is_flagged(tmp_path):
+    """A candidate scored on an earlier findings table (rows added or changed since) says so in docs/biology.md."""
+    from experiments.biology_report import candidates_section
+    from experiments.regenerate import fingerprint
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    data["findings"] = "0000beef"
+    (tmp_path / "glu_inhibition.json").write_text(json.dumps(data))
+    text = "\n".join(candidates_section(tmp_path))
+    assert f"Scored on the findings table `0000beef`, today's is `{fingerprint().split('-')[-1]}`" in text
+    data["findings"] = fingerprint().split("-")[-1]
+    (tmp_path / "glu_inhibition.json").write_text(json.dumps(data))
+    assert "Scored on the findings table" not in "\n".join(candidates_section(tmp_path))
