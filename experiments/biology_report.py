@@ -694,6 +694,23 @@ def _other_findings(data: dict, name: str) -> str:
             f"`python -m experiments.{name}` to score it on today's.)")
 
 
+def _changed_since(data: dict, name: str) -> str:
+    """A note when findings were added to the table, or revised, after the day a candidate's report was scored
+    (its ``date``): its held-out figures are of that day's table."""
+    from . import biology
+
+    day = str(data.get("date", ""))
+    if not day:
+        return ""
+    later = [f.id for f in biology.load_findings()
+             if str(f.extra.get("added", "")) > day or str((f.extra.get("revised") or {}).get("date", "")) > day]
+    if not later:
+        return ""
+    return (f" (Scored on {day}; {len(later)} finding{'s were' if len(later) > 1 else ' was'} added to the table or "
+            f"revised since, so its held-out figures are of that day's table; rerun `python -m experiments.{name}` "
+            "to score them on today's.)")
+
+
 def candidates_section(folder) -> list[str]:
     """The report's lines on the candidate structures scored after the calibration, from their documents' JSON in
     ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``, ``docs/receptor_rules.json``,
@@ -709,7 +726,8 @@ def candidates_section(folder) -> list[str]:
         tdata = json.loads(timing.read_text())
         s2 = stage2_reading(tdata)
         items.append("* **A timing-dependent dopamine rule** ([timing_rule.md](timing_rule.md); "
-                     f"`python -m experiments.timing_rule`): {timing_reading(tdata['rows'])} "
+                     f"`python -m experiments.timing_rule`): {timing_reading(tdata['rows'])}"
+                     + _changed_since(tdata, "timing_rule") + " "
                      + (s2 if s2 else
                         "The default keeps the depression-only rule: adopting the variant would mean recalibrating "
                         "stage 2 (its learning rate was fitted with that rule), and the variant leaves the held-out "
@@ -720,7 +738,7 @@ def candidates_section(folder) -> list[str]:
         from .kc_sparseness import reading as kc_reading
 
         data = json.loads(kc.read_text())
-        text = (" ".join(t for t in (kc_reading(data), refit_reading(data)) if t)
+        text = (" ".join(t for t in (kc_reading(data), refit_reading(data)) if t) + _changed_since(data, "kc_sparseness")
                 if data.get("base") == base_values()[0] else
                 "`kc_sparseness.json` was scored on another default model; rerun `python -m experiments.kc_sparseness`.")
         items.append("* **A sparser Kenyon-cell code** ([kc_sparseness.md](kc_sparseness.md); "
