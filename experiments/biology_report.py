@@ -682,29 +682,25 @@ def versus(table_a: pd.DataFrame, table_b: pd.DataFrame, half: str = "heldout") 
     return only_a, only_b, float(p)
 
 
-def _other_findings(data: dict, name: str) -> str:
-    """A note when a candidate's report was scored on another findings table than today's (rows added or
-    changed since): its calibration-half decision may stand, its held-out sentence is of that table."""
-    from .regenerate import fingerprint
+def _table_note(data: dict, name: str) -> str:
+    """A note when a candidate's report was scored on another findings table than today's: by the findings key it
+    stored (``findings``, :func:`experiments.regenerate.fingerprint`), or, for a report without one, by its
+    ``date`` against the rows added to the table or revised after it. Its calibration-half decision may stand; its
+    held-out figures are of that table."""
+    if data.get("findings"):
+        from .regenerate import fingerprint
 
-    today = fingerprint().split("-")[-1]
-    if data.get("findings") in (None, today):
-        return ""
-    return (f" (Scored on the findings table `{data['findings']}`, today's is `{today}`; rerun "
-            f"`python -m experiments.{name}` to score it on today's.)")
-
-
-def _changed_since(data: dict, name: str) -> str:
-    """A note when findings were added to the table, or revised, after the day a candidate's report was scored
-    (its ``date``): its held-out figures are of that day's table."""
+        today = fingerprint().split("-")[-1]
+        if data["findings"] == today:
+            return ""
+        return (f" (Scored on the findings table `{data['findings']}`, today's is `{today}`; rerun "
+                f"`python -m experiments.{name}` to score it on today's.)")
     from . import biology
 
     day = str(data.get("date", ""))
-    if not day:
-        return ""
     later = [f.id for f in biology.load_findings()
              if str(f.extra.get("added", "")) > day or str((f.extra.get("revised") or {}).get("date", "")) > day]
-    if not later:
+    if not day or not later:
         return ""
     return (f" (Scored on {day}; {len(later)} finding{'s were' if len(later) > 1 else ' was'} added to the table or "
             f"revised since, so its held-out figures are of that day's table; rerun `python -m experiments.{name}` "
@@ -727,7 +723,7 @@ def candidates_section(folder) -> list[str]:
         s2 = stage2_reading(tdata)
         items.append("* **A timing-dependent dopamine rule** ([timing_rule.md](timing_rule.md); "
                      f"`python -m experiments.timing_rule`): {timing_reading(tdata['rows'])}"
-                     + _changed_since(tdata, "timing_rule") + " "
+                     + _table_note(tdata, "timing_rule") + " "
                      + (s2 if s2 else
                         "The default keeps the depression-only rule: adopting the variant would mean recalibrating "
                         "stage 2 (its learning rate was fitted with that rule), and the variant leaves the held-out "
@@ -738,7 +734,7 @@ def candidates_section(folder) -> list[str]:
         from .kc_sparseness import reading as kc_reading
 
         data = json.loads(kc.read_text())
-        text = (" ".join(t for t in (kc_reading(data), refit_reading(data)) if t) + _changed_since(data, "kc_sparseness")
+        text = (" ".join(t for t in (kc_reading(data), refit_reading(data)) if t) + _table_note(data, "kc_sparseness")
                 if data.get("base") == base_values()[0] else
                 "`kc_sparseness.json` was scored on another default model; rerun `python -m experiments.kc_sparseness`.")
         items.append("* **A sparser Kenyon-cell code** ([kc_sparseness.md](kc_sparseness.md); "
@@ -749,7 +745,7 @@ def candidates_section(folder) -> list[str]:
         from .runs import default_model_key
 
         data = json.loads(rr.read_text())
-        text = (rr_reading(data) + _other_findings(data, "receptor_rules") if data.get("model") == default_model_key()
+        text = (rr_reading(data) + _table_note(data, "receptor_rules") if data.get("model") == default_model_key()
                 else "`receptor_rules.json` was scored on another default model; rerun "
                      "`python -m experiments.receptor_rules`.")
         items.append("* **Receptor rules in the sign policy** ([receptor_rules.md](receptor_rules.md); "
@@ -761,7 +757,7 @@ def candidates_section(folder) -> list[str]:
         from .runs import default_model_key
 
         data = json.loads(gi.read_text())
-        text = (" ".join(t for t in (gi_reading(data), heldout_text(data)) if t) + _other_findings(data, "glu_inhibition")
+        text = (" ".join(t for t in (gi_reading(data), heldout_text(data)) if t) + _table_note(data, "glu_inhibition")
                 if data.get("model") == default_model_key() else
                 "`glu_inhibition.json` was scored on another default model; rerun `python -m experiments.glu_inhibition`.")
         items.append("* **Glutamatergic inhibition weighed apart** ([glu_inhibition.md](glu_inhibition.md); "

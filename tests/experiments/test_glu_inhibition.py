@@ -107,9 +107,9 @@ def test_a_report_of_other_findings_is_flagged(tmp_path):
 def test_a_report_older_than_a_table_change_says_so(tmp_path):
     """A candidate report scored before findings were added or revised (``added`` / ``revised.date`` after its
     ``date``) says that its held-out figures are of that day's table; one scored after says nothing."""
-    from experiments.biology_report import _changed_since
+    from experiments.biology_report import _table_note
 
-    assert _changed_since({"date": "2099-01-01"}, "x") == ""
-    text = _changed_since({"date": "2026-12-04"}, "timing_rule")
+    assert _table_note({"date": "2099-01-01"}, "x") == ""
+    text = _table_note({"date": "2026-12-04"}, "timing_rule")
     assert "Scored on 2026-12-04;" in text and "python -m experiments.timing_rule" in text
-    assert _changed_since({}, "x") == ""
+    assert _table_note({}, "x") == ""
