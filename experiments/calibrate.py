@@ -130,7 +130,8 @@ FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "mbin_gain":
          "tau_adapt": 100.0}
 #: Unit of every parameter (values are stored as plain numbers in these units).
 UNITS = {name: spec[3] for space, _ in STRUCTURES.values() for name, spec in space.items()}
-UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1", "kc_gain": "1", "glu_scale": "1"})
+UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1", "kc_gain": "1", "glu_scale": "1",
+              "min_input_fraction": "1"})
 #: Points per stage (Sobol: powers of two) by number of searched parameters.
 POINTS = {1: (16, 8), 2: (32, 16), 3: (64, 16), 4: (64, 16), 5: (64, 16)}
 OBJECTIVE = ("J = calibration accuracy + 0.5 x modalities reaching a DN pair / 12 + 0.5 x max(rho, 0) "
@@ -379,6 +380,9 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
                              adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
     if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness; stage 2 with --mb-space kc)
         model = model.with_kc_gain(params["kc_gain"], "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)")
+    if "min_input_fraction" in params:  # a candidate structure (experiments.edge_threshold)
+        model = model.with_min_input_fraction(params["min_input_fraction"], "candidate: experiments/edge_threshold.py"
+                                                                            " (docs/edge_threshold.md)")
     if "glu_scale" in params:  # a candidate structure (experiments.glu_inhibition)
         model = model.with_glu_scale(params["glu_scale"], "candidate: experiments/glu_inhibition.py "
                                                           "(docs/glu_inhibition.md)")
@@ -690,16 +694,19 @@ def _stage1() -> dict:
 def _refit_shard(args):  # a pool process (or this one): one shard of a stage-2 refit
     import connectomes
 
-    store, k, n, space, rule, connectome = args
+    store, k, n, space, rule, base, connectome = args
     c = connectome if connectome is not None else connectomes.load("winding2023")
-    return "record", calibrate_mushroom_body(store, _stage1(), seed=1, connectome=c, shard=(k, n), progress=False,
-                                             mb_objective="J3", space=space, rule=rule)
+    return "record", calibrate_mushroom_body(store, base if base is not None else _stage1(), seed=1, connectome=c,
+                                             shard=(k, n), progress=False, mb_objective="J3", space=space, rule=rule)
 
 
-def refit_mushroom_body(store, connectome=None, *, space=None, rule: dict | None = None, jobs: int = 1) -> dict:
+def refit_mushroom_body(store, connectome=None, *, space=None, rule: dict | None = None, jobs: int = 1,
+                        base: dict | None = None) -> dict:
     """Stage 2 run again as the default model's was (objective J3, seed 1, :data:`MB_SEEDS` benchmark seeds,
-    :data:`MB_POINTS`, the shipped stage-1 record fixed) with another search ``space`` or plasticity ``rule``:
-    the test of a candidate structure that stage 2's parameters might have to follow.
+    :data:`MB_POINTS`, the shipped stage-1 record fixed) with another search ``space`` or plasticity ``rule``, or on
+    another stage-1 ``base`` (a record with ``parameters`` and ``synapse_types``; its points must not share a store
+    with another base's, whose keys they would take): the test of a candidate structure that stage 2's parameters
+    might have to follow.
 
     Runs, resumes or only reads ``store`` (``jobs`` shards at once, spawned processes) and returns the stage-2
     record plus ``points``: every evaluation of the search (stage, searched values, J3, J2, accuracy, calibration
@@ -709,9 +716,9 @@ def refit_mushroom_body(store, connectome=None, *, space=None, rule: dict | None
 
     space = MB_SPACE if space is None else dict(space)
     out = {}
-    items = [(str(store), k, jobs, space, rule, None) for k in range(jobs)]
+    items = [(str(store), k, jobs, space, rule, base, None) for k in range(jobs)]
     run_each(items, lambda key, rec: out.setdefault(key, rec), worker=_refit_shard,
-             local=lambda it: _refit_shard((*it[:5], connectome)), jobs=jobs)
+             local=lambda it: _refit_shard((*it[:6], connectome)), jobs=jobs)
     rec = out["record"]
     rule = rec.get("rule") or {}
     points = []

@@ -360,6 +360,15 @@ class NeuronModel(abc.ABC):
         """
         return np.ones(np.asarray(n_inputs).shape, dtype=float)
 
+    def min_input_fraction(self) -> float:
+        """The smallest share of its target's input a connection needs to be kept (0: every connection is kept).
+
+        The network builder leaves out every connection whose synapse count is below this share of the total
+        input synapses of its postsynaptic neuron (of the synapse types in use). The default is 0; a candidate
+        structure may set it (:meth:`LarvalLIF.with_min_input_fraction`).
+        """
+        return 0.0
+
     def presynaptic_scale(self, transmitters: Any) -> np.ndarray | None:
         """Factor on the inhibitory synapses of each presynaptic neuron, from its transmitter; ``None`` for none.
 
@@ -736,7 +745,8 @@ class LarvalLIF(CurrentLIF):
         does not have, is added as by :meth:`with_kc_gain` (source: user override).
         """
         for name, add, doc in (("glu_scale", self.with_glu_scale, "docs/glu_inhibition.md"),
-                               ("kc_gain", self.with_kc_gain, "docs/kc_sparseness.md")):
+                               ("kc_gain", self.with_kc_gain, "docs/kc_sparseness.md"),
+                               ("min_input_fraction", self.with_min_input_fraction, "docs/edge_threshold.md")):
             if name in overrides and name not in self._parameters:  # a candidate structure's parameter
                 overrides = dict(overrides)
                 value = overrides.pop(name)
@@ -823,6 +833,34 @@ class LarvalLIF(CurrentLIF):
         kept = [self._parameters[n] for n in self._parameters if n != name]
         extra = Parameter(name, float(value), "1", source, description)
         return LarvalLIF(ParameterSet(kept + [extra], name=self._parameters.name), method=self._method)
+
+    def min_input_fraction(self) -> float:
+        """``min_input_fraction`` where the model has it (made by :meth:`with_min_input_fraction`), else 0."""
+        p = self._parameters
+        return float(p["min_input_fraction"].value) if "min_input_fraction" in p else 0.0
+
+    def with_min_input_fraction(self, fraction: float, source: str) -> LarvalLIF:
+        """Return a copy without the connections that make less than ``fraction`` of their target's input
+        (parameter ``min_input_fraction``).
+
+        The default model keeps every connection of the connectome, down to a single synapse. Weak connections,
+        measured as a share of the postsynaptic neuron's input, are the least reproducible between the brain's
+        two sides (Pedigo et al. 2023, eLife 12:e83739, Fig. 6); ``min_input_fraction`` is a candidate structure
+        (:mod:`experiments.edge_threshold`), added with its ``source``. A connection from ``i`` to ``j`` is kept
+        when its synapse count is at least ``fraction`` times ``j``'s input synapses (over the network's synapse
+        types). 0 is the default model.
+
+        Parameters
+        ----------
+        fraction : float
+            The smallest kept share, 0 <= fraction < 1.
+        source : str
+            Where the value comes from (recorded with the parameter).
+        """
+        if not np.isfinite(fraction) or not 0 <= fraction < 1:
+            raise ValueError(f"min_input_fraction = {fraction}: must be a share of the input, 0 <= fraction < 1")
+        return self._with_factor("min_input_fraction", fraction, source,
+                                 "smallest share of its target's input synapses a kept connection makes")
 
     def with_kc_gain(self, gain: float, source: str) -> LarvalLIF:
         """Return a copy whose Kenyon cells take every input weight times ``gain`` (parameter ``kc_gain``).

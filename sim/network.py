@@ -251,9 +251,12 @@ class Network:
         rules = getattr(self.sign_assignment, "edge_rules", ())
         self._edges = (pre, post, count, self.sign_assignment.edge_signs(pre, post) if rules else self.signs[pre])
         #: per neuron, the model's factor on its incoming weights (from its number of input synapses)
-        self.input_scale = np.asarray(self.model.input_scale(np.bincount(post, weights=count, minlength=n),
-                                                             celltypes=connectome.neurons["celltype"].to_numpy()),
+        n_inputs = np.bincount(post, weights=count, minlength=n)
+        self.input_scale = np.asarray(self.model.input_scale(n_inputs, celltypes=connectome.neurons["celltype"].to_numpy()),
                                       dtype=float)
+        #: per neuron, the synapse count a connection onto it needs to be kept (the model's share of its input)
+        self._min_fraction = float(getattr(self.model, "min_input_fraction", lambda: 0.0)())
+        self.min_count = self._min_fraction * n_inputs * (1 - 1e-12)  # "at least the share", robust to rounding
         tx = (self.sign_assignment.transmitters if self.sign_assignment is not None
               else np.full(n, None, dtype=object))
         #: per neuron, the model's factor on its inhibitory synapses (from its transmitter); None for none
@@ -293,7 +296,10 @@ class Network:
         -------
         brian2.Quantity
         """
-        w = self.model.synaptic_weights(count, sign) * self.input_scale[np.asarray(post, dtype=np.int64)]
+        post = np.asarray(post, dtype=np.int64)
+        w = self.model.synaptic_weights(count, sign) * self.input_scale[post]
+        if self._min_fraction > 0:  # connections below the model's share of their target's input
+            w = w * (np.asarray(count, dtype=float) >= self.min_count[post])
         if self.presynaptic_scale is not None and np.any(np.asarray(sign) < 0):
             if pre is None:
                 raise ValueError("Network.synaptic_weights: this model scales inhibitory synapses by their "
@@ -468,6 +474,7 @@ class Network:
         Parameters
         ----------
         stimuli : sequence of PoissonDrive, Activation, Silence
+            (or one of them alone).
         duration : Quantity (time)
             Length of each trial.
         trials : int
@@ -494,6 +501,8 @@ class Network:
         trials = int(trials)
         if not np.isfinite(float(duration / second)) or float(duration / second) <= 0:
             raise ValueError(f"duration must be a finite time > 0, got {duration!r}")
+        if isinstance(stimuli, (PoissonDrive, Silence)):  # one stimulus alone
+            stimuli = [stimuli]
         drives, silences = self._split(stimuli)
         for d in drives:
             if d.start is not None and float(d.start / second) >= float(duration / second):

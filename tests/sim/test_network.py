@@ -321,3 +321,33 @@ def test_glu_scale_weighs_glutamatergic_inhibition_apart(toyc):
     with pytest.raises(ValueError, match="glu_scale = -1"):
         base.with_glu_scale(-1, "test")
     assert base.with_overrides(glu_scale=2).parameters["glu_scale"].value == 2
+
+
+def test_min_input_fraction_leaves_out_weak_connections(toyc):
+    """The candidate structure of experiments.edge_threshold: a connection is kept when it makes at least the share
+    of its target's input synapses (over the synapse types in use); kept connections keep their weights, the others
+    weigh nothing; Brian2 and the numba engine run the same pruned network, which differs from the whole one."""
+    base = get_model("larval_lif")
+    plain = sim.Network(toyc, model=base, device="numba")
+    pre, post, count, sgn = (e[plain._edges[3] != 0] for e in plain._edges)
+    n_in = np.bincount(plain._edges[1], weights=plain._edges[2], minlength=toyc.n_neurons)
+    share = count / n_in[post]
+    f = float(np.median(share))
+    pruned = sim.Network(toyc, model=base.with_min_input_fraction(f, "test"), device="numba")
+    w0 = np.asarray(plain.synaptic_weights(post, count, sgn, pre=pre) / mV)
+    w1 = np.asarray(pruned.synaptic_weights(post, count, sgn, pre=pre) / mV)
+    keep = share >= f
+    assert 0 < keep.sum() < len(keep)
+    np.testing.assert_array_equal(w1[keep], w0[keep])
+    assert not w1[~keep].any()
+    assert pruned.model.min_input_fraction() == f and plain.model.min_input_fraction() == 0.0
+    assert base.with_overrides(min_input_fraction=f).min_input_fraction() == f
+    for bad in (-0.1, 1.0, float("nan")):
+        with pytest.raises(ValueError, match="min_input_fraction"):
+            base.with_min_input_fraction(bad, "test")
+    stim = sim.PoissonDrive(toyc.select(modality="olfactory"), 150 * Hz)
+    kw = dict(model=base.with_min_input_fraction(f, "test"))
+    ref = sim.Network(toyc, device="numpy", **kw).run(stim, duration=300 * ms, trials=2, seed=3)
+    fast = sim.Network(toyc, device="numba", **kw).run(stim, duration=300 * ms, trials=2, seed=3)
+    assert len(ref.spikes) > 20 and fast.spikes.equals(ref.spikes)
+    assert not plain.run(stim, duration=300 * ms, trials=2, seed=3).spikes.equals(fast.spikes)
