@@ -710,7 +710,7 @@ def _table_note(data: dict, name: str) -> str:
 def candidates_section(folder) -> list[str]:
     """The report's lines on the candidate structures scored after the calibration, from their documents' JSON in
     ``folder`` (``docs/timing_rule.json``, ``docs/kc_sparseness.json``, ``docs/receptor_rules.json``,
-    ``docs/glu_inhibition.json``; a missing one
+    ``docs/glu_inhibition.json``, ``docs/edge_threshold.json``; a missing one
     is left out, one scored on another default model is called stale). Empty when there is none."""
     folder = Path(folder)
     items = []
@@ -762,6 +762,19 @@ def candidates_section(folder) -> list[str]:
                 "`glu_inhibition.json` was scored on another default model; rerun `python -m experiments.glu_inhibition`.")
         items.append("* **Glutamatergic inhibition weighed apart** ([glu_inhibition.md](glu_inhibition.md); "
                      f"`python -m experiments.glu_inhibition`): {text}")
+    et = folder / "edge_threshold.json"
+    if et.is_file():
+        from .edge_threshold import heldout_text as et_heldout
+        from .edge_threshold import reading as et_reading
+        from .runs import default_model_key
+
+        data = json.loads(et.read_text())
+        text = (" ".join(t for t in (et_reading(data), et_heldout(data)) if t) + _table_note(data, "edge_threshold --store DIR")
+                if data.get("model") == default_model_key() else
+                "`edge_threshold.json` was scored on another default model; rerun `python -m experiments.edge_threshold "
+                "--store DIR`.")
+        items.append("* **Weak connections left out** ([edge_threshold.md](edge_threshold.md); "
+                     f"`python -m experiments.edge_threshold --store DIR`): {text}")
     if not items:
         return []
     import models as mdl
@@ -770,7 +783,8 @@ def candidates_section(folder) -> list[str]:
     then = (" The timing-dependent rule and the sparser code were scored against the depression-only model, the "
             "default until the first was adopted (its stage-2 record is kept as `depression_only` in "
             "`models/data/larval_calibration.json`); the receptor rules against the default model with the adopted "
-            "rule; glutamatergic inhibition against the default model as it stands." if mb.get("rule") else "")
+            "rule; glutamatergic inhibition and weak connections against the default model as it stands."
+            if mb.get("rule") else "")
     return (["### Candidate structures scored after the calibration", "",
              "Each was scored on the calibration half against the default model, after the calibration; what the "
              "default took from it is said with each." + then, ""]

@@ -239,7 +239,7 @@ def _write(data: dict) -> str:
     total = conn["0"]
     one = set(data["stage1"]["0"]["best"]["hits"])
     lines = [
-        "# Connections of few synapses left out? Decided on the calibration half",
+        "# Weak connections left out? Decided on the calibration half",
         "",
         f"<!-- written by `python -m experiments.edge_threshold` on {data['date']}; do not edit -->",
         "",

@@ -289,6 +289,18 @@ def _claims():
     yield "glutamatergic inhibition", (f"it {'does' if gi['decision']['adopt'] else 'does not'} (the screen's best, "
                                        f"glu_scale {gi['best']:.3g}, scores J3 {c['J']:.3f} against the default's "
                                        f"{d['J']:.3f}" + ("; the same held-out findings)" if same else ")"))
+    et = _json("edge_threshold.json")
+    from experiments.edge_threshold import _pct
+    if "decision" in et:
+        h = et["heldout"]
+        yield "weak connections", (f"it {'does' if et['decision']['adopt'] else 'does not'} (the best threshold, "
+                                   f"{_pct(et['best'])}, scores J3 {et['stage2']['J']:.3f} with stage 2 refitted "
+                                   f"on it, against the default's {et['default_J3']:.3f}; held-out, for information: "
+                                   f"{h['candidate']['hits']} of {h['candidate']['n']} against "
+                                   f"{h['default']['hits']})")
+    else:
+        yield "weak connections", (f"it does not (no threshold beats keeping every connection on stage 1's "
+                                   f"objective: J {et['stage1']['0']['best']['J']:.3f})")
 
 
 @pytest.mark.parametrize("claim_id, text", list(_claims()), ids=[c for c, _ in _claims()])

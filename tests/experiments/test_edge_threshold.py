@@ -40,3 +40,32 @@ def test_the_decision_rule():
                       (_rec(2.2, hot=0.06), "frac_hot"), (_rec(2.2, quiet=0.2), "quiet")):
         d = et.decide(2.0, bad)
         assert not d["adopt"] and name in d["why"] and not d["must_shows"][name]
+
+
+@pytest.mark.realdata
+def test_the_report_is_its_store_and_its_best_points_rerun(real_connectome):
+    """docs/edge_threshold.md is written from its JSON; the best threshold and the decision are the design's; the
+    default's stage-1 point reproduces the record's J; the best point of the best threshold's search reruns to its
+    stored J and hits; the connection counts are the connectome's."""
+    from experiments import biology, calibrate, sanity
+    from experiments.regenerate import fingerprint
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    assert DOC.read_text() == et._write(data)
+    assert set(data["stage1"]) == {et._k(f) for f in et.GRID}
+    assert data["best"] == et.best_threshold(data["stage1"])
+    if "decision" in data:
+        assert data["decision"] == json.loads(json.dumps(et.decide(data["default_J3"], data["stage2"])))
+    assert et.reading(data) in DOC.read_text()
+    if data["fingerprint"] == fingerprint():  # scored on the default model and findings of today
+        assert data["stage1"]["0"]["best"]["J"] == pytest.approx(et.stage1_point()["J"], abs=1e-9)
+    assert et.connections(real_connectome, et.stage1_point()["synapse_types"]) == data["connections"]
+    f = data["best"] or max((g for g in et.GRID if g), key=lambda g: data["stage1"][et._k(g)]["best"]["J"])
+    stored = data["stage1"][et._k(f)]["best"]
+    findings = biology.load_findings()
+    again = calibrate.evaluate(real_connectome, {**stored["values"], "min_input_fraction": float(f)},
+                               findings=findings, split=biology.load_split(findings=findings),
+                               cascades=sanity.cascade_hits(real_connectome, [m for m in real_connectome.modalities
+                                                                              if m != "unknown"]),
+                               seed=data["seed"], synapse_types=et.stage1_point()["synapse_types"])
+    assert again["J"] == pytest.approx(stored["J"], abs=1e-9) and again["hits"] == stored["hits"]
