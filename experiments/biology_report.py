@@ -783,7 +783,8 @@ def candidates_section(folder) -> list[str]:
     then = (" The timing-dependent rule and the sparser code were scored against the depression-only model, the "
             "default until the first was adopted (its stage-2 record is kept as `depression_only` in "
             "`models/data/larval_calibration.json`); the receptor rules against the default model with the adopted "
-            "rule; glutamatergic inhibition and weak connections against the default model as it stands."
+            "rule; glutamatergic inhibition and the weak-connection threshold against the default model of their "
+            "day (a report scored on another default model says so)."
             if mb.get("rule") else "")
     return (["### Candidate structures scored after the calibration", "",
              "Each was scored on the calibration half against the default model, after the calibration; what the "
@@ -1070,8 +1071,9 @@ def stage2_previous(mb: dict) -> str:
                 + ("; its calibration accuracy is the same at every seed" if len(accs) == 1 else "")
                 + ", so the default model did not change.")
     rule = " with the depression-only rule" if mb.get("rule") and not mb["previous"].get("rule") else ""
+    note = (mb.get("previous") or {}).get("note")
     return ("Result: the point moved from " + ", ".join(f"{k} = {v['value']:.3g}" for k, v in prev.items())
-            + f" ({was}{rule}).")
+            + f" ({was}{rule}" + (f"; {note}" if note else "") + ").")
 
 
 def _seeds_text(mb: dict) -> str:
@@ -1249,6 +1251,11 @@ def _write(data: dict, path: Path, figures: dict) -> str:
             "rerun: the same seed, objective and findings give the same evaluations.", ""]
         L += _added_structures(cal)
         L += _stage1_spread(path.with_name("stage1_spread.json"))
+    et_json = path.with_name("edge_threshold.json")
+    if cal.get("edge_threshold") and et_json.is_file():
+        from .edge_threshold import adopted_text
+
+        L += ["### Weak connections left out", "", adopted_text(cal, json.loads(et_json.read_text())), ""]
     mb = cal.get("mushroom_body")
     if mb:
         vals = ", ".join(f"{k} = {v['value']:.3g}" for k, v in mb["parameters"].items())

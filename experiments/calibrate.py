@@ -127,7 +127,7 @@ STRUCTURES = {
 ADDED_STRUCTURES = ("adaptive", "adaptive_inh", "adaptive_norm_inh_ad")
 #: Values of the parameters a structure does not search (stage 1 runs without an MBON gain).
 FIXED = {"input_exponent": 0.0, "inh_scale": 1.0, "mbon_gain": 1.0, "mbin_gain": 1.0, "adapt_increment": 0.0,
-         "tau_adapt": 100.0}
+         "tau_adapt": 100.0, "min_input_fraction": 0.0}
 #: Unit of every parameter (values are stored as plain numbers in these units).
 UNITS = {name: spec[3] for space, _ in STRUCTURES.values() for name, spec in space.items()}
 UNITS.update({"mbon_gain": "1", "mbin_gain": "1", "eta": "1", "kc_gain": "1", "glu_scale": "1",
@@ -380,9 +380,9 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
                              adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
     if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness; stage 2 with --mb-space kc)
         model = model.with_kc_gain(params["kc_gain"], "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)")
-    if "min_input_fraction" in params:  # a candidate structure (experiments.edge_threshold)
-        model = model.with_min_input_fraction(params["min_input_fraction"], "candidate: experiments/edge_threshold.py"
-                                                                            " (docs/edge_threshold.md)")
+    if model.min_input_fraction() != params["min_input_fraction"]:  # the point's, whatever the default's
+        model = model.with_min_input_fraction(params["min_input_fraction"], "experiments/edge_threshold.py "
+                                                                            "(docs/edge_threshold.md)")
     if "glu_scale" in params:  # a candidate structure (experiments.glu_inhibition)
         model = model.with_glu_scale(params["glu_scale"], "candidate: experiments/glu_inhibition.py "
                                                           "(docs/glu_inhibition.md)")
@@ -520,7 +520,8 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
         "seed": int(seed), "structure": chosen, "signs": "literature", "synapse_types": list(STRUCTURES[chosen][1]),
         "searched": list(STRUCTURES[chosen][0]),
         "parameters": {k: {"value": float(v), "unit": UNITS.get(k, "1")}
-                       for k, v in best["values"].items() if k not in MB_SPACE},
+                       for k, v in best["values"].items()
+                       if k not in MB_SPACE and not (k == "min_input_fraction" and not v)},
         "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
         "structures": {n: {"J": r["best"]["J"], "accuracy": r["best"]["accuracy"], "values": r["best"]["values"],
                            "synapse_types": list(STRUCTURES[n][1]),

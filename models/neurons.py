@@ -727,6 +727,13 @@ class LarvalLIF(CurrentLIF):
                       src("tau_adapt") if "tau_adapt" in fitted else "convention (no adaptation in the calibrated structure)",
                       "time constant with which the threshold rise (theta) decays"),
         ]
+        if "min_input_fraction" in fitted:  # the weak-connection threshold, adopted after the calibration
+            et = cal.get("edge_threshold") or {}
+            larval.append(Parameter(
+                "min_input_fraction", float(fitted["min_input_fraction"]), "1",
+                f"calibrated: {et.get('script', 'experiments/edge_threshold.py')} ({et.get('how', '')}; "
+                f"{et.get('report', 'docs/edge_threshold.md')})",
+                "smallest share of its target's input synapses a kept connection makes"))
         params = ParameterSet(keep + larval, name=cls.name)
         return ParameterSet(keep + larval + [_spike_drive(params)], name=cls.name)
 
@@ -747,14 +754,15 @@ class LarvalLIF(CurrentLIF):
         for name, add, doc in (("glu_scale", self.with_glu_scale, "docs/glu_inhibition.md"),
                                ("kc_gain", self.with_kc_gain, "docs/kc_sparseness.md"),
                                ("min_input_fraction", self.with_min_input_fraction, "docs/edge_threshold.md")):
-            if name in overrides and name not in self._parameters:  # a candidate structure's parameter
+            # a candidate structure's parameter (the threshold always: its range is checked there)
+            if name in overrides and (name not in self._parameters or name == "min_input_fraction"):
                 overrides = dict(overrides)
                 value = overrides.pop(name)
                 try:
                     value = float(value)
                 except (TypeError, ValueError):
                     raise ValueError(f"{name} = {value!r}: must be a plain number >= 0") from None
-                return add(value, f"user override (candidate structure; {doc})").with_overrides(**overrides)
+                return add(value, f"user override ({doc})").with_overrides(**overrides)
         params = self._parameters.override(**overrides)
         if "drive_weight" not in overrides and params["drive_weight"].source == _SPIKE_DRIVE_SOURCE:
             drive = _spike_drive(params)

@@ -27,7 +27,7 @@ def test_the_report_is_its_json_and_its_first_point_is_the_default():
     first = data["points"][0]
     for k, v in first["values"].items():
         assert v == pytest.approx(cal["parameters"][k]["value"], rel=1e-12), k
-    assert first["J"] == pytest.approx(cal["J"], abs=1e-9)
+    assert first["J"] == pytest.approx(cal["structures"][cal["structure"]]["J"], abs=1e-9)
     assert [p["J"] for p in data["points"]] == sorted((p["J"] for p in data["points"]), reverse=True)
     # the per-finding counts follow from the points' hits
     for fid, r in data["by_finding"].items():
