@@ -395,7 +395,8 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
                        learning_options=learning)
     summary = sanity_summary if sanity_summary is not None else sanity.sanity(net, seed=seed, cascades=cascades).summary
     acc = sc.half("calibration")
-    rec = {"values": params, "synapse_types": list(synapse_types), "accuracy": acc, "sanity": summary,
+    shown = {k: v for k, v in params.items() if not (k == "min_input_fraction" and not v)}  # 0: every connection
+    rec = {"values": shown, "synapse_types": list(synapse_types), "accuracy": acc, "sanity": summary,
            "J": objective(acc, summary), "hits": sc.table.loc[sc.table["status"] == "hit", "id"].tolist()}
     if must_show:
         rec["learning_must_show"] = learning_must_show(net, params["eta"], seed=seed, rule=rule)
@@ -520,8 +521,7 @@ def calibrate(store, *, structures=tuple(STRUCTURES), seed: int = 1, connectome=
         "seed": int(seed), "structure": chosen, "signs": "literature", "synapse_types": list(STRUCTURES[chosen][1]),
         "searched": list(STRUCTURES[chosen][0]),
         "parameters": {k: {"value": float(v), "unit": UNITS.get(k, "1")}
-                       for k, v in best["values"].items()
-                       if k not in MB_SPACE and not (k == "min_input_fraction" and not v)},
+                       for k, v in best["values"].items() if k not in MB_SPACE},
         "calibration_accuracy": best["accuracy"], "sanity": best["sanity"], "J": best["J"],
         "structures": {n: {"J": r["best"]["J"], "accuracy": r["best"]["accuracy"], "values": r["best"]["values"],
                            "synapse_types": list(STRUCTURES[n][1]),
