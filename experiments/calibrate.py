@@ -98,7 +98,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["STRUCTURES", "ADDED_STRUCTURES", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
+__all__ = ["STRUCTURES", "ADDED_STRUCTURES", "larval_model", "OBJECTIVE", "MB_SPACE", "MB_SPACE_KC", "MB_SPACES", "MB_SEEDS", "MB_OBJECTIVE", "MB_OBJECTIVES", "LEARNING_MUST_SHOW",
            "J3_SEEN_HELDOUT",
            "calibrate", "calibrate_mushroom_body", "evaluate", "evaluate_seeds", "learning_must_show", "learning_term",
            "objective", "mean_hits", "refit_mushroom_body", "rule_options", "RULE_KEYS", "DEPRESSION_ONLY",
@@ -272,7 +272,8 @@ def depression_only_values(cal: dict | None = None) -> dict:
         from models.neurons import larval_calibration
 
         cal = larval_calibration()
-    values = {k: float(v["value"]) for k, v in cal["parameters"].items()}
+    # the depression-only record was fitted, and its analyses run, with every connection kept
+    values = {k: float(v["value"]) for k, v in cal["parameters"].items() if k != "min_input_fraction"}
     values.update({k: float(v["value"]) for k, v in depression_only_stage2(cal)["parameters"].items()})
     return values
 
@@ -358,6 +359,24 @@ def _check_store(store: Path, connectome, findings, split, sign_table=None) -> N
         atomic_write_text(path, json.dumps(now, indent=1) + "\n")
 
 
+def larval_model(values: dict):
+    """The larval model of a point: ``values`` (plain numbers in :data:`UNITS`) on the default model, each missing
+    one :data:`FIXED`'s; the weak-connection threshold is the point's (0 when it has none), whatever the default's,
+    so a point scores what it scored when it was stored."""
+    from brian2 import ms, mV
+
+    import models
+
+    p = {**FIXED, **values}
+    model = models.get_model("larval_lif", w_syn=p["w_syn"] * mV, input_exponent=p["input_exponent"],
+                             inh_scale=p["inh_scale"], mbon_gain=p["mbon_gain"], mbin_gain=p["mbin_gain"],
+                             adapt_increment=p["adapt_increment"] * mV, tau_adapt=p["tau_adapt"] * ms)
+    if model.min_input_fraction() != p["min_input_fraction"]:
+        model = model.with_min_input_fraction(p["min_input_fraction"], "experiments/edge_threshold.py "
+                                                                       "(docs/edge_threshold.md)")
+    return model
+
+
 def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int = 0, signs="literature",
              synapse_types=ALL_TYPES, sign_table=None, sanity_summary: dict | None = None,
              must_show: bool = False, rule: dict | None = None, sign_options: dict | None = None) -> dict:
@@ -367,22 +386,14 @@ def evaluate(connectome, values: dict, *, findings, split, cascades, seed: int =
     must-show pairings, :func:`learning_must_show`, stored as ``learning_must_show``; ``rule``: a plasticity-rule
     variant, :func:`rule_options`; ``sign_options``: options of the sign policy, e.g. ``{"receptors":
     "literature"}``, :class:`sim.Network`)."""
-    from brian2 import ms, mV
-
-    import models
     import sim
 
     from . import biology, sanity
 
     params = {**FIXED, **values}
-    model = models.get_model("larval_lif", w_syn=params["w_syn"] * mV, input_exponent=params["input_exponent"],
-                             inh_scale=params["inh_scale"], mbon_gain=params["mbon_gain"], mbin_gain=params["mbin_gain"],
-                             adapt_increment=params["adapt_increment"] * mV, tau_adapt=params["tau_adapt"] * ms)
+    model = larval_model(params)
     if "kc_gain" in params:  # a candidate structure (experiments.kc_sparseness; stage 2 with --mb-space kc)
         model = model.with_kc_gain(params["kc_gain"], "candidate: experiments/kc_sparseness.py (docs/kc_sparseness.md)")
-    if model.min_input_fraction() != params["min_input_fraction"]:  # the point's, whatever the default's
-        model = model.with_min_input_fraction(params["min_input_fraction"], "experiments/edge_threshold.py "
-                                                                            "(docs/edge_threshold.md)")
     if "glu_scale" in params:  # a candidate structure (experiments.glu_inhibition)
         model = model.with_glu_scale(params["glu_scale"], "candidate: experiments/glu_inhibition.py "
                                                           "(docs/glu_inhibition.md)")

@@ -243,19 +243,15 @@ def _heldout(connectome, values: dict | None, types, rule) -> dict:
     or the model of ``values`` (``min_input_fraction`` among them) with the plasticity ``rule``."""
     import models
     import sim
-    from brian2 import mV, ms
 
     from . import biology
-    from .calibrate import rule_options
+    from .calibrate import larval_model, rule_options
 
     if values is None:
         net = sim.Network(connectome, model=models.LarvalLIF(), device="numba")
         sc = biology.score(net, biology.load_findings(), halves=("heldout",), seed=0, pairing=True)
         return sc.hits()
-    m = models.get_model("larval_lif", w_syn=values["w_syn"] * mV, input_exponent=values.get("input_exponent", 0.0),
-                         inh_scale=values["inh_scale"], mbon_gain=values["mbon_gain"], mbin_gain=values["mbin_gain"],
-                         adapt_increment=values["adapt_increment"] * mV, tau_adapt=values["tau_adapt"] * ms)
-    m = m.with_min_input_fraction(float(values["min_input_fraction"]), SOURCE)
+    m = larval_model(values)
     net = sim.Network(connectome, model=m, synapse_types=tuple(types), device="numba")
     sc = biology.score(net, biology.load_findings(), halves=("heldout",), seed=0, pairing=True,
                        learning_options=rule_options(values["eta"], rule))

@@ -103,13 +103,11 @@ def point_key(kc_gain: float, factor: float) -> str:
 
 
 def _network(connectome, values: dict, types):
-    import models
     import sim
-    from brian2 import mV, ms
 
-    m = models.get_model("larval_lif", w_syn=values["w_syn"] * mV, input_exponent=values["input_exponent"],
-                         inh_scale=values["inh_scale"], mbon_gain=values["mbon_gain"], mbin_gain=values["mbin_gain"],
-                         adapt_increment=values["adapt_increment"] * mV, tau_adapt=values["tau_adapt"] * ms)
+    from .calibrate import larval_model
+
+    m = larval_model(values)
     return sim.Network(connectome, model=m.with_kc_gain(values["kc_gain"], _SOURCE), synapse_types=types,
                        device="numba")
 

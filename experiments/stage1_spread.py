@@ -76,19 +76,17 @@ def points(store, connectome=None, *, jobs: int = 1, log=None) -> list[dict]:
 def score_point(connectome, values: dict, synapse_types, *, seed: int = 0) -> dict:
     """One stage-1 point with the default's stage-2 parameters, scored on both halves' non-pairing findings:
     per half ``hits``, ``n``, ``hit_ids``."""
-    from brian2 import ms, mV
-
-    import models
     import sim
 
     from . import biology
     from .receptor_rules import default_point
 
-    stage2 = {k: v for k, v in default_point()["values"].items() if k in ("mbon_gain", "mbin_gain")}
-    p = {**values, **stage2}
-    model = models.get_model("larval_lif", w_syn=p["w_syn"] * mV, input_exponent=p["input_exponent"],
-                             inh_scale=p["inh_scale"], mbon_gain=p["mbon_gain"], mbin_gain=p["mbin_gain"],
-                             adapt_increment=p["adapt_increment"] * mV, tau_adapt=p["tau_adapt"] * ms)
+    from .calibrate import larval_model
+
+    # the default's stage-2 gains and its weak-connection threshold (if one was adopted) on the stage-1 point
+    stage2 = {k: v for k, v in default_point()["values"].items()
+              if k in ("mbon_gain", "mbin_gain", "min_input_fraction")}
+    model = larval_model({**values, **stage2})
     net = sim.Network(connectome, model=model, synapse_types=tuple(synapse_types), device="numba")
     sc = biology.score(net, biology.load_findings(), seed=seed, pairing=False)
     t = sc.table[sc.table["status"].isin(("hit", "miss"))]

@@ -422,15 +422,11 @@ def stage2(data: dict, store, connectome, *, jobs: int = 1, heldout: bool = True
 
 def _heldout(connectome, values: dict, types, rule) -> dict:
     """The held-out half at benchmark seed 0 (as docs/biology.md) for a model of these values and this rule."""
-    import models
     import sim
-    from brian2 import mV, ms
 
-    from .calibrate import rule_options
+    from .calibrate import larval_model, rule_options
 
-    m = models.get_model("larval_lif", w_syn=values["w_syn"] * mV, input_exponent=values["input_exponent"],
-                         inh_scale=values["inh_scale"], mbon_gain=values["mbon_gain"], mbin_gain=values["mbin_gain"],
-                         adapt_increment=values["adapt_increment"] * mV, tau_adapt=values["tau_adapt"] * ms)
+    m = larval_model(values)
     net = sim.Network(connectome, model=m, synapse_types=tuple(types), device="numba")
     sc = biology.score(net, biology.load_findings(), halves=("heldout",), seed=0, pairing=True,
                        learning_options=rule_options(values["eta"], rule))
