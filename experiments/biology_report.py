@@ -773,6 +773,12 @@ def candidates_section(folder) -> list[str]:
                 if data.get("model") == default_model_key() else
                 "`edge_threshold.json` was scored on another default model; rerun `python -m experiments.edge_threshold "
                 "--store DIR`.")
+        import models as _mdl
+
+        if (data.get("decision") or {}).get("adopt") and not _mdl.larval_calibration().get("edge_threshold"):
+            text += (" Not adopted yet: the calibration record, and so the default model of this report, does not "
+                     "carry the threshold; adopting it (the record written by `experiments.edge_threshold.adopt`, "
+                     "every default-model document regenerated) is a separate change.")
         items.append("* **Weak connections left out** ([edge_threshold.md](edge_threshold.md); "
                      f"`python -m experiments.edge_threshold --store DIR`): {text}")
     if not items:

@@ -138,19 +138,9 @@ def score_variant(connectome, glu_scale: float | None, *, findings=None, cascade
 
 def decide(default: dict, candidate: dict) -> dict:
     """The design's decision from the two J3 records: ``adopt`` and why."""
-    from .receptor_rules import must_shows
+    from .receptor_rules import decide_above
 
-    keeps = must_shows(candidate["sanity"])
-    better = candidate["J"] > default["J"]
-    adopt = bool(better and all(keeps.values()))
-    if adopt:
-        why = f"J3 {candidate['J']:.3f} against the default's {default['J']:.3f}, every sanity must-show kept"
-    elif not better:
-        why = (f"J3 {candidate['J']:.3f} is not above the default's {default['J']:.3f}"
-               + (" (a tie keeps the default)" if candidate["J"] == default["J"] else ""))
-    else:
-        why = f"it loses the must-show(s) {', '.join(k for k, v in keeps.items() if not v)}"
-    return {"adopt": adopt, "why": why, "must_shows": keeps}
+    return decide_above(default["J"], candidate)
 
 
 def _heldout(connectome, glu_scale: float | None) -> dict:
@@ -190,19 +180,9 @@ def reading(data: dict) -> str:
 
 def heldout_text(data: dict) -> str:
     """The held-out half after the decision, in one sentence (empty before it is scored)."""
-    h = data.get("heldout")
-    if not h:
-        return ""
-    a = h["default"]
-    text = f"For information, after the decision: on the held-out half (benchmark seed 0) the default hits {a['hits']} of {a['n']}"
-    if "candidate" in h:
-        b = h["candidate"]
-        only_c = sorted(set(b["hit_ids"]) - set(a["hit_ids"]))
-        only_d = sorted(set(a["hit_ids"]) - set(b["hit_ids"]))
-        text += (f", glu_scale {data['best']:.3g} {b['hits']} of {b['n']}"
-                 + (f" (only with it: {', '.join(only_c) or 'none'}; only without: {', '.join(only_d) or 'none'})"
-                    if only_c or only_d else " (the same findings)"))
-    return text + "."
+    from .receptor_rules import heldout_sentence
+
+    return heldout_sentence(data.get("heldout"), f"glu_scale {data['best']:.3g}")
 
 
 def _write(data: dict) -> str:

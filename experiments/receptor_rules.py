@@ -84,6 +84,40 @@ def must_shows(sanity: dict) -> dict:
             "frac_hot": sanity["all_frac_hot"] <= MUST["frac_hot"], "quiet": sanity["quiet_hz"] <= MUST["quiet_hz"]}
 
 
+def decide_above(default_j3: float, candidate: dict) -> dict:
+    """A candidate structure's decision (glu_inhibition, edge_threshold): ``adopt`` when its J3 is above the default's
+    ``default_j3`` (a tie keeps the default: the candidate adds a parameter) and it keeps every sanity must-show."""
+    keeps = must_shows(candidate["sanity"])
+    better = candidate["J"] > default_j3
+    adopt = bool(better and all(keeps.values()))
+    if adopt:
+        why = f"J3 {candidate['J']:.3f} against the default's {default_j3:.3f}, every sanity must-show kept"
+    elif not better:
+        why = (f"J3 {candidate['J']:.3f} is not above the default's {default_j3:.3f}"
+               + (" (a tie keeps the default)" if candidate["J"] == default_j3 else ""))
+    else:
+        why = f"it loses the must-show(s) {', '.join(k for k, v in keeps.items() if not v)}"
+    return {"adopt": adopt, "why": why, "must_shows": keeps}
+
+
+def heldout_sentence(heldout: dict | None, label: str) -> str:
+    """The held-out half scored after a decision, in one sentence: the default's hits and, when it was scored, the
+    candidate's (named ``label``) with the findings only one of them hits; '' before it is scored."""
+    if not heldout:
+        return ""
+    a = heldout["default"]
+    text = (f"For information, after the decision: on the held-out half (benchmark seed 0) the default hits "
+            f"{a['hits']} of {a['n']}")
+    if "candidate" in heldout:
+        b = heldout["candidate"]
+        only_c = sorted(set(b["hit_ids"]) - set(a["hit_ids"]))
+        only_d = sorted(set(a["hit_ids"]) - set(b["hit_ids"]))
+        text += (f", {label} {b['hits']} of {b['n']}"
+                 + (f" (only with it: {', '.join(only_c) or 'none'}; only without: {', '.join(only_d) or 'none'})"
+                    if only_c or only_d else " (the same findings)"))
+    return text + "."
+
+
 def decide(default: dict, candidate: dict) -> dict:
     """The design's decision from the two variants' records: ``adopt`` and why."""
     keeps = must_shows(candidate["sanity"])

@@ -69,3 +69,63 @@ def test_the_report_is_its_store_and_its_best_points_rerun(real_connectome):
                                                                               if m != "unknown"]),
                                seed=data["seed"], synapse_types=et.stage1_point()["synapse_types"])
     assert again["J"] == pytest.approx(stored["J"], abs=1e-9) and again["hits"] == stored["hits"]
+
+
+def test_adopt_writes_the_record_the_decision_asks_for():
+    """adopt() turns the report's decision into the calibration record: the threshold among the stage-1 parameters
+    (its search's best point, whose other values must be the record's), stage 2 the refit (the replaced point kept
+    as ``previous``), and how it was chosen; a report that does not adopt, or a stage-1 point that moved, is an
+    error, not a record."""
+    import copy
+
+    from models.neurons import larval_calibration
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    cal = larval_calibration()
+    if cal.get("edge_threshold"):  # already adopted: the record is what adopt() wrote from this report
+        assert cal["parameters"]["min_input_fraction"]["value"] == data["best"]
+        assert cal["mushroom_body"]["parameters"] == data["stage2"]["parameters"]
+        cal = copy.deepcopy(cal)
+        del cal["parameters"]["min_input_fraction"]
+        cal["mushroom_body"] = {**cal["mushroom_body"]["previous"], "date": cal["mushroom_body"]["previous"]["date"]}
+    if not data.get("decision", {}).get("adopt"):
+        with pytest.raises(ValueError, match="does not adopt"):
+            et.adopt(data, cal)
+        return
+    new = et.adopt(data, cal)
+    assert new["parameters"]["min_input_fraction"] == {"value": data["best"], "unit": "1"}
+    assert new["J"] == data["stage1"][et._k(data["best"])]["best"]["J"]
+    assert new["mushroom_body"]["parameters"] == data["stage2"]["parameters"]
+    assert new["mushroom_body"]["previous"]["parameters"] == cal["mushroom_body"]["parameters"]
+    assert new["edge_threshold"]["value"] == data["best"] and set(new["edge_threshold"]["J_by_threshold"]) == set(
+        data["stage1"])
+    assert {k: v for k, v in new.items() if k not in ("parameters", "J", "calibration_accuracy", "sanity",
+                                                       "edge_threshold", "mushroom_body")} == {
+        k: v for k, v in cal.items() if k not in ("parameters", "J", "calibration_accuracy", "sanity",
+                                                  "edge_threshold", "mushroom_body")}
+    text = et.adopted_text(new, data)
+    assert f"less than {et._pct(data['best'])} of its target's input synapses" in text
+    assert et.adopted_text(cal, data) == ""
+    moved = copy.deepcopy(cal)
+    moved["parameters"]["w_syn"]["value"] *= 1.01
+    with pytest.raises(ValueError, match="stage 1 itself would change"):
+        et.adopt(data, moved)
+    with pytest.raises(ValueError, match="does not adopt"):
+        et.adopt({**data, "decision": {**data["decision"], "adopt": False}}, cal)
+
+
+def test_biology_md_says_whether_the_threshold_is_adopted(tmp_path):
+    """docs/biology.md's candidate section quotes the report's reading, and while the record does not carry an
+    adopted threshold it says so."""
+    from experiments.biology_report import candidates_section
+    from models.neurons import larval_calibration
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    (tmp_path / "edge_threshold.json").write_text(json.dumps(data))
+    lines = "\n".join(candidates_section(tmp_path))
+    from experiments.runs import default_model_key
+
+    if data["model"] == default_model_key():
+        assert et.reading(data) in lines
+    pending = data["decision"]["adopt"] and not larval_calibration().get("edge_threshold")
+    assert ("Not adopted yet" in lines) == pending
