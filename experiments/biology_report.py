@@ -768,14 +768,21 @@ def candidates_section(folder) -> list[str]:
         from .edge_threshold import reading as et_reading
         from .runs import default_model_key
 
-        data = json.loads(et.read_text())
-        text = (" ".join(t for t in (et_reading(data), et_heldout(data)) if t) + _table_note(data, "edge_threshold --store DIR")
-                if data.get("model") == default_model_key() else
-                "`edge_threshold.json` was scored on another default model; rerun `python -m experiments.edge_threshold "
-                "--store DIR`.")
         import models as _mdl
 
-        if (data.get("decision") or {}).get("adopt") and not _mdl.larval_calibration().get("edge_threshold"):
+        data = json.loads(et.read_text())
+        cal = _mdl.larval_calibration()
+        adopted_here = (cal.get("edge_threshold") or {}).get("value") == data.get("best") and (
+            (data.get("stage2") or {}).get("parameters") == (cal.get("mushroom_body") or {}).get("parameters"))
+        text = (" ".join(t for t in (et_reading(data), et_heldout(data)) if t) + _table_note(data, "edge_threshold --store DIR")
+                if data.get("model") == default_model_key() or adopted_here else
+                "`edge_threshold.json` was scored on another default model; rerun `python -m experiments.edge_threshold "
+                "--store DIR`.")
+        if adopted_here:
+            text += (f" Adopted on {cal['edge_threshold']['date']}: the default model of this report is that refit "
+                     "(the record written by `experiments.edge_threshold.adopt`); the report itself was scored on the "
+                     "default model before it.")
+        if (data.get("decision") or {}).get("adopt") and not cal.get("edge_threshold"):
             text += (" Not adopted yet: the calibration record, and so the default model of this report, does not "
                      "carry the threshold; adopting it (the record written by `experiments.edge_threshold.adopt`, "
                      "every default-model document regenerated) is a separate change.")

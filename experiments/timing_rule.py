@@ -434,19 +434,34 @@ def _heldout(connectome, values: dict, types, rule) -> dict:
 
 
 def adopted(s2: dict, cal: dict | None = None) -> bool:
-    """Whether the default model is the refit of ``s2`` (``data["stage2"]``): the calibration record's stage-2 rule
-    and parameters are the refit's."""
+    """Whether the refit of ``s2`` (``data["stage2"]``) became the default model: the calibration record's stage-2
+    rule is the refit's, and its stage-2 parameters are the refit's, now or as a point a later refit replaced (the
+    record's chain of ``previous`` points)."""
+    return _adopted_point(s2, cal) is not None
+
+
+def _adopted_point(s2: dict, cal: dict | None = None) -> int | None:
+    """How many refits ago the record's stage-2 point was ``s2``'s refit (0: it is the default's point now); None
+    when it never was, or when the record's rule is not the refit's."""
     if cal is None:
         from models.neurons import larval_calibration
 
         cal = larval_calibration()
     mb = cal.get("mushroom_body") or {}
-    return (mb.get("rule") == s2["rule"]
-            and all(abs(mb["parameters"][k]["value"] - v) <= 1e-12 * abs(v) for k, v in s2["best"].items()))
+    if mb.get("rule") != s2["rule"]:
+        return None
+    point, back = mb, 0
+    while point:
+        pars = point.get("parameters") or {}
+        if pars and all(k in pars and abs(pars[k]["value"] - v) <= 1e-12 * abs(v) for k, v in s2["best"].items()):
+            return back
+        point, back = point.get("previous"), back + 1
+    return None
 
 
-def stage2_reading(data: dict) -> str:
-    """The variant on stage 2's objective in one paragraph (the report and the README quote it); '' before it ran."""
+def stage2_reading(data: dict, cal: dict | None = None) -> str:
+    """The variant on stage 2's objective in one paragraph (the report and the README quote it); '' before it ran.
+    Whether it was adopted is read from the calibration record ``cal`` (default: the packaged one)."""
     s2 = data.get("stage2")
     if not s2:
         return ""
@@ -459,10 +474,15 @@ def stage2_reading(data: dict) -> str:
             f"refitted with the variant ({rec['n_evaluations']} points) reaches {rec['J']:.3f} "
             f"({mean_hits(best_pt['hits_by_seed']):.1f}; mbon_gain {b['mbon_gain']:.3g}, mbin_gain "
             f"{b['mbin_gain']:.3g}, eta {b['eta']:.3g}), and that point with the depression-only rule {ctl['J']:.3f}. ")
-    if s2["adopt"] and adopted(s2):
+    back = _adopted_point(s2, cal) if s2["adopt"] else None
+    if back == 0:
         text += ("By the decision fixed before the refit, the variant became the default model at the refit's best "
                  "point (models/data/larval_calibration.json holds the refit's record, the depression-only one "
                  "kept beside it; every default-model document was regenerated with it).")
+    elif back is not None:
+        text += ("By the decision fixed before the refit, the variant became the default model at the refit's best "
+                 "point; the rule is still the default's, but its stage-2 parameters have since been refitted "
+                 "(models/data/larval_calibration.json keeps this point among its previous ones).")
     elif s2["adopt"]:
         text += ("By the decision fixed before the refit, the variant is a candidate for the default model; it is "
                  "not adopted here (that needs every default-model document regenerated).")

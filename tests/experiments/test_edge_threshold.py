@@ -87,6 +87,7 @@ def test_adopt_writes_the_record_the_decision_asks_for():
         assert cal["mushroom_body"]["parameters"] == data["stage2"]["parameters"]
         cal = copy.deepcopy(cal)
         del cal["parameters"]["min_input_fraction"]
+        del cal["edge_threshold"]
         cal["mushroom_body"] = {**cal["mushroom_body"]["previous"], "date": cal["mushroom_body"]["previous"]["date"]}
     if not data.get("decision", {}).get("adopt"):
         with pytest.raises(ValueError, match="does not adopt"):
@@ -129,3 +130,6 @@ def test_biology_md_says_whether_the_threshold_is_adopted(tmp_path):
         assert et.reading(data) in lines
     pending = data["decision"]["adopt"] and not larval_calibration().get("edge_threshold")
     assert ("Not adopted yet" in lines) == pending
+    # once adopted from this report, biology.md quotes it (scored on the model before it) and says so
+    adopted = (larval_calibration().get("edge_threshold") or {}).get("value") == data["best"]
+    assert ("Adopted on" in lines and et.reading(data) in lines) == adopted

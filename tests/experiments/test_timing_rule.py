@@ -177,6 +177,15 @@ def test_the_stage_two_reading_follows_its_decision():
                              "parameters": {k: {"value": v} for k, v in s2["stage2"]["best"].items()}}}
     assert tr.adopted(s2["stage2"], cal) and not tr.adopted(s2["stage2"], {"mushroom_body": {}})
     assert tr.adopted(s2["stage2"]) == ("became the default model" in yes)
+    assert "the variant became the default model at the refit's best point (" in tr.stage2_reading(s2, cal)
+    # a later refit (same rule, other parameters) keeps the refit among the record's previous points
+    later = {"mushroom_body": {"rule": s2["stage2"]["rule"],
+                               "parameters": {k: {"value": 2 * v} for k, v in s2["stage2"]["best"].items()},
+                               "previous": {"parameters": cal["mushroom_body"]["parameters"]}}}
+    assert tr._adopted_point(s2["stage2"], later) == 1
+    assert "have since been refitted" in tr.stage2_reading(s2, later)
+    other_rule = {"mushroom_body": {**later["mushroom_body"], "rule": {"rule_tau_d_s": 99.0}}}
+    assert not tr.adopted(s2["stage2"], other_rule) and "is a candidate" in tr.stage2_reading(s2, other_rule)
     assert "the default keeps" in tr.stage2_reading(_stage2(1.9, 2.2, 2.3))  # the control does better
     lines = "\n".join(tr._stage2_lines(_stage2(1.95, 1.99, 1.9)))
     assert "| its point, variant | default | default | default | 15.00 | 2, 0 | 1.700 | 1.950 |" in lines
