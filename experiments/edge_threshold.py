@@ -46,7 +46,9 @@ The design, fixed before any point was scored (2026-12-05, session 39)
   (:func:`experiments.receptor_rules.must_shows`).
 * After the decision, for information only: the held-out half at benchmark seed 0 (as docs/biology.md) for the
   default model and, when step 2 ran, for the refit's best point.
-* Adoption itself (the record, every default-model document regenerated) would be a separate change.
+* Adoption itself (the record, every default-model document regenerated) was a separate change, now made
+  (see the record's ``edge_threshold``): ``python -m experiments.edge_threshold --adopt`` writes the record from this report's decision
+  (:func:`adopt`), then ``python -m experiments.regenerate`` rewrites every default-model document.
 
 Run: ``python -m experiments.edge_threshold --store DIR [--jobs 2]`` (step 1: 4 searches of 80 points, a few
 seconds each; step 2: 24 points of a few minutes). Every evaluation is kept in ``DIR`` as it finishes (a rerun
@@ -452,6 +454,32 @@ def _run_searches(store, ks, connectome, *, jobs: int = 1) -> dict:
     return out
 
 
+def _adopt_command(report_json: Path, record) -> int:
+    """``--adopt``: the record ``record`` (default: the package's) rewritten by :func:`adopt` from the report's JSON,
+    atomically; a one-line error, and nothing written, when the report does not adopt, the record already carries
+    a threshold, or either file is missing or unreadable."""
+    from importlib import resources
+
+    from larvasim.util import atomic_write_text
+
+    path = Path(record) if record else Path(str(resources.files("models").joinpath("data", "larval_calibration.json")))
+    try:
+        data = json.loads(report_json.read_text())
+        cal = json.loads(path.read_text())
+        if cal.get("edge_threshold"):
+            raise ValueError(f"{path} already carries a weak-connection threshold "
+                             f"({cal['edge_threshold']['value']:g}, adopted on {cal['edge_threshold']['date']})")
+        new = adopt(data, cal)
+    except (OSError, ValueError, KeyError) as e:  # json.JSONDecodeError is a ValueError
+        what = f"missing field {e}" if isinstance(e, KeyError) else str(e)
+        print(f"error: {what} (report {report_json}, record {path})", file=sys.stderr)
+        return 2
+    atomic_write_text(path, json.dumps(new, indent=1, default=float) + "\n")
+    print(f"written: {path} (min_input_fraction {data['best']:g}; stage 2 refitted: "
+          + ", ".join(f"{k} {v['value']:.3g}" for k, v in data["stage2"]["parameters"].items()) + ")")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m experiments.edge_threshold",
                                  description="Decide on the calibration half whether connections of few synapses "
@@ -461,7 +489,15 @@ def main(argv=None) -> int:
                                                    "it the report is rewritten from its JSON")
     ap.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     ap.add_argument("--no-heldout", action="store_true", help="skip the held-out half (scored after the decision)")
+    ap.add_argument("--adopt", action="store_true",
+                    help="scores nothing: write the calibration record from the report's decision (the design's last "
+                         "step; then regenerate every default-model document: python -m experiments.regenerate)")
+    ap.add_argument("--record", metavar="PATH",
+                    help="with --adopt: the calibration record to read and rewrite (default: the package's "
+                         "models/data/larval_calibration.json)")
     args = ap.parse_args(argv)
+    if args.adopt:
+        return _adopt_command(Path(args.out).with_suffix(".json"), args.record)
     t0 = time.perf_counter()
     data = report(args.out, args.store, heldout_half=not args.no_heldout, jobs=args.jobs,
                   log=lambda m: print(m, flush=True))

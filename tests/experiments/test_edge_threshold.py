@@ -133,3 +133,38 @@ def test_biology_md_says_whether_the_threshold_is_adopted(tmp_path):
     # once adopted from this report, biology.md quotes it (scored on the model before it) and says so
     adopted = (larval_calibration().get("edge_threshold") or {}).get("value") == data["best"]
     assert ("Adopted on" in lines and et.reading(data) in lines) == adopted
+
+
+def test_the_adopt_command_writes_the_packaged_record(tmp_path, capsys):
+    """``python -m experiments.edge_threshold --adopt --record R`` rewrites the record R it was decided on into the
+    packaged one, byte for byte; run again it refuses (already adopted) and leaves R as it is; a report that
+    does not adopt, or a missing report, is a one-line error and nothing is written."""
+    import copy
+
+    from models.neurons import larval_calibration
+
+    data = json.loads(DOC.with_suffix(".json").read_text())
+    cal = larval_calibration()
+    if not (data.get("decision") or {}).get("adopt") or not cal.get("edge_threshold"):
+        pytest.skip("the packaged record carries no threshold adopted from docs/edge_threshold.json")
+    packaged = (Path(et.__file__).parents[1] / "models" / "data" / "larval_calibration.json").read_text()
+    before = copy.deepcopy(cal)  # the record as it was before the adoption (adopt() keeps what it replaces)
+    del before["parameters"]["min_input_fraction"], before["edge_threshold"]
+    before["mushroom_body"] = {k: v for k, v in cal["mushroom_body"]["previous"].items() if k != "note"}
+    rec = tmp_path / "record.json"
+    # adopt() replaces J, accuracy, sanity and stage 2 wholesale, so what stood there before does not matter
+    rec.write_text(json.dumps({**before, "mushroom_body": {**before["mushroom_body"],
+                                                           "depression_only": cal["mushroom_body"]["depression_only"]}},
+                              indent=1))
+    assert et.main(["--adopt", "--record", str(rec), "--out", str(DOC)]) == 0
+    assert rec.read_text() == packaged
+    assert et.main(["--adopt", "--record", str(rec), "--out", str(DOC)]) == 2
+    assert "already carries a weak-connection threshold" in capsys.readouterr().err
+    assert rec.read_text() == packaged
+    no = tmp_path / "no.json"
+    no.write_text(json.dumps({**data, "decision": {**data["decision"], "adopt": False}}))
+    rec.write_text(json.dumps(before))
+    assert et.main(["--adopt", "--record", str(rec), "--out", str(tmp_path / "no.md")]) == 2
+    assert "does not adopt" in capsys.readouterr().err and rec.read_text() == json.dumps(before)
+    assert et.main(["--adopt", "--record", str(rec), "--out", str(tmp_path / "missing.md")]) == 2
+    assert "missing.json" in capsys.readouterr().err
