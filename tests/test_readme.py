@@ -480,9 +480,13 @@ def test_readme_reading_of_the_held_out_misses_is_the_reports():
     memory = int((pairing["expect"] != "no_change").sum())  # misses that expect a memory
     rest = miss[miss["test"] != "pairing"]
     rises = int(((rest["expect"] == "no_change") & (rest["predicted"] == "increase")).sum())
-    phrase = (f"Of its {len(miss)} held-out misses {len(pairing)} are conditioning findings: {near_p} lean "
-              f"the published way but stay below the benchmark's change criterion, {memory - near_p} lean the other "
-              f"way, and {len(pairing) - memory} expect no memory where the model forms one; and {rises} of the other "
+    def verb(n, one, many):
+        return f"{n} {one if n == 1 else many}"
+
+    phrase = (f"Of its {len(miss)} held-out misses {len(pairing)} are conditioning findings: "
+              f"{verb(near_p, 'leans', 'lean')} the published way but {'stays' if near_p == 1 else 'stay'} below the "
+              f"benchmark's change criterion, {verb(memory - near_p, 'leans', 'lean')} the other way, and "
+              f"{verb(len(pairing) - memory, 'expects', 'expect')} no memory where the model forms one; and {rises} of the other "
               f"{len(rest)} expect no change where the model's readout rises")
     assert _squash(phrase) in TEXT, f"README.md should say {phrase!r}"
     # "Two of those misses no learning rate can reach: pairing with DAN-c1 alone ... only MBON-c1": the report's
