@@ -164,12 +164,20 @@ def _model_of(results) -> dict | None:
     params = net["model"]["parameters"]
     return {"model": net["model"]["model"], "signs": net["signs"].get("policy"), "device": net["device"],
             "synapse_types": net["synapse_types"],
-            "w_syn": params.get("w_syn", {}).get("value") if isinstance(params.get("w_syn"), dict) else None}
+            "w_syn": params.get("w_syn", {}).get("value") if isinstance(params.get("w_syn"), dict) else None,
+            **({"min_input_fraction": params["min_input_fraction"]["value"]}
+               if (params.get("min_input_fraction") or {}).get("value") else {})}
+
+
+def left_out_text(fraction) -> str:
+    """The model's weak-connection threshold as the run lines print it ('' when every connection is kept)."""
+    return f", connections < {100 * fraction:.3g} % of the target's input left out" if fraction else ""
 
 
 def _describe_model(m: dict) -> str:
     w = f", w_syn {m['w_syn']:.3g} mV" if m.get("w_syn") is not None else ""
-    return f"model: {m['model']}{w}, signs: {m['signs']}, device: {m['device']}, synapses: {'+'.join(m['synapse_types'])}"
+    return (f"model: {m['model']}{w}, signs: {m['signs']}, device: {m['device']}, synapses: "
+            f"{'+'.join(m['synapse_types'])}{left_out_text(m.get('min_input_fraction'))}")
 
 
 def pair_table(connectome, indices) -> pd.DataFrame:

@@ -387,11 +387,14 @@ def _cmd_run(args) -> int:
         cfg.setdefault("drive", []).extend(_odour_drives(c, spec, name, keys))
     targets = [c.select(name=name) for name in args.inputs or []]  # a name that selects nothing fails first
     res, network = run_config(c, cfg, progress=not args.quiet, with_network=True)
+    from experiments.core import left_out_text
+
     net = res.metadata["network"]
     rules = len(net["signs"].get("receptor_rules") or [])
     print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}"
           f"{f' + {rules} receptor rule' + ('s' if rules > 1 else '') if rules else ''}, synapses: "
-          f"{'+'.join(net['synapse_types'])}, device: {net['device']}")
+          f"{'+'.join(net['synapse_types'])}, device: {net['device']}"
+          f"{left_out_text((net['model']['parameters'].get('min_input_fraction') or {}).get('value'))}")
     print(res.summary_table())
     if targets:
         from sim.analysis.inputs import input_breakdown

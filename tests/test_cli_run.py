@@ -31,8 +31,12 @@ def test_run_prints_rate_table_and_writes_results(toydir, tmp_path, capsys):
     stdout = capsys.readouterr().out
     # what ran is printed first: the default larval model, its signs and synapse types, the device
     model = get_model()
+    # and the weak-connection threshold of the calibrated model, when it has one
+    f = model.parameters["min_input_fraction"].value if "min_input_fraction" in model.parameters else 0
+    left_out = f", connections < {100 * f:.3g} % of the target's input left out" if f else ""
     assert stdout.splitlines()[0] == (f"model: larval_lif, signs: literature, synapses: "
-                                      f"{'+'.join(model.synapse_types or ('ad', 'aa', 'dd', 'da'))}, device: numba")
+                                      f"{'+'.join(model.synapse_types or ('ad', 'aa', 'dd', 'da'))}, device: numba"
+                                      + left_out)
     assert stdout.splitlines()[1].startswith("winding2023: 2 trial(s) x 300 ms, ")
     assert re.search(r"^\s+celltype\s+neurons\s+recorded\s+mean Hz\s+sd Hz\s+sem Hz$", stdout, re.MULTILINE)
     c = connectomes.load("winding2023", data_dir=toydir, verify=False)
