@@ -820,7 +820,9 @@ def test_default_model_everywhere_is_the_calibrated_larval_model(real_connectome
     assert m.name == "larval_lif" and models.DEFAULT_SIGNS == "literature"
     for name, rec in cal["parameters"].items():
         assert float(m.parameters[name].value / parse_unit(rec["unit"])) == pytest.approx(rec["value"])
-        expected = "calibrated: experiments/calibrate.py" if name in cal["searched"] else "not searched: fixed by"
+        expected = ("calibrated: experiments/edge_threshold.py" if name == "min_input_fraction" and cal.get(
+            "edge_threshold") else "calibrated: experiments/calibrate.py" if name in cal["searched"] else
+            "not searched: fixed by")
         assert m.parameters[name].source.startswith(expected), name
     mb = cal["mushroom_body"]["parameters"]
     assert float(m.parameters["mbon_gain"].value) == pytest.approx(mb["mbon_gain"]["value"])
