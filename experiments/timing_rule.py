@@ -179,11 +179,16 @@ def curve_reading(curve: list[dict]) -> str:
 def fit_network(connectome):
     """The network the fit was run on: the default model with the ``mbon_gain`` and ``mbin_gain`` of the
     depression-only stage-2 record (:func:`experiments.calibrate.depression_only_stage2`; the default model's own
-    until the timing-dependent rule was adopted)."""
-    from .biology_report import default_network, point_network
-    from .calibrate import depression_only_values
+    until the timing-dependent rule was adopted), every connection kept as in that record (the default model's
+    weak-connection threshold came later: :func:`experiments.calibrate.larval_model`)."""
+    import sim
 
-    return point_network(connectome, default_network(connectome), depression_only_values())
+    from .biology_report import default_network
+    from .calibrate import depression_only_values, larval_model
+
+    base = default_network(connectome)
+    return sim.Network(connectome, model=larval_model(depression_only_values()), signs=base.sign_spec,
+                       synapse_types=base.synapse_types, device=base.device)
 
 
 def chosen_rule(path=None) -> dict:
