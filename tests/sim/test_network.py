@@ -327,7 +327,7 @@ def test_min_input_fraction_leaves_out_weak_connections(toyc):
     """The candidate structure of experiments.edge_threshold: a connection is kept when it makes at least the share
     of its target's input synapses (over the synapse types in use); kept connections keep their weights, the others
     weigh nothing; Brian2 and the numba engine run the same pruned network, which differs from the whole one."""
-    base = get_model("larval_lif")
+    base = get_model("larval_lif").with_min_input_fraction(0.0, "test: every connection kept")
     plain = sim.Network(toyc, model=base, device="numba")
     pre, post, count, sgn = (e[plain._edges[3] != 0] for e in plain._edges)
     n_in = np.bincount(plain._edges[1], weights=plain._edges[2], minlength=toyc.n_neurons)
