@@ -136,6 +136,12 @@ def tied_reading(rows) -> str:
         return f"{lo}" if lo == hi else f"{lo} to {hi}"
 
     lo, hi = int(pf["heldout_hits"].min()), int(pf["heldout_hits"].max())
+    if len(pf) == 1:
+        return (f"No other stage-2 point scores exactly as well as the default model on the calibration half at every "
+                f"benchmark seed of stage 2, so the calibration half leaves no choice among tied points here; the "
+                f"default model gets {int(base['heldout_hits'])} of {int(base['heldout_n'])} held-out pairing findings "
+                f"and {int(base['calibration_hits'])} of {int(base['calibration_n'])} calibration ones at the "
+                f"benchmark's seed.")
     return (f"The {len(pf)} stage-2 points that score exactly as well on the calibration half at every benchmark "
             f"seed of stage 2 (the default model is the first) get {span('heldout_hits')} of "
             f"{int(base['heldout_n'])} held-out pairing findings (the default model {int(base['heldout_hits'])}) "
