@@ -257,6 +257,10 @@ class Network:
         #: per neuron, the synapse count a connection onto it needs to be kept (the model's share of its input)
         self._min_fraction = float(getattr(self.model, "min_input_fraction", lambda: 0.0)())
         self.min_count = self._min_fraction * n_inputs * (1 - 1e-12)  # "at least the share", robust to rounding
+        if self._min_fraction > 0:  # a connection left out has no synapse on any device (sign 0: no fast effect,
+            # not plastic, not counted, not in an input breakdown); the share is of every input synapse above
+            e = self._edges
+            self._edges = (e[0], e[1], e[2], np.where(e[2] >= self.min_count[e[1]], e[3], 0).astype(e[3].dtype))
         tx = (self.sign_assignment.transmitters if self.sign_assignment is not None
               else np.full(n, None, dtype=object))
         #: per neuron, the model's factor on its inhibitory synapses (from its transmitter); None for none

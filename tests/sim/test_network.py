@@ -341,6 +341,9 @@ def test_min_input_fraction_leaves_out_weak_connections(toyc):
     np.testing.assert_array_equal(w1[keep], w0[keep])
     assert not w1[~keep].any()
     assert pruned.model.min_input_fraction() == f and plain.model.min_input_fraction() == 0.0
+    # the connections left out are not synapses of the pruned network at all (counted, simulated, plastic)
+    assert pruned.n_synapses == plain.n_synapses - int((~keep).sum())
+    assert str(pruned).count(f"{pruned.n_synapses} connections") == 1
     assert base.with_overrides(min_input_fraction=f).min_input_fraction() == f
     for bad in (-0.1, 1.0, float("nan")):
         with pytest.raises(ValueError, match="min_input_fraction"):
