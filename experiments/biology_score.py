@@ -310,6 +310,8 @@ def _learning(args) -> dict:
 
 def _network(args):
     """The network the model options describe (printed in one line)."""
+    from .core import left_out_text
+
     import connectomes
     from sim.workflows.config import network_from_config
 
@@ -330,9 +332,10 @@ def _network(args):
     d = net.describe()
     brain = "" if args.shuffle is None else f"; connectome shuffled (degree-preserving, seed {args.shuffle})"
     changed = "".join(f", {k}={v}" for k, v in cfg["model_parameters"].items())
+    left_out = left_out_text((d["model"]["parameters"].get("min_input_fraction") or {}).get("value"))
     print(f"model: {d['model']['model']}{' (' + changed[2:] + ')' if changed else ''}, signs: "
           f"{d['signs'].get('policy')}, synapses: "
-          f"{'+'.join(d['synapse_types'])}, device: {d['device']}; seed {args.seed}{brain}")
+          f"{'+'.join(d['synapse_types'])}, device: {d['device']}{left_out}; seed {args.seed}{brain}")
     return net
 
 

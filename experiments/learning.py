@@ -831,8 +831,12 @@ class LearningRun:
     def summary(self, mbon: str = "MBON-i1") -> str:
         """A short text summary: the protocol, the learning effect of ``mbon`` and the valence index."""
         e = paired_statistics(self.effect(mbon)["effect"])
+        from .core import _describe_model, _model_of
+
+        model = _model_of(self.results)
         lines = [f"protocol {self.protocol.name!r}: {self.protocol.description}",
                  f"  {self.n_larvae} virtual larvae, {self.protocol.duration:g} s each",
+                 *([f"  {_describe_model(model)}"] if model else []),
                  *([f"  plasticity: {rule}"] if (rule := self.rule_description()) else []),
                  f"  {mbon} effect (Hz): mean {e['mean']:.2f}, median {e['median']:.2f}, d_z {e['d_z']:.2f}, "
                  f"Wilcoxon p = {e['wilcoxon_p']:.2g} ({e['n_negative']} of {e['n']} larvae negative)"]

@@ -196,6 +196,12 @@ def test_the_printed_model_line_names_the_overrides_that_reach_the_run(toy, tmp_
                 "--no-pairing", "--ids", "olf-asa09-*", "--set", "glu_scale=0.5", "--set", "inh_scale=2"]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("model: larval_lif (glu_scale=0.5, inh_scale=2), signs: literature")
+    # the default model's weak-connection threshold is said too, when it has one
+    import models
+
+    p = models.get_model().parameters
+    f = float(p["min_input_fraction"].value) if "min_input_fraction" in p else 0.0
+    assert (f", connections < {100 * f:.3g} % of the target's input left out; seed 0" in first) == (f > 0), first
     params = json.loads(out.with_suffix(".json").read_text())["network"]["model"]["parameters"]
     assert params["glu_scale"]["value"] == 0.5 and "user override" in params["glu_scale"]["source"]
     assert params["inh_scale"]["value"] == 2

@@ -179,6 +179,8 @@ def test_pipeline_on_the_toy_connectome(toyc, tmp_path):
     assert back.final_weights().equals(w_p)
     assert "MBON-i1 effect" in paired.summary()
     assert "plasticity: eta = " in paired.summary() and "(depression only)" in paired.summary()
+    # and the model it ran, as the experiments print it (from the results' metadata)
+    assert f"\n  model: {paired.results.metadata['network']['model']['model']}, w_syn " in paired.summary()
     with pytest.raises(ValueError, match="windows differ"):
         run_protocol("extinction", toyc, **{**kw, "n_larvae": 2})
     # backward pairing (the odour at the US's offset): the rule has no timing-dependent sign, and a KC spike
