@@ -332,7 +332,7 @@ def _network(args):
     d = net.describe()
     brain = "" if args.shuffle is None else f"; connectome shuffled (degree-preserving, seed {args.shuffle})"
     changed = "".join(f", {k}={v}" for k, v in cfg["model_parameters"].items())
-    left_out = left_out_text((d["model"]["parameters"].get("min_input_fraction") or {}).get("value"))
+    left_out = left_out_text(d["model"]["parameters"])
     print(f"model: {d['model']['model']}{' (' + changed[2:] + ')' if changed else ''}, signs: "
           f"{d['signs'].get('policy')}, synapses: "
           f"{'+'.join(d['synapse_types'])}, device: {d['device']}{left_out}; seed {args.seed}{brain}")

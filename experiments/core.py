@@ -165,12 +165,18 @@ def _model_of(results) -> dict | None:
     return {"model": net["model"]["model"], "signs": net["signs"].get("policy"), "device": net["device"],
             "synapse_types": net["synapse_types"],
             "w_syn": params.get("w_syn", {}).get("value") if isinstance(params.get("w_syn"), dict) else None,
-            **({"min_input_fraction": params["min_input_fraction"]["value"]}
-               if (params.get("min_input_fraction") or {}).get("value") else {})}
+            **({"min_input_fraction": f} if (f := _min_input_fraction(params)) else {})}
 
 
-def left_out_text(fraction) -> str:
-    """The model's weak-connection threshold as the run lines print it ('' when every connection is kept)."""
+def _min_input_fraction(params: dict) -> float:
+    """The weak-connection threshold of a model description's ``parameters`` (0 when it keeps every connection)."""
+    return float((params.get("min_input_fraction") or {}).get("value") or 0.0)
+
+
+def left_out_text(threshold) -> str:
+    """The model's weak-connection threshold as the run lines print it ('' when every connection is kept):
+    ``threshold`` is the share itself or a model description's ``parameters`` dict."""
+    fraction = _min_input_fraction(threshold) if isinstance(threshold, dict) else threshold
     return f", connections < {100 * fraction:.3g} % of the target's input left out" if fraction else ""
 
 

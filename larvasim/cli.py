@@ -394,7 +394,7 @@ def _cmd_run(args) -> int:
     print(f"model: {net['model']['model']}, signs: {net['signs'].get('policy')}"
           f"{f' + {rules} receptor rule' + ('s' if rules > 1 else '') if rules else ''}, synapses: "
           f"{'+'.join(net['synapse_types'])}, device: {net['device']}"
-          f"{left_out_text((net['model']['parameters'].get('min_input_fraction') or {}).get('value'))}")
+          f"{left_out_text(net['model']['parameters'])}")
     print(res.summary_table())
     if targets:
         from sim.analysis.inputs import input_breakdown
