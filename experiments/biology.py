@@ -114,13 +114,16 @@ ROUNDS = {
        "held out, their rows committed before any model was run on them",
     7: "2026-12-03 (session 25): papers added while the default model was unchanged since session 19 (stage 2, "
        "objective J3); all held out, their rows committed before any model was run on them",
+    8: "2026-12-06 (session 41): papers added after the weak-connection threshold was adopted (session 40), the "
+       "default model's last change; all held out, their rows committed before any model was run on them: the "
+       "first round no fit and no model choice has seen",
 }
 #: The first round whose results no fit and no model choice has seen. Stage 2 of the calibration was refitted
 #: with objective J3 in session 19 (2026-12-02), after every round up to 6 had been scored (it was 3 from session
 #: 14's revision until then, and 7 from session 19); the timing-dependent dopamine rule replaced the
-#: depression-only one in session 33 (2026-12-05), after round 7 (no testable finding) had been scored, so no
-#: round of the split is unseen by the default model. Lower it never; raise it to the next round when the model
-#: next changes.
+#: depression-only one in session 33 (2026-12-05), after round 7 (no testable finding) had been scored, and the
+#: weak-connection threshold was adopted in session 40; round 8 (session 41) joined after that, so it is the first
+#: round unseen by the default model. Lower it never; raise it to the next round when the model next changes.
 UNSEEN_FROM_ROUND = 8
 #: Keywords of :meth:`connectomes.Connectome.select` that are not neuron-table columns.
 _SELECT_KEYWORDS = ("celltype", "modality", "hemisphere", "name", "ids", "pair_of")

@@ -475,7 +475,8 @@ def unseen_rounds(larval: dict) -> str:
     v = [larval["heldout_by_round"][k] for k in rounds]
     hits, testable = sum(x["hits"] for x in v), sum(x["testable"] for x in v)
     if len(rounds) == 1:
-        return f"round {rounds[0]} alone is unseen by every fit and model choice"
+        return (f"round {rounds[0]} alone is unseen by every fit and model choice, and the model gets {hits} of its "
+                f"{testable} testable finding{'' if testable == 1 else 's'}")
     return (f"rounds {_names(rounds)} are unseen by every fit and model choice, and the model gets {hits} of their "
             f"{testable} testable findings")
 
@@ -590,8 +591,16 @@ def late_testable_reading(larval: dict, findings: list, cal: dict) -> str:
 def added_reading(larval: dict, findings: list) -> str:
     """The summary line on findings added to papers already in the split (``added`` in the findings table: read
     after the default model of that day was fixed, their rows committed before any model ran on them), with each
-    half's accuracy without them, or ''."""
-    added = {f["id"]: str(f["added"]) for f in findings if f.get("added")}
+    half's accuracy without them, or ''.
+
+    A row counts when its paper has a row of an earlier day (or one that was never added: the table's first
+    rows); the rows a new paper brought with it, all of its first day, are counted by their round instead
+    (:func:`round_summary`)."""
+    first = {}
+    for f in findings:
+        day = str(f.get("added") or "")
+        first[f.get("paper")] = min(first.get(f.get("paper"), day), day)
+    added = {f["id"]: str(f["added"]) for f in findings if f.get("added") and str(f["added"]) > first[f.get("paper")]}
     t = pd.DataFrame(larval["table"])
     rows = t[t["id"].isin(list(added)) & t["status"].isin(["hit", "miss"])]
     if rows.empty:

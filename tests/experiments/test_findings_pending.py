@@ -27,10 +27,14 @@ def test_pending_rows_are_new_findings_of_papers_in_the_split(pending):
     known = {f.id for f in table}
     assert not ({f.id for f in pending} & known)
     by_paper = {f.paper: f for f in table}
+    rounds = biology.load_rounds()
     for f in pending:
         assert f.paper in split, f.id                        # its paper's half is fixed already
-        old = by_paper[f.paper]
-        assert (f.citation, f.doi) == (old.citation, old.doi), f.id
+        old = by_paper.get(f.paper)
+        if old is not None:                                  # a paper of the table: the same citation
+            assert (f.citation, f.doi) == (old.citation, old.doi), f.id
+        else:                                                # a new paper: a later round, held out
+            assert rounds[f.paper] > 1 and split[f.paper] == "heldout", f.id
         if f.testable:                                       # the table's admission rule: full text, quoted
             assert f.extra.get("quote") and f.figure and f.figure != "unverified", f.id
             assert "abstract only" not in f.extra.get("source_read", "abstract only").lower(), f.id
@@ -107,9 +111,16 @@ def test_the_report_counts_added_findings_apart():
     rows = [("a", "heldout", "hit"), ("b", "heldout", "miss"), ("c", "heldout", "hit"), ("d", "calibration", "hit"),
             ("e", "heldout", "untestable")]
     larval = {"table": [{"id": i, "half": h, "status": s} for i, h, s in rows]}
-    findings = [{"id": "b", "added": "2026-12-06"}, {"id": "e", "added": "2026-12-06"}, {"id": "a"}]
+    findings = [{"id": "b", "paper": "P", "added": "2026-12-06"}, {"id": "e", "paper": "P", "added": "2026-12-06"},
+                {"id": "a", "paper": "P"}, {"id": "c", "paper": "Q"}]
     text = added_reading(larval, findings)
     assert "1 testable findings read on 2026-12-06" in text and "b (heldout, miss)" in text
     assert "Held-out half: 0 of 1 of them hit (0 %); without them 2 of 2 (100 %)." in text
-    assert added_reading(larval, [{"id": "a"}]) == ""
+    assert added_reading(larval, [{"id": "a", "paper": "P"}]) == ""
+    # a new paper's rows (all of its first day: a new round of the split) are not rows added to a known paper
+    assert added_reading(larval, [{"id": "b", "paper": "N", "added": "2026-12-06"},
+                                  {"id": "c", "paper": "N", "added": "2026-12-06"}]) == ""
+    later = added_reading(larval, [{"id": "b", "paper": "N", "added": "2026-12-07"},
+                                   {"id": "c", "paper": "N", "added": "2026-12-06"}])
+    assert "1 testable findings read on 2026-12-07" in later and "b (heldout, miss)" in later
     assert pd.DataFrame(larval["table"]).shape[0] == 5
