@@ -474,11 +474,12 @@ def unseen_rounds(larval: dict) -> str:
         return "no round is unseen by every fit and model choice"
     v = [larval["heldout_by_round"][k] for k in rounds]
     hits, testable = sum(x["hits"] for x in v), sum(x["testable"] for x in v)
-    if len(rounds) == 1:
-        return (f"round {rounds[0]} alone is unseen by every fit and model choice, and the model gets {hits} of its "
-                f"{testable} testable finding{'' if testable == 1 else 's'}")
-    return (f"rounds {_names(rounds)} are unseen by every fit and model choice, and the model gets {hits} of their "
-            f"{testable} testable findings")
+    which = f"round {rounds[0]} alone is" if len(rounds) == 1 else f"rounds {_names(rounds)} are"
+    whose = "its" if len(rounds) == 1 else "their"
+    if not testable:
+        return f"{which} unseen by every fit and model choice, and none of {whose} findings is testable"
+    return (f"{which} unseen by every fit and model choice, and the model gets {hits} of {whose} {testable} "
+            f"testable finding{'' if testable == 1 else 's'}")
 
 
 def seen_heldout(table: pd.DataFrame, seen) -> dict | None:

@@ -214,9 +214,15 @@ def test_rounds_unseen_by_every_model_choice_are_counted_together():
     a, b = UNSEEN_FROM_ROUND, UNSEEN_FROM_ROUND + 1
     assert text == (f"rounds {a} and {b} are unseen by every fit and model choice, and the model gets "
                     f"{a % 2 + b % 2} of their 4 testable findings")
+    none = {k: {**r, "hits": 0, "testable": 0} for k, r in rounds.items()}
+    assert unseen_rounds({"heldout_by_round": none}) == (f"rounds {a} and {b} are unseen by every fit and model "
+                                                         "choice, and none of their findings is testable")
     del rounds[str(b)]
     assert unseen_rounds({"heldout_by_round": rounds}) == (f"round {a} alone is unseen by every fit and model choice, "
                                                            f"and the model gets {a % 2} of its 2 testable findings")
+    del none[str(b)]
+    assert unseen_rounds({"heldout_by_round": none}) == (f"round {a} alone is unseen by every fit and model choice, "
+                                                         "and none of its findings is testable")
 
 
 def test_held_out_accuracy_without_the_findings_the_fit_has_seen():
