@@ -358,8 +358,8 @@ def merge_pending(day: str, pending=None, table=None) -> list[str]:
     """Move the rows of the pending file into the findings table, each marked ``added = day``.
 
     The rows are appended to the table as they are written (text, comments of the pending file's rows
-    included), each with an ``added`` line after its ``id``; the pending file keeps its header (the comment lines
-    before the first row). Both files are checked before either is written: a pending id already in the table,
+    included, with the comment lines directly above the first row), each with an ``added`` line after its ``id``;
+    the pending file keeps its header (the comment lines before the first row, up to the last blank line). Both files are checked before either is written: a pending id already in the table,
     a row of a paper that is not in the split, or any error of :func:`load_findings` leaves both unchanged.
 
     Parameters
@@ -387,6 +387,13 @@ def merge_pending(day: str, pending=None, table=None) -> list[str]:
     if start < 0:
         return []
     head, rows = text[:start], text[start:]
+    # comment lines directly above the first row (no blank line between) introduce the rows: they move with them
+    lines = head.rstrip("\n").split("\n")
+    k = len(lines)
+    while k > 0 and lines[k - 1].startswith("#"):
+        k -= 1
+    if 0 < k < len(lines) and not lines[k - 1].strip():
+        head, rows = "\n".join(lines[:k]) + "\n", "\n".join(lines[k:]) + "\n" + rows
     ids = [f.id for f in load_findings(pending)]
     known = load_findings(table)
     clash = sorted(set(ids) & {f.id for f in known})
@@ -402,7 +409,8 @@ def merge_pending(day: str, pending=None, table=None) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:  # the merged table must load before anything is written
         probe = Path(tmp) / "findings.toml"
         probe.write_text(merged, encoding="utf-8")
-        added = [f.id for f in load_findings(probe) if f.extra.get("added") == day]
+        before = {f.id for f in known if f.extra.get("added") == day}  # rows merged earlier the same day
+        added = [f.id for f in load_findings(probe) if f.extra.get("added") == day and f.id not in before]
     if sorted(added) != sorted(ids):
         raise FindingsError(f"{pending}: {len(ids)} rows, but {len(added)} were marked added in the merged table")
     atomic_write_text(table, merged)

@@ -98,6 +98,12 @@ def test_merge_pending_moves_the_rows_marked_with_their_day(tmp_path):
         assert table.read_text() == text and pend.read_text() == head + "\n" + row
     with pytest.raises(ValueError):
         biology.merge_pending("6 Dec", pend, table)
+    # a comment directly above the first row introduces the rows: it moves with them, the header stays
+    shutil.copy(biology.FINDINGS, table)
+    pend.write_text(head + "\n# --- the rows of reader X ---\n" + ROW.format(readout="CN-33"))
+    assert biology.merge_pending("2026-12-06", pend, table) == ["mb-esc21-90"]
+    assert pend.read_text() == head
+    assert "\n# --- the rows of reader X ---\n[[finding]]\nid = \"mb-esc21-90\"\nadded" in table.read_text()
     bad = tmp_path / "bad.toml"
     bad.write_text(ROW.format(readout="CN-33").replace('added', 'x').replace('expect = "increase"',
                                                                              'expect = "up"'))
