@@ -127,7 +127,7 @@ def engine_problem(c, repeat: int, g, trials: int = 10) -> None:
     from brian2 import Hz, ms, second
 
     import sim
-    from sim.stimuli import draw_inputs
+    from sim.stimuli import as_indices, draw_inputs
 
     stim = [sim.PoissonDrive(c.select(modality="olfactory"), 150 * Hz)]
     net = sim.Network(c, model="current_lif", signs="excitatory", device="numba", threads=1)
@@ -138,9 +138,15 @@ def engine_problem(c, repeat: int, g, trials: int = 10) -> None:
     engine = net.engine_network(1 * second)
     engine.run(events[:1], threads=1)
     net.run(stim, duration=1 * second, trials=1, seed=1, progress=False)  # warm up
-    t_new = t_full = t_drawn = t_given = t_kernel = np.inf
+    t_new = t_full = t_drawn = t_given = t_kernel = t_uni = np.inf
+    n_driven = sum(len(as_indices(s.target)) for s in stim)
     same = True
     for _ in range(repeat):
+        rng = np.random.default_rng(1)  # the uniforms the definition needs (one per step and driven neuron), alone
+        for _ in range(trials):
+            t0 = time.perf_counter()
+            rng.random((n_driven, n_steps))
+            t_uni = min(t_uni, time.perf_counter() - t0)
         seqs = [np.random.SeedSequence([1, k]) for k in range(trials)]
         t0 = time.perf_counter()
         evs = [draw_inputs(stim, n_steps, net.dt_ms, dead_ms, np.random.default_rng(q)) for q in seqs]
@@ -165,6 +171,8 @@ def engine_problem(c, repeat: int, g, trials: int = 10) -> None:
     print(f"  draw_inputs      {1e3 * t_new:8.2f} ms  ({100 * t_new / t_drawn:.1f} % of a 1 s trial of Network.run)")
     print(f"  full draw        {1e3 * t_full:8.2f} ms  ({100 * t_full / (t_drawn - t_new + t_full):.1f} % of a "
           "trial that drew them so)")
+    print(f"  its uniforms     {1e3 * t_uni:8.2f} ms  (numpy's rng.random of {n_driven} x {n_steps}, best call: "
+          f"{100 * t_uni / t_drawn:.1f} % of a 1 s trial; the floor of this definition of the events)")
     print(f"  Network.run      {1e3 * t_drawn:8.2f} ms drawing its inputs, {1e3 * t_given:.2f} ms given them; "
           f"the kernel (EngineNetwork.run) {1e3 * t_kernel:.2f} ms")
     print(f"  time around the kernel: {100 * (t_drawn - t_kernel) / t_drawn:.1f} % of Network.run drawing its "
