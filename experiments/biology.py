@@ -359,8 +359,9 @@ def merge_pending(day: str, pending=None, table=None) -> list[str]:
 
     The rows are appended to the table as they are written (text, comments of the pending file's rows
     included, with the comment lines directly above the first row), each with an ``added`` line after its ``id``;
-    the pending file keeps its header (the comment lines before the first row, up to the last blank line). Both files are checked before either is written: a pending id already in the table,
-    a row of a paper that is not in the split, or any error of :func:`load_findings` leaves both unchanged.
+    the pending file keeps its header (the comment lines before the first row, up to the last blank line). Both
+    files are checked before either is written: a pending id already in the table, a row of a paper that is not in
+    the split, or any error of :func:`load_findings` leaves both unchanged.
 
     Parameters
     ----------
@@ -406,10 +407,10 @@ def merge_pending(day: str, pending=None, table=None) -> list[str]:
                             "first (a new round)")
     marked = re.sub(r'^(id = "[^"]*")$', rf'\1\nadded = "{day}"', rows, flags=re.M)
     merged = table.read_text(encoding="utf-8").rstrip("\n") + "\n\n" + marked.rstrip("\n") + "\n"
+    before = {f.id for f in known if f.extra.get("added") == day}  # rows merged earlier the same day
     with tempfile.TemporaryDirectory() as tmp:  # the merged table must load before anything is written
         probe = Path(tmp) / "findings.toml"
         probe.write_text(merged, encoding="utf-8")
-        before = {f.id for f in known if f.extra.get("added") == day}  # rows merged earlier the same day
         added = [f.id for f in load_findings(probe) if f.extra.get("added") == day and f.id not in before]
     if sorted(added) != sorted(ids):
         raise FindingsError(f"{pending}: {len(ids)} rows, but {len(added)} were marked added in the merged table")
